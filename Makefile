@@ -1,0 +1,43 @@
+# make run   — install, start the embedded PostgreSQL, migrate, load data, serve :8000
+# make test  — install, lint, type-check, run the whole suite against real PostgreSQL
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+UV_VERSION := 0.13.9
+
+.PHONY: install run test lint typecheck openapi lock bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python -m app serve
+
+lint: install
+	$(BIN)/ruff check app migrations tests bench
+	$(BIN)/ruff format --check app migrations tests bench
+
+typecheck: install
+	$(BIN)/mypy app
+
+test: lint typecheck
+	$(BIN)/pytest
+
+openapi: install
+	$(BIN)/python -m app openapi > openapi/openapi.json
+
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev --no-emit-index-url --python-version 3.11 -o requirements.txt
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

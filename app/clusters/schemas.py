@@ -1,0 +1,66 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.clusters.models import RotationCustom
+
+Number = Field(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")
+
+
+class ClusterCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"number": 5, "rotation_custom": "deputy_succeeds"}},
+    )
+
+    number: int = Number
+    name: str | None = Field(
+        default=None, min_length=1, max_length=120, description="Default: `Cụm thi đua số N`."
+    )
+    rotation_custom: RotationCustom = Field(
+        default=RotationCustom.least_recent,
+        description="`deputy_succeeds`: this year's deputy usually leads next year; "
+        "`least_recent`: the member who led least recently leads.",
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ClusterUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"note": "Theo Quyết định …"}})
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    rotation_custom: RotationCustom | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _something(self) -> "ClusterUpdate":
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for field in ("name", "rotation_custom"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class ClusterOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "number": 5,
+                "name": "Cụm thi đua số 5",
+                "rotation_custom": "deputy_succeeds",
+                "note": None,
+                "version": 1,
+                "recorded_by": "key:1:ministry",
+                "recorded_at": "2025-01-02T08:00:00Z",
+            }
+        }
+    )
+
+    number: int
+    name: str
+    rotation_custom: RotationCustom
+    note: str | None
+    version: int
+    recorded_by: str
+    recorded_at: datetime

@@ -1,0 +1,82 @@
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clusters.models import Cluster
+from app.clusters.schemas import ClusterCreate, ClusterOut, ClusterUpdate
+from app.core.errors import Conflict, NotFound
+from app.core.etag import require_match, version_etag
+from app.core.pagination import Page, page_of
+from app.core.revisions import record_revision
+
+RESOURCE = "cluster"
+
+
+def cluster_out(cluster: Any) -> ClusterOut:
+    return ClusterOut.model_validate(cluster, from_attributes=True)
+
+
+def cluster_etag(cluster: Cluster | ClusterOut) -> str:
+    return version_etag(RESOURCE, cluster.number, cluster.version)
+
+
+async def find_cluster(session: AsyncSession, number: int, *, for_update: bool = False) -> Cluster:
+    query = select(Cluster).where(Cluster.number == number)  # type: ignore[arg-type]
+    if for_update:
+        query = query.with_for_update()
+    cluster = (await session.execute(query)).scalar_one_or_none()
+    if cluster is None:
+        raise NotFound(f"No cluster number {number}.")
+    return cluster
+
+
+async def list_clusters(session: AsyncSession, *, limit: int, after: int | None) -> Page[ClusterOut]:
+    query = select(Cluster).order_by(Cluster.number).limit(limit + 1)  # type: ignore[arg-type]
+    if after is not None:
+        query = query.where(Cluster.number > after)  # type: ignore[arg-type]
+    rows = [cluster_out(c) for c in (await session.execute(query)).scalars()]
+    return page_of(rows, limit, lambda c: {"number": c.number})
+
+
+async def create_cluster(session: AsyncSession, data: ClusterCreate, actor: str) -> ClusterOut:
+    cluster = Cluster(
+        number=data.number,
+        name=data.name or f"Cụm thi đua số {data.number}",
+        rotation_custom=data.rotation_custom.value,
+        note=data.note,
+        recorded_by=actor,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(cluster)
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"Cluster number {data.number} already exists.") from exc
+    await session.refresh(cluster)
+    out = cluster_out(cluster)
+    assert cluster.id is not None
+    await record_revision(session, RESOURCE, cluster.id, cluster.version, out, actor)
+    return out
+
+
+async def update_cluster(
+    session: AsyncSession, number: int, data: ClusterUpdate, if_match: str | None, actor: str
+) -> ClusterOut:
+    cluster = await find_cluster(session, number, for_update=True)
+    require_match(if_match, cluster_etag(cluster))
+    for field in data.model_fields_set:
+        value = getattr(data, field)
+        setattr(cluster, field, value.value if hasattr(value, "value") else value)
+    cluster.version += 1
+    cluster.recorded_by = actor
+    cluster.recorded_at = datetime.now(UTC)
+    session.add(cluster)
+    await session.flush()
+    await session.refresh(cluster)
+    out = cluster_out(cluster)
+    assert cluster.id is not None
+    await record_revision(session, RESOURCE, cluster.id, cluster.version, out, actor)
+    return out

@@ -1,0 +1,232 @@
+"""RFC 9457 problem details for every non-2xx answer."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "/problems/"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where the error is: `body`, `query`, `path` or `header`, then the field path.")
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; some problems add members (e.g. `conflicting_membership_id`)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "type": "/problems/not-found",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "No unit with id 9999.",
+            }
+        },
+    )
+
+    type: str = Field(default="about:blank", description="A URI reference naming the problem type.")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = Field(default=None, description="Field errors (validation).")
+
+
+class AppError(Exception):
+    """A problem raised by services; routers and handlers turn it into problem+json."""
+
+    status = 400
+    slug = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: list[FieldError] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers
+        self.errors = errors
+        self.extra = extra
+
+
+class BadRequest(AppError):
+    status, slug = 400, "bad-request"
+
+
+class Unauthorized(AppError):
+    status, slug = 401, "unauthorized"
+
+
+class Forbidden(AppError):
+    status, slug = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status, slug = 404, "not-found"
+
+
+class Conflict(AppError):
+    status, slug = 409, "conflict"
+
+
+class PreconditionFailed(AppError):
+    status, slug = 412, "precondition-failed"
+
+
+class Unprocessable(AppError):
+    status, slug = 422, "unprocessable"
+
+
+class PreconditionRequired(AppError):
+    status, slug = 428, "precondition-required"
+
+
+def problem_response(
+    status: int,
+    *,
+    slug: str | None = None,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+    errors: list[FieldError] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug if slug else "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = [e.model_dump() for e in errors]
+    body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+# SQLSTATE → (status, slug). The services name the conflicts they expect; these are the rest.
+_SQLSTATE = {
+    "23P01": (409, "conflict"),
+    "23505": (409, "conflict"),
+    "23503": (422, "reference-not-found"),
+    "23514": (422, "constraint-violated"),
+    "23502": (422, "constraint-violated"),
+    "40001": (409, "concurrent-update"),
+    "40P01": (409, "concurrent-update"),
+}
+
+
+def sqlstate(error: DBAPIError) -> str | None:
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+
+
+def constraint_name(error: DBAPIError) -> str | None:
+    cause = getattr(getattr(error, "orig", None), "__cause__", None)
+    return getattr(cause, "constraint_name", None)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def app_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return problem_response(
+            exc.status,
+            slug=exc.slug,
+            detail=exc.detail,
+            headers=exc.headers,
+            instance=request.url.path,
+            errors=exc.errors,
+            **exc.extra,
+        )
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            FieldError(loc=list(e.get("loc", ())), message=str(e.get("msg", "")), type=str(e.get("type", "")))
+            for e in exc.errors()
+        ]
+        return problem_response(
+            422,
+            slug="validation",
+            detail="The request is not valid; see `errors`.",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No resource at {request.url.path}."
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed here."
+        return problem_response(
+            exc.status_code, detail=detail, headers=exc.headers, instance=request.url.path
+        )
+
+    async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        state = sqlstate(exc)
+        if state not in _SQLSTATE:
+            return await unexpected_error(request, exc)
+        status, slug = _SQLSTATE[state]
+        name = constraint_name(exc)
+        detail = f"The change breaks the rule `{name}`." if name else "The change breaks a rule of the data."
+        return problem_response(status, slug=slug, detail=detail, instance=request.url.path, constraint=name)
+
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem_response(
+            500, slug="internal", detail="An unexpected error occurred.", instance=request.url.path
+        )
+
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(IntegrityError, integrity_error)
+    app.add_exception_handler(DBAPIError, integrity_error)
+    app.add_exception_handler(Exception, unexpected_error)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the given error statuses, typed as problem+json."""
+    descriptions = {
+        400: "Malformed request (e.g. a bad cursor)",
+        401: "Missing or invalid API key",
+        403: "The key's role may not do this",
+        404: "Not found",
+        409: "Conflicts with the stored state",
+        412: "`If-Match` does not match the current version",
+        413: "Request body too large",
+        422: "Validation failed; `errors` lists the fields",
+        428: "`If-Match` is required to change a versioned record",
+        500: "Unexpected error (no internals are revealed)",
+    }
+    return {
+        status: {
+            "model": Problem,
+            "description": descriptions[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,90 @@
+"""Strong ETags on every successful GET, 304 on a matching `If-None-Match`, and `If-Match` checks.
+
+Handlers of versioned records set their own ETag (built from the version) so that
+`If-Match` on a later write can be compared without re-rendering; every other GET
+gets a hash of its body.
+"""
+
+import hashlib
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import PreconditionFailed, PreconditionRequired
+
+
+def body_etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def version_etag(resource: str, record_id: int, version: int) -> str:
+    return f'"{resource}-{record_id}-v{version}"'
+
+
+def _tags(header: str) -> list[str]:
+    return [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
+
+
+def none_match(if_none_match: str | None, etag: str) -> bool:
+    """True when `If-None-Match` names the current representation (weak comparison)."""
+    if not if_none_match:
+        return False
+    tags = _tags(if_none_match)
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def require_match(if_match: str | None, current_etag: str) -> None:
+    """`If-Match` is mandatory for updates of versioned records (strong comparison)."""
+    if if_match is None:
+        raise PreconditionRequired(
+            "Send `If-Match` with the ETag you last read, so that no one else's change is overwritten."
+        )
+    tags = [t.strip() for t in if_match.split(",")]
+    if "*" not in tags and current_etag not in tags:
+        raise PreconditionFailed(
+            "The record changed since you read it; read it again and retry.", current_etag=current_etag
+        )
+
+
+class ETagMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffer(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if message["status"] != 200:
+                    start = None
+                    await send(message)
+                    return
+                start = message
+                return
+            if start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            headers = MutableHeaders(scope=start)
+            etag = headers.get("etag") or body_etag(body)
+            headers["ETag"] = etag
+            if none_match(Headers(scope=scope).get("if-none-match"), etag):
+                del headers["content-length"]
+                if "content-type" in headers:
+                    del headers["content-type"]
+                await send({**start, "status": 304})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, buffer)

@@ -1,0 +1,42 @@
+"""Tables every feature shares: the revision log and idempotency records."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+class Revision(SQLModel, table=True):
+    """Every version of every versioned record, as it was written; never updated or deleted."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("resource", "resource_id", "version"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    resource: str = Field(max_length=40)
+    resource_id: int
+    version: int
+    data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    recorded_by: str = Field(max_length=160)
+    recorded_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a creating POST, replayed when the same key is sent again."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    api_key_id: int = Field(foreign_key="api_keys.id")
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)
+    status_code: int | None = None
+    body: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    created_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )

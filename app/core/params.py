@@ -1,0 +1,32 @@
+"""Path, query and header parameters that several features share."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Header, Path, Query
+
+from app.core.errors import Unprocessable
+from app.core.periods import year_bounds
+
+ClusterNumber = Annotated[int, Path(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")]
+Year = Annotated[int, Path(ge=2000, le=2100, description="The emulation year (calendar year).")]
+RecordId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+IfMatch = Annotated[
+    str | None,
+    Header(description="The ETag of the version you read; required to change a versioned record."),
+]
+YearQuery = Annotated[
+    int | None, Query(ge=2000, le=2100, description="Everything overlapping this calendar year.")
+]
+AsOfQuery = Annotated[date | None, Query(description="The state valid on this day, `YYYY-MM-DD`.")]
+
+
+def time_window(year: int | None, as_of: date | None) -> tuple[date | None, date | None]:
+    """`year` → the whole year; `as_of` → that one day; neither → no restriction."""
+    if year is not None and as_of is not None:
+        raise Unprocessable("Give `year` or `as_of`, not both.", field="as_of")
+    if year is not None:
+        return year_bounds(year)
+    if as_of is not None:
+        return as_of, as_of
+    return None, None

@@ -1,0 +1,100 @@
+"""API keys: bearer authentication and role checks."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from app.core.database import SessionDep
+from app.core.errors import Forbidden, Unauthorized
+from app.keys.models import ApiKey, Role
+
+KEY_PREFIX = "thd_"
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key: `Authorization: Bearer thd_…`. Create the first admin key with "
+    "`python -m app keys create --role admin --name NAME`.",
+)
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(raw: str) -> str:
+    """Keys are 256-bit random tokens, so a plain SHA-256 is a safe stored form."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: int
+    name: str
+    role: Role
+    cluster_id: int | None
+    unit_id: int | None
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_id}:{self.name}"
+
+
+def _unauthorized(detail: str, error: str | None = None) -> Unauthorized:
+    challenge = 'Bearer realm="thidua"'
+    if error:
+        challenge += f', error="{error}"'
+    return Unauthorized(detail, headers={"WWW-Authenticate": challenge})
+
+
+async def current_key(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized("An API key is required: `Authorization: Bearer <key>`.")
+    row = (
+        await session.execute(
+            select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.cluster_id, ApiKey.unit_id).where(
+                ApiKey.key_hash == hash_key(credentials.credentials),  # type: ignore[arg-type]
+                ApiKey.revoked_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+    ).first()
+    if row is None:
+        raise _unauthorized("The API key is unknown or revoked.", "invalid_token")
+    return Principal(row.id, row.name, Role(row.role), row.cluster_id, row.unit_id)
+
+
+CurrentKey = Annotated[Principal, Depends(current_key)]
+"""Any valid key: what every read needs."""
+
+
+async def admin_key(key: CurrentKey) -> Principal:
+    if key.role is not Role.admin:
+        raise Forbidden("This operation needs an admin key.")
+    return key
+
+
+AdminKey = Annotated[Principal, Depends(admin_key)]
+
+
+async def cluster_writer_key(key: CurrentKey) -> Principal:
+    if key.role not in (Role.admin, Role.cluster):
+        raise Forbidden("This operation needs an admin key or the cluster's key.")
+    return key
+
+
+ClusterWriterKey = Annotated[Principal, Depends(cluster_writer_key)]
+"""An admin key or a cluster key; the handler then checks it is this cluster's."""
+
+
+def ensure_cluster_writer(key: Principal, cluster_id: int) -> None:
+    """Admins, or the secretariat key of this very cluster."""
+    if key.role is Role.admin or (key.role is Role.cluster and key.cluster_id == cluster_id):
+        return
+    raise Forbidden("This operation needs an admin key or this cluster's key.")

@@ -1,0 +1,192 @@
+"""Import a history file through the same services and rules as the API; all or nothing.
+
+Running the same file twice changes nothing: records already present are left as they are.
+A record that contradicts what is stored fails the whole import, with every problem listed.
+"""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clusters.models import Cluster
+from app.clusters.schemas import ClusterCreate
+from app.clusters.service import create_cluster
+from app.core.errors import AppError, NotFound, Unprocessable
+from app.core.periods import valid_on, year_bounds
+from app.core.text import fold
+from app.history.schemas import ClusterEntry, HistoryFile, ImportSummary, MemberEntry, YearEntry
+from app.leadership.models import Leadership
+from app.leadership.schemas import LeadershipPut
+from app.leadership.service import put_leadership
+from app.memberships.models import Membership, PeriodPrecision
+from app.memberships.schemas import MembershipCreate
+from app.memberships.service import create_membership
+from app.units.models import Unit
+
+
+class HistoryImportError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def parse(path: Path) -> HistoryFile:
+    text = path.read_text(encoding="utf-8")
+    raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    try:
+        return HistoryFile.model_validate(raw)
+    except ValidationError as exc:
+        raise HistoryImportError(
+            [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        ) from exc
+
+
+async def import_file(session: AsyncSession, path: Path) -> ImportSummary:
+    return await import_history(session, parse(path), actor=f"import:{path.name}")
+
+
+async def import_history(session: AsyncSession, history: HistoryFile, actor: str) -> ImportSummary:
+    summary = ImportSummary()
+    problems: list[str] = []
+    for c, cluster in enumerate(history.clusters):
+        await _ensure_cluster(session, cluster, actor, summary)
+        for y, entry in enumerate(cluster.years):
+            where = f"clusters[{c}] (cluster {cluster.number}).years[{y}] ({entry.year})"
+            if entry.source not in history.sources:
+                problems.append(f"{where}: unknown source {entry.source!r}")
+                continue
+            await _import_year(session, cluster.number, entry, history, actor, summary, where, problems)
+    if problems:
+        raise HistoryImportError(problems)
+    return summary
+
+
+async def _ensure_cluster(session: AsyncSession, entry: ClusterEntry, actor: str, summary: ImportSummary) -> None:
+    exists = (
+        await session.execute(select(Cluster.id).where(Cluster.number == entry.number))  # type: ignore[arg-type]
+    ).first()
+    if exists is None:
+        await create_cluster(
+            session,
+            ClusterCreate(number=entry.number, name=entry.name, rotation_custom=entry.rotation_custom, note=entry.note),
+            actor,
+        )
+        summary.clusters_created += 1
+
+
+def _citation(history: HistoryFile, key: str) -> str:
+    source = history.sources[key]
+    parts = [f"[{key}] {source.title}"]
+    if source.published:
+        parts.append(source.published.isoformat())
+    if source.url:
+        parts.append(source.url)
+    return " — ".join(parts)[:500]
+
+
+async def _resolve(session: AsyncSession, name: str, code: str | None, on: date) -> Unit:
+    query = select(Unit).where(Unit.name_folded == fold(name), valid_on(Unit.valid_from, Unit.valid_to, on))  # type: ignore[arg-type]
+    if code is not None:
+        query = query.where(Unit.code == code)  # type: ignore[arg-type]
+    units = list((await session.execute(query)).scalars())
+    if len(units) != 1:
+        found = "no unit" if not units else f"{len(units)} units"
+        raise Unprocessable(f"{found} named {name!r} on {on}" + (f" with code {code}" if code else ""))
+    return units[0]
+
+
+async def _import_year(
+    session: AsyncSession,
+    number: int,
+    entry: YearEntry,
+    history: HistoryFile,
+    actor: str,
+    summary: ImportSummary,
+    where: str,
+    problems: list[str],
+) -> None:
+    for m, member in enumerate(entry.members):
+        try:
+            async with session.begin_nested():
+                await _import_member(session, number, entry, member, history, actor, summary)
+        except AppError as exc:
+            problems.append(f"{where}.members[{m}] ({member.unit}): {exc.detail}")
+    if entry.leadership is None:
+        return
+    lead = entry.leadership
+    try:
+        async with session.begin_nested():
+            leader = await _resolve(session, lead.leader, None, entry.attested_on)
+            deputy = await _resolve(session, lead.deputy, None, entry.attested_on) if lead.deputy else None
+            cluster_id = (await session.execute(select(Cluster.id).where(Cluster.number == number))).scalar_one()  # type: ignore[arg-type]
+            existing = (
+                await session.execute(
+                    select(Leadership).where(Leadership.cluster_id == cluster_id, Leadership.year == entry.year)  # type: ignore[arg-type]
+                )
+            ).scalar_one_or_none()
+            if existing is not None:
+                if existing.leader_unit_id == leader.id and existing.deputy_unit_id == (deputy.id if deputy else None):
+                    summary.leaderships_unchanged += 1
+                    return
+                raise Unprocessable("a different leadership is already recorded for this year")
+            data = LeadershipPut(
+                leader_unit_id=leader.id,  # type: ignore[arg-type]
+                deputy_unit_id=deputy.id if deputy else None,
+                decided_on=lead.decided_on,
+                conference=lead.conference,
+                note=lead.note,
+                source=_citation(history, lead.source or entry.source),
+            )
+            await put_leadership(session, number, entry.year, data, None, actor)
+            summary.leaderships_created += 1
+    except (AppError, NotFound) as exc:
+        problems.append(f"{where}.leadership: {exc.detail}")
+
+
+async def _import_member(
+    session: AsyncSession,
+    number: int,
+    entry: YearEntry,
+    member: MemberEntry,
+    history: HistoryFile,
+    actor: str,
+    summary: ImportSummary,
+) -> None:
+    unit = await _resolve(session, member.unit, member.code, entry.attested_on)
+    first, last = year_bounds(entry.year)
+    dated = member.valid_from is not None or member.valid_to is not None
+    valid_from = member.valid_from or max(first, unit.valid_from or first)
+    valid_to = member.valid_to or min(last, unit.valid_to or last)
+    cluster_id = (await session.execute(select(Cluster.id).where(Cluster.number == number))).scalar_one()  # type: ignore[arg-type]
+    same = (
+        await session.execute(
+            select(Membership.id).where(
+                Membership.unit_id == unit.id,  # type: ignore[arg-type]
+                Membership.cluster_id == cluster_id,  # type: ignore[arg-type]
+                Membership.valid_from == valid_from,  # type: ignore[arg-type]
+                Membership.valid_to == valid_to,  # type: ignore[arg-type]
+            )
+        )
+    ).first()
+    if same is not None:
+        summary.memberships_unchanged += 1
+        return
+    await create_membership(
+        session,
+        MembershipCreate(
+            unit_id=unit.id,  # type: ignore[arg-type]
+            cluster=number,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            period_precision=PeriodPrecision.day if dated else PeriodPrecision.year,
+            source=_citation(history, member.source or entry.source),
+            note=member.note,
+        ),
+        actor,
+    )
+    summary.memberships_created += 1

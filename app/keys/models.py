@@ -1,0 +1,38 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, DateTime, func
+from sqlmodel import Field, SQLModel
+
+
+class Role(StrEnum):
+    admin = "admin"
+    cluster = "cluster"
+    unit = "unit"
+    reader = "reader"
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key; only its SHA-256 is stored. Revoked keys stay for the record."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'cluster', 'unit', 'reader')", name="role_known"),
+        CheckConstraint("(role = 'cluster') = (cluster_id IS NOT NULL)", name="cluster_scope"),
+        CheckConstraint("(role = 'unit') = (unit_id IS NOT NULL)", name="unit_scope"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    role: str = Field(max_length=16)
+    cluster_id: int | None = Field(default=None, foreign_key="clusters.id")
+    unit_id: int | None = Field(default=None, foreign_key="units.id")
+    key_hash: str = Field(max_length=64, unique=True)
+    key_prefix: str = Field(max_length=16)
+    created_by: str = Field(max_length=120)
+    created_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

@@ -1,0 +1,45 @@
+from fastapi import APIRouter, Response, status
+
+from app.core.database import SessionDep
+from app.core.errors import problem_responses
+from app.core.idempotency import IdempotencyDep
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
+from app.core.params import RecordId
+from app.core.security import AdminKey
+from app.keys import service
+from app.keys.schemas import KeyCreate, KeyCreated, KeyOut
+
+router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses(401, 403, 422, 500))
+
+
+@router.get("", summary="List API keys (admin)", responses=problem_responses(400))
+async def list_keys(
+    session: SessionDep, _: AdminKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[KeyOut]:
+    position = decode_cursor(cursor, "id")
+    return await service.list_keys(session, limit=limit, after_id=position["id"] if position else None)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API key (admin)",
+    description="The answer carries the key once; only its hash is stored.",
+    responses=problem_responses(413),
+)
+async def create_key(
+    session: SessionDep, key: AdminKey, idempotency: IdempotencyDep, body: KeyCreate
+) -> KeyCreated:
+    return await idempotency.run(lambda: service.create_key(session, body, key.actor), 201)
+
+
+@router.delete(
+    "/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an API key (admin)",
+    description="The key stops working at once; its record stays, with `revoked_at`.",
+    responses=problem_responses(404),
+)
+async def revoke_key(session: SessionDep, _: AdminKey, key_id: RecordId) -> Response:
+    await service.revoke_key(session, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,64 @@
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clusters.models import Cluster
+from app.core.errors import NotFound, Unprocessable
+from app.core.pagination import Page, page_of
+from app.core.security import hash_key, new_key
+from app.keys.models import ApiKey, Role
+from app.keys.schemas import KeyCreate, KeyCreated, KeyOut
+from app.units.models import Unit
+
+
+def _out(key: ApiKey, cluster: int | None) -> KeyOut:
+    return KeyOut(
+        id=key.id, name=key.name, role=Role(key.role), cluster=cluster,  # type: ignore[arg-type]
+        unit_id=key.unit_id, key_prefix=key.key_prefix, created_by=key.created_by,
+        created_at=key.created_at, revoked_at=key.revoked_at,
+    )
+
+
+async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyCreated:
+    cluster_id = None
+    if data.cluster is not None:
+        cluster_id = (
+            await session.execute(select(Cluster.id).where(Cluster.number == data.cluster))  # type: ignore[arg-type]
+        ).scalar_one_or_none()
+        if cluster_id is None:
+            raise Unprocessable(f"No cluster number {data.cluster}.", field="cluster")
+    if data.unit_id is not None and await session.get(Unit, data.unit_id) is None:
+        raise Unprocessable(f"No unit with id {data.unit_id}.", field="unit_id")
+    raw = new_key()
+    key = ApiKey(
+        name=data.name, role=data.role.value, cluster_id=cluster_id, unit_id=data.unit_id,
+        key_hash=hash_key(raw), key_prefix=raw[:10], created_by=actor,
+    )
+    session.add(key)
+    await session.flush()
+    await session.refresh(key)
+    return KeyCreated(**_out(key, data.cluster).model_dump(), key=raw)
+
+
+def _select() -> Any:
+    return select(ApiKey, Cluster.number).outerjoin(Cluster, Cluster.id == ApiKey.cluster_id)  # type: ignore[arg-type]
+
+
+async def list_keys(session: AsyncSession, *, limit: int, after_id: int | None) -> Page[KeyOut]:
+    query = _select().order_by(ApiKey.id).limit(limit + 1)
+    if after_id is not None:
+        query = query.where(ApiKey.id > after_id)
+    rows = [_out(k, n) for k, n in (await session.execute(query)).all()]
+    return page_of(rows, limit, lambda k: {"id": k.id})
+
+
+async def revoke_key(session: AsyncSession, key_id: int) -> None:
+    key = await session.get(ApiKey, key_id, with_for_update=True)
+    if key is None:
+        raise NotFound(f"No key with id {key_id}.")
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(UTC)
+        session.add(key)
+        await session.flush()

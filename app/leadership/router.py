@@ -1,0 +1,88 @@
+from fastapi import APIRouter, Response
+
+from app.clusters.service import find_cluster
+from app.core.database import SessionDep
+from app.core.errors import problem_responses
+from app.core.params import ClusterNumber, IfMatch, Year
+from app.core.revisions import RevisionOut, list_revisions
+from app.core.security import ClusterWriterKey, CurrentKey, ensure_cluster_writer
+from app.leadership import service
+from app.leadership.schemas import LeadershipOut, LeadershipPut, SuggestionOut
+
+router = APIRouter(
+    prefix="/v1/clusters/{number}", tags=["leadership"], responses=problem_responses(401, 404, 422, 500)
+)
+
+
+@router.get(
+    "/leadership",
+    summary="Rotation history of a cluster",
+    description="Leader (Cụm trưởng) and deputy (Cụm phó) of every recorded year. A unit that "
+    "ceased to exist before or during its term says so (`ceased_on`) and names its successors.",
+)
+async def leadership_history(
+    session: SessionDep, _: CurrentKey, number: ClusterNumber
+) -> list[LeadershipOut]:
+    return await service.history(session, number)
+
+
+@router.get("/years/{year}/leadership", summary="Leader and deputy for a year")
+async def get_leadership(
+    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year, response: Response
+) -> LeadershipOut:
+    out, etag = await service.get_leadership(session, number, year)
+    response.headers["ETag"] = etag
+    return out
+
+
+@router.put(
+    "/years/{year}/leadership",
+    summary="Set leader and deputy for a year (admin or the cluster's key)",
+    description="Both must be members of the cluster in that year, and differ. Creating: 201 "
+    "without `If-Match`. Replacing: `If-Match` with the current ETag (428 without, 412 if stale); "
+    "the previous version stays under `/revisions`.",
+    responses={
+        200: {"description": "Replaced"},
+        201: {"description": "Created"},
+        **problem_responses(403, 412, 413, 428),
+    },
+)
+async def put_leadership(
+    session: SessionDep,
+    key: ClusterWriterKey,
+    number: ClusterNumber,
+    year: Year,
+    body: LeadershipPut,
+    response: Response,
+    if_match: IfMatch = None,
+) -> LeadershipOut:
+    cluster = await find_cluster(session, number)
+    assert cluster.id is not None
+    ensure_cluster_writer(key, cluster.id)
+    out, etag, created = await service.put_leadership(session, number, year, body, if_match, key.actor)
+    response.headers["ETag"] = etag
+    if created:
+        response.status_code = 201
+    return out
+
+
+@router.get("/years/{year}/leadership/revisions", summary="Every version of a year's leadership")
+async def leadership_revisions(
+    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year
+) -> list[RevisionOut]:
+    record_id = await service.revisions_of(session, number, year)
+    return await list_revisions(session, service.RESOURCE, record_id)
+
+
+@router.get(
+    "/years/{year}/leadership/suggestion",
+    summary="Suggest next year's leader and deputy from the history",
+    description="Candidates are the members in that year (or, if none are recorded yet, the "
+    "members at the end of the previous year whose units still exist). Where the cluster's custom "
+    "is `deputy_succeeds`, the outgoing deputy is suggested as leader; otherwise, and for the "
+    "deputy, the member that led least recently (a predecessor's terms count for its successor).",
+)
+async def leadership_suggestion(
+    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year
+) -> SuggestionOut:
+    return await service.suggestion(session, number, year)

@@ -1,0 +1,105 @@
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.clusters.models import RotationCustom
+from app.units.schemas import UnitRef
+
+
+class LeadershipPut(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "leader_unit_id": 22,
+                "deputy_unit_id": 19,
+                "decided_on": "2024-11-25",
+                "conference": "Hội nghị tổng kết phong trào thi đua năm 2024, Công an tỉnh Hưng Yên",
+                "source": "Công an tỉnh Hà Nam, 26/11/2024",
+            }
+        },
+    )
+
+    leader_unit_id: int = Field(ge=1, le=2_147_483_647, description="Cụm trưởng.")
+    deputy_unit_id: int | None = Field(default=None, ge=1, le=2_147_483_647, description="Cụm phó.")
+    decided_on: date | None = Field(default=None, description="Day of the decision (conference).")
+    conference: str | None = Field(default=None, max_length=300)
+    source: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "LeadershipPut":
+        if self.deputy_unit_id is not None and self.deputy_unit_id == self.leader_unit_id:
+            raise ValueError("the leader and the deputy must be different units")
+        return self
+
+
+class RoleHolder(BaseModel):
+    unit: UnitRef
+    ceased_on: date | None = Field(
+        description="Set when the unit ceased to exist before or during the term."
+    )
+    successors: list[UnitRef] = Field(description="Who carries on, when the unit ceased.")
+    remark: str | None = Field(description="A readable note on the above, in English.")
+
+
+class Decision(BaseModel):
+    decided_on: date | None
+    conference: str | None
+    source: str | None
+    note: str | None
+
+
+class LeadershipOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "cluster": 5,
+                "year": 2025,
+                "leader": {
+                    "unit": {"id": 22, "code": "34", "name": "Thái Bình",
+                             "valid_from": None, "valid_to": "2025-06-30"},
+                    "ceased_on": "2025-06-30",
+                    "successors": [{"id": 69, "code": "33", "name": "Hưng Yên",
+                                    "valid_from": "2025-07-01", "valid_to": None}],
+                    "remark": "Thái Bình ceased to exist on 2025-06-30, during its term; "
+                              "successor: Hưng Yên.",
+                },
+                "deputy": None,
+                "decision": {"decided_on": "2024-11-25", "conference": None,
+                             "source": "seed 002", "note": None},
+                "version": 1,
+                "recorded_by": "import:seed_history.yaml",
+                "recorded_at": "2026-11-25T08:00:00Z",
+            }
+        }
+    )
+
+    cluster: int
+    year: int
+    leader: RoleHolder
+    deputy: RoleHolder | None
+    decision: Decision
+    version: int
+    recorded_by: str
+    recorded_at: datetime
+
+
+class CandidateOut(BaseModel):
+    unit: UnitRef
+    last_led: int | None = Field(description="Last year it (or a predecessor) led this cluster.")
+    last_deputy: int | None = Field(description="Last year it (or a predecessor) was deputy.")
+
+
+class SuggestedRole(BaseModel):
+    unit: UnitRef
+    reason: str
+
+
+class SuggestionOut(BaseModel):
+    cluster: int
+    year: int
+    rotation_custom: RotationCustom
+    leader: SuggestedRole
+    deputy: SuggestedRole | None
+    candidates: list[CandidateOut] = Field(description="Members considered, in order of preference.")

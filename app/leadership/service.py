@@ -1,0 +1,267 @@
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.clusters.models import Cluster, RotationCustom
+from app.clusters.service import find_cluster
+from app.core.errors import NotFound, PreconditionFailed, Unprocessable
+from app.core.etag import require_match
+from app.core.periods import overlaps, year_bounds
+from app.core.revisions import record_revision
+from app.leadership.models import Leadership
+from app.leadership.schemas import (
+    CandidateOut,
+    Decision,
+    LeadershipOut,
+    LeadershipPut,
+    RoleHolder,
+    SuggestedRole,
+    SuggestionOut,
+)
+from app.memberships.models import Membership
+from app.units.models import Succession, Unit
+from app.units.schemas import UnitRef
+from app.units.service import linked_units
+
+RESOURCE = "leadership"
+
+
+def leadership_etag(number: int, year: int, version: int) -> str:
+    return f'"{RESOURCE}-{number}-{year}-v{version}"'
+
+
+def _role_holder(unit: UnitRef, successors: list[dict[str, Any]], year: int) -> RoleHolder:
+    """Say so when the unit ceased to exist before or during its term, and who succeeded it."""
+    _, last_day = year_bounds(year)
+    if unit.valid_to is None or unit.valid_to > last_day:
+        return RoleHolder(unit=unit, ceased_on=None, successors=[], remark=None)
+    heirs = [UnitRef.model_validate(s) for s in successors]
+    when = "during its term" if unit.valid_to >= date(year, 1, 1) else "before its term"
+    names = ", ".join(h.name for h in heirs) or "none recorded"
+    return RoleHolder(
+        unit=unit,
+        ceased_on=unit.valid_to,
+        successors=heirs,
+        remark=f"{unit.name} ceased to exist on {unit.valid_to}, {when}; successor: {names}.",
+    )
+
+
+async def leaderships(
+    session: AsyncSession, cluster_id: int, years: list[int] | None = None
+) -> list[LeadershipOut]:
+    """The cluster's leaderships (all years, or the given ones) in one query."""
+    leader, deputy = aliased(Unit), aliased(Unit)
+    query = (
+        select(
+            Leadership,
+            Cluster.number,
+            leader.code.label("l_code"), leader.name.label("l_name"),
+            leader.valid_from.label("l_from"), leader.valid_to.label("l_to"),
+            linked_units(leader.id, "successors").label("l_successors"),
+            deputy.code.label("d_code"), deputy.name.label("d_name"),
+            deputy.valid_from.label("d_from"), deputy.valid_to.label("d_to"),
+            linked_units(deputy.id, "successors").label("d_successors"),
+        )
+        .join(Cluster, Cluster.id == Leadership.cluster_id)  # type: ignore[arg-type]
+        .join(leader, leader.id == Leadership.leader_unit_id)  # type: ignore[arg-type]
+        .outerjoin(deputy, deputy.id == Leadership.deputy_unit_id)  # type: ignore[arg-type]
+        .where(Leadership.cluster_id == cluster_id)  # type: ignore[arg-type]
+        .order_by(Leadership.year)  # type: ignore[arg-type]
+    )
+    if years is not None:
+        query = query.where(Leadership.year.in_(years))  # type: ignore[attr-defined]
+    return [_out(r) for r in await session.execute(query)]
+
+
+def _out(r: Any) -> LeadershipOut:
+    row: Leadership = r.Leadership
+    leader = UnitRef(id=row.leader_unit_id, code=r.l_code, name=r.l_name,
+                     valid_from=r.l_from, valid_to=r.l_to)
+    deputy = None
+    if row.deputy_unit_id is not None:
+        deputy = _role_holder(
+            UnitRef(id=row.deputy_unit_id, code=r.d_code, name=r.d_name,
+                    valid_from=r.d_from, valid_to=r.d_to),
+            r.d_successors, row.year,
+        )
+    return LeadershipOut(
+        cluster=r.number,
+        year=row.year,
+        leader=_role_holder(leader, r.l_successors, row.year),
+        deputy=deputy,
+        decision=Decision(decided_on=row.decided_on, conference=row.conference,
+                          source=row.source, note=row.note),
+        version=row.version,
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+    )
+
+
+async def history(session: AsyncSession, number: int) -> list[LeadershipOut]:
+    cluster = await find_cluster(session, number)
+    assert cluster.id is not None
+    return await leaderships(session, cluster.id)
+
+
+async def get_leadership(session: AsyncSession, number: int, year: int) -> tuple[LeadershipOut, str]:
+    cluster = await find_cluster(session, number)
+    assert cluster.id is not None
+    found = await leaderships(session, cluster.id, [year])
+    if not found:
+        raise NotFound(f"No leadership recorded for cluster {number} in {year}.")
+    return found[0], leadership_etag(number, year, found[0].version)
+
+
+async def _check_members(session: AsyncSession, cluster: Cluster, year: int, data: LeadershipPut) -> None:
+    wanted = {data.leader_unit_id: "leader"}
+    if data.deputy_unit_id is not None:
+        wanted[data.deputy_unit_id] = "deputy"
+    start, end = year_bounds(year)
+    members = set(
+        (
+            await session.execute(
+                select(Membership.unit_id).where(
+                    Membership.cluster_id == cluster.id,  # type: ignore[arg-type]
+                    Membership.unit_id.in_(wanted),  # type: ignore[attr-defined]
+                    overlaps(Membership.valid_from, Membership.valid_to, start, end),
+                )
+            )
+        ).scalars()
+    )
+    for unit_id, role in wanted.items():
+        if unit_id not in members:
+            raise Unprocessable(
+                f"The {role} (unit {unit_id}) is not a member of cluster {cluster.number} in {year}.",
+                field=f"{role}_unit_id",
+            )
+
+
+async def put_leadership(
+    session: AsyncSession, number: int, year: int, data: LeadershipPut, if_match: str | None, actor: str
+) -> tuple[LeadershipOut, str, bool]:
+    """Create or replace; returns the record, its ETag and whether it was created."""
+    cluster = await find_cluster(session, number, for_update=True)
+    existing = (
+        await session.execute(
+            select(Leadership)
+            .where(Leadership.cluster_id == cluster.id, Leadership.year == year)  # type: ignore[arg-type]
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if existing is None and if_match is not None:
+        raise PreconditionFailed(f"No leadership recorded for cluster {number} in {year} yet.")
+    if existing is not None:
+        require_match(if_match, leadership_etag(number, year, existing.version))
+    await _check_members(session, cluster, year, data)
+    assert cluster.id is not None
+    record = existing or Leadership(cluster_id=cluster.id, year=year, leader_unit_id=0, recorded_by=actor, version=0)
+    for field, value in data.model_dump().items():
+        setattr(record, field, value)
+    record.version += 1
+    record.recorded_by = actor
+    record.recorded_at = datetime.now(UTC)
+    session.add(record)
+    await session.flush()
+    assert record.id is not None
+    out = (await leaderships(session, cluster.id, [year]))[0]
+    await record_revision(session, RESOURCE, record.id, record.version, out, actor)
+    return out, leadership_etag(number, year, record.version), existing is None
+
+
+async def _candidates(session: AsyncSession, cluster_id: int, year: int) -> list[UnitRef]:
+    """Members overlapping the year; if none are recorded yet, last year's end-of-year members
+    whose units still exist."""
+    start, end = year_bounds(year)
+    for window_start, window_end, alive_on in ((start, end, None), (date(year - 1, 12, 31), date(year - 1, 12, 31), start)):
+        query = (
+            select(Unit.id, Unit.code, Unit.name, Unit.valid_from, Unit.valid_to)
+            .join(Membership, Membership.unit_id == Unit.id)  # type: ignore[arg-type]
+            .where(
+                Membership.cluster_id == cluster_id,  # type: ignore[arg-type]
+                overlaps(Membership.valid_from, Membership.valid_to, window_start, window_end),
+            )
+            .distinct()
+        )
+        if alive_on is not None:
+            query = query.where(overlaps(Unit.valid_from, Unit.valid_to, alive_on, alive_on))
+        units = [UnitRef.model_validate(r, from_attributes=True) for r in await session.execute(query)]
+        if units:
+            return units
+    return []
+
+
+async def suggestion(session: AsyncSession, number: int, year: int) -> SuggestionOut:
+    cluster = await find_cluster(session, number)
+    assert cluster.id is not None
+    candidates = await _candidates(session, cluster.id, year)
+    if not candidates:
+        raise Unprocessable(
+            f"No members of cluster {number} are recorded for {year} or the end of {year - 1}; "
+            "record the composition first."
+        )
+    past = [h for h in await leaderships(session, cluster.id) if h.year < year]
+    predecessors: dict[int, set[int]] = {c.id: {c.id} for c in candidates}
+    for pred, succ in await session.execute(
+        select(Succession.predecessor_id, Succession.successor_id).where(
+            Succession.successor_id.in_(predecessors)  # type: ignore[attr-defined]
+        )
+    ):
+        predecessors[succ].add(pred)
+
+    def last_year(unit_id: int, role: str) -> int | None:
+        years = [
+            h.year for h in past
+            if (holder := getattr(h, role)) is not None and holder.unit.id in predecessors[unit_id]
+        ]
+        return max(years, default=None)
+
+    scored = [CandidateOut(unit=c, last_led=last_year(c.id, "leader"),
+                           last_deputy=last_year(c.id, "deputy")) for c in candidates]
+    scored.sort(key=lambda c: (c.last_led or 0, c.last_deputy or 0, c.unit.code, c.unit.id))
+
+    custom = RotationCustom(cluster.rotation_custom)
+    previous = next((h for h in past if h.year == year - 1), None)
+    leader: CandidateOut | None = None
+    reason = ""
+    if custom is RotationCustom.deputy_succeeds and previous and previous.deputy:
+        outgoing = previous.deputy.unit.id
+        leader = next((c for c in scored if outgoing in predecessors[c.unit.id]), None)
+        if leader is not None:
+            reason = (f"Deputy in {year - 1} ({previous.deputy.unit.name}); by this cluster's "
+                      "custom the outgoing deputy leads the next year.")
+    if leader is None:
+        leader = scored[0]
+        reason = _least_recent_reason(leader, "led")
+    rest = [c for c in scored if c is not leader]
+    deputy = None
+    if rest:
+        deputy = SuggestedRole(unit=rest[0].unit, reason=_least_recent_reason(rest[0], "led"))
+    ordered = [leader, *rest]
+    return SuggestionOut(
+        cluster=number, year=year, rotation_custom=custom,
+        leader=SuggestedRole(unit=leader.unit, reason=reason), deputy=deputy, candidates=ordered,
+    )
+
+
+def _least_recent_reason(candidate: CandidateOut, verb: str) -> str:
+    if candidate.last_led is None:
+        return (f"Has not {verb} the cluster in the recorded history (ties: fewest recent "
+                "deputy terms, then official code).")
+    return (f"{verb.capitalize()} the cluster least recently among the members "
+            f"(last in {candidate.last_led}).")
+
+
+async def revisions_of(session: AsyncSession, number: int, year: int) -> int:
+    """The id under which the year's leadership revisions are kept."""
+    cluster = await find_cluster(session, number)
+    record_id = (
+        await session.execute(
+            select(Leadership.id).where(Leadership.cluster_id == cluster.id, Leadership.year == year)  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    if record_id is None:
+        raise NotFound(f"No leadership recorded for cluster {number} in {year}.")
+    return record_id

@@ -1,0 +1,122 @@
+"""Assembles the application: settings, database, middleware, error handlers and routers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+
+from app.clusters.router import router as clusters_router
+from app.core.config import Settings, get_settings
+from app.core.database import Database, resolve_database_url
+from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.core.etag import ETagMiddleware
+from app.core.idempotency import IdempotentReplay, replay_response
+from app.core.limits import BodySizeLimitMiddleware
+from app.core.metrics import MetricsMiddleware
+from app.health.router import router as health_router
+from app.keys.router import router as keys_router
+from app.leadership.router import router as leadership_router
+from app.memberships.router import router as memberships_router
+from app.sheets.router import router as sheets_router
+from app.successions.router import router as successions_router
+from app.units.router import router as units_router
+
+DESCRIPTION = """\
+The emulation movement **"Vì an ninh Tổ quốc"** of the Ministry of Public Security:
+provincial police units and their 2025 lineage, emulation clusters (Cụm thi đua), versioned
+memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-year sheet.
+
+* **Auth**: `Authorization: Bearer <api key>`. Reads need any key; writes need the role named in
+  each operation (`admin`, `cluster`, `unit`, `reader`).
+* **Errors**: RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`,
+  and `errors` (field locations) for validation.
+* **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
+* **Versioned records** (clusters, memberships, leaderships): updates need `If-Match`
+  (428 without, 412 when stale); every version stays readable under `/revisions`.
+* **Retries**: creating POSTs take `Idempotency-Key`; a retry replays the first answer.
+* **Lists**: `limit` and an opaque `cursor`; the body carries `next_cursor`.
+* **Time**: `as_of=YYYY-MM-DD` reads the state on that day; `year=YYYY` everything overlapping it.
+"""
+
+TAGS = [
+    {"name": "units", "description": "Provincial police units (Công an tỉnh/thành phố) and their lineage."},
+    {"name": "clusters", "description": "Emulation clusters (Cụm thi đua), their members and their year sheet."},
+    {"name": "memberships", "description": "Which unit is in which cluster when; versioned."},
+    {"name": "leadership", "description": "Leader (Cụm trưởng) and deputy (Cụm phó) rotation."},
+    {"name": "keys", "description": "API keys and their roles."},
+    {"name": "operations", "description": "Liveness, readiness and metrics."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database = Database(resolve_database_url(settings), settings)
+        try:
+            yield
+        finally:
+            await app.state.database.dispose()
+
+    app = FastAPIOffline(
+        title="thidua",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+
+    async def replay(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, IdempotentReplay)
+        return replay_response(exc.status_code, exc.body)
+
+    app.add_exception_handler(IdempotentReplay, replay)
+
+    for router in (
+        units_router,
+        successions_router,
+        clusters_router,
+        memberships_router,
+        leadership_router,
+        sheets_router,
+        keys_router,
+        health_router,
+    ):
+        app.include_router(router)
+
+    app.add_middleware(ETagMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(MetricsMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with error responses documented as problem+json only."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                if PROBLEM_MEDIA_TYPE in content:
+                    content.pop("application/json", None)
+    app.openapi_schema = schema
+    return schema
+
+
+app = create_app()

@@ -1,0 +1,131 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.clusters.service import find_cluster
+from app.core.database import SessionDep
+from app.core.errors import problem_responses
+from app.core.idempotency import IdempotencyDep
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
+from app.core.params import AsOfQuery, ClusterNumber, IfMatch, RecordId, YearQuery, time_window
+from app.core.revisions import RevisionOut, list_revisions
+from app.core.security import AdminKey, CurrentKey
+from app.memberships import service
+from app.memberships.schemas import MembershipCreate, MembershipOut, MembershipUpdate, MembersOut
+
+router = APIRouter(tags=["memberships"], responses=problem_responses(401, 422, 500))
+
+
+@router.get(
+    "/v1/memberships",
+    summary="List memberships",
+    description="Filter by `unit` (id), `cluster` (number), and `year` (every membership that "
+    "overlaps the year) or `as_of` (the memberships valid on that day).",
+    responses=problem_responses(400),
+)
+async def list_memberships(
+    session: SessionDep,
+    _: CurrentKey,
+    unit: Annotated[int | None, Query(ge=1, le=2_147_483_647, description="Unit id.")] = None,
+    cluster: Annotated[int | None, Query(ge=1, le=999, description="Cluster number.")] = None,
+    year: YearQuery = None,
+    as_of: AsOfQuery = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[MembershipOut]:
+    position = decode_cursor(cursor, "id")
+    start, end = time_window(year, as_of)
+    return await service.list_memberships(
+        session, unit_id=unit, cluster=cluster, start=start, end=end, limit=limit,
+        after_id=position["id"] if position else None,
+    )
+
+
+@router.post(
+    "/v1/memberships",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a membership (admin)",
+    description="A unit is in at most one cluster on any day: an overlap is 409 and names the "
+    "conflicting membership. A membership may not outlive its unit.",
+    responses=problem_responses(403, 409, 413),
+)
+async def create_membership(
+    session: SessionDep,
+    key: AdminKey,
+    idempotency: IdempotencyDep,
+    body: MembershipCreate,
+    response: Response,
+) -> MembershipOut:
+    out = await idempotency.run(lambda: service.create_membership(session, body, key.actor), 201)
+    response.headers["Location"] = f"/v1/memberships/{out.id}"
+    response.headers["ETag"] = service.membership_etag(out.id, out.version)
+    return out
+
+
+@router.get("/v1/memberships/{membership_id}", summary="Get a membership", responses=problem_responses(404))
+async def get_membership(
+    session: SessionDep, _: CurrentKey, membership_id: RecordId, response: Response
+) -> MembershipOut:
+    out = await service.get_membership(session, membership_id)
+    response.headers["ETag"] = service.membership_etag(out.id, out.version)
+    return out
+
+
+@router.patch(
+    "/v1/memberships/{membership_id}",
+    summary="Correct a membership (admin, If-Match)",
+    description="Writes a new version; the previous one stays readable under `/revisions`.",
+    responses=problem_responses(403, 404, 409, 412, 413, 428),
+)
+async def update_membership(
+    session: SessionDep,
+    key: AdminKey,
+    membership_id: RecordId,
+    body: MembershipUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MembershipOut:
+    out = await service.update_membership(session, membership_id, body, if_match, key.actor)
+    response.headers["ETag"] = service.membership_etag(out.id, out.version)
+    return out
+
+
+@router.get(
+    "/v1/memberships/{membership_id}/revisions",
+    summary="Every version of a membership, with who recorded it and when",
+    responses=problem_responses(404),
+)
+async def membership_revisions(
+    session: SessionDep, _: CurrentKey, membership_id: RecordId
+) -> list[RevisionOut]:
+    await service.get_membership(session, membership_id)
+    return await list_revisions(session, service.RESOURCE, membership_id)
+
+
+@router.get(
+    "/v1/clusters/{number}/members",
+    tags=["clusters"],
+    summary="Members of a cluster in a year or on a day",
+    description="`year`: every membership overlapping the year, with its dates (in 2025 the "
+    "pre-reform units until 2025-06-30, then the new ones). `as_of`: the composition on that day. "
+    "Neither: today.",
+    responses=problem_responses(404),
+)
+async def cluster_members(
+    session: SessionDep,
+    _: CurrentKey,
+    number: ClusterNumber,
+    year: YearQuery = None,
+    as_of: AsOfQuery = None,
+) -> MembersOut:
+    if year is None and as_of is None:
+        as_of = date.today()
+    start, end = time_window(year, as_of)
+    assert start is not None and end is not None
+    cluster = await find_cluster(session, number)
+    assert cluster.id is not None
+    return MembersOut(
+        cluster=number, year=year, as_of=as_of,
+        members=await service.members(session, cluster.id, start, end),
+    )

@@ -1,0 +1,131 @@
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.memberships.models import PeriodPrecision
+from app.units.schemas import UnitRef
+
+_SOURCE = Field(default=None, max_length=500, description="Where this is recorded (decision, article).")
+_NOTE = Field(default=None, max_length=2000)
+
+
+class MembershipCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "unit_id": 22,
+                "cluster": 5,
+                "valid_from": "2024-01-01",
+                "valid_to": "2024-12-31",
+                "period_precision": "year",
+                "source": "Báo cáo tổng kết Cụm 5 năm 2024",
+            }
+        },
+    )
+
+    unit_id: int = Field(ge=1, le=2_147_483_647)
+    cluster: int = Field(ge=1, le=999, description="The cluster's number.")
+    valid_from: date
+    valid_to: date | None = Field(default=None, description="Last day; null: open-ended.")
+    period_precision: PeriodPrecision = PeriodPrecision.day
+    source: str | None = _SOURCE
+    note: str | None = _NOTE
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "MembershipCreate":
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError("valid_to is before valid_from")
+        return self
+
+
+class MembershipUpdate(BaseModel):
+    """A correction; the previous version stays readable under `/revisions`."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"valid_to": "2025-06-30"}}
+    )
+
+    cluster: int | None = Field(default=None, ge=1, le=999)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    period_precision: PeriodPrecision | None = None
+    source: str | None = _SOURCE
+    note: str | None = _NOTE
+
+    @model_validator(mode="after")
+    def _something(self) -> "MembershipUpdate":
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for field in ("cluster", "valid_from", "period_precision"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class MembershipOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 41,
+                "unit": {"id": 22, "code": "34", "name": "Thái Bình",
+                         "valid_from": None, "valid_to": "2025-06-30"},
+                "cluster": 5,
+                "valid_from": "2024-01-01",
+                "valid_to": "2024-12-31",
+                "period_precision": "year",
+                "source": "seed 002",
+                "note": None,
+                "version": 1,
+                "recorded_by": "import:seed_history.yaml",
+                "recorded_at": "2026-11-25T08:00:00Z",
+            }
+        }
+    )
+
+    id: int
+    unit: UnitRef
+    cluster: int
+    valid_from: date
+    valid_to: date | None
+    period_precision: PeriodPrecision
+    source: str | None
+    note: str | None
+    version: int
+    recorded_by: str
+    recorded_at: datetime
+
+
+class Member(BaseModel):
+    """A member of a cluster over a period, with the lineage of its unit."""
+
+    membership_id: int
+    unit: UnitRef
+    valid_from: date
+    valid_to: date | None
+    period_precision: PeriodPrecision
+    source: str | None
+    note: str | None
+    ceased_on: date | None = Field(
+        description="The unit's last day if it has ceased to exist (see `successors`)."
+    )
+    predecessors: list[UnitRef] = Field(description="The units this one was formed from.")
+    successors: list[UnitRef] = Field(description="The units this one became.")
+
+
+class MembersOut(BaseModel):
+    cluster: int
+    year: int | None
+    as_of: date | None
+    members: list[Member]
+
+
+class MembershipClosed(BaseModel):
+    """A membership ended because its unit ceased to exist."""
+
+    membership_id: int
+    unit_id: int
+    cluster: int
+    valid_from: date
+    previous_valid_to: date | None
+    valid_to: date

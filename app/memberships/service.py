@@ -1,0 +1,302 @@
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clusters.models import Cluster
+from app.core.errors import Conflict, NotFound, Unprocessable, sqlstate
+from app.core.etag import require_match, version_etag
+from app.core.pagination import Page, page_of
+from app.core.periods import overlaps
+from app.core.revisions import record_revision
+from app.memberships.models import Membership, PeriodPrecision
+from app.memberships.schemas import (
+    Member,
+    MembershipClosed,
+    MembershipCreate,
+    MembershipOut,
+    MembershipUpdate,
+)
+from app.units.models import Unit
+from app.units.schemas import UnitRef
+from app.units.service import linked_units
+
+RESOURCE = "membership"
+
+
+def membership_etag(membership_id: int, version: int) -> str:
+    return version_etag(RESOURCE, membership_id, version)
+
+
+def _select_out() -> Select[Any]:
+    return select(
+        Membership,
+        Cluster.number,
+        Unit.code,
+        Unit.name,
+        Unit.valid_from.label("unit_valid_from"),  # type: ignore[attr-defined]
+        Unit.valid_to.label("unit_valid_to"),  # type: ignore[union-attr]
+    ).join(Cluster, Cluster.id == Membership.cluster_id).join(Unit, Unit.id == Membership.unit_id)  # type: ignore[arg-type]
+
+
+def _out(row: Any) -> MembershipOut:
+    m: Membership = row.Membership
+    assert m.id is not None
+    return MembershipOut(
+        id=m.id,
+        unit=UnitRef(id=m.unit_id, code=row.code, name=row.name,
+                     valid_from=row.unit_valid_from, valid_to=row.unit_valid_to),
+        cluster=row.number,
+        valid_from=m.valid_from,
+        valid_to=m.valid_to,
+        period_precision=PeriodPrecision(m.period_precision),
+        source=m.source,
+        note=m.note,
+        version=m.version,
+        recorded_by=m.recorded_by,
+        recorded_at=m.recorded_at,
+    )
+
+
+async def get_membership(session: AsyncSession, membership_id: int) -> MembershipOut:
+    row = (await session.execute(_select_out().where(Membership.id == membership_id))).first()  # type: ignore[arg-type]
+    if row is None:
+        raise NotFound(f"No membership with id {membership_id}.")
+    return _out(row)
+
+
+async def list_memberships(
+    session: AsyncSession,
+    *,
+    unit_id: int | None,
+    cluster: int | None,
+    start: date | None,
+    end: date | None,
+    limit: int,
+    after_id: int | None,
+) -> Page[MembershipOut]:
+    """Memberships overlapping `[start, end]` (both None: all)."""
+    query = _select_out().order_by(Membership.id).limit(limit + 1)  # type: ignore[arg-type]
+    if unit_id is not None:
+        query = query.where(Membership.unit_id == unit_id)  # type: ignore[arg-type]
+    if cluster is not None:
+        query = query.where(Cluster.number == cluster)  # type: ignore[arg-type]
+    if start is not None or end is not None:
+        query = query.where(overlaps(Membership.valid_from, Membership.valid_to, start, end))
+    if after_id is not None:
+        query = query.where(Membership.id > after_id)  # type: ignore[arg-type,operator]
+    rows = [_out(r) for r in await session.execute(query)]
+    return page_of(rows, limit, lambda m: {"id": m.id})
+
+
+async def _cluster_id(session: AsyncSession, number: int) -> int:
+    cluster_id = (
+        await session.execute(select(Cluster.id).where(Cluster.number == number))  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    if cluster_id is None:
+        raise Unprocessable(f"No cluster number {number}.", field="cluster")
+    return cluster_id
+
+
+async def _lock_unit(session: AsyncSession, unit_id: int) -> Unit:
+    """Share-lock the unit so that a concurrent succession cannot end it under us."""
+    unit = (
+        await session.execute(select(Unit).where(Unit.id == unit_id).with_for_update(read=True))  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    if unit is None:
+        raise Unprocessable(f"No unit with id {unit_id}.", field="unit_id")
+    return unit
+
+
+def _check_within_unit(unit: Unit, valid_from: date, valid_to: date | None) -> None:
+    if unit.valid_from is not None and valid_from < unit.valid_from:
+        raise Unprocessable(
+            f"{unit.name} ({unit.code}) exists only from {unit.valid_from}; "
+            f"a membership cannot start on {valid_from}.",
+            unit_valid_from=unit.valid_from.isoformat(),
+        )
+    if unit.valid_to is not None and (valid_to is None or valid_to > unit.valid_to):
+        raise Unprocessable(
+            f"{unit.name} ({unit.code}) ceased to exist after {unit.valid_to}; "
+            "a membership may not outlive its unit.",
+            unit_valid_to=unit.valid_to.isoformat(),
+        )
+
+
+async def _overlap_conflict(
+    session: AsyncSession, unit_id: int, valid_from: date, valid_to: date | None, exclude_id: int | None
+) -> Conflict:
+    query = _select_out().where(
+        Membership.unit_id == unit_id,  # type: ignore[arg-type]
+        overlaps(Membership.valid_from, Membership.valid_to, valid_from, valid_to),
+    )
+    if exclude_id is not None:
+        query = query.where(Membership.id != exclude_id)  # type: ignore[arg-type]
+    row = (await session.execute(query.limit(1))).first()
+    if row is None:
+        return Conflict("The membership overlaps another membership of the same unit.")
+    other = _out(row)
+    return Conflict(
+        f"{other.unit.name} is already in cluster {other.cluster} from {other.valid_from} to "
+        f"{other.valid_to or 'open end'} (membership {other.id}); a unit is in at most one "
+        "cluster on any day.",
+        conflicting_membership_id=other.id,
+        conflicting_membership=other.model_dump(mode="json"),
+    )
+
+
+async def _flush_checked(session: AsyncSession, membership: Membership) -> None:
+    try:
+        async with session.begin_nested():
+            session.add(membership)
+            await session.flush()
+    except IntegrityError as exc:
+        if sqlstate(exc) != "23P01":
+            raise
+        raise await _overlap_conflict(
+            session, membership.unit_id, membership.valid_from, membership.valid_to, membership.id
+        ) from exc
+
+
+async def create_membership(session: AsyncSession, data: MembershipCreate, actor: str) -> MembershipOut:
+    cluster_id = await _cluster_id(session, data.cluster)
+    unit = await _lock_unit(session, data.unit_id)
+    _check_within_unit(unit, data.valid_from, data.valid_to)
+    membership = Membership(
+        unit_id=data.unit_id,
+        cluster_id=cluster_id,
+        valid_from=data.valid_from,
+        valid_to=data.valid_to,
+        period_precision=data.period_precision.value,
+        source=data.source,
+        note=data.note,
+        recorded_by=actor,
+    )
+    await _flush_checked(session, membership)
+    assert membership.id is not None
+    return await _record(session, membership.id, actor)
+
+
+async def _record(session: AsyncSession, membership_id: int, actor: str) -> MembershipOut:
+    out = await get_membership(session, membership_id)
+    await record_revision(session, RESOURCE, out.id, out.version, out, actor)
+    return out
+
+
+async def update_membership(
+    session: AsyncSession, membership_id: int, data: MembershipUpdate, if_match: str | None, actor: str
+) -> MembershipOut:
+    membership = (
+        await session.execute(
+            select(Membership).where(Membership.id == membership_id).with_for_update()  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    if membership is None:
+        raise NotFound(f"No membership with id {membership_id}.")
+    require_match(if_match, membership_etag(membership_id, membership.version))
+    changes = data.model_dump(include=data.model_fields_set)
+    if "cluster" in changes:
+        membership.cluster_id = await _cluster_id(session, changes.pop("cluster"))
+    for field, value in changes.items():
+        setattr(membership, field, value)
+    if membership.valid_to is not None and membership.valid_to < membership.valid_from:
+        raise Unprocessable("valid_to is before valid_from.", field="valid_to")
+    _check_within_unit(await _lock_unit(session, membership.unit_id), membership.valid_from, membership.valid_to)
+    membership.version += 1
+    membership.recorded_by = actor
+    membership.recorded_at = datetime.now(UTC)
+    await _flush_checked(session, membership)
+    return await _record(session, membership_id, actor)
+
+
+async def close_for_units(
+    session: AsyncSession, unit_ids: list[int], last_day: date, actor: str
+) -> list[MembershipClosed]:
+    """End the memberships of units that cease after `last_day`; refuse if one starts later."""
+    rows = (
+        await session.execute(
+            select(Membership, Cluster.number)
+            .join(Cluster, Cluster.id == Membership.cluster_id)  # type: ignore[arg-type]
+            .where(
+                Membership.unit_id.in_(unit_ids),  # type: ignore[attr-defined]
+                overlaps(Membership.valid_from, Membership.valid_to, last_day, None),
+            )
+            .order_by(Membership.id)  # type: ignore[arg-type]
+            .with_for_update(of=Membership)  # type: ignore[arg-type]
+        )
+    ).all()
+    closed = []
+    for membership, number in rows:
+        if membership.valid_from > last_day:
+            raise Conflict(
+                f"Membership {membership.id} starts on {membership.valid_from}, after the unit "
+                f"ceases ({last_day}); correct or remove it first.",
+                conflicting_membership_id=membership.id,
+            )
+        closed.append(
+            MembershipClosed(
+                membership_id=membership.id,
+                unit_id=membership.unit_id,
+                cluster=number,
+                valid_from=membership.valid_from,
+                previous_valid_to=membership.valid_to,
+                valid_to=last_day,
+            )
+        )
+        membership.valid_to = last_day
+        membership.version += 1
+        membership.recorded_by = actor
+        membership.recorded_at = datetime.now(UTC)
+        session.add(membership)
+    await session.flush()
+    for change in closed:
+        await _record(session, change.membership_id, actor)
+    return closed
+
+
+async def members(
+    session: AsyncSession, cluster_id: int, start: date, end: date
+) -> list[Member]:
+    """The memberships of a cluster overlapping `[start, end]`, with unit lineage: one query."""
+    rows = await session.execute(
+        select(
+            Membership.id,
+            Membership.valid_from,
+            Membership.valid_to,
+            Membership.period_precision,
+            Membership.source,
+            Membership.note,
+            Unit.id.label("unit_id"),  # type: ignore[union-attr]
+            Unit.code,
+            Unit.name,
+            Unit.valid_from.label("unit_valid_from"),  # type: ignore[attr-defined]
+            Unit.valid_to.label("unit_valid_to"),  # type: ignore[union-attr]
+            linked_units(Unit.id, "predecessors").label("predecessors"),
+            linked_units(Unit.id, "successors").label("successors"),
+        )
+        .join(Unit, Unit.id == Membership.unit_id)  # type: ignore[arg-type]
+        .where(
+            Membership.cluster_id == cluster_id,  # type: ignore[arg-type]
+            overlaps(Membership.valid_from, Membership.valid_to, start, end),
+        )
+        .order_by(Membership.valid_from, Unit.name_folded, Membership.id)  # type: ignore[arg-type]
+    )
+    return [
+        Member(
+            membership_id=r.id,
+            unit=UnitRef(id=r.unit_id, code=r.code, name=r.name,
+                         valid_from=r.unit_valid_from, valid_to=r.unit_valid_to),
+            valid_from=r.valid_from,
+            valid_to=r.valid_to,
+            period_precision=PeriodPrecision(r.period_precision),
+            source=r.source,
+            note=r.note,
+            ceased_on=r.unit_valid_to,
+            predecessors=[UnitRef.model_validate(u) for u in r.predecessors],
+            successors=[UnitRef.model_validate(u) for u in r.successors],
+        )
+        for r in rows
+    ]
+

@@ -1,0 +1,24 @@
+"""Every table, imported once so that Alembic and the tests see the whole schema."""
+
+from sqlmodel import SQLModel
+
+from app.clusters.models import Cluster
+from app.core.models import IdempotencyRecord, Revision
+from app.keys.models import ApiKey
+from app.leadership.models import Leadership
+from app.memberships.models import Membership
+from app.units.models import Succession, Unit
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApiKey",
+    "Cluster",
+    "IdempotencyRecord",
+    "Leadership",
+    "Membership",
+    "Revision",
+    "Succession",
+    "Unit",
+    "metadata",
+]

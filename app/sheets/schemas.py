@@ -1,0 +1,37 @@
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.clusters.models import RotationCustom
+from app.leadership.schemas import LeadershipOut
+from app.memberships.schemas import Member
+
+
+class ClusterBrief(BaseModel):
+    number: int
+    name: str
+    rotation_custom: RotationCustom
+
+
+class ClusterYearSheet(BaseModel):
+    """A cluster's year on one screen. Later sections (covenant, standings, awards) join here."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "cluster": {"number": 5, "name": "Cụm thi đua số 5", "rotation_custom": "deputy_succeeds"},
+                "year": 2025,
+                "members": [],
+                "leadership": None,
+                "next_leadership": None,
+                "notes": ["Thái Bình ceased to exist on 2025-06-30; successor: Hưng Yên."],
+            }
+        }
+    )
+
+    cluster: ClusterBrief
+    year: int
+    members: list[Member] = Field(description="Every membership overlapping the year, with its dates.")
+    leadership: LeadershipOut | None = Field(description="Leader and deputy for this year.")
+    next_leadership: LeadershipOut | None = Field(
+        description="Leader and deputy for next year, usually chosen at this year's conference."
+    )
+    notes: list[str] = Field(description="Units that ceased during the year, and who succeeded them.")

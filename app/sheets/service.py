@@ -1,0 +1,33 @@
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clusters.models import RotationCustom
+from app.clusters.service import find_cluster
+from app.core.periods import year_bounds
+from app.leadership.service import leaderships
+from app.memberships.service import members
+from app.sheets.schemas import ClusterBrief, ClusterYearSheet
+
+
+async def cluster_year(session: AsyncSession, number: int, year: int) -> ClusterYearSheet:
+    """Three queries whatever the cluster's size: cluster, members with lineage, leaderships."""
+    cluster = await find_cluster(session, number)
+    assert cluster.id is not None
+    start, end = year_bounds(year)
+    roster = await members(session, cluster.id, start, end)
+    by_year = {lead.year: lead for lead in await leaderships(session, cluster.id, [year, year + 1])}
+    notes = []
+    for member in roster:
+        if member.ceased_on is not None and start <= member.ceased_on <= end:
+            names = ", ".join(s.name for s in member.successors) or "none recorded"
+            note = f"{member.unit.name} ceased to exist on {member.ceased_on}; successor: {names}."
+            if note not in notes:
+                notes.append(note)
+    return ClusterYearSheet(
+        cluster=ClusterBrief(number=cluster.number, name=cluster.name,
+                             rotation_custom=RotationCustom(cluster.rotation_custom)),
+        year=year,
+        members=roster,
+        leadership=by_year.get(year),
+        next_leadership=by_year.get(year + 1),
+        notes=notes,
+    )

@@ -1,0 +1,24 @@
+from fastapi import APIRouter, status
+
+from app.core.database import SessionDep
+from app.core.errors import problem_responses
+from app.core.idempotency import IdempotencyDep
+from app.core.security import AdminKey
+from app.successions import service
+from app.successions.schemas import SuccessionCreate, SuccessionOut
+
+router = APIRouter(prefix="/v1/successions", tags=["units"], responses=problem_responses(401, 403, 409, 413, 422, 500))
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a merge, split or rename (admin)",
+    description="Closes the predecessors the day before `effective_date`, opens the new units, "
+    "links them, ends the predecessors' open memberships, and reports what it did, including "
+    "leaderships held by the ceasing units (kept as decided).",
+)
+async def record_succession(
+    session: SessionDep, key: AdminKey, idempotency: IdempotencyDep, body: SuccessionCreate
+) -> SuccessionOut:
+    return await idempotency.run(lambda: service.record_succession(session, body, key.actor), 201)

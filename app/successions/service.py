@@ -1,0 +1,108 @@
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clusters.models import Cluster
+from app.core.errors import Conflict, Unprocessable, sqlstate
+from app.core.text import fold
+from app.leadership.models import Leadership
+from app.memberships.service import close_for_units
+from app.successions.schemas import LeadershipAffected, Link, SuccessionCreate, SuccessionOut
+from app.units.models import Succession, Unit
+from app.units.service import unit_out, unit_ref
+
+
+async def _lock_units(session: AsyncSession, ids: list[int], field: str) -> list[Unit]:
+    units = list(
+        (
+            await session.execute(
+                select(Unit).where(Unit.id.in_(ids)).order_by(Unit.id).with_for_update()  # type: ignore[union-attr,arg-type]
+            )
+        ).scalars()
+    )
+    missing = set(ids) - {u.id for u in units}
+    if missing:
+        raise Unprocessable(f"Unknown unit ids: {sorted(missing)}.", field=field)
+    return units
+
+
+async def record_succession(session: AsyncSession, data: SuccessionCreate, actor: str) -> SuccessionOut:
+    last_day = data.effective_date - timedelta(days=1)
+    predecessors = await _lock_units(session, data.predecessor_ids, "predecessor_ids")
+    for unit in predecessors:
+        if unit.valid_to is not None:
+            raise Conflict(f"{unit.name} ({unit.code}) already ceased on {unit.valid_to}.", unit_id=unit.id)
+        if unit.valid_from is not None and unit.valid_from > last_day:
+            raise Unprocessable(f"{unit.name} ({unit.code}) starts on {unit.valid_from}, after {last_day}.")
+    continuing = await _lock_units(session, data.successor_ids, "successor_ids") if data.successor_ids else []
+    for unit in continuing:
+        if not (unit.valid_from is None or unit.valid_from <= data.effective_date) or (
+            unit.valid_to is not None and unit.valid_to < data.effective_date
+        ):
+            raise Unprocessable(f"{unit.name} ({unit.code}) does not exist on {data.effective_date}.")
+
+    for unit in predecessors:
+        unit.valid_to = last_day
+        session.add(unit)
+    await session.flush()
+
+    opened = [
+        Unit(code=n.code, name=n.name, name_folded=fold(n.name), kind=n.kind.value,
+             valid_from=data.effective_date)
+        for n in data.new_units
+    ]
+    try:
+        async with session.begin_nested():
+            session.add_all(opened)
+            await session.flush()
+    except IntegrityError as exc:
+        if sqlstate(exc) != "23P01":
+            raise
+        raise Conflict("A new unit's code is already used by a unit that exists on that day.") from exc
+
+    links = [
+        Succession(predecessor_id=p.id, successor_id=s.id, effective_date=data.effective_date,  # type: ignore[arg-type]
+                   kind=data.kind.value, legal_basis=data.legal_basis, recorded_by=actor)
+        for p in predecessors for s in [*opened, *continuing]
+    ]
+    session.add_all(links)
+    await session.flush()
+
+    ids = [u.id for u in predecessors]
+    closed = await close_for_units(session, ids, last_day, actor)  # type: ignore[arg-type]
+    affected = await _leaderships_affected(session, predecessors, data.effective_date.year)
+    return SuccessionOut(
+        kind=data.kind,
+        effective_date=data.effective_date,
+        legal_basis=data.legal_basis,
+        closed_units=[unit_out(u) for u in predecessors],
+        opened_units=[unit_out(u) for u in opened],
+        continuing_units=[unit_out(u) for u in continuing],
+        links=[Link(predecessor_id=x.predecessor_id, successor_id=x.successor_id) for x in links],
+        memberships_closed=closed,
+        leaderships_affected=affected,
+    )
+
+
+async def _leaderships_affected(session: AsyncSession, units: list[Unit], from_year: int) -> list[LeadershipAffected]:
+    by_id = {u.id: u for u in units}
+    rows = await session.execute(
+        select(Leadership.year, Leadership.leader_unit_id, Leadership.deputy_unit_id, Cluster.number)
+        .join(Cluster, Cluster.id == Leadership.cluster_id)  # type: ignore[arg-type]
+        .where(
+            Leadership.year >= from_year,  # type: ignore[arg-type]
+            or_(Leadership.leader_unit_id.in_(by_id), Leadership.deputy_unit_id.in_(by_id)),  # type: ignore[attr-defined,union-attr]
+        )
+        .order_by(Cluster.number, Leadership.year)  # type: ignore[arg-type]
+    )
+    affected = []
+    for r in rows:
+        for role, unit_id in (("leader", r.leader_unit_id), ("deputy", r.deputy_unit_id)):
+            if unit_id in by_id:
+                affected.append(LeadershipAffected(cluster=r.number, year=r.year, role=role,
+                                                   unit=unit_ref(by_id[unit_id])))
+    return affected
+
+

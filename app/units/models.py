@@ -1,0 +1,65 @@
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UnitKind(StrEnum):
+    province = "tinh"
+    city = "thanh_pho"
+
+
+class SuccessionKind(StrEnum):
+    merge = "merge"
+    split = "split"
+    rename = "rename"
+
+
+class Unit(SQLModel, table=True):
+    """A provincial police unit (Công an tỉnh / thành phố) over its period of existence."""
+
+    __tablename__ = "units"
+    __table_args__ = (
+        CheckConstraint("kind IN ('tinh', 'thanh_pho')", name="kind_known"),
+        CheckConstraint(
+            "valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to", name="period_ordered"
+        ),
+        ExcludeConstraint(
+            (Column("code"), "="),
+            (text("daterange(valid_from, valid_to, '[]')"), "&&"),
+            name="units_code_unique_in_time",
+            using="gist",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=8, description="Official administrative code, e.g. `08`.")
+    name: str = Field(max_length=120)
+    name_folded: str = Field(max_length=120, index=True)
+    kind: str = Field(max_length=16)
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class Succession(SQLModel, table=True):
+    """One predecessor → successor link of a merge, split or rename."""
+
+    __tablename__ = "successions"
+    __table_args__ = (
+        UniqueConstraint("predecessor_id", "successor_id"),
+        CheckConstraint("predecessor_id <> successor_id", name="not_self"),
+        CheckConstraint("kind IN ('merge', 'split', 'rename')", name="kind_known"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    predecessor_id: int = Field(foreign_key="units.id", index=True)
+    successor_id: int = Field(foreign_key="units.id", index=True)
+    effective_date: date
+    kind: str = Field(max_length=16)
+    legal_basis: str = Field(max_length=200)
+    recorded_by: str = Field(max_length=160)
+    recorded_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )

@@ -1,0 +1,170 @@
+"""Fixtures: a fresh PostgreSQL database (embedded, or beside DATABASE_URL's), migrated once;
+every test starts from the reference data alone; the real app over httpx's ASGI transport."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app.core.config import Settings, get_settings
+from app.core.database import Database
+from app.core.embedded import ensure_database
+from app.core.migrations import upgrade
+from app.history.importer import import_file
+from app.keys.models import Role
+from app.keys.schemas import KeyCreate
+from app.keys.service import create_key
+from app.main import create_app
+from app.models import metadata
+from app.units.reference import load_reference
+
+TEST_DATABASE = "thidua_test"
+
+
+def _test_database_url() -> str:
+    """A database of our own: never the one DATABASE_URL names."""
+    base = get_settings()
+    if base.database_url is None:
+        return ensure_database(base.data_dir, TEST_DATABASE)
+    url = make_url(base.database_url).set(drivername="postgresql+asyncpg")
+    target = url.set(database=f"{url.database}_test")
+
+    async def create() -> None:
+        admin_dsn = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", target.database)
+            if not exists:
+                await conn.execute(f'CREATE DATABASE "{target.database}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return target.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = _test_database_url()
+
+    async def reset() -> None:
+        database = Database(url, get_settings())
+        async with database.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await database.dispose()
+
+    asyncio.run(reset())
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return get_settings().model_copy(update={"database_url": database_url})
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def database(app: FastAPI) -> Database:
+    return app.state.database  # type: ignore[no-any-return]
+
+
+_TABLES = ", ".join(t.name for t in metadata.sorted_tables)
+
+
+@pytest.fixture(autouse=True)
+async def clean(database: Database, settings: Settings) -> None:
+    """Reference data only, with the same ids every time."""
+    async with database.sessionmaker() as session, session.begin():
+        await session.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+        await load_reference(session, settings.reference_dir)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://thidua.test") as c:
+        yield c
+
+
+@dataclass
+class Keys:
+    admin: str
+    reader: str
+    unit: str
+    """A `unit` key for Hà Nội (unit 1), which no test writes for: the "wrong unit"."""
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+async def keys(database: Database) -> Keys:
+    async with database.sessionmaker() as session, session.begin():
+        made = {}
+        for name, role, extra in (
+            ("admin", Role.admin, {}),
+            ("reader", Role.reader, {}),
+            ("unit", Role.unit, {"unit_id": 1}),
+        ):
+            made[name] = (await create_key(session, KeyCreate(name=f"test {name}", role=role, **extra), "test")).key
+    return Keys(admin=made["admin"], reader=made["reader"], unit=made["unit"])
+
+
+@pytest.fixture
+async def admin(client: httpx.AsyncClient, keys: Keys) -> httpx.AsyncClient:
+    client.headers.update(bearer(keys.admin))
+    return client
+
+
+@pytest.fixture
+async def seeded(database: Database, settings: Settings) -> None:
+    """The real history of the seeds, as `make run` loads it."""
+    async with database.sessionmaker() as session, session.begin():
+        await import_file(session, settings.history_file)
+
+
+@pytest.fixture
+async def cluster_key(database: Database) -> Callable[[int], Awaitable[str]]:
+    async def make(number: int) -> str:
+        async with database.sessionmaker() as session, session.begin():
+            created = await create_key(session, KeyCreate(name=f"cluster {number}", role=Role.cluster, cluster=number), "test")
+        return created.key
+
+    return make
+
+
+async def unit_id(client: httpx.AsyncClient, name: str, as_of: str) -> int:
+    """The id of the unit named `name` on `as_of`."""
+    page = (await client.get("/v1/units", params={"q": name, "as_of": as_of})).json()
+    matches = [u for u in page["items"] if u["name"] == name] or page["items"]
+    assert len(matches) == 1, (name, as_of, page)
+    return int(matches[0]["id"])
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert `response` is an RFC 9457 problem with `status`, and return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    assert "type" in body
+    return body
+

@@ -1,0 +1,127 @@
+"""Units, their validity and lineage (the 2025 reorganization), and name look-ups."""
+
+import unicodedata
+
+import httpx
+import pytest
+
+from tests.conftest import problem, unit_id
+
+
+async def all_units(client: httpx.AsyncClient, **params: str) -> list[dict]:
+    items: list[dict] = []
+    cursor = None
+    while True:
+        query = {**params, "limit": "20", **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/v1/units", params=query)).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+async def test_63_units_before_the_reform_and_34_after(admin: httpx.AsyncClient) -> None:
+    before = await all_units(admin, as_of="2025-06-30")
+    after = await all_units(admin, as_of="2025-07-01")
+    assert len(before) == 63
+    assert len(after) == 34
+    # the ten units the reform left alone, and Huế (renamed on 2025-01-01)
+    assert len({u["id"] for u in before} & {u["id"] for u in after}) == 11
+    assert len(await all_units(admin, as_of="2024-12-31")) == 63
+    assert {u["kind_label"] for u in after} == {"Tỉnh", "Thành phố trực thuộc trung ương"}
+
+
+async def test_pages_do_not_repeat_or_skip(admin: httpx.AsyncClient) -> None:
+    everything = await all_units(admin)
+    assert len(everything) == len({u["id"] for u in everything}) == 87
+
+
+async def test_thai_binh_became_hung_yen(admin: httpx.AsyncClient) -> None:
+    thai_binh = await unit_id(admin, "Thái Bình", "2025-06-30")
+    lineage = (await admin.get(f"/v1/units/{thai_binh}/lineage")).json()
+    assert lineage["unit"]["valid_to"] == "2025-06-30"
+    assert lineage["predecessors"] == []
+    [successor] = lineage["successors"]
+    assert successor["unit"]["name"] == "Hưng Yên"
+    assert successor["unit"]["valid_from"] == "2025-07-01"
+    assert successor["effective_date"] == "2025-07-01"
+    assert successor["kind"] == "merge"
+    assert successor["legal_basis"] == "Resolution 202/2025/QH15"
+
+
+async def test_new_tuyen_quang_came_from_tuyen_quang_and_ha_giang(admin: httpx.AsyncClient) -> None:
+    new = await unit_id(admin, "Tuyên Quang", "2025-07-01")
+    lineage = (await admin.get(f"/v1/units/{new}/lineage")).json()
+    assert lineage["unit"]["code"] == "08"
+    names = sorted((p["unit"]["name"], p["unit"]["valid_to"]) for p in lineage["predecessors"])
+    assert names == [("Hà Giang", "2025-06-30"), ("Tuyên Quang", "2025-06-30")]
+    assert lineage["successors"] == []
+
+
+async def test_lineage_is_transitive(admin: httpx.AsyncClient) -> None:
+    """Thừa Thiên Huế → Huế (rename, 2025-01-01); a later merge of Huế reaches back two steps."""
+    hue = await unit_id(admin, "Huế", "2025-03-01")
+    quang_tri = await unit_id(admin, "Quảng Trị", "2025-07-01")
+    created = await admin.post(
+        "/v1/successions",
+        json={
+            "kind": "merge",
+            "effective_date": "2031-01-01",
+            "legal_basis": "Test resolution",
+            "predecessor_ids": [hue, quang_tri],
+            "new_units": [{"code": "46", "name": "Bình Trị Thiên", "kind": "tinh"}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    new_id = created.json()["opened_units"][0]["id"]
+    lineage = (await admin.get(f"/v1/units/{new_id}/lineage")).json()
+    by_depth = {(p["unit"]["name"], p["depth"]) for p in lineage["predecessors"]}
+    assert ("Huế", 1) in by_depth
+    assert ("Thừa Thiên Huế", 2) in by_depth
+    assert ("Quảng Bình", 2) in by_depth
+    old_hue = await unit_id(admin, "Thừa Thiên Huế", "2024-06-01")
+    down = (await admin.get(f"/v1/units/{old_hue}/lineage")).json()
+    assert [(s["unit"]["name"], s["depth"]) for s in down["successors"]] == [("Huế", 1), ("Bình Trị Thiên", 2)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Hoa Binh", "Hoà Bình", "Hòa Bình", "HOÀ BÌNH", unicodedata.normalize("NFD", "Hoà Bình"),
+     unicodedata.normalize("NFD", "Hòa Bình"), "hoa  binh"],
+)
+async def test_any_spelling_finds_hoa_binh(admin: httpx.AsyncClient, query: str) -> None:
+    items = (await admin.get("/v1/units", params={"q": query})).json()["items"]
+    assert [u["name"] for u in items] == ["Hòa Bình"]
+
+
+@pytest.mark.parametrize("query", ["Thai Binh", "THÁI BÌNH", "thái bình"])
+async def test_any_spelling_finds_thai_binh(admin: httpx.AsyncClient, query: str) -> None:
+    items = (await admin.get("/v1/units", params={"q": query})).json()["items"]
+    assert [u["name"] for u in items] == ["Thái Bình"]
+
+
+async def test_d_with_stroke_folds_to_d(admin: httpx.AsyncClient) -> None:
+    items = (await admin.get("/v1/units", params={"q": "dak lak", "as_of": "2025-07-01"})).json()["items"]
+    assert [u["name"] for u in items] == ["Đắk Lắk"]
+
+
+async def test_filter_by_code_shows_both_units_that_held_it(admin: httpx.AsyncClient) -> None:
+    items = (await admin.get("/v1/units", params={"code": "08"})).json()["items"]
+    assert [(u["name"], u["valid_from"], u["valid_to"]) for u in items] == [
+        ("Tuyên Quang", None, "2025-06-30"),
+        ("Tuyên Quang", "2025-07-01", None),
+    ]
+
+
+async def test_unknown_unit_is_a_problem(admin: httpx.AsyncClient) -> None:
+    body = problem(await admin.get("/v1/units/99999"), 404)
+    assert "99999" in body["detail"]
+
+
+async def test_bad_cursor_is_400(admin: httpx.AsyncClient) -> None:
+    problem(await admin.get("/v1/units", params={"cursor": "not-a-cursor"}), 400)
+
+
+async def test_limit_is_bounded(admin: httpx.AsyncClient) -> None:
+    body = problem(await admin.get("/v1/units", params={"limit": "1000"}), 422)
+    assert body["errors"][0]["loc"] == ["query", "limit"]
