@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlmodel import Field, SQLModel
 
 
@@ -36,7 +36,8 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str = Field(max_length=255)
     fingerprint: str = Field(max_length=64)
     status_code: int | None = None
-    body: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    body: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """`json`, not `jsonb`: a replay keeps the first answer's key order."""
     created_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )

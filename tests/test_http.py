@@ -1,0 +1,143 @@
+"""HTTP behaviour every resource shares: problem details, ETags, size limits, idempotency,
+health and metrics."""
+
+import asyncio
+
+import httpx
+from fastapi import FastAPI
+
+from tests.conftest import problem
+
+
+async def test_unknown_route_is_a_404_problem(admin: httpx.AsyncClient) -> None:
+    body = problem(await admin.get("/v1/nothing-here"), 404)
+    assert body["instance"] == "/v1/nothing-here"
+
+
+async def test_wrong_method_is_405_with_allow(admin: httpx.AsyncClient) -> None:
+    response = await admin.delete("/v1/units")
+    problem(response, 405)
+    assert response.headers["allow"] == "GET"
+
+
+async def test_validation_errors_name_their_fields(admin: httpx.AsyncClient) -> None:
+    body = problem(await admin.post("/v1/clusters", json={"number": 0, "colour": "red"}), 422)
+    locations = {tuple(e["loc"]) for e in body["errors"]}
+    assert ("body", "number") in locations
+    assert ("body", "colour") in locations
+
+
+async def test_malformed_json_is_a_422_problem(admin: httpx.AsyncClient) -> None:
+    response = await admin.post(
+        "/v1/clusters", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    problem(response, 422)
+
+
+async def test_oversized_body_is_413_and_changes_nothing(admin: httpx.AsyncClient) -> None:
+    huge = {"number": 77, "note": "x" * 2_000_000}
+    problem(await admin.post("/v1/clusters", json=huge), 413)
+    problem(await admin.get("/v1/clusters/77"), 404)
+
+
+async def test_unexpected_error_is_500_without_internals(app: FastAPI, admin: httpx.AsyncClient) -> None:
+    async def explode() -> None:
+        raise RuntimeError("secret connection string postgres://x")
+
+    app.add_api_route("/test-only/explode", explode)
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://thidua.test") as c:
+            body = problem(await c.get("/test-only/explode"), 500)
+    finally:
+        app.router.routes.pop()
+    assert "secret" not in str(body)
+    assert "Traceback" not in str(body)
+
+
+async def test_etag_and_304(admin: httpx.AsyncClient) -> None:
+    first = await admin.get("/v1/units", params={"as_of": "2025-07-01"})
+    etag = first.headers["etag"]
+    assert etag.startswith('"')
+    again = await admin.get("/v1/units", params={"as_of": "2025-07-01"}, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    other = await admin.get("/v1/units", params={"as_of": "2025-06-30"}, headers={"If-None-Match": etag})
+    assert other.status_code == 200
+    assert other.headers["etag"] != etag
+
+
+async def test_versioned_records_carry_their_version_in_the_etag(admin: httpx.AsyncClient) -> None:
+    created = await admin.post("/v1/clusters", json={"number": 41})
+    assert created.headers["etag"] == '"cluster-41-v1"'
+    read = await admin.get("/v1/clusters/41")
+    assert read.headers["etag"] == '"cluster-41-v1"'
+    assert (await admin.get("/v1/clusters/41", headers={"If-None-Match": '"cluster-41-v1"'})).status_code == 304
+
+
+async def test_if_match_is_required_then_checked(admin: httpx.AsyncClient) -> None:
+    await admin.post("/v1/clusters", json={"number": 42})
+    problem(await admin.patch("/v1/clusters/42", json={"note": "a"}), 428)
+    problem(await admin.patch("/v1/clusters/42", json={"note": "a"}, headers={"If-Match": '"cluster-42-v9"'}), 412)
+    ok = await admin.patch("/v1/clusters/42", json={"note": "a"}, headers={"If-Match": '"cluster-42-v1"'})
+    assert ok.status_code == 200
+    assert ok.json()["version"] == 2
+    assert ok.headers["etag"] == '"cluster-42-v2"'
+    stale = await admin.patch("/v1/clusters/42", json={"note": "b"}, headers={"If-Match": '"cluster-42-v1"'})
+    problem(stale, 412)
+    revisions = (await admin.get("/v1/clusters/42/revisions")).json()
+    assert [(r["version"], r["data"]["note"]) for r in revisions] == [(1, None), (2, "a")]
+
+
+async def test_idempotent_create_replays_the_first_answer(admin: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "create-cluster-43"}
+    first = await admin.post("/v1/clusters", json={"number": 43}, headers=headers)
+    again = await admin.post("/v1/clusters", json={"number": 43}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    revisions = (await admin.get("/v1/clusters/43/revisions")).json()
+    assert len(revisions) == 1
+
+
+async def test_idempotency_key_reused_with_another_body_is_422(admin: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "create-cluster-44"}
+    assert (await admin.post("/v1/clusters", json={"number": 44}, headers=headers)).status_code == 201
+    body = problem(await admin.post("/v1/clusters", json={"number": 45}, headers=headers), 422)
+    assert "Idempotency-Key" in body["detail"]
+    problem(await admin.get("/v1/clusters/45"), 404)
+
+
+async def test_concurrent_retries_write_once(admin: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "race-46"}
+    responses = await asyncio.gather(
+        *(admin.post("/v1/clusters", json={"number": 46}, headers=headers) for _ in range(4))
+    )
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.text for r in responses}) == 1
+    assert len((await admin.get("/v1/clusters/46/revisions")).json()) == 1
+
+
+async def test_failed_request_leaves_its_idempotency_key_free(admin: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "retry-after-fix"}
+    problem(await admin.post("/v1/memberships", json={"unit_id": 1, "cluster": 47, "valid_from": "2030-01-01"}, headers=headers), 422)
+    await admin.post("/v1/clusters", json={"number": 47})
+    retry = await admin.post("/v1/memberships", json={"unit_id": 1, "cluster": 47, "valid_from": "2030-01-01"}, headers=headers)
+    assert retry.status_code == 201, retry.text
+
+
+async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).json() == {"status": "ready"}
+    await client.get("/v1/units")
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    assert 'thidua_http_requests_total{method="GET",route="/v1/units",status="401"}' in metrics.text
+
+
+async def test_docs_are_served_without_internet(client: httpx.AsyncClient) -> None:
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower()
+    assert (await client.get("/static-offline-docs/swagger-ui-bundle.js")).status_code == 200
