@@ -147,17 +147,26 @@ async def _overlap_conflict(
     )
 
 
-async def _flush_checked(session: AsyncSession, membership: Membership) -> None:
+async def _flush_checked(session: AsyncSession, membership: Membership, changes: dict[str, Any]) -> None:
+    """Apply `changes` and flush inside a savepoint (which flushes what was pending before it),
+    turning the exclusion violation into a 409 that names the other membership."""
+    wanted = (
+        membership.unit_id,
+        changes.get("valid_from", membership.valid_from),
+        changes.get("valid_to", membership.valid_to),
+        membership.id,
+    )
     try:
         async with session.begin_nested():
+            for field, value in changes.items():
+                setattr(membership, field, value)
             session.add(membership)
             await session.flush()
     except IntegrityError as exc:
         if sqlstate(exc) != "23P01":
             raise
-        raise await _overlap_conflict(
-            session, membership.unit_id, membership.valid_from, membership.valid_to, membership.id
-        ) from exc
+        with session.no_autoflush:
+            raise await _overlap_conflict(session, *wanted) from exc
 
 
 async def create_membership(session: AsyncSession, data: MembershipCreate, actor: str) -> MembershipOut:
@@ -174,7 +183,7 @@ async def create_membership(session: AsyncSession, data: MembershipCreate, actor
         note=data.note,
         recorded_by=actor,
     )
-    await _flush_checked(session, membership)
+    await _flush_checked(session, membership, {})
     assert membership.id is not None
     return await _record(session, membership.id, actor)
 
@@ -198,16 +207,15 @@ async def update_membership(
     require_match(if_match, membership_etag(membership_id, membership.version))
     changes = data.model_dump(include=data.model_fields_set)
     if "cluster" in changes:
-        membership.cluster_id = await _cluster_id(session, changes.pop("cluster"))
-    for field, value in changes.items():
-        setattr(membership, field, value)
-    if membership.valid_to is not None and membership.valid_to < membership.valid_from:
+        changes["cluster_id"] = await _cluster_id(session, changes.pop("cluster"))
+    unit = await _lock_unit(session, membership.unit_id)
+    valid_from = changes.get("valid_from", membership.valid_from)
+    valid_to = changes.get("valid_to", membership.valid_to)
+    if valid_to is not None and valid_to < valid_from:
         raise Unprocessable("valid_to is before valid_from.", field="valid_to")
-    _check_within_unit(await _lock_unit(session, membership.unit_id), membership.valid_from, membership.valid_to)
-    membership.version += 1
-    membership.recorded_by = actor
-    membership.recorded_at = datetime.now(UTC)
-    await _flush_checked(session, membership)
+    _check_within_unit(unit, valid_from, valid_to)
+    changes.update(version=membership.version + 1, recorded_by=actor, recorded_at=datetime.now(UTC))
+    await _flush_checked(session, membership, changes)
     return await _record(session, membership_id, actor)
 
 
