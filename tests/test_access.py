@@ -99,7 +99,7 @@ async def test_admin_creates_lists_and_revokes_keys(admin: httpx.AsyncClient, cl
 
 async def test_scoped_keys_need_their_scope(admin: httpx.AsyncClient) -> None:
     problem(await admin.post("/v1/keys", json={"name": "x", "role": "unit"}), 422)
-    problem(await admin.post("/v1/keys", json={"name": "x", "role": "cluster", "cluster": 99}), 422)
+    problem(await admin.post("/v1/keys", json={"name": "x", "role": "cluster", "cluster": 99}), 404)
     problem(await admin.post("/v1/keys", json={"name": "x", "role": "reader", "unit_id": 1}), 422)
 
 

@@ -121,7 +121,7 @@ async def test_concurrent_retries_write_once(admin: httpx.AsyncClient) -> None:
 
 async def test_failed_request_leaves_its_idempotency_key_free(admin: httpx.AsyncClient) -> None:
     headers = {"Idempotency-Key": "retry-after-fix"}
-    problem(await admin.post("/v1/memberships", json={"unit_id": 1, "cluster": 47, "valid_from": "2030-01-01"}, headers=headers), 422)
+    problem(await admin.post("/v1/memberships", json={"unit_id": 1, "cluster": 47, "valid_from": "2030-01-01"}, headers=headers), 404)
     await admin.post("/v1/clusters", json={"number": 47})
     retry = await admin.post("/v1/memberships", json={"unit_id": 1, "cluster": 47, "valid_from": "2030-01-01"}, headers=headers)
     assert retry.status_code == 201, retry.text

@@ -118,8 +118,10 @@ async def test_unknown_unit_is_a_problem(admin: httpx.AsyncClient) -> None:
     assert "99999" in body["detail"]
 
 
-async def test_bad_cursor_is_400(admin: httpx.AsyncClient) -> None:
-    problem(await admin.get("/v1/units", params={"cursor": "not-a-cursor"}), 400)
+async def test_malformed_cursor_is_422_and_any_wellformed_one_is_a_position(admin: httpx.AsyncClient) -> None:
+    problem(await admin.get("/v1/units", params={"cursor": "not-a-cursor"}), 422)
+    beyond = await admin.get("/v1/units", params={"cursor": "ffffffff"})
+    assert beyond.status_code == 200 and beyond.json()["next_cursor"] is None
 
 
 async def test_limit_is_bounded(admin: httpx.AsyncClient) -> None:

@@ -14,13 +14,13 @@ router = APIRouter(prefix="/v1/clusters", tags=["clusters"], responses=problem_r
 
 
 
-@router.get("", summary="List clusters", responses=problem_responses(400))
+@router.get("", summary="List clusters")
 async def list_clusters(
     session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[ClusterOut]:
-    position = decode_cursor(cursor, "number")
+    after = decode_cursor(cursor)
     return await service.list_clusters(
-        session, limit=limit, after=position["number"] if position else None
+        session, limit=limit, after=after
     )
 
 

@@ -38,7 +38,7 @@ async def list_clusters(session: AsyncSession, *, limit: int, after: int | None)
     if after is not None:
         query = query.where(Cluster.number > after)  # type: ignore[arg-type]
     rows = [cluster_out(c) for c in (await session.execute(query)).scalars()]
-    return page_of(rows, limit, lambda c: {"number": c.number})
+    return page_of(rows, limit, lambda c: c.number)
 
 
 async def create_cluster(session: AsyncSession, data: ClusterCreate, actor: str) -> ClusterOut:

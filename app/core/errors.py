@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every non-2xx answer."""
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -176,12 +177,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = dict(exc.headers or {})
+        slug = None
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No resource at {request.url.path}."
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed here."
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+        elif exc.status_code == 400:
+            slug = "malformed-body"
         return problem_response(
-            exc.status_code, detail=detail, headers=exc.headers, instance=request.url.path
+            exc.status_code, slug=slug, detail=detail, headers=headers, instance=request.url.path
         )
 
     async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
@@ -208,10 +214,28 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected_error)
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the API serves at `path` (one path can span several routes)."""
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allowed_methods", None)
+    if table is None:
+        table = [
+            (re.compile("^" + re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)) + "$"),
+             sorted(m.upper() for m in operations))
+            for template, operations in app.openapi()["paths"].items()
+        ]
+        app.state.allowed_methods = table
+    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the given error statuses, typed as problem+json."""
+    """OpenAPI `responses` for the given error statuses, typed as problem+json.
+
+    Operations with a body (413) can also meet an undecodable one (400).
+    """
+    if 413 in statuses:
+        statuses = (400, *statuses)
     descriptions = {
-        400: "Malformed request (e.g. a bad cursor)",
+        400: "The body is not decodable (e.g. not UTF-8)",
         401: "Missing or invalid API key",
         403: "The key's role may not do this",
         404: "Not found",

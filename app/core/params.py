@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import Header, Path, Query
 
-from app.core.errors import Unprocessable
 from app.core.periods import year_bounds
 
 ClusterNumber = Annotated[int, Path(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")]
@@ -21,10 +20,11 @@ YearQuery = Annotated[
 AsOfQuery = Annotated[date | None, Query(description="The state valid on this day, `YYYY-MM-DD`.")]
 
 
-def time_window(year: int | None, as_of: date | None) -> tuple[date | None, date | None]:
-    """`year` → the whole year; `as_of` → that one day; neither → no restriction."""
+def time_window(year: int | None, as_of: date | None) -> tuple[date | None, date | None] | None:
+    """`year` → the whole year; `as_of` → that one day; both → that day if it lies in the
+    year; neither → no restriction. None: no record can match."""
     if year is not None and as_of is not None:
-        raise Unprocessable("Give `year` or `as_of`, not both.", field="as_of")
+        return (as_of, as_of) if as_of.year == year else None
     if year is not None:
         return year_bounds(year)
     if as_of is not None:

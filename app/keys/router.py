@@ -12,12 +12,12 @@ from app.keys.schemas import KeyCreate, KeyCreated, KeyOut
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses(401, 403, 422, 500))
 
 
-@router.get("", summary="List API keys (admin)", responses=problem_responses(400))
+@router.get("", summary="List API keys (admin)")
 async def list_keys(
     session: SessionDep, _: AdminKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[KeyOut]:
-    position = decode_cursor(cursor, "id")
-    return await service.list_keys(session, limit=limit, after_id=position["id"] if position else None)
+    after = decode_cursor(cursor)
+    return await service.list_keys(session, limit=limit, after_id=after)
 
 
 @router.post(
@@ -25,7 +25,7 @@ async def list_keys(
     status_code=status.HTTP_201_CREATED,
     summary="Create an API key (admin)",
     description="The answer carries the key once; only its hash is stored.",
-    responses=problem_responses(413),
+    responses=problem_responses(404, 413),
 )
 async def create_key(
     session: SessionDep, key: AdminKey, idempotency: IdempotencyDep, body: KeyCreate

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clusters.models import Cluster
-from app.core.errors import NotFound, Unprocessable
+from app.core.errors import NotFound
 from app.core.pagination import Page, page_of
 from app.core.security import hash_key, new_key
 from app.keys.models import ApiKey, Role
@@ -28,9 +28,9 @@ async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyC
             await session.execute(select(Cluster.id).where(Cluster.number == data.cluster))  # type: ignore[arg-type]
         ).scalar_one_or_none()
         if cluster_id is None:
-            raise Unprocessable(f"No cluster number {data.cluster}.", field="cluster")
+            raise NotFound(f"No cluster number {data.cluster}.", field="cluster")
     if data.unit_id is not None and await session.get(Unit, data.unit_id) is None:
-        raise Unprocessable(f"No unit with id {data.unit_id}.", field="unit_id")
+        raise NotFound(f"No unit with id {data.unit_id}.", field="unit_id")
     raw = new_key()
     key = ApiKey(
         name=data.name, role=data.role.value, cluster_id=cluster_id, unit_id=data.unit_id,
@@ -51,7 +51,7 @@ async def list_keys(session: AsyncSession, *, limit: int, after_id: int | None) 
     if after_id is not None:
         query = query.where(ApiKey.id > after_id)
     rows = [_out(k, n) for k, n in (await session.execute(query)).all()]
-    return page_of(rows, limit, lambda k: {"id": k.id})
+    return page_of(rows, limit, lambda k: k.id)
 
 
 async def revoke_key(session: AsyncSession, key_id: int) -> None:

@@ -38,13 +38,13 @@ async def get_leadership(
 @router.put(
     "/years/{year}/leadership",
     summary="Set leader and deputy for a year (admin or the cluster's key)",
-    description="Both must be members of the cluster in that year, and differ. Creating: 201 "
+    description="Both must be members of the cluster in that year (409 otherwise), and differ. Creating: 201 "
     "without `If-Match`. Replacing: `If-Match` with the current ETag (428 without, 412 if stale); "
     "the previous version stays under `/revisions`.",
     responses={
         200: {"description": "Replaced"},
         201: {"description": "Created"},
-        **problem_responses(403, 412, 413, 428),
+        **problem_responses(403, 409, 412, 413, 428),
     },
 )
 async def put_leadership(
@@ -80,7 +80,9 @@ async def leadership_revisions(
     description="Candidates are the members in that year (or, if none are recorded yet, the "
     "members at the end of the previous year whose units still exist). Where the cluster's custom "
     "is `deputy_succeeds`, the outgoing deputy is suggested as leader; otherwise, and for the "
-    "deputy, the member that led least recently (a predecessor's terms count for its successor).",
+    "deputy, the member that led least recently (a predecessor's terms count for its successor). "
+    "409 when no members are recorded to choose from.",
+    responses=problem_responses(409),
 )
 async def leadership_suggestion(
     session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year

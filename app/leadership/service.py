@@ -7,7 +7,7 @@ from sqlalchemy.orm import aliased
 
 from app.clusters.models import Cluster, RotationCustom
 from app.clusters.service import find_cluster
-from app.core.errors import NotFound, PreconditionFailed, Unprocessable
+from app.core.errors import Conflict, NotFound, PreconditionFailed
 from app.core.etag import require_match
 from app.core.periods import overlaps, year_bounds
 from app.core.revisions import record_revision
@@ -133,7 +133,7 @@ async def _check_members(session: AsyncSession, cluster: Cluster, year: int, dat
     )
     for unit_id, role in wanted.items():
         if unit_id not in members:
-            raise Unprocessable(
+            raise Conflict(
                 f"The {role} (unit {unit_id}) is not a member of cluster {cluster.number} in {year}.",
                 field=f"{role}_unit_id",
             )
@@ -198,7 +198,7 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
     assert cluster.id is not None
     candidates = await _candidates(session, cluster.id, year)
     if not candidates:
-        raise Unprocessable(
+        raise Conflict(
             f"No members of cluster {number} are recorded for {year} or the end of {year - 1}; "
             "record the composition first."
         )

@@ -22,7 +22,6 @@ router = APIRouter(tags=["memberships"], responses=problem_responses(401, 422, 5
     summary="List memberships",
     description="Filter by `unit` (id), `cluster` (number), and `year` (every membership that "
     "overlaps the year) or `as_of` (the memberships valid on that day).",
-    responses=problem_responses(400),
 )
 async def list_memberships(
     session: SessionDep,
@@ -34,11 +33,14 @@ async def list_memberships(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[MembershipOut]:
-    position = decode_cursor(cursor, "id")
-    start, end = time_window(year, as_of)
+    after = decode_cursor(cursor)
+    window = time_window(year, as_of)
+    if window is None:
+        return Page[MembershipOut](items=[], next_cursor=None)
+    start, end = window
     return await service.list_memberships(
         session, unit_id=unit, cluster=cluster, start=start, end=end, limit=limit,
-        after_id=position["id"] if position else None,
+        after_id=after,
     )
 
 
@@ -47,8 +49,9 @@ async def list_memberships(
     status_code=status.HTTP_201_CREATED,
     summary="Record a membership (admin)",
     description="A unit is in at most one cluster on any day: an overlap is 409 and names the "
-    "conflicting membership. A membership may not outlive its unit.",
-    responses=problem_responses(403, 409, 413),
+    "conflicting membership. A membership may not outlive its unit (409). An unknown unit or "
+    "cluster is 404.",
+    responses=problem_responses(403, 404, 409, 413),
 )
 async def create_membership(
     session: SessionDep,
@@ -121,11 +124,12 @@ async def cluster_members(
 ) -> MembersOut:
     if year is None and as_of is None:
         as_of = date.today()
-    start, end = time_window(year, as_of)
-    assert start is not None and end is not None
     cluster = await find_cluster(session, number)
     assert cluster.id is not None
-    return MembersOut(
-        cluster=number, year=year, as_of=as_of,
-        members=await service.members(session, cluster.id, start, end),
-    )
+    window = time_window(year, as_of)
+    members = []
+    if window is not None:
+        start, end = window
+        assert start is not None and end is not None
+        members = await service.members(session, cluster.id, start, end)
+    return MembersOut(cluster=number, year=year, as_of=as_of, members=members)

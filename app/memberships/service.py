@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clusters.models import Cluster
-from app.core.errors import Conflict, NotFound, Unprocessable, sqlstate
+from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.etag import require_match, version_etag
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps
@@ -88,7 +88,7 @@ async def list_memberships(
     if after_id is not None:
         query = query.where(Membership.id > after_id)  # type: ignore[arg-type,operator]
     rows = [_out(r) for r in await session.execute(query)]
-    return page_of(rows, limit, lambda m: {"id": m.id})
+    return page_of(rows, limit, lambda m: m.id)
 
 
 async def _cluster_id(session: AsyncSession, number: int) -> int:
@@ -96,7 +96,7 @@ async def _cluster_id(session: AsyncSession, number: int) -> int:
         await session.execute(select(Cluster.id).where(Cluster.number == number))  # type: ignore[arg-type]
     ).scalar_one_or_none()
     if cluster_id is None:
-        raise Unprocessable(f"No cluster number {number}.", field="cluster")
+        raise NotFound(f"No cluster number {number}.", field="cluster")
     return cluster_id
 
 
@@ -106,19 +106,19 @@ async def _lock_unit(session: AsyncSession, unit_id: int) -> Unit:
         await session.execute(select(Unit).where(Unit.id == unit_id).with_for_update(read=True))  # type: ignore[arg-type]
     ).scalar_one_or_none()
     if unit is None:
-        raise Unprocessable(f"No unit with id {unit_id}.", field="unit_id")
+        raise NotFound(f"No unit with id {unit_id}.", field="unit_id")
     return unit
 
 
 def _check_within_unit(unit: Unit, valid_from: date, valid_to: date | None) -> None:
     if unit.valid_from is not None and valid_from < unit.valid_from:
-        raise Unprocessable(
+        raise Conflict(
             f"{unit.name} ({unit.code}) exists only from {unit.valid_from}; "
             f"a membership cannot start on {valid_from}.",
             unit_valid_from=unit.valid_from.isoformat(),
         )
     if unit.valid_to is not None and (valid_to is None or valid_to > unit.valid_to):
-        raise Unprocessable(
+        raise Conflict(
             f"{unit.name} ({unit.code}) ceased to exist after {unit.valid_to}; "
             "a membership may not outlive its unit.",
             unit_valid_to=unit.valid_to.isoformat(),
@@ -212,7 +212,7 @@ async def update_membership(
     valid_from = changes.get("valid_from", membership.valid_from)
     valid_to = changes.get("valid_to", membership.valid_to)
     if valid_to is not None and valid_to < valid_from:
-        raise Unprocessable("valid_to is before valid_from.", field="valid_to")
+        raise Conflict("valid_to would be before valid_from.", field="valid_to")
     _check_within_unit(unit, valid_from, valid_to)
     changes.update(version=membership.version + 1, recorded_by=actor, recorded_at=datetime.now(UTC))
     await _flush_checked(session, membership, changes)

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clusters.models import Cluster
-from app.core.errors import Conflict, Unprocessable, sqlstate
+from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.text import fold
 from app.leadership.models import Leadership
 from app.memberships.service import close_for_units
@@ -24,7 +24,7 @@ async def _lock_units(session: AsyncSession, ids: list[int], field: str) -> list
     )
     missing = set(ids) - {u.id for u in units}
     if missing:
-        raise Unprocessable(f"Unknown unit ids: {sorted(missing)}.", field=field)
+        raise NotFound(f"Unknown unit ids: {sorted(missing)}.", field=field)
     return units
 
 
@@ -35,13 +35,13 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
         if unit.valid_to is not None:
             raise Conflict(f"{unit.name} ({unit.code}) already ceased on {unit.valid_to}.", unit_id=unit.id)
         if unit.valid_from is not None and unit.valid_from > last_day:
-            raise Unprocessable(f"{unit.name} ({unit.code}) starts on {unit.valid_from}, after {last_day}.")
+            raise Conflict(f"{unit.name} ({unit.code}) starts on {unit.valid_from}, after {last_day}.")
     continuing = await _lock_units(session, data.successor_ids, "successor_ids") if data.successor_ids else []
     for unit in continuing:
         if not (unit.valid_from is None or unit.valid_from <= data.effective_date) or (
             unit.valid_to is not None and unit.valid_to < data.effective_date
         ):
-            raise Unprocessable(f"{unit.name} ({unit.code}) does not exist on {data.effective_date}.")
+            raise Conflict(f"{unit.name} ({unit.code}) does not exist on {data.effective_date}.")
 
     for unit in predecessors:
         unit.valid_to = last_day

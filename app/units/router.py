@@ -21,7 +21,6 @@ UnitId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The unit's id.
     description="Units with their validity. `as_of` keeps the units that existed on that day "
     "(63 on 2025-06-30, 34 on 2025-07-01); `q` matches names ignoring case, diacritics and "
     "tone-mark placement (`Hoa Binh`, `Hoà Bình`, `Hòa Bình`); `code` is the official code.",
-    responses=problem_responses(400),
 )
 async def list_units(
     session: SessionDep,
@@ -32,10 +31,10 @@ async def list_units(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[UnitOut]:
-    position = decode_cursor(cursor, "id")
+    after = decode_cursor(cursor)
     return await service.list_units(
         session, as_of=as_of, q=q, code=code, limit=limit,
-        after_id=position["id"] if position else None,
+        after_id=after,
     )
 
 

@@ -52,7 +52,7 @@ async def list_units(
     if after_id is not None:
         query = query.where(Unit.id > after_id)  # type: ignore[arg-type,operator]
     rows = [unit_out(r) for r in await session.execute(query)]
-    return page_of(rows, limit, lambda u: {"id": u.id})
+    return page_of(rows, limit, lambda u: u.id)
 
 
 async def get_unit(session: AsyncSession, unit_id: int) -> UnitOut:

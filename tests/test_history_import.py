@@ -1,0 +1,83 @@
+"""The history file format and `python -m app import`: all or nothing, safe to run twice."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from app.core.config import PROJECT_ROOT, Settings
+from app.core.database import Database
+from app.history.importer import HistoryImportError, import_file
+
+
+async def run_import(database: Database, path: Path):
+    async with database.sessionmaker() as session, session.begin():
+        return await import_file(session, path)
+
+
+async def test_seed_history_imports_once(database: Database, settings: Settings) -> None:
+    first = await run_import(database, settings.history_file)
+    assert first.clusters_created == 3 and first.memberships_created > 30 and first.leaderships_created == 8
+    again = await run_import(database, settings.history_file)
+    assert again.clusters_created == again.memberships_created == again.leaderships_created == 0
+    assert again.memberships_unchanged == first.memberships_created
+    assert again.leaderships_unchanged == first.leaderships_created
+
+
+def write(tmp_path: Path, clusters: list[dict]) -> Path:
+    path = tmp_path / "history.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {"format": "thidua-history/1", "sources": {"s": {"title": "Test"}}, "clusters": clusters},
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+async def test_a_bad_record_fails_the_whole_file_with_every_problem(
+    database: Database, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        [
+            {
+                "number": 90,
+                "years": [
+                    {"year": 2024, "source": "s", "attested_on": "2024-06-01",
+                     "members": [{"unit": "Hà Nội"}, {"unit": "Atlantis"}],
+                     "leadership": {"leader": "Cao Bằng"}},
+                    {"year": 2025, "source": "nowhere", "attested_on": "2025-06-01"},
+                ],
+            }
+        ],
+    )
+    with pytest.raises(HistoryImportError) as failure:
+        await run_import(database, path)
+    problems = failure.value.problems
+    assert any("Atlantis" in p for p in problems)
+    assert any("not a member of cluster 90 in 2024" in p for p in problems)
+    assert any("unknown source 'nowhere'" in p for p in problems)
+    assert (await admin.get("/v1/clusters/90")).status_code == 404
+
+
+async def test_unknown_fields_are_rejected(database: Database, tmp_path: Path) -> None:
+    path = write(tmp_path, [{"number": 91, "colour": "red"}])
+    with pytest.raises(HistoryImportError) as failure:
+        await run_import(database, path)
+    assert any("colour" in p for p in failure.value.problems)
+
+
+def test_cli_import(settings: Settings, tmp_path: Path) -> None:
+    path = write(tmp_path, [{"number": 92, "years": [{"year": 2024, "source": "s", "attested_on": "2024-06-01", "members": [{"unit": "Hà Nội"}]}]}])
+    env = {"DATABASE_URL": settings.database_url or "", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "import", str(path)], cwd=PROJECT_ROOT, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "memberships_created=1" in done.stdout

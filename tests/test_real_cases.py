@@ -1,0 +1,107 @@
+"""The real cases of design/domain.md, answered over HTTP from the seed history `make run` loads."""
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+
+def names(members: list[dict]) -> set[str]:
+    return {m["unit"]["name"] for m in members}
+
+
+async def test_cluster_3_in_2022(admin: httpx.AsyncClient) -> None:
+    sheet = (await admin.get("/v1/clusters/3/years/2022")).json()
+    assert names(sheet["members"]) == {
+        "Thái Nguyên", "Bắc Giang", "Bắc Kạn", "Hòa Bình", "Phú Thọ", "Quảng Ninh", "Tuyên Quang", "Yên Bái",
+    }
+    assert all(m["period_precision"] == "year" and "seed-003" in m["source"] for m in sheet["members"])
+    assert sheet["leadership"]["leader"]["unit"]["name"] == "Thái Nguyên"
+    assert sheet["next_leadership"]["leader"]["unit"]["name"] == "Bắc Giang"
+    history = (await admin.get("/v1/clusters/3/leadership")).json()
+    assert [(h["year"], h["leader"]["unit"]["name"]) for h in history][:2] == [(2022, "Thái Nguyên"), (2023, "Bắc Giang")]
+
+
+async def test_cluster_4_in_2024_and_at_the_end_of_2025(admin: httpx.AsyncClient) -> None:
+    in_2024 = (await admin.get("/v1/clusters/4/members", params={"year": 2024})).json()["members"]
+    end_2025 = (await admin.get("/v1/clusters/4/members", params={"as_of": "2025-12-31"})).json()["members"]
+    assert names(in_2024) == {"Quảng Ninh", "Phú Thọ", "Bắc Giang", "Bắc Ninh", "Hòa Bình", "Vĩnh Phúc"}
+    assert names(end_2025) == {"Phú Thọ", "Bắc Ninh", "Quảng Ninh", "Lạng Sơn", "Thái Nguyên", "Hưng Yên"}
+    assert len(in_2024) == len(end_2025) == 6
+    same = {m["unit"]["id"] for m in in_2024} & {m["unit"]["id"] for m in end_2025}
+    assert [m["unit"]["name"] for m in end_2025 if m["unit"]["id"] in same] == ["Quảng Ninh"]
+    old = {m["unit"]["name"]: m["unit"]["id"] for m in in_2024}
+    new = {m["unit"]["name"]: m for m in end_2025}
+    assert old["Phú Thọ"] in {p["id"] for p in new["Phú Thọ"]["predecessors"]}
+    assert old["Bắc Ninh"] in {p["id"] for p in new["Bắc Ninh"]["predecessors"]}
+    assert {p["name"] for p in new["Bắc Ninh"]["predecessors"]} == {"Bắc Ninh", "Bắc Giang"}
+    lineage = (await admin.get(f"/v1/units/{old['Phú Thọ']}/lineage")).json()
+    assert lineage["successors"][0]["unit"]["id"] == new["Phú Thọ"]["unit"]["id"]
+
+
+async def test_cluster_4_leadership_2025_and_2026(admin: httpx.AsyncClient) -> None:
+    sheet = (await admin.get("/v1/clusters/4/years/2025")).json()
+    assert sheet["leadership"]["leader"]["unit"]["name"] == "Phú Thọ"
+    assert sheet["next_leadership"]["leader"]["unit"]["name"] == "Bắc Ninh"
+    assert sheet["next_leadership"]["deputy"]["unit"]["name"] == "Thái Nguyên"
+    assert sheet["next_leadership"]["decision"]["decided_on"] == "2025-11-27"
+
+
+async def test_cluster_5_in_2024(admin: httpx.AsyncClient) -> None:
+    sheet = (await admin.get("/v1/clusters/5/years/2024")).json()
+    assert names(sheet["members"]) == {"Hưng Yên", "Thái Bình", "Nam Định", "Hà Nam", "Hải Dương"}
+    assert sheet["leadership"]["leader"]["unit"]["name"] == "Hưng Yên"
+    assert sheet["leadership"]["deputy"]["unit"]["name"] == "Thái Bình"
+    assert sheet["next_leadership"]["leader"]["unit"]["name"] == "Thái Bình"
+    assert sheet["next_leadership"]["deputy"]["unit"]["name"] == "Hải Dương"
+
+
+async def test_thai_binh_led_cluster_5_in_2025_and_ceased(admin: httpx.AsyncClient) -> None:
+    history = {h["year"]: h for h in (await admin.get("/v1/clusters/5/leadership")).json()}
+    leader = history[2025]["leader"]
+    assert leader["unit"]["name"] == "Thái Bình"
+    assert leader["ceased_on"] == "2025-06-30"
+    assert [s["name"] for s in leader["successors"]] == ["Hưng Yên"]
+    assert "during its term" in leader["remark"]
+    deputy = history[2025]["deputy"]
+    assert deputy["unit"]["name"] == "Hải Dương"
+    assert [s["name"] for s in deputy["successors"]] == ["Hải Phòng"]
+    sheet = (await admin.get("/v1/clusters/5/years/2025")).json()
+    assert "Thái Bình ceased to exist on 2025-06-30; successor: Hưng Yên." in sheet["notes"]
+
+
+async def test_cluster_5_follows_the_deputy(admin: httpx.AsyncClient) -> None:
+    suggestion = (await admin.get("/v1/clusters/5/years/2025/leadership/suggestion")).json()
+    assert suggestion["leader"]["unit"]["name"] == "Thái Bình"
+    assert suggestion["rotation_custom"] == "deputy_succeeds"
+
+
+async def test_cluster_3_in_2025_and_2026(admin: httpx.AsyncClient) -> None:
+    sheet = (await admin.get("/v1/clusters/3/years/2025")).json()
+    assert names(sheet["members"]) == {"Cao Bằng", "Điện Biên", "Lào Cai", "Lai Châu", "Sơn La", "Tuyên Quang"}
+    lao_cai = next(m for m in sheet["members"] if m["unit"]["name"] == "Lào Cai")
+    assert lao_cai["valid_from"] == "2025-07-01"
+    assert {p["name"] for p in lao_cai["predecessors"]} == {"Lào Cai", "Yên Bái"}
+    assert sheet["leadership"]["leader"]["unit"]["name"] == "Cao Bằng"
+    nxt = sheet["next_leadership"]
+    assert (nxt["leader"]["unit"]["name"], nxt["deputy"]["unit"]["name"]) == ("Lào Cai", "Tuyên Quang")
+
+
+async def test_the_clusters_phu_tho_has_been_in(admin: httpx.AsyncClient) -> None:
+    units = (await admin.get("/v1/units", params={"q": "phu tho"})).json()["items"]
+    clusters = set()
+    for unit in units:
+        for m in (await admin.get("/v1/memberships", params={"unit": unit["id"]})).json()["items"]:
+            clusters.add((m["cluster"], m["valid_from"][:4], unit["valid_to"]))
+    assert clusters == {(3, "2022", "2025-06-30"), (4, "2024", "2025-06-30"), (4, "2025", None)}
+
+
+async def test_who_led_cluster_3_each_year(admin: httpx.AsyncClient) -> None:
+    history = (await admin.get("/v1/clusters/3/leadership")).json()
+    assert [(h["year"], h["leader"]["unit"]["name"], h["deputy"] and h["deputy"]["unit"]["name"]) for h in history] == [
+        (2022, "Thái Nguyên", None),
+        (2023, "Bắc Giang", None),
+        (2025, "Cao Bằng", None),
+        (2026, "Lào Cai", "Tuyên Quang"),
+    ]
+    assert history[1]["leader"]["ceased_on"] is None, "Bắc Giang existed throughout 2023"

@@ -1,0 +1,93 @@
+"""Recording a merge, split or rename, and what it does to memberships and leaderships."""
+
+import httpx
+
+from tests.conftest import problem, unit_id
+
+
+async def test_merge_closes_units_and_their_memberships(admin: httpx.AsyncClient) -> None:
+    son_la = await unit_id(admin, "Sơn La", "2026-01-01")
+    lai_chau = await unit_id(admin, "Lai Châu", "2026-01-01")
+    await admin.post("/v1/clusters", json={"number": 70})
+    for unit in (son_la, lai_chau):
+        await admin.post("/v1/memberships", json={"unit_id": unit, "cluster": 70, "valid_from": "2026-01-01"})
+    await admin.put("/v1/clusters/70/years/2030/leadership", json={"leader_unit_id": son_la, "deputy_unit_id": lai_chau})
+
+    response = await admin.post(
+        "/v1/successions",
+        json={
+            "kind": "merge",
+            "effective_date": "2030-07-01",
+            "legal_basis": "Nghị quyết thử nghiệm",
+            "predecessor_ids": [son_la, lai_chau],
+            "new_units": [{"code": "14", "name": "Sơn La", "kind": "tinh"}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert {u["valid_to"] for u in body["closed_units"]} == {"2030-06-30"}
+    [new] = body["opened_units"]
+    assert new["valid_from"] == "2030-07-01" and new["code"] == "14"
+    assert {(link["predecessor_id"], link["successor_id"]) for link in body["links"]} == {(son_la, new["id"]), (lai_chau, new["id"])}
+    assert {(m["unit_id"], m["previous_valid_to"], m["valid_to"]) for m in body["memberships_closed"]} == {
+        (son_la, None, "2030-06-30"),
+        (lai_chau, None, "2030-06-30"),
+    }
+    assert {(a["year"], a["role"], a["unit"]["id"]) for a in body["leaderships_affected"]} == {
+        (2030, "leader", son_la),
+        (2030, "deputy", lai_chau),
+    }
+    members = (await admin.get("/v1/clusters/70/members", params={"as_of": "2030-07-01"})).json()["members"]
+    assert members == [], "the successor joins only when the Ministry records it"
+    membership = (await admin.get("/v1/memberships", params={"unit": son_la})).json()["items"][0]
+    assert membership["version"] == 2
+    history = (await admin.get(f"/v1/memberships/{membership['id']}/revisions")).json()
+    assert [r["data"]["valid_to"] for r in history] == [None, "2030-06-30"]
+    leadership = (await admin.get("/v1/clusters/70/years/2030/leadership")).json()
+    assert leadership["leader"]["ceased_on"] == "2030-06-30"
+    assert leadership["leader"]["successors"][0]["id"] == new["id"]
+    lineage = (await admin.get(f"/v1/units/{new['id']}/lineage")).json()
+    assert {p["unit"]["id"] for p in lineage["predecessors"]} == {son_la, lai_chau}
+
+
+async def test_a_ceased_unit_cannot_cease_again(admin: httpx.AsyncClient) -> None:
+    thai_binh = await unit_id(admin, "Thái Bình", "2025-01-01")
+    response = await admin.post(
+        "/v1/successions",
+        json={"kind": "rename", "effective_date": "2030-01-01", "legal_basis": "x",
+              "predecessor_ids": [thai_binh], "new_units": [{"code": "34", "name": "Thái Bình mới", "kind": "tinh"}]},
+    )
+    assert "already ceased" in problem(response, 409)["detail"]
+
+
+async def test_a_new_unit_cannot_take_a_code_in_use(admin: httpx.AsyncClient) -> None:
+    son_la = await unit_id(admin, "Sơn La", "2026-01-01")
+    response = await admin.post(
+        "/v1/successions",
+        json={"kind": "rename", "effective_date": "2030-01-01", "legal_basis": "x",
+              "predecessor_ids": [son_la], "new_units": [{"code": "01", "name": "Hà Nội 2", "kind": "tinh"}]},
+    )
+    problem(response, 409)
+    assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None
+
+
+async def test_shapes_are_checked(admin: httpx.AsyncClient) -> None:
+    base = {"effective_date": "2030-01-01", "legal_basis": "x"}
+    new = [{"code": "90", "name": "X", "kind": "tinh"}]
+    problem(await admin.post("/v1/successions", json={**base, "kind": "merge", "predecessor_ids": [1], "new_units": new}), 422)
+    problem(await admin.post("/v1/successions", json={**base, "kind": "split", "predecessor_ids": [1], "new_units": new}), 422)
+    problem(await admin.post("/v1/successions", json={**base, "kind": "rename", "predecessor_ids": [1, 1], "new_units": new}), 422)
+    problem(await admin.post("/v1/successions", json={**base, "kind": "rename", "predecessor_ids": [99999], "new_units": new}), 404)
+
+
+async def test_memberships_starting_after_the_end_block_the_succession(admin: httpx.AsyncClient) -> None:
+    son_la = await unit_id(admin, "Sơn La", "2026-01-01")
+    await admin.post("/v1/clusters", json={"number": 71})
+    await admin.post("/v1/memberships", json={"unit_id": son_la, "cluster": 71, "valid_from": "2031-01-01"})
+    response = await admin.post(
+        "/v1/successions",
+        json={"kind": "rename", "effective_date": "2030-01-01", "legal_basis": "x",
+              "predecessor_ids": [son_la], "new_units": [{"code": "14", "name": "Sơn La 2", "kind": "tinh"}]},
+    )
+    problem(response, 409)
+    assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None
