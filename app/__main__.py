@@ -91,10 +91,18 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_in_transaction(settings, url, lambda s: import_file(s, args.file))))
         return 0
     if args.command == "keys":
+        from pydantic import TypeAdapter, ValidationError
+
         from app.keys.schemas import KeyCreate
         from app.keys.service import create_key
 
-        data = KeyCreate(name=args.name, role=Role(args.role), cluster=args.cluster, unit_id=args.unit)
+        fields = {"name": args.name, "role": args.role, "cluster": args.cluster, "unit_id": args.unit}
+        try:
+            data: KeyCreate = TypeAdapter(KeyCreate).validate_python(
+                {k: v for k, v in fields.items() if v is not None}
+            )
+        except ValidationError as exc:
+            parser.error(f"keys create: {exc.errors()[0]['msg']} ({exc.errors()[0]['loc'][-1]})")
         url = resolve_database_url(settings)
         upgrade(url)
         created = asyncio.run(_in_transaction(settings, url, lambda s: create_key(s, data, "cli")))

@@ -21,6 +21,7 @@ from app.core.migrations import upgrade
 from app.history.importer import import_file
 from app.keys.models import Role
 from app.keys.schemas import KeyCreate
+from pydantic import TypeAdapter
 from app.keys.service import create_key
 from app.main import create_app
 from app.models import metadata
@@ -123,7 +124,8 @@ async def keys(database: Database) -> Keys:
             ("reader", Role.reader, {}),
             ("unit", Role.unit, {"unit_id": 1}),
         ):
-            made[name] = (await create_key(session, KeyCreate(name=f"test {name}", role=role, **extra), "test")).key
+            data = TypeAdapter(KeyCreate).validate_python({"name": f"test {name}", "role": role, **extra})
+            made[name] = (await create_key(session, data, "test")).key
     return Keys(admin=made["admin"], reader=made["reader"], unit=made["unit"])
 
 
@@ -144,7 +146,8 @@ async def seeded(database: Database, settings: Settings) -> None:
 async def cluster_key(database: Database) -> Callable[[int], Awaitable[str]]:
     async def make(number: int) -> str:
         async with database.sessionmaker() as session, session.begin():
-            created = await create_key(session, KeyCreate(name=f"cluster {number}", role=Role.cluster, cluster=number), "test")
+            data = TypeAdapter(KeyCreate).validate_python({"name": f"cluster {number}", "role": "cluster", "cluster": number})
+            created = await create_key(session, data, "test")
         return created.key
 
     return make

@@ -20,7 +20,7 @@ async def test_merge_closes_units_and_their_memberships(admin: httpx.AsyncClient
             "effective_date": "2030-07-01",
             "legal_basis": "Nghị quyết thử nghiệm",
             "predecessor_ids": [son_la, lai_chau],
-            "new_units": [{"code": "14", "name": "Sơn La", "kind": "tinh"}],
+            "successor": {"code": "14", "name": "Sơn La", "kind": "tinh"},
         },
     )
     assert response.status_code == 201, response.text
@@ -55,7 +55,7 @@ async def test_a_ceased_unit_cannot_cease_again(admin: httpx.AsyncClient) -> Non
     response = await admin.post(
         "/v1/successions",
         json={"kind": "rename", "effective_date": "2030-01-01", "legal_basis": "x",
-              "predecessor_ids": [thai_binh], "new_units": [{"code": "34", "name": "Thái Bình mới", "kind": "tinh"}]},
+              "predecessor_id": thai_binh, "new_unit": {"code": "34", "name": "Thái Bình mới", "kind": "tinh"}},
     )
     assert "already ceased" in problem(response, 409)["detail"]
 
@@ -65,7 +65,7 @@ async def test_a_new_unit_cannot_take_a_code_in_use(admin: httpx.AsyncClient) ->
     response = await admin.post(
         "/v1/successions",
         json={"kind": "rename", "effective_date": "2030-01-01", "legal_basis": "x",
-              "predecessor_ids": [son_la], "new_units": [{"code": "01", "name": "Hà Nội 2", "kind": "tinh"}]},
+              "predecessor_id": son_la, "new_unit": {"code": "01", "name": "Hà Nội 2", "kind": "tinh"}},
     )
     problem(response, 409)
     assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None
@@ -73,11 +73,29 @@ async def test_a_new_unit_cannot_take_a_code_in_use(admin: httpx.AsyncClient) ->
 
 async def test_shapes_are_checked(admin: httpx.AsyncClient) -> None:
     base = {"effective_date": "2030-01-01", "legal_basis": "x"}
-    new = [{"code": "90", "name": "X", "kind": "tinh"}]
-    problem(await admin.post("/v1/successions", json={**base, "kind": "merge", "predecessor_ids": [1], "new_units": new}), 422)
-    problem(await admin.post("/v1/successions", json={**base, "kind": "split", "predecessor_ids": [1], "new_units": new}), 422)
-    problem(await admin.post("/v1/successions", json={**base, "kind": "rename", "predecessor_ids": [1, 1], "new_units": new}), 422)
-    problem(await admin.post("/v1/successions", json={**base, "kind": "rename", "predecessor_ids": [99999], "new_units": new}), 404)
+    new = {"code": "90", "name": "X", "kind": "tinh"}
+    problem(await admin.post("/v1/successions", json={**base, "kind": "merge", "predecessor_ids": [1], "successor": new}), 422)
+    problem(await admin.post("/v1/successions", json={**base, "kind": "split", "predecessor_id": 1, "successors": [new]}), 422)
+    problem(await admin.post("/v1/successions", json={**base, "kind": "rename", "predecessor_id": 1, "successor": new}), 422)
+    problem(await admin.post("/v1/successions", json={**base, "kind": "rename", "predecessor_id": 99999, "new_unit": new}), 404)
+    itself = {**base, "kind": "merge", "predecessor_ids": [1, 3], "successor": {"unit_id": 1}}
+    problem(await admin.post("/v1/successions", json=itself), 409)
+    assert (await admin.get("/v1/units/1")).json()["valid_to"] is None
+
+
+async def test_split_with_a_continuing_unit(admin: httpx.AsyncClient) -> None:
+    son_la = await unit_id(admin, "Sơn La", "2026-01-01")
+    lai_chau = await unit_id(admin, "Lai Châu", "2026-01-01")
+    response = await admin.post(
+        "/v1/successions",
+        json={"kind": "split", "effective_date": "2030-01-01", "legal_basis": "x", "predecessor_id": son_la,
+              "successors": [{"unit_id": lai_chau}, {"code": "13", "name": "Mộc Châu", "kind": "tinh"}]},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert [u["id"] for u in body["continuing_units"]] == [lai_chau]
+    assert [u["name"] for u in body["opened_units"]] == ["Mộc Châu"]
+    assert len(body["links"]) == 2
 
 
 async def test_memberships_starting_after_the_end_block_the_succession(admin: httpx.AsyncClient) -> None:
@@ -87,7 +105,7 @@ async def test_memberships_starting_after_the_end_block_the_succession(admin: ht
     response = await admin.post(
         "/v1/successions",
         json={"kind": "rename", "effective_date": "2030-01-01", "legal_basis": "x",
-              "predecessor_ids": [son_la], "new_units": [{"code": "14", "name": "Sơn La 2", "kind": "tinh"}]},
+              "predecessor_id": son_la, "new_unit": {"code": "14", "name": "Sơn La 2", "kind": "tinh"}},
     )
     problem(response, 409)
     assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None

@@ -69,7 +69,7 @@ async def test_lineage_is_transitive(admin: httpx.AsyncClient) -> None:
             "effective_date": "2031-01-01",
             "legal_basis": "Test resolution",
             "predecessor_ids": [hue, quang_tri],
-            "new_units": [{"code": "46", "name": "Bình Trị Thiên", "kind": "tinh"}],
+            "successor": {"code": "46", "name": "Bình Trị Thiên", "kind": "tinh"},
         },
     )
     assert created.status_code == 201, created.text

@@ -3,6 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.clusters.models import RotationCustom
+from app.core.types import not_null
 
 Number = Field(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")
 
@@ -28,8 +29,8 @@ class ClusterCreate(BaseModel):
 class ClusterUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"note": "Theo Quyết định …"}})
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
-    rotation_custom: RotationCustom | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=not_null)
+    rotation_custom: RotationCustom | None = Field(default=None, json_schema_extra=not_null)
     note: str | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")

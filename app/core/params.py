@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Header, Path, Query
 
 from app.core.periods import year_bounds
+from app.core.types import IsoDate
 
 ClusterNumber = Annotated[int, Path(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")]
 Year = Annotated[int, Path(ge=2000, le=2100, description="The emulation year (calendar year).")]
@@ -17,7 +18,7 @@ IfMatch = Annotated[
 YearQuery = Annotated[
     int | None, Query(ge=2000, le=2100, description="Everything overlapping this calendar year.")
 ]
-AsOfQuery = Annotated[date | None, Query(description="The state valid on this day, `YYYY-MM-DD`.")]
+AsOfQuery = Annotated[IsoDate | None, Query(description="The state valid on this day, `YYYY-MM-DD`.")]
 
 
 def time_window(year: int | None, as_of: date | None) -> tuple[date | None, date | None] | None:

@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response, status
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
@@ -28,7 +30,10 @@ async def list_keys(
     responses=problem_responses(404, 413),
 )
 async def create_key(
-    session: SessionDep, key: AdminKey, idempotency: IdempotencyDep, body: KeyCreate
+    session: SessionDep,
+    key: AdminKey,
+    idempotency: IdempotencyDep,
+    body: Annotated[KeyCreate, Body()],
 ) -> KeyCreated:
     return await idempotency.run(lambda: service.create_key(session, body, key.actor), 201)
 

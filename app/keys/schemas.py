@@ -1,36 +1,57 @@
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.keys.models import Role
+from app.units.schemas import UnitRef
+
+_NAME = Field(min_length=1, max_length=120, description="Who holds the key.")
 
 
-class KeyCreate(BaseModel):
+class _KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = _NAME
+
+
+class AdminKeyCreate(_KeyCreate):
+    role: Literal[Role.admin]
+
+
+class ReaderKeyCreate(_KeyCreate):
+    role: Literal[Role.reader]
+
+
+class ClusterKeyCreate(_KeyCreate):
+    """A cluster secretariat's key: writes for that cluster only."""
+
+    role: Literal[Role.cluster]
+    cluster: int = Field(ge=1, le=999, description="The cluster's number.")
+
+
+class UnitKeyCreate(_KeyCreate):
+    """A provincial system's key: writes for that unit only."""
+
     model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"example": {"name": "Công an tỉnh Hưng Yên — hệ thống báo cáo", "role": "unit", "unit_id": 69}},
+        json_schema_extra={"example": {"name": "Công an tỉnh Hưng Yên — hệ thống báo cáo", "role": "unit", "unit_id": 69}}
     )
 
-    name: str = Field(min_length=1, max_length=120, description="Who holds the key.")
-    role: Role
-    cluster: int | None = Field(default=None, ge=1, le=999, description="For `cluster` keys: its number.")
-    unit_id: int | None = Field(default=None, ge=1, le=2_147_483_647, description="For `unit` keys.")
+    role: Literal[Role.unit]
+    unit_id: int = Field(ge=1, le=2_147_483_647)
 
-    @model_validator(mode="after")
-    def _scope(self) -> "KeyCreate":
-        if (self.role is Role.cluster) != (self.cluster is not None):
-            raise ValueError("`cluster` is given for cluster keys, and only for them")
-        if (self.role is Role.unit) != (self.unit_id is not None):
-            raise ValueError("`unit_id` is given for unit keys, and only for them")
-        return self
+
+KeyCreate = Annotated[
+    AdminKeyCreate | ReaderKeyCreate | ClusterKeyCreate | UnitKeyCreate, Field(discriminator="role")
+]
 
 
 class KeyOut(BaseModel):
     id: int
     name: str
     role: Role
-    cluster: int | None
-    unit_id: int | None
+    cluster: int | None = Field(description="For `cluster` keys: the cluster's number.")
+    unit: UnitRef | None = Field(description="For `unit` keys: the unit.")
     key_prefix: str = Field(description="The first characters of the key, to recognise it.")
     created_by: str
     created_at: datetime

@@ -9,48 +9,56 @@ from app.core.errors import NotFound
 from app.core.pagination import Page, page_of
 from app.core.security import hash_key, new_key
 from app.keys.models import ApiKey, Role
-from app.keys.schemas import KeyCreate, KeyCreated, KeyOut
+from app.keys.schemas import ClusterKeyCreate, KeyCreate, KeyCreated, KeyOut, UnitKeyCreate
 from app.units.models import Unit
+from app.units.schemas import UnitRef
 
 
-def _out(key: ApiKey, cluster: int | None) -> KeyOut:
+def _out(key: ApiKey, cluster: int | None, unit: Any) -> KeyOut:
+    assert key.id is not None
     return KeyOut(
-        id=key.id, name=key.name, role=Role(key.role), cluster=cluster,  # type: ignore[arg-type]
-        unit_id=key.unit_id, key_prefix=key.key_prefix, created_by=key.created_by,
+        id=key.id, name=key.name, role=Role(key.role), cluster=cluster,
+        unit=UnitRef.model_validate(unit, from_attributes=True) if unit is not None else None,
+        key_prefix=key.key_prefix, created_by=key.created_by,
         created_at=key.created_at, revoked_at=key.revoked_at,
     )
 
 
 async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyCreated:
-    cluster_id = None
-    if data.cluster is not None:
+    cluster_id, unit = None, None
+    if isinstance(data, ClusterKeyCreate):
         cluster_id = (
             await session.execute(select(Cluster.id).where(Cluster.number == data.cluster))  # type: ignore[arg-type]
         ).scalar_one_or_none()
         if cluster_id is None:
             raise NotFound(f"No cluster number {data.cluster}.", field="cluster")
-    if data.unit_id is not None and await session.get(Unit, data.unit_id) is None:
-        raise NotFound(f"No unit with id {data.unit_id}.", field="unit_id")
+    if isinstance(data, UnitKeyCreate):
+        unit = await session.get(Unit, data.unit_id)
+        if unit is None:
+            raise NotFound(f"No unit with id {data.unit_id}.", field="unit_id")
     raw = new_key()
     key = ApiKey(
-        name=data.name, role=data.role.value, cluster_id=cluster_id, unit_id=data.unit_id,
+        name=data.name, role=data.role.value, cluster_id=cluster_id, unit_id=unit.id if unit else None,
         key_hash=hash_key(raw), key_prefix=raw[:10], created_by=actor,
     )
     session.add(key)
     await session.flush()
     await session.refresh(key)
-    return KeyCreated(**_out(key, data.cluster).model_dump(), key=raw)
-
-
-def _select() -> Any:
-    return select(ApiKey, Cluster.number).outerjoin(Cluster, Cluster.id == ApiKey.cluster_id)  # type: ignore[arg-type]
+    cluster = data.cluster if isinstance(data, ClusterKeyCreate) else None
+    return KeyCreated(**_out(key, cluster, unit).model_dump(), key=raw)
 
 
 async def list_keys(session: AsyncSession, *, limit: int, after_id: int | None) -> Page[KeyOut]:
-    query = _select().order_by(ApiKey.id).limit(limit + 1)
+    query = (
+        select(ApiKey, Cluster.number, Unit)
+        .outerjoin(Cluster, Cluster.id == ApiKey.cluster_id)  # type: ignore[arg-type]
+        .outerjoin(Unit, Unit.id == ApiKey.unit_id)  # type: ignore[arg-type]
+        .order_by(ApiKey.id)  # type: ignore[arg-type]
+        .limit(limit + 1)
+    )
     if after_id is not None:
-        query = query.where(ApiKey.id > after_id)
-    rows = [_out(k, n) for k, n in (await session.execute(query)).all()]
+        query = query.where(ApiKey.id > after_id)  # type: ignore[arg-type,operator]
+    rows = [_out(k, n, u) for k, n, u in (await session.execute(query)).all()]
     return page_of(rows, limit, lambda k: k.id)
 
 

@@ -3,6 +3,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.memberships.models import PeriodPrecision
+from app.core.types import IsoDate, not_null
 from app.units.schemas import UnitRef
 
 _SOURCE = Field(default=None, max_length=500, description="Where this is recorded (decision, article).")
@@ -26,8 +27,8 @@ class MembershipCreate(BaseModel):
 
     unit_id: int = Field(ge=1, le=2_147_483_647)
     cluster: int = Field(ge=1, le=999, description="The cluster's number.")
-    valid_from: date
-    valid_to: date | None = Field(default=None, description="Last day; null: open-ended.")
+    valid_from: IsoDate
+    valid_to: IsoDate | None = Field(default=None, description="Last day; null: open-ended.")
     period_precision: PeriodPrecision = PeriodPrecision.day
     source: str | None = _SOURCE
     note: str | None = _NOTE
@@ -46,10 +47,10 @@ class MembershipUpdate(BaseModel):
         extra="forbid", json_schema_extra={"example": {"valid_to": "2025-06-30"}}
     )
 
-    cluster: int | None = Field(default=None, ge=1, le=999)
-    valid_from: date | None = None
-    valid_to: date | None = None
-    period_precision: PeriodPrecision | None = None
+    cluster: int | None = Field(default=None, ge=1, le=999, json_schema_extra=not_null)
+    valid_from: IsoDate | None = Field(default=None, json_schema_extra=not_null)
+    valid_to: IsoDate | None = Field(default=None, description="null: open-ended.")
+    period_precision: PeriodPrecision | None = Field(default=None, json_schema_extra=not_null)
     source: str | None = _SOURCE
     note: str | None = _NOTE
 

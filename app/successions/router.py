@@ -1,4 +1,6 @@
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
@@ -19,6 +21,9 @@ router = APIRouter(prefix="/v1/successions", tags=["units"], responses=problem_r
     "leaderships held by the ceasing units (kept as decided).",
 )
 async def record_succession(
-    session: SessionDep, key: AdminKey, idempotency: IdempotencyDep, body: SuccessionCreate
+    session: SessionDep,
+    key: AdminKey,
+    idempotency: IdempotencyDep,
+    body: Annotated[SuccessionCreate, Body()],
 ) -> SuccessionOut:
     return await idempotency.run(lambda: service.record_succession(session, body, key.actor), 201)

@@ -1,13 +1,18 @@
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.memberships.schemas import MembershipClosed
 from app.units.models import SuccessionKind, UnitKind
+from app.core.types import IsoDate
 from app.units.schemas import UnitOut, UnitRef
 
 
 class NewUnit(BaseModel):
+    """A unit that starts to exist on the effective date."""
+
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=r"^\d{2,3}$", description="Official code, e.g. `08`.")
@@ -15,54 +20,84 @@ class NewUnit(BaseModel):
     kind: UnitKind
 
 
-class SuccessionCreate(BaseModel):
-    """A merge (several → one), split (one → several) or rename (one → one new unit).
+class ExistingUnit(BaseModel):
+    """An existing unit that continues and absorbs the predecessors."""
 
-    Predecessors cease the day before `effective_date`; `new_units` start on it;
-    `successor_ids` are existing units that continue and absorb the predecessors.
-    """
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: int = Field(ge=1, le=2_147_483_647)
+
+
+Successor = NewUnit | ExistingUnit
+UnitId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+
+class _Succession(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    effective_date: IsoDate = Field(description="The predecessors' last day is the day before.")
+    legal_basis: str = Field(min_length=1, max_length=200)
+
+    def plan(self) -> tuple[list[int], list[NewUnit], list[int]]:
+        """Predecessor ids, units to open, existing units that continue."""
+        raise NotImplementedError
+
+
+class MergeCreate(_Succession):
+    """Several units become one (a new unit, or one of them continuing)."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "example": {
                 "kind": "merge",
                 "effective_date": "2030-01-01",
                 "legal_basis": "Nghị quyết số …/2029/QH15",
                 "predecessor_ids": [70, 71],
-                "new_units": [{"code": "70", "name": "Tỉnh mới", "kind": "tinh"}],
+                "successor": {"code": "70", "name": "Tỉnh mới", "kind": "tinh"},
             }
-        },
+        }
     )
 
-    kind: SuccessionKind
-    effective_date: date
-    legal_basis: str = Field(min_length=1, max_length=200)
-    predecessor_ids: list[int] = Field(min_length=1, max_length=20)
-    successor_ids: list[int] = Field(default_factory=list, max_length=20)
-    new_units: list[NewUnit] = Field(default_factory=list, max_length=20)
+    kind: Literal[SuccessionKind.merge]
+    predecessor_ids: set[UnitId] = Field(min_length=2, max_length=20)
+    successor: Successor
 
-    @model_validator(mode="after")
-    def _shape(self) -> "SuccessionCreate":
-        ids = [*self.predecessor_ids, *self.successor_ids]
-        if any(i < 1 or i > 2_147_483_647 for i in ids):
-            raise ValueError("unit ids are positive 32-bit integers")
-        if len(set(ids)) != len(ids):
-            raise ValueError("a unit appears twice among predecessors and successors")
-        successors = len(self.successor_ids) + len(self.new_units)
-        predecessors = len(self.predecessor_ids)
-        rules = {
-            SuccessionKind.merge: (predecessors >= 2 and successors == 1, "a merge has 2+ predecessors and 1 successor"),
-            SuccessionKind.split: (predecessors == 1 and successors >= 2, "a split has 1 predecessor and 2+ successors"),
-            SuccessionKind.rename: (
-                predecessors == 1 and len(self.new_units) == 1 and not self.successor_ids,
-                "a rename has 1 predecessor and 1 new unit",
-            ),
-        }
-        ok, rule = rules[self.kind]
-        if not ok:
-            raise ValueError(rule)
-        return self
+    def plan(self) -> tuple[list[int], list[NewUnit], list[int]]:
+        new, kept = _split([self.successor])
+        return sorted(self.predecessor_ids), new, kept
+
+
+class SplitCreate(_Succession):
+    """One unit becomes several."""
+
+    kind: Literal[SuccessionKind.split]
+    predecessor_id: UnitId
+    successors: list[Successor] = Field(min_length=2, max_length=20)
+
+    def plan(self) -> tuple[list[int], list[NewUnit], list[int]]:
+        new, kept = _split(self.successors)
+        return [self.predecessor_id], new, kept
+
+
+class RenameCreate(_Succession):
+    """One unit becomes a new unit under another name, code or kind."""
+
+    kind: Literal[SuccessionKind.rename]
+    predecessor_id: UnitId
+    new_unit: NewUnit
+
+    def plan(self) -> tuple[list[int], list[NewUnit], list[int]]:
+        return [self.predecessor_id], [self.new_unit], []
+
+
+def _split(successors: list[Successor]) -> tuple[list[NewUnit], list[int]]:
+    return (
+        [s for s in successors if isinstance(s, NewUnit)],
+        [s.unit_id for s in successors if isinstance(s, ExistingUnit)],
+    )
+
+
+SuccessionCreate = Annotated[MergeCreate | SplitCreate | RenameCreate, Field(discriminator="kind")]
 
 
 class Link(BaseModel):

@@ -29,14 +29,17 @@ async def _lock_units(session: AsyncSession, ids: list[int], field: str) -> list
 
 
 async def record_succession(session: AsyncSession, data: SuccessionCreate, actor: str) -> SuccessionOut:
+    predecessor_ids, new_units, continuing_ids = data.plan()
+    if set(predecessor_ids) & set(continuing_ids) or len(set(continuing_ids)) != len(continuing_ids):
+        raise Conflict("A unit cannot succeed itself, nor be named twice among the successors.")
     last_day = data.effective_date - timedelta(days=1)
-    predecessors = await _lock_units(session, data.predecessor_ids, "predecessor_ids")
+    predecessors = await _lock_units(session, predecessor_ids, "predecessor_ids")
     for unit in predecessors:
         if unit.valid_to is not None:
             raise Conflict(f"{unit.name} ({unit.code}) already ceased on {unit.valid_to}.", unit_id=unit.id)
         if unit.valid_from is not None and unit.valid_from > last_day:
             raise Conflict(f"{unit.name} ({unit.code}) starts on {unit.valid_from}, after {last_day}.")
-    continuing = await _lock_units(session, data.successor_ids, "successor_ids") if data.successor_ids else []
+    continuing = await _lock_units(session, continuing_ids, "successor") if continuing_ids else []
     for unit in continuing:
         if not (unit.valid_from is None or unit.valid_from <= data.effective_date) or (
             unit.valid_to is not None and unit.valid_to < data.effective_date
@@ -51,7 +54,7 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
     opened = [
         Unit(code=n.code, name=n.name, name_folded=fold(n.name), kind=n.kind.value,
              valid_from=data.effective_date)
-        for n in data.new_units
+        for n in new_units
     ]
     try:
         async with session.begin_nested():

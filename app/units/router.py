@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -7,6 +6,7 @@ from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.security import CurrentKey
+from app.core.types import IsoDate
 from app.units import service
 from app.units.schemas import LineageOut, UnitOut
 
@@ -25,7 +25,7 @@ UnitId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The unit's id.
 async def list_units(
     session: SessionDep,
     _: CurrentKey,
-    as_of: Annotated[date | None, Query(description="Day of validity, `YYYY-MM-DD`.")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="Day of validity, `YYYY-MM-DD`.")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=120, description="Part of the name.")] = None,
     code: Annotated[str | None, Query(pattern=r"^\d{2,3}$", description="Official code, e.g. `08`.")] = None,
     limit: Limit = DEFAULT_LIMIT,
