@@ -95,6 +95,9 @@ async def test_admin_creates_lists_and_revokes_keys(admin: httpx.AsyncClient, cl
     problem(await client.get("/v1/units", headers=fresh), 401)
     revoked = [k for k in (await admin.get("/v1/keys")).json()["items"] if k["id"] == body["id"]]
     assert revoked[0]["revoked_at"] is not None
+    own = next(k for k in (await admin.get("/v1/keys")).json()["items"] if k["name"] == "test admin")
+    problem(await admin.delete(f"/v1/keys/{own['id']}"), 409)
+    assert (await admin.get("/v1/keys")).status_code == 200
 
 
 async def test_scoped_keys_need_their_scope(admin: httpx.AsyncClient) -> None:

@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.clusters.models import RotationCustom
-from app.core.types import not_null
+from app.core.types import Text, not_null
 
 Number = Field(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")
 
@@ -15,7 +15,7 @@ class ClusterCreate(BaseModel):
     )
 
     number: int = Number
-    name: str | None = Field(
+    name: Text | None = Field(
         default=None, min_length=1, max_length=120, description="Default: `Cụm thi đua số N`."
     )
     rotation_custom: RotationCustom = Field(
@@ -23,15 +23,17 @@ class ClusterCreate(BaseModel):
         description="`deputy_succeeds`: this year's deputy usually leads next year; "
         "`least_recent`: the member who led least recently leads.",
     )
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class ClusterUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"note": "Theo Quyết định …"}})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"note": "Theo Quyết định …"}, "minProperties": 1}
+    )
 
-    name: str | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=not_null)
+    name: Text | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=not_null)
     rotation_custom: RotationCustom | None = Field(default=None, json_schema_extra=not_null)
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
     def _something(self) -> "ClusterUpdate":

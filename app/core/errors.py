@@ -193,6 +193,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DBAPIError)
         state = sqlstate(exc)
+        if state is not None and state.startswith("22"):
+            return problem_response(
+                422, slug="invalid-data", detail="A value cannot be stored as given.", instance=request.url.path
+            )
         if state not in _SQLSTATE:
             return await unexpected_error(request, exc)
         status, slug = _SQLSTATE[state]

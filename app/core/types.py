@@ -4,7 +4,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -27,3 +27,25 @@ def not_null(schema: dict[str, Any]) -> None:
     elif variants:
         schema["anyOf"] = variants
     schema.pop("default", None)
+
+
+_STORABLE = re.compile("^[^\x00\ud800-\udfff]*$")
+
+
+def _storable(value: str) -> str:
+    if not _STORABLE.match(value):
+        raise ValueError("text may not contain NUL characters or unpaired surrogates")
+    return value
+
+
+class _StorablePattern:
+    """Says the storable-text rule in the JSON schema, next to the field's own limits."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        schema = handler(core_schema)
+        schema["pattern"] = r"^[^\x00]*$"
+        return schema
+
+
+Text = Annotated[str, AfterValidator(_storable), _StorablePattern()]
+"""Any Unicode text PostgreSQL can store (no NUL, no unpaired surrogates)."""

@@ -42,9 +42,10 @@ async def create_key(
     "/{key_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an API key (admin)",
-    description="The key stops working at once; its record stays, with `revoked_at`.",
-    responses=problem_responses(404),
+    description="The key stops working at once; its record stays, with `revoked_at`. "
+    "A key cannot revoke itself (409), so an admin cannot lock themselves out by mistake.",
+    responses=problem_responses(404, 409),
 )
-async def revoke_key(session: SessionDep, _: AdminKey, key_id: RecordId) -> Response:
-    await service.revoke_key(session, key_id)
+async def revoke_key(session: SessionDep, key: AdminKey, key_id: RecordId) -> Response:
+    await service.revoke_key(session, key_id, key.key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.types import Text
 from app.keys.models import Role
 from app.units.schemas import UnitRef
 
@@ -12,7 +13,7 @@ _NAME = Field(min_length=1, max_length=120, description="Who holds the key.")
 class _KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = _NAME
+    name: Text = _NAME
 
 
 class AdminKeyCreate(_KeyCreate):
@@ -59,4 +60,4 @@ class KeyOut(BaseModel):
 
 
 class KeyCreated(KeyOut):
-    key: str = Field(description="The key itself. Shown once; only its hash is stored.")
+    key: Text = Field(description="The key itself. Shown once; only its hash is stored.")

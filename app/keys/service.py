@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clusters.models import Cluster
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.pagination import Page, page_of
 from app.core.security import hash_key, new_key
 from app.keys.models import ApiKey, Role
@@ -62,10 +62,12 @@ async def list_keys(session: AsyncSession, *, limit: int, after_id: int | None) 
     return page_of(rows, limit, lambda k: k.id)
 
 
-async def revoke_key(session: AsyncSession, key_id: int) -> None:
+async def revoke_key(session: AsyncSession, key_id: int, caller_key_id: int) -> None:
     key = await session.get(ApiKey, key_id, with_for_update=True)
     if key is None:
         raise NotFound(f"No key with id {key_id}.")
+    if key_id == caller_key_id:
+        raise Conflict("A key cannot revoke itself; use another admin key.")
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
         session.add(key)

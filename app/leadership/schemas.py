@@ -3,7 +3,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.clusters.models import RotationCustom
-from app.core.types import IsoDate
+from app.core.types import IsoDate, Text
 from app.units.schemas import UnitRef
 
 
@@ -24,9 +24,9 @@ class LeadershipPut(BaseModel):
     leader_unit_id: int = Field(ge=1, le=2_147_483_647, description="Cụm trưởng.")
     deputy_unit_id: int | None = Field(default=None, ge=1, le=2_147_483_647, description="Cụm phó.")
     decided_on: IsoDate | None = Field(default=None, description="Day of the decision (conference).")
-    conference: str | None = Field(default=None, max_length=300)
-    source: str | None = Field(default=None, max_length=500)
-    note: str | None = Field(default=None, max_length=2000)
+    conference: Text | None = Field(default=None, max_length=300)
+    source: Text | None = Field(default=None, max_length=500)
+    note: Text | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
     def _distinct(self) -> "LeadershipPut":

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.memberships.models import PeriodPrecision
-from app.core.types import IsoDate, not_null
+from app.core.types import IsoDate, Text, not_null
 from app.units.schemas import UnitRef
 
 _SOURCE = Field(default=None, max_length=500, description="Where this is recorded (decision, article).")
@@ -30,8 +30,8 @@ class MembershipCreate(BaseModel):
     valid_from: IsoDate
     valid_to: IsoDate | None = Field(default=None, description="Last day; null: open-ended.")
     period_precision: PeriodPrecision = PeriodPrecision.day
-    source: str | None = _SOURCE
-    note: str | None = _NOTE
+    source: Text | None = _SOURCE
+    note: Text | None = _NOTE
 
     @model_validator(mode="after")
     def _ordered(self) -> "MembershipCreate":
@@ -44,15 +44,15 @@ class MembershipUpdate(BaseModel):
     """A correction; the previous version stays readable under `/revisions`."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"example": {"valid_to": "2025-06-30"}}
+        extra="forbid", json_schema_extra={"example": {"valid_to": "2025-06-30"}, "minProperties": 1}
     )
 
     cluster: int | None = Field(default=None, ge=1, le=999, json_schema_extra=not_null)
     valid_from: IsoDate | None = Field(default=None, json_schema_extra=not_null)
     valid_to: IsoDate | None = Field(default=None, description="null: open-ended.")
     period_precision: PeriodPrecision | None = Field(default=None, json_schema_extra=not_null)
-    source: str | None = _SOURCE
-    note: str | None = _NOTE
+    source: Text | None = _SOURCE
+    note: Text | None = _NOTE
 
     @model_validator(mode="after")
     def _something(self) -> "MembershipUpdate":

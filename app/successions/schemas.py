@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.memberships.schemas import MembershipClosed
 from app.units.models import SuccessionKind, UnitKind
-from app.core.types import IsoDate
+from app.core.types import IsoDate, Text
 from app.units.schemas import UnitOut, UnitRef
 
 
@@ -16,7 +16,7 @@ class NewUnit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=r"^\d{2,3}$", description="Official code, e.g. `08`.")
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     kind: UnitKind
 
 
@@ -36,7 +36,7 @@ class _Succession(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     effective_date: IsoDate = Field(description="The predecessors' last day is the day before.")
-    legal_basis: str = Field(min_length=1, max_length=200)
+    legal_basis: Text = Field(min_length=1, max_length=200)
 
     def plan(self) -> tuple[list[int], list[NewUnit], list[int]]:
         """Predecessor ids, units to open, existing units that continue."""

@@ -6,7 +6,7 @@ from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.security import CurrentKey
-from app.core.types import IsoDate
+from app.core.types import IsoDate, Text
 from app.units import service
 from app.units.schemas import LineageOut, UnitOut
 
@@ -26,7 +26,7 @@ async def list_units(
     session: SessionDep,
     _: CurrentKey,
     as_of: Annotated[IsoDate | None, Query(description="Day of validity, `YYYY-MM-DD`.")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=120, description="Part of the name.")] = None,
+    q: Annotated[Text | None, Query(min_length=1, max_length=120, description="Part of the name.")] = None,
     code: Annotated[str | None, Query(pattern=r"^\d{2,3}$", description="Official code, e.g. `08`.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
