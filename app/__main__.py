@@ -35,7 +35,8 @@ def _prepare(settings: Settings, *, history: bool) -> str:
     url = resolve_database_url(settings)
     upgrade(url)
     report = asyncio.run(_in_transaction(settings, url, lambda s: load_reference(s, settings.reference_dir)))
-    print(f"reference data: {report.units_added} units and {report.successions_added} successions added")
+    added = f"{report.units_added} units and {report.successions_added} successions"
+    print(f"reference data: {added} added")
     if history:
         summary = asyncio.run(_in_transaction(settings, url, lambda s: import_file(s, settings.history_file)))
         print(f"history {settings.history_file.name}: {summary}")
@@ -96,7 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         from app.keys.schemas import KeyCreate
         from app.keys.service import create_key
 
-        fields = {"name": args.name, "role": args.role, "cluster": args.cluster, "unit_id": args.unit}
+        fields = {
+            "name": args.name,
+            "role": args.role,
+            "cluster": args.cluster,
+            "unit_id": args.unit,
+        }
         try:
             data: KeyCreate = TypeAdapter(KeyCreate).validate_python(
                 {k: v for k, v in fields.items() if v is not None}
@@ -107,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(url)
         created = asyncio.run(_in_transaction(settings, url, lambda s: create_key(s, data, "cli")))
         print(created.key)
-        print(f"key {created.id} ({created.role.value}, {created.name}) created; shown once.", file=sys.stderr)
+        print(
+            f"key {created.id} ({created.role.value}, {created.name}) created; shown once.",
+            file=sys.stderr,
+        )
         return 0
     return 2
 

@@ -43,8 +43,14 @@ memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-y
 """
 
 TAGS = [
-    {"name": "units", "description": "Provincial police units (Công an tỉnh/thành phố) and their lineage."},
-    {"name": "clusters", "description": "Emulation clusters (Cụm thi đua), their members and their year sheet."},
+    {
+        "name": "units",
+        "description": "Provincial police units (Công an tỉnh/thành phố) and their lineage.",
+    },
+    {
+        "name": "clusters",
+        "description": "Emulation clusters (Cụm thi đua), their members and their year sheet.",
+    },
     {"name": "memberships", "description": "Which unit is in which cluster when; versioned."},
     {"name": "leadership", "description": "Leader (Cụm trưởng) and deputy (Cụm phó) rotation."},
     {"name": "keys", "description": "API keys and their roles."},

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from pydantic import TypeAdapter
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -21,7 +22,6 @@ from app.core.migrations import upgrade
 from app.history.importer import import_file
 from app.keys.models import Role
 from app.keys.schemas import KeyCreate
-from pydantic import TypeAdapter
 from app.keys.service import create_key
 from app.main import create_app
 from app.models import metadata
@@ -39,7 +39,9 @@ def _test_database_url() -> str:
     target = url.set(database=f"{url.database}_test")
 
     async def create() -> None:
-        admin_dsn = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+        admin_dsn = url.set(drivername="postgresql", database="postgres").render_as_string(
+            hide_password=False
+        )
         conn = await asyncpg.connect(admin_dsn)
         try:
             exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", target.database)
@@ -146,7 +148,9 @@ async def seeded(database: Database, settings: Settings) -> None:
 async def cluster_key(database: Database) -> Callable[[int], Awaitable[str]]:
     async def make(number: int) -> str:
         async with database.sessionmaker() as session, session.begin():
-            data = TypeAdapter(KeyCreate).validate_python({"name": f"cluster {number}", "role": "cluster", "cluster": number})
+            data = TypeAdapter(KeyCreate).validate_python(
+                {"name": f"cluster {number}", "role": "cluster", "cluster": number}
+            )
             created = await create_key(session, data, "test")
         return created.key
 
@@ -170,4 +174,3 @@ def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert body["title"]
     assert "type" in body
     return body
-

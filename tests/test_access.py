@@ -80,12 +80,15 @@ async def test_unit_key_cannot_do_admin_writes(client: httpx.AsyncClient, keys: 
     problem(await client.get("/v1/clusters/9", headers=bearer(keys.admin)), 404)
 
 
-async def test_admin_creates_lists_and_revokes_keys(admin: httpx.AsyncClient, client: httpx.AsyncClient) -> None:
+async def test_admin_creates_lists_and_revokes_keys(
+    admin: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
     created = await admin.post("/v1/keys", json={"name": "Cục Công tác chính trị", "role": "reader"})
     assert created.status_code == 201, created.text
     body = created.json()
     new_key = body["key"]
-    assert new_key.startswith("thd_") and body["key_prefix"] == new_key[:10]
+    assert new_key.startswith("thd_")
+    assert body["key_prefix"] == new_key[:10]
     listed = (await admin.get("/v1/keys")).json()["items"]
     assert body["id"] in [k["id"] for k in listed]
     assert all("key" not in k and "key_hash" not in k for k in listed)
@@ -112,9 +115,14 @@ async def test_cluster_key_writes_only_its_cluster(
     key5 = await cluster_key(5)
     lead = (await admin.get("/v1/clusters/5/years/2024/leadership")).json()
     current = (await admin.get("/v1/clusters/5/years/2024/leadership")).headers["etag"]
-    body = {"leader_unit_id": lead["deputy"]["unit"]["id"], "deputy_unit_id": lead["leader"]["unit"]["id"]}
+    body = {
+        "leader_unit_id": lead["deputy"]["unit"]["id"],
+        "deputy_unit_id": lead["leader"]["unit"]["id"],
+    }
     own = await client.put(
-        "/v1/clusters/5/years/2024/leadership", json=body, headers={**bearer(key5), "If-Match": current}
+        "/v1/clusters/5/years/2024/leadership",
+        json=body,
+        headers={**bearer(key5), "If-Match": current},
     )
     assert own.status_code == 200, own.text
     other = await client.put("/v1/clusters/4/years/2026/leadership", json=body, headers=bearer(key5))

@@ -29,9 +29,20 @@ def live_server(settings: Settings, seeded: None) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": settings.database_url or "", "LOG_LEVEL": "warning"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=PROJECT_ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -58,11 +69,31 @@ def test_schemathesis_finds_nothing(live_server: str, keys: Keys, tmp_path: Path
         "THIDUA_ADMIN_KEY": keys.admin,
     }
     run = subprocess.run(
-        [str(st), "run", f"{live_server}/openapi.json", "--checks", "all", "--mode", "all",
-         "--max-examples", os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"), "--seed", "20261125",
-         "--workers", "1",
-         "--report", "junit", "--report-dir", str(tmp_path)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+        [
+            str(st),
+            "run",
+            f"{live_server}/openapi.json",
+            "--checks",
+            "all",
+            "--mode",
+            "all",
+            "--max-examples",
+            os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"),
+            "--seed",
+            "20261125",
+            "--workers",
+            "1",
+            "--report",
+            "junit",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     summary = run.stdout[-6000:]
     assert run.returncode == 0, summary

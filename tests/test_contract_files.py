@@ -24,8 +24,13 @@ async def test_models_and_migrations_agree(database: Database) -> None:
 
 async def test_exclusion_constraints_exist(database: Database) -> None:
     async with database.engine.connect() as connection:
-        rows = await connection.exec_driver_sql("SELECT conname FROM pg_constraint WHERE contype = 'x' ORDER BY 1")
-        assert [r[0] for r in rows] == ["memberships_one_cluster_per_day", "units_code_unique_in_time"]
+        rows = await connection.exec_driver_sql(
+            "SELECT conname FROM pg_constraint WHERE contype = 'x' ORDER BY 1"
+        )
+        assert [r[0] for r in rows] == [
+            "memberships_one_cluster_per_day",
+            "units_code_unique_in_time",
+        ]
 
 
 def test_committed_openapi_matches_the_app() -> None:

@@ -20,7 +20,9 @@ async def run_import(database: Database, path: Path):
 
 async def test_seed_history_imports_once(database: Database, settings: Settings) -> None:
     first = await run_import(database, settings.history_file)
-    assert first.clusters_created == 3 and first.memberships_created > 30 and first.leaderships_created == 8
+    assert first.clusters_created == 3
+    assert first.memberships_created > 30
+    assert first.leaderships_created == 8
     again = await run_import(database, settings.history_file)
     assert again.clusters_created == again.memberships_created == again.leaderships_created == 0
     assert again.memberships_unchanged == first.memberships_created
@@ -31,7 +33,11 @@ def write(tmp_path: Path, clusters: list[dict]) -> Path:
     path = tmp_path / "history.yaml"
     path.write_text(
         yaml.safe_dump(
-            {"format": "thidua-history/1", "sources": {"s": {"title": "Test"}}, "clusters": clusters},
+            {
+                "format": "thidua-history/1",
+                "sources": {"s": {"title": "Test"}},
+                "clusters": clusters,
+            },
             allow_unicode=True,
         ),
         encoding="utf-8",
@@ -48,9 +54,13 @@ async def test_a_bad_record_fails_the_whole_file_with_every_problem(
             {
                 "number": 90,
                 "years": [
-                    {"year": 2024, "source": "s", "attested_on": "2024-06-01",
-                     "members": [{"unit": "Hà Nội"}, {"unit": "Atlantis"}],
-                     "leadership": {"leader": "Cao Bằng"}},
+                    {
+                        "year": 2024,
+                        "source": "s",
+                        "attested_on": "2024-06-01",
+                        "members": [{"unit": "Hà Nội"}, {"unit": "Atlantis"}],
+                        "leadership": {"leader": "Cao Bằng"},
+                    },
                     {"year": 2025, "source": "nowhere", "attested_on": "2025-06-01"},
                 ],
             }
@@ -73,11 +83,31 @@ async def test_unknown_fields_are_rejected(database: Database, tmp_path: Path) -
 
 
 def test_cli_import(settings: Settings, tmp_path: Path) -> None:
-    path = write(tmp_path, [{"number": 92, "years": [{"year": 2024, "source": "s", "attested_on": "2024-06-01", "members": [{"unit": "Hà Nội"}]}]}])
+    path = write(
+        tmp_path,
+        [
+            {
+                "number": 92,
+                "years": [
+                    {
+                        "year": 2024,
+                        "source": "s",
+                        "attested_on": "2024-06-01",
+                        "members": [{"unit": "Hà Nội"}],
+                    }
+                ],
+            }
+        ],
+    )
     env = {"DATABASE_URL": settings.database_url or "", "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
-        [sys.executable, "-m", "app", "import", str(path)], cwd=PROJECT_ROOT, env=env,
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "-m", "app", "import", str(path)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "memberships_created=1" in done.stdout

@@ -73,13 +73,18 @@ async def test_versioned_records_carry_their_version_in_the_etag(admin: httpx.As
     assert created.headers["etag"] == '"cluster-41-v1"'
     read = await admin.get("/v1/clusters/41")
     assert read.headers["etag"] == '"cluster-41-v1"'
-    assert (await admin.get("/v1/clusters/41", headers={"If-None-Match": '"cluster-41-v1"'})).status_code == 304
+    assert (
+        await admin.get("/v1/clusters/41", headers={"If-None-Match": '"cluster-41-v1"'})
+    ).status_code == 304
 
 
 async def test_if_match_is_required_then_checked(admin: httpx.AsyncClient) -> None:
     await admin.post("/v1/clusters", json={"number": 42})
     problem(await admin.patch("/v1/clusters/42", json={"note": "a"}), 428)
-    problem(await admin.patch("/v1/clusters/42", json={"note": "a"}, headers={"If-Match": '"cluster-42-v9"'}), 412)
+    problem(
+        await admin.patch("/v1/clusters/42", json={"note": "a"}, headers={"If-Match": '"cluster-42-v9"'}),
+        412,
+    )
     ok = await admin.patch("/v1/clusters/42", json={"note": "a"}, headers={"If-Match": '"cluster-42-v1"'})
     assert ok.status_code == 200
     assert ok.json()["version"] == 2
@@ -121,9 +126,20 @@ async def test_concurrent_retries_write_once(admin: httpx.AsyncClient) -> None:
 
 async def test_failed_request_leaves_its_idempotency_key_free(admin: httpx.AsyncClient) -> None:
     headers = {"Idempotency-Key": "retry-after-fix"}
-    problem(await admin.post("/v1/memberships", json={"unit_id": 1, "cluster": 47, "valid_from": "2030-01-01"}, headers=headers), 404)
+    problem(
+        await admin.post(
+            "/v1/memberships",
+            json={"unit_id": 1, "cluster": 47, "valid_from": "2030-01-01"},
+            headers=headers,
+        ),
+        404,
+    )
     await admin.post("/v1/clusters", json={"number": 47})
-    retry = await admin.post("/v1/memberships", json={"unit_id": 1, "cluster": 47, "valid_from": "2030-01-01"}, headers=headers)
+    retry = await admin.post(
+        "/v1/memberships",
+        json={"unit_id": 1, "cluster": 47, "valid_from": "2030-01-01"},
+        headers=headers,
+    )
     assert retry.status_code == 201, retry.text
 
 

@@ -18,10 +18,16 @@ async def cluster_60(admin: httpx.AsyncClient) -> dict[str, int]:
     return units
 
 
-async def put(admin: httpx.AsyncClient, year: int, leader: int, deputy: int | None = None, **headers: str) -> httpx.Response:
+async def put(
+    admin: httpx.AsyncClient, year: int, leader: int, deputy: int | None = None, **headers: str
+) -> httpx.Response:
     return await admin.put(
         f"/v1/clusters/60/years/{year}/leadership",
-        json={"leader_unit_id": leader, "deputy_unit_id": deputy, "decided_on": f"{year - 1}-11-20"},
+        json={
+            "leader_unit_id": leader,
+            "deputy_unit_id": deputy,
+            "decided_on": f"{year - 1}-11-20",
+        },
         headers=headers,
     )
 
@@ -34,14 +40,17 @@ async def test_set_replace_and_keep_history(admin: httpx.AsyncClient, cluster_60
     assert created.json()["decision"]["decided_on"] == "2020-11-20"
     problem(await put(admin, 2021, u["Cao Bằng"], u["Hà Nội"]), 428)
     replaced = await put(admin, 2021, u["Cao Bằng"], u["Hà Nội"], **{"If-Match": created.headers["etag"]})
-    assert replaced.status_code == 200 and replaced.json()["version"] == 2
+    assert replaced.status_code == 200
+    assert replaced.json()["version"] == 2
     problem(await put(admin, 2021, u["Hà Nội"], None, **{"If-Match": created.headers["etag"]}), 412)
     revisions = (await admin.get("/v1/clusters/60/years/2021/leadership/revisions")).json()
     assert [r["data"]["leader"]["unit"]["name"] for r in revisions] == ["Hà Nội", "Cao Bằng"]
     problem(await put(admin, 2022, u["Hà Nội"], **{"If-Match": '"x"'}), 412)
 
 
-async def test_leader_and_deputy_must_be_members_and_differ(admin: httpx.AsyncClient, cluster_60: dict[str, int]) -> None:
+async def test_leader_and_deputy_must_be_members_and_differ(
+    admin: httpx.AsyncClient, cluster_60: dict[str, int]
+) -> None:
     son_la = await unit_id(admin, "Sơn La", "2025-07-01")
     body = problem(await put(admin, 2021, son_la), 409)
     assert "not a member of cluster 60 in 2021" in body["detail"]
@@ -52,7 +61,11 @@ async def test_leader_and_deputy_must_be_members_and_differ(admin: httpx.AsyncCl
 
 async def test_least_recent_rotation_suggestion(admin: httpx.AsyncClient, cluster_60: dict[str, int]) -> None:
     u = cluster_60
-    for year, leader, deputy in ((2021, "Hà Nội", "Cao Bằng"), (2022, "Cao Bằng", "Điện Biên"), (2023, "Điện Biên", "Hà Nội")):
+    for year, leader, deputy in (
+        (2021, "Hà Nội", "Cao Bằng"),
+        (2022, "Cao Bằng", "Điện Biên"),
+        (2023, "Điện Biên", "Hà Nội"),
+    ):
         assert (await put(admin, year, u[leader], u[deputy])).status_code == 201
     suggestion = (await admin.get("/v1/clusters/60/years/2024/leadership/suggestion")).json()
     assert suggestion["rotation_custom"] == "least_recent"
@@ -60,14 +73,21 @@ async def test_least_recent_rotation_suggestion(admin: httpx.AsyncClient, cluste
     assert "not led" in suggestion["leader"]["reason"]
     assert suggestion["deputy"]["unit"]["name"] == "Hà Nội"
     assert "2021" in suggestion["deputy"]["reason"]
-    assert [c["unit"]["name"] for c in suggestion["candidates"]] == ["Lai Châu", "Hà Nội", "Cao Bằng", "Điện Biên"]
+    assert [c["unit"]["name"] for c in suggestion["candidates"]] == [
+        "Lai Châu",
+        "Hà Nội",
+        "Cao Bằng",
+        "Điện Biên",
+    ]
 
 
 async def test_deputy_succeeds_custom(admin: httpx.AsyncClient, cluster_60: dict[str, int]) -> None:
     u = cluster_60
     assert (await put(admin, 2021, u["Hà Nội"], u["Điện Biên"])).status_code == 201
     etag = (await admin.get("/v1/clusters/60")).headers["etag"]
-    patched = await admin.patch("/v1/clusters/60", json={"rotation_custom": "deputy_succeeds"}, headers={"If-Match": etag})
+    patched = await admin.patch(
+        "/v1/clusters/60", json={"rotation_custom": "deputy_succeeds"}, headers={"If-Match": etag}
+    )
     assert patched.status_code == 200
     suggestion = (await admin.get("/v1/clusters/60/years/2022/leadership/suggestion")).json()
     assert suggestion["leader"]["unit"]["name"] == "Điện Biên"

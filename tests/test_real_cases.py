@@ -13,20 +13,44 @@ def names(members: list[dict]) -> set[str]:
 async def test_cluster_3_in_2022(admin: httpx.AsyncClient) -> None:
     sheet = (await admin.get("/v1/clusters/3/years/2022")).json()
     assert names(sheet["members"]) == {
-        "Thái Nguyên", "Bắc Giang", "Bắc Kạn", "Hòa Bình", "Phú Thọ", "Quảng Ninh", "Tuyên Quang", "Yên Bái",
+        "Thái Nguyên",
+        "Bắc Giang",
+        "Bắc Kạn",
+        "Hòa Bình",
+        "Phú Thọ",
+        "Quảng Ninh",
+        "Tuyên Quang",
+        "Yên Bái",
     }
     assert all(m["period_precision"] == "year" and "seed-003" in m["source"] for m in sheet["members"])
     assert sheet["leadership"]["leader"]["unit"]["name"] == "Thái Nguyên"
     assert sheet["next_leadership"]["leader"]["unit"]["name"] == "Bắc Giang"
     history = (await admin.get("/v1/clusters/3/leadership")).json()
-    assert [(h["year"], h["leader"]["unit"]["name"]) for h in history][:2] == [(2022, "Thái Nguyên"), (2023, "Bắc Giang")]
+    assert [(h["year"], h["leader"]["unit"]["name"]) for h in history][:2] == [
+        (2022, "Thái Nguyên"),
+        (2023, "Bắc Giang"),
+    ]
 
 
 async def test_cluster_4_in_2024_and_at_the_end_of_2025(admin: httpx.AsyncClient) -> None:
     in_2024 = (await admin.get("/v1/clusters/4/members", params={"year": 2024})).json()["members"]
     end_2025 = (await admin.get("/v1/clusters/4/members", params={"as_of": "2025-12-31"})).json()["members"]
-    assert names(in_2024) == {"Quảng Ninh", "Phú Thọ", "Bắc Giang", "Bắc Ninh", "Hòa Bình", "Vĩnh Phúc"}
-    assert names(end_2025) == {"Phú Thọ", "Bắc Ninh", "Quảng Ninh", "Lạng Sơn", "Thái Nguyên", "Hưng Yên"}
+    assert names(in_2024) == {
+        "Quảng Ninh",
+        "Phú Thọ",
+        "Bắc Giang",
+        "Bắc Ninh",
+        "Hòa Bình",
+        "Vĩnh Phúc",
+    }
+    assert names(end_2025) == {
+        "Phú Thọ",
+        "Bắc Ninh",
+        "Quảng Ninh",
+        "Lạng Sơn",
+        "Thái Nguyên",
+        "Hưng Yên",
+    }
     assert len(in_2024) == len(end_2025) == 6
     same = {m["unit"]["id"] for m in in_2024} & {m["unit"]["id"] for m in end_2025}
     assert [m["unit"]["name"] for m in end_2025 if m["unit"]["id"] in same] == ["Quảng Ninh"]
@@ -78,13 +102,23 @@ async def test_cluster_5_follows_the_deputy(admin: httpx.AsyncClient) -> None:
 
 async def test_cluster_3_in_2025_and_2026(admin: httpx.AsyncClient) -> None:
     sheet = (await admin.get("/v1/clusters/3/years/2025")).json()
-    assert names(sheet["members"]) == {"Cao Bằng", "Điện Biên", "Lào Cai", "Lai Châu", "Sơn La", "Tuyên Quang"}
+    assert names(sheet["members"]) == {
+        "Cao Bằng",
+        "Điện Biên",
+        "Lào Cai",
+        "Lai Châu",
+        "Sơn La",
+        "Tuyên Quang",
+    }
     lao_cai = next(m for m in sheet["members"] if m["unit"]["name"] == "Lào Cai")
     assert lao_cai["valid_from"] == "2025-07-01"
     assert {p["name"] for p in lao_cai["predecessors"]} == {"Lào Cai", "Yên Bái"}
     assert sheet["leadership"]["leader"]["unit"]["name"] == "Cao Bằng"
     nxt = sheet["next_leadership"]
-    assert (nxt["leader"]["unit"]["name"], nxt["deputy"]["unit"]["name"]) == ("Lào Cai", "Tuyên Quang")
+    assert (nxt["leader"]["unit"]["name"], nxt["deputy"]["unit"]["name"]) == (
+        "Lào Cai",
+        "Tuyên Quang",
+    )
 
 
 async def test_the_clusters_phu_tho_has_been_in(admin: httpx.AsyncClient) -> None:
@@ -98,7 +132,9 @@ async def test_the_clusters_phu_tho_has_been_in(admin: httpx.AsyncClient) -> Non
 
 async def test_who_led_cluster_3_each_year(admin: httpx.AsyncClient) -> None:
     history = (await admin.get("/v1/clusters/3/leadership")).json()
-    assert [(h["year"], h["leader"]["unit"]["name"], h["deputy"] and h["deputy"]["unit"]["name"]) for h in history] == [
+    assert [
+        (h["year"], h["leader"]["unit"]["name"], h["deputy"] and h["deputy"]["unit"]["name"]) for h in history
+    ] == [
         (2022, "Thái Nguyên", None),
         (2023, "Bắc Giang", None),
         (2025, "Cao Bằng", None),

@@ -33,18 +33,36 @@ async def sheet_queries(admin: httpx.AsyncClient, database: Database, number: in
 
 
 async def test_query_count_does_not_grow_with_members(admin: httpx.AsyncClient, database: Database) -> None:
-    names = ["Hà Nội", "Cao Bằng", "Điện Biên", "Lai Châu", "Sơn La", "Lạng Sơn", "Quảng Ninh", "Thanh Hóa"]
+    names = [
+        "Hà Nội",
+        "Cao Bằng",
+        "Điện Biên",
+        "Lai Châu",
+        "Sơn La",
+        "Lạng Sơn",
+        "Quảng Ninh",
+        "Thanh Hóa",
+    ]
     ids = [await unit_id(admin, name, "2024-06-01") for name in names]
     for number, members in ((80, ids[:2]), (81, ids[2:])):
         await admin.post("/v1/clusters", json={"number": number})
         for unit in members:
-            body = {"unit_id": unit, "cluster": number, "valid_from": "2024-01-01", "valid_to": "2024-12-31"}
+            body = {
+                "unit_id": unit,
+                "cluster": number,
+                "valid_from": "2024-01-01",
+                "valid_to": "2024-12-31",
+            }
             assert (await admin.post("/v1/memberships", json=body)).status_code == 201
-        await admin.put(f"/v1/clusters/{number}/years/2024/leadership", json={"leader_unit_id": members[0], "deputy_unit_id": members[1]})
+        await admin.put(
+            f"/v1/clusters/{number}/years/2024/leadership",
+            json={"leader_unit_id": members[0], "deputy_unit_id": members[1]},
+        )
         await admin.put(f"/v1/clusters/{number}/years/2025/leadership", json={"leader_unit_id": members[1]})
     small, small_sheet = await sheet_queries(admin, database, 80)
     large, large_sheet = await sheet_queries(admin, database, 81)
-    assert len(small_sheet["members"]) == 2 and len(large_sheet["members"]) == 6
+    assert len(small_sheet["members"]) == 2
+    assert len(large_sheet["members"]) == 6
     assert large_sheet["leadership"]["deputy"]["unit"]["name"] == "Lai Châu"
     assert small == large <= 6
 
@@ -52,10 +70,12 @@ async def test_query_count_does_not_grow_with_members(admin: httpx.AsyncClient, 
 async def test_sheet_etag(admin: httpx.AsyncClient) -> None:
     await admin.post("/v1/clusters", json={"number": 82})
     first = await admin.get("/v1/clusters/82/years/2024")
-    assert first.json()["members"] == [] and first.json()["leadership"] is None
+    assert first.json()["members"] == []
+    assert first.json()["leadership"] is None
     cached = await admin.get("/v1/clusters/82/years/2024", headers={"If-None-Match": first.headers["etag"]})
     assert cached.status_code == 304
     ha_noi = await unit_id(admin, "Hà Nội", "2024-06-01")
     await admin.post("/v1/memberships", json={"unit_id": ha_noi, "cluster": 82, "valid_from": "2024-01-01"})
     changed = await admin.get("/v1/clusters/82/years/2024", headers={"If-None-Match": first.headers["etag"]})
-    assert changed.status_code == 200 and len(changed.json()["members"]) == 1
+    assert changed.status_code == 200
+    assert len(changed.json()["members"]) == 1

@@ -11,7 +11,10 @@ async def test_merge_closes_units_and_their_memberships(admin: httpx.AsyncClient
     await admin.post("/v1/clusters", json={"number": 70})
     for unit in (son_la, lai_chau):
         await admin.post("/v1/memberships", json={"unit_id": unit, "cluster": 70, "valid_from": "2026-01-01"})
-    await admin.put("/v1/clusters/70/years/2030/leadership", json={"leader_unit_id": son_la, "deputy_unit_id": lai_chau})
+    await admin.put(
+        "/v1/clusters/70/years/2030/leadership",
+        json={"leader_unit_id": son_la, "deputy_unit_id": lai_chau},
+    )
 
     response = await admin.post(
         "/v1/successions",
@@ -27,8 +30,12 @@ async def test_merge_closes_units_and_their_memberships(admin: httpx.AsyncClient
     body = response.json()
     assert {u["valid_to"] for u in body["closed_units"]} == {"2030-06-30"}
     [new] = body["opened_units"]
-    assert new["valid_from"] == "2030-07-01" and new["code"] == "14"
-    assert {(link["predecessor_id"], link["successor_id"]) for link in body["links"]} == {(son_la, new["id"]), (lai_chau, new["id"])}
+    assert new["valid_from"] == "2030-07-01"
+    assert new["code"] == "14"
+    assert {(link["predecessor_id"], link["successor_id"]) for link in body["links"]} == {
+        (son_la, new["id"]),
+        (lai_chau, new["id"]),
+    }
     assert {(m["unit_id"], m["previous_valid_to"], m["valid_to"]) for m in body["memberships_closed"]} == {
         (son_la, None, "2030-06-30"),
         (lai_chau, None, "2030-06-30"),
@@ -54,8 +61,13 @@ async def test_a_ceased_unit_cannot_cease_again(admin: httpx.AsyncClient) -> Non
     thai_binh = await unit_id(admin, "Thái Bình", "2025-01-01")
     response = await admin.post(
         "/v1/successions",
-        json={"kind": "rename", "effective_date": "2030-01-01", "legal_basis": "x",
-              "predecessor_id": thai_binh, "new_unit": {"code": "34", "name": "Thái Bình mới", "kind": "tinh"}},
+        json={
+            "kind": "rename",
+            "effective_date": "2030-01-01",
+            "legal_basis": "x",
+            "predecessor_id": thai_binh,
+            "new_unit": {"code": "34", "name": "Thái Bình mới", "kind": "tinh"},
+        },
     )
     assert "already ceased" in problem(response, 409)["detail"]
 
@@ -64,8 +76,13 @@ async def test_a_new_unit_cannot_take_a_code_in_use(admin: httpx.AsyncClient) ->
     son_la = await unit_id(admin, "Sơn La", "2026-01-01")
     response = await admin.post(
         "/v1/successions",
-        json={"kind": "rename", "effective_date": "2030-01-01", "legal_basis": "x",
-              "predecessor_id": son_la, "new_unit": {"code": "01", "name": "Hà Nội 2", "kind": "tinh"}},
+        json={
+            "kind": "rename",
+            "effective_date": "2030-01-01",
+            "legal_basis": "x",
+            "predecessor_id": son_la,
+            "new_unit": {"code": "01", "name": "Hà Nội 2", "kind": "tinh"},
+        },
     )
     problem(response, 409)
     assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None
@@ -74,10 +91,34 @@ async def test_a_new_unit_cannot_take_a_code_in_use(admin: httpx.AsyncClient) ->
 async def test_shapes_are_checked(admin: httpx.AsyncClient) -> None:
     base = {"effective_date": "2030-01-01", "legal_basis": "x"}
     new = {"code": "90", "name": "X", "kind": "tinh"}
-    problem(await admin.post("/v1/successions", json={**base, "kind": "merge", "predecessor_ids": [1], "successor": new}), 422)
-    problem(await admin.post("/v1/successions", json={**base, "kind": "split", "predecessor_id": 1, "successors": [new]}), 422)
-    problem(await admin.post("/v1/successions", json={**base, "kind": "rename", "predecessor_id": 1, "successor": new}), 422)
-    problem(await admin.post("/v1/successions", json={**base, "kind": "rename", "predecessor_id": 99999, "new_unit": new}), 404)
+    problem(
+        await admin.post(
+            "/v1/successions",
+            json={**base, "kind": "merge", "predecessor_ids": [1], "successor": new},
+        ),
+        422,
+    )
+    problem(
+        await admin.post(
+            "/v1/successions",
+            json={**base, "kind": "split", "predecessor_id": 1, "successors": [new]},
+        ),
+        422,
+    )
+    problem(
+        await admin.post(
+            "/v1/successions",
+            json={**base, "kind": "rename", "predecessor_id": 1, "successor": new},
+        ),
+        422,
+    )
+    problem(
+        await admin.post(
+            "/v1/successions",
+            json={**base, "kind": "rename", "predecessor_id": 99999, "new_unit": new},
+        ),
+        404,
+    )
     itself = {**base, "kind": "merge", "predecessor_ids": [1, 3], "successor": {"unit_id": 1}}
     problem(await admin.post("/v1/successions", json=itself), 409)
     assert (await admin.get("/v1/units/1")).json()["valid_to"] is None
@@ -88,8 +129,16 @@ async def test_split_with_a_continuing_unit(admin: httpx.AsyncClient) -> None:
     lai_chau = await unit_id(admin, "Lai Châu", "2026-01-01")
     response = await admin.post(
         "/v1/successions",
-        json={"kind": "split", "effective_date": "2030-01-01", "legal_basis": "x", "predecessor_id": son_la,
-              "successors": [{"unit_id": lai_chau}, {"code": "13", "name": "Mộc Châu", "kind": "tinh"}]},
+        json={
+            "kind": "split",
+            "effective_date": "2030-01-01",
+            "legal_basis": "x",
+            "predecessor_id": son_la,
+            "successors": [
+                {"unit_id": lai_chau},
+                {"code": "13", "name": "Mộc Châu", "kind": "tinh"},
+            ],
+        },
     )
     assert response.status_code == 201, response.text
     body = response.json()
@@ -98,14 +147,21 @@ async def test_split_with_a_continuing_unit(admin: httpx.AsyncClient) -> None:
     assert len(body["links"]) == 2
 
 
-async def test_memberships_starting_after_the_end_block_the_succession(admin: httpx.AsyncClient) -> None:
+async def test_memberships_starting_after_the_end_block_the_succession(
+    admin: httpx.AsyncClient,
+) -> None:
     son_la = await unit_id(admin, "Sơn La", "2026-01-01")
     await admin.post("/v1/clusters", json={"number": 71})
     await admin.post("/v1/memberships", json={"unit_id": son_la, "cluster": 71, "valid_from": "2031-01-01"})
     response = await admin.post(
         "/v1/successions",
-        json={"kind": "rename", "effective_date": "2030-01-01", "legal_basis": "x",
-              "predecessor_id": son_la, "new_unit": {"code": "14", "name": "Sơn La 2", "kind": "tinh"}},
+        json={
+            "kind": "rename",
+            "effective_date": "2030-01-01",
+            "legal_basis": "x",
+            "predecessor_id": son_la,
+            "new_unit": {"code": "14", "name": "Sơn La 2", "kind": "tinh"},
+        },
     )
     problem(response, 409)
     assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None

@@ -81,13 +81,23 @@ async def test_lineage_is_transitive(admin: httpx.AsyncClient) -> None:
     assert ("Quảng Bình", 2) in by_depth
     old_hue = await unit_id(admin, "Thừa Thiên Huế", "2024-06-01")
     down = (await admin.get(f"/v1/units/{old_hue}/lineage")).json()
-    assert [(s["unit"]["name"], s["depth"]) for s in down["successors"]] == [("Huế", 1), ("Bình Trị Thiên", 2)]
+    assert [(s["unit"]["name"], s["depth"]) for s in down["successors"]] == [
+        ("Huế", 1),
+        ("Bình Trị Thiên", 2),
+    ]
 
 
 @pytest.mark.parametrize(
     "query",
-    ["Hoa Binh", "Hoà Bình", "Hòa Bình", "HOÀ BÌNH", unicodedata.normalize("NFD", "Hoà Bình"),
-     unicodedata.normalize("NFD", "Hòa Bình"), "hoa  binh"],
+    [
+        "Hoa Binh",
+        "Hoà Bình",
+        "Hòa Bình",
+        "HOÀ BÌNH",
+        unicodedata.normalize("NFD", "Hoà Bình"),
+        unicodedata.normalize("NFD", "Hòa Bình"),
+        "hoa  binh",
+    ],
 )
 async def test_any_spelling_finds_hoa_binh(admin: httpx.AsyncClient, query: str) -> None:
     items = (await admin.get("/v1/units", params={"q": query})).json()["items"]
@@ -118,10 +128,13 @@ async def test_unknown_unit_is_a_problem(admin: httpx.AsyncClient) -> None:
     assert "99999" in body["detail"]
 
 
-async def test_malformed_cursor_is_422_and_any_wellformed_one_is_a_position(admin: httpx.AsyncClient) -> None:
+async def test_malformed_cursor_is_422_and_any_wellformed_one_is_a_position(
+    admin: httpx.AsyncClient,
+) -> None:
     problem(await admin.get("/v1/units", params={"cursor": "not-a-cursor"}), 422)
     beyond = await admin.get("/v1/units", params={"cursor": "ffffffff"})
-    assert beyond.status_code == 200 and beyond.json()["next_cursor"] is None
+    assert beyond.status_code == 200
+    assert beyond.json()["next_cursor"] is None
 
 
 async def test_limit_is_bounded(admin: httpx.AsyncClient) -> None:

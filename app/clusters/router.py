@@ -13,15 +13,12 @@ from app.core.security import AdminKey, CurrentKey
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"], responses=problem_responses(401, 422, 500))
 
 
-
 @router.get("", summary="List clusters")
 async def list_clusters(
     session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[ClusterOut]:
     after = decode_cursor(cursor)
-    return await service.list_clusters(
-        session, limit=limit, after=after
-    )
+    return await service.list_clusters(session, limit=limit, after=after)
 
 
 @router.post(
@@ -31,7 +28,11 @@ async def list_clusters(
     responses=problem_responses(403, 409, 413),
 )
 async def create_cluster(
-    session: SessionDep, key: AdminKey, idempotency: IdempotencyDep, body: ClusterCreate, response: Response
+    session: SessionDep,
+    key: AdminKey,
+    idempotency: IdempotencyDep,
+    body: ClusterCreate,
+    response: Response,
 ) -> ClusterOut:
     out = await idempotency.run(lambda: service.create_cluster(session, body, key.actor), 201)
     response.headers["Location"] = f"/v1/clusters/{out.number}"
@@ -71,9 +72,7 @@ async def update_cluster(
     summary="Every version of a cluster record",
     responses=problem_responses(404),
 )
-async def cluster_revisions(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber
-) -> list[RevisionOut]:
+async def cluster_revisions(session: SessionDep, _: CurrentKey, number: ClusterNumber) -> list[RevisionOut]:
     cluster = await service.find_cluster(session, number)
     assert cluster.id is not None
     return await list_revisions(session, service.RESOURCE, cluster.id)

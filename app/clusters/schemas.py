@@ -28,7 +28,8 @@ class ClusterCreate(BaseModel):
 
 class ClusterUpdate(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"example": {"note": "Theo Quyết định …"}, "minProperties": 1}
+        extra="forbid",
+        json_schema_extra={"example": {"note": "Theo Quyết định …"}, "minProperties": 1},
     )
 
     name: Text | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=not_null)

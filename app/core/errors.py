@@ -19,7 +19,9 @@ PROBLEM_BASE = "/problems/"
 
 
 class FieldError(BaseModel):
-    loc: list[str | int] = Field(description="Where the error is: `body`, `query`, `path` or `header`, then the field path.")
+    loc: list[str | int] = Field(
+        description="Where the error is: `body`, `query`, `path` or `header`, then the field path."
+    )
     message: str
     type: str
 
@@ -163,7 +165,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [
-            FieldError(loc=list(e.get("loc", ())), message=str(e.get("msg", "")), type=str(e.get("type", "")))
+            FieldError(
+                loc=list(e.get("loc", ())),
+                message=str(e.get("msg", "")),
+                type=str(e.get("type", "")),
+            )
             for e in exc.errors()
         ]
         return problem_response(
@@ -195,7 +201,10 @@ def install_error_handlers(app: FastAPI) -> None:
         state = sqlstate(exc)
         if state is not None and state.startswith("22"):
             return problem_response(
-                422, slug="invalid-data", detail="A value cannot be stored as given.", instance=request.url.path
+                422,
+                slug="invalid-data",
+                detail="A value cannot be stored as given.",
+                instance=request.url.path,
             )
         if state not in _SQLSTATE:
             return await unexpected_error(request, exc)
@@ -223,8 +232,10 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allowed_methods", None)
     if table is None:
         table = [
-            (re.compile("^" + re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)) + "$"),
-             sorted(m.upper() for m in operations))
+            (
+                re.compile("^" + re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)) + "$"),
+                sorted(m.upper() for m in operations),
+            )
             for template, operations in app.openapi()["paths"].items()
         ]
         app.state.allowed_methods = table

@@ -42,7 +42,8 @@ def require_match(if_match: str | None, current_etag: str) -> None:
     tags = [t.strip() for t in if_match.split(",")]
     if "*" not in tags and current_etag not in tags:
         raise PreconditionFailed(
-            "The record changed since you read it; read it again and retry.", current_etag=current_etag
+            "The record changed since you read it; read it again and retry.",
+            current_etag=current_etag,
         )
 
 

@@ -37,7 +37,14 @@ def replay_response(status_code: int, body: Any) -> JSONResponse:
 
 
 class Idempotency:
-    def __init__(self, session: SessionDep, key: CurrentKey, request: Request, idempotency_key: str | None, body: bytes) -> None:
+    def __init__(
+        self,
+        session: SessionDep,
+        key: CurrentKey,
+        request: Request,
+        idempotency_key: str | None,
+        body: bytes,
+    ) -> None:
         self.session = session
         self.api_key_id = key.key_id
         self.key = idempotency_key
@@ -46,7 +53,7 @@ class Idempotency:
     async def run(self, create: Callable[[], Awaitable[M]], status_code: int) -> M:
         if self.key is None:
             return await create()
-        table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+        table = IdempotencyRecord.__table__
         ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
         await self.session.execute(
             delete(table).where(table.c.api_key_id == self.api_key_id, table.c.created_at < func.now() - ttl)
@@ -88,7 +95,12 @@ def _fingerprint(request: Request, body: bytes) -> str:
     except ValueError:
         canonical = body
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.url.path.encode(), request.url.query.encode(), canonical):
+    for part in (
+        request.method.encode(),
+        request.url.path.encode(),
+        request.url.query.encode(),
+        canonical,
+    ):
         digest.update(part + b"\0")
     return digest.hexdigest()
 

@@ -5,9 +5,7 @@ import time
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUESTS = Counter(
-    "thidua_http_requests_total", "HTTP requests served", ("method", "route", "status")
-)
+REQUESTS = Counter("thidua_http_requests_total", "HTTP requests served", ("method", "route", "status"))
 LATENCY = Histogram(
     "thidua_http_request_duration_seconds",
     "Time to serve an HTTP request",

@@ -12,11 +12,11 @@ def period(valid_from: Any, valid_to: Any) -> ColumnElement[Any]:
 
 
 def valid_on(valid_from: Any, valid_to: Any, day: date) -> ColumnElement[bool]:
-    return period(valid_from, valid_to).op("@>")(literal(day))  # type: ignore[no-any-return]
+    return period(valid_from, valid_to).op("@>")(literal(day))
 
 
 def overlaps(valid_from: Any, valid_to: Any, start: date | None, end: date | None) -> ColumnElement[bool]:
-    return period(valid_from, valid_to).op("&&")(period(literal(start), literal(end)))  # type: ignore[no-any-return]
+    return period(valid_from, valid_to).op("&&")(period(literal(start), literal(end)))
 
 
 def year_bounds(year: int) -> tuple[date, date]:

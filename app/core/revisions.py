@@ -18,7 +18,12 @@ class RevisionOut(BaseModel):
 
 
 async def record_revision(
-    session: AsyncSession, resource: str, resource_id: int, version: int, data: BaseModel, actor: str
+    session: AsyncSession,
+    resource: str,
+    resource_id: int,
+    version: int,
+    data: BaseModel,
+    actor: str,
 ) -> None:
     session.add(
         Revision(
@@ -35,7 +40,7 @@ async def record_revision(
 async def list_revisions(session: AsyncSession, resource: str, resource_id: int) -> list[RevisionOut]:
     rows = await session.execute(
         select(Revision.version, Revision.data, Revision.recorded_by, Revision.recorded_at)
-        .where(Revision.resource == resource, Revision.resource_id == resource_id)  # type: ignore[arg-type]
-        .order_by(Revision.version)  # type: ignore[arg-type]
+        .where(Revision.resource == resource, Revision.resource_id == resource_id)
+        .order_by(Revision.version)
     )
     return [RevisionOut.model_validate(row, from_attributes=True) for row in rows]

@@ -60,8 +60,8 @@ async def current_key(
     row = (
         await session.execute(
             select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.cluster_id, ApiKey.unit_id).where(
-                ApiKey.key_hash == hash_key(credentials.credentials),  # type: ignore[arg-type]
-                ApiKey.revoked_at.is_(None),  # type: ignore[union-attr]
+                ApiKey.key_hash == hash_key(credentials.credentials),
+                ApiKey.revoked_at.is_(None),
             )
         )
     ).first()

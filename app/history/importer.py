@@ -66,14 +66,19 @@ async def import_history(session: AsyncSession, history: HistoryFile, actor: str
     return summary
 
 
-async def _ensure_cluster(session: AsyncSession, entry: ClusterEntry, actor: str, summary: ImportSummary) -> None:
-    exists = (
-        await session.execute(select(Cluster.id).where(Cluster.number == entry.number))  # type: ignore[arg-type]
-    ).first()
+async def _ensure_cluster(
+    session: AsyncSession, entry: ClusterEntry, actor: str, summary: ImportSummary
+) -> None:
+    exists = (await session.execute(select(Cluster.id).where(Cluster.number == entry.number))).first()
     if exists is None:
         await create_cluster(
             session,
-            ClusterCreate(number=entry.number, name=entry.name, rotation_custom=entry.rotation_custom, note=entry.note),
+            ClusterCreate(
+                number=entry.number,
+                name=entry.name,
+                rotation_custom=entry.rotation_custom,
+                note=entry.note,
+            ),
             actor,
         )
         summary.clusters_created += 1
@@ -90,9 +95,9 @@ def _citation(history: HistoryFile, key: str) -> str:
 
 
 async def _resolve(session: AsyncSession, name: str, code: str | None, on: date) -> Unit:
-    query = select(Unit).where(Unit.name_folded == fold(name), valid_on(Unit.valid_from, Unit.valid_to, on))  # type: ignore[arg-type]
+    query = select(Unit).where(Unit.name_folded == fold(name), valid_on(Unit.valid_from, Unit.valid_to, on))
     if code is not None:
-        query = query.where(Unit.code == code)  # type: ignore[arg-type]
+        query = query.where(Unit.code == code)
     units = list((await session.execute(query)).scalars())
     if len(units) != 1:
         found = "no unit" if not units else f"{len(units)} units"
@@ -123,19 +128,25 @@ async def _import_year(
         async with session.begin_nested():
             leader = await _resolve(session, lead.leader, None, entry.attested_on)
             deputy = await _resolve(session, lead.deputy, None, entry.attested_on) if lead.deputy else None
-            cluster_id = (await session.execute(select(Cluster.id).where(Cluster.number == number))).scalar_one()  # type: ignore[arg-type]
+            cluster_id = (
+                await session.execute(select(Cluster.id).where(Cluster.number == number))
+            ).scalar_one()
             existing = (
                 await session.execute(
-                    select(Leadership).where(Leadership.cluster_id == cluster_id, Leadership.year == entry.year)  # type: ignore[arg-type]
+                    select(Leadership).where(
+                        Leadership.cluster_id == cluster_id, Leadership.year == entry.year
+                    )
                 )
             ).scalar_one_or_none()
             if existing is not None:
-                if existing.leader_unit_id == leader.id and existing.deputy_unit_id == (deputy.id if deputy else None):
+                if existing.leader_unit_id == leader.id and existing.deputy_unit_id == (
+                    deputy.id if deputy else None
+                ):
                     summary.leaderships_unchanged += 1
                     return
                 raise Unprocessable("a different leadership is already recorded for this year")
             data = LeadershipPut(
-                leader_unit_id=leader.id,  # type: ignore[arg-type]
+                leader_unit_id=leader.id,
                 deputy_unit_id=deputy.id if deputy else None,
                 decided_on=lead.decided_on,
                 conference=lead.conference,
@@ -162,14 +173,14 @@ async def _import_member(
     dated = member.valid_from is not None or member.valid_to is not None
     valid_from = member.valid_from or max(first, unit.valid_from or first)
     valid_to = member.valid_to or min(last, unit.valid_to or last)
-    cluster_id = (await session.execute(select(Cluster.id).where(Cluster.number == number))).scalar_one()  # type: ignore[arg-type]
+    cluster_id = (await session.execute(select(Cluster.id).where(Cluster.number == number))).scalar_one()
     same = (
         await session.execute(
             select(Membership.id).where(
-                Membership.unit_id == unit.id,  # type: ignore[arg-type]
-                Membership.cluster_id == cluster_id,  # type: ignore[arg-type]
-                Membership.valid_from == valid_from,  # type: ignore[arg-type]
-                Membership.valid_to == valid_to,  # type: ignore[arg-type]
+                Membership.unit_id == unit.id,
+                Membership.cluster_id == cluster_id,
+                Membership.valid_from == valid_from,
+                Membership.valid_to == valid_to,
             )
         )
     ).first()
@@ -179,7 +190,7 @@ async def _import_member(
     await create_membership(
         session,
         MembershipCreate(
-            unit_id=unit.id,  # type: ignore[arg-type]
+            unit_id=unit.id,
             cluster=number,
             valid_from=valid_from,
             valid_to=valid_to,

@@ -35,7 +35,13 @@ class UnitKeyCreate(_KeyCreate):
     """A provincial system's key: writes for that unit only."""
 
     model_config = ConfigDict(
-        json_schema_extra={"example": {"name": "Công an tỉnh Hưng Yên — hệ thống báo cáo", "role": "unit", "unit_id": 69}}
+        json_schema_extra={
+            "example": {
+                "name": "Công an tỉnh Hưng Yên — hệ thống báo cáo",
+                "role": "unit",
+                "unit_id": 69,
+            }
+        }
     )
 
     role: Literal[Role.unit]

@@ -17,10 +17,15 @@ from app.units.schemas import UnitRef
 def _out(key: ApiKey, cluster: int | None, unit: Any) -> KeyOut:
     assert key.id is not None
     return KeyOut(
-        id=key.id, name=key.name, role=Role(key.role), cluster=cluster,
+        id=key.id,
+        name=key.name,
+        role=Role(key.role),
+        cluster=cluster,
         unit=UnitRef.model_validate(unit, from_attributes=True) if unit is not None else None,
-        key_prefix=key.key_prefix, created_by=key.created_by,
-        created_at=key.created_at, revoked_at=key.revoked_at,
+        key_prefix=key.key_prefix,
+        created_by=key.created_by,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
     )
 
 
@@ -28,7 +33,7 @@ async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyC
     cluster_id, unit = None, None
     if isinstance(data, ClusterKeyCreate):
         cluster_id = (
-            await session.execute(select(Cluster.id).where(Cluster.number == data.cluster))  # type: ignore[arg-type]
+            await session.execute(select(Cluster.id).where(Cluster.number == data.cluster))
         ).scalar_one_or_none()
         if cluster_id is None:
             raise NotFound(f"No cluster number {data.cluster}.", field="cluster")
@@ -38,8 +43,13 @@ async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyC
             raise NotFound(f"No unit with id {data.unit_id}.", field="unit_id")
     raw = new_key()
     key = ApiKey(
-        name=data.name, role=data.role.value, cluster_id=cluster_id, unit_id=unit.id if unit else None,
-        key_hash=hash_key(raw), key_prefix=raw[:10], created_by=actor,
+        name=data.name,
+        role=data.role.value,
+        cluster_id=cluster_id,
+        unit_id=unit.id if unit else None,
+        key_hash=hash_key(raw),
+        key_prefix=raw[:10],
+        created_by=actor,
     )
     session.add(key)
     await session.flush()
@@ -51,13 +61,13 @@ async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyC
 async def list_keys(session: AsyncSession, *, limit: int, after_id: int | None) -> Page[KeyOut]:
     query = (
         select(ApiKey, Cluster.number, Unit)
-        .outerjoin(Cluster, Cluster.id == ApiKey.cluster_id)  # type: ignore[arg-type]
-        .outerjoin(Unit, Unit.id == ApiKey.unit_id)  # type: ignore[arg-type]
-        .order_by(ApiKey.id)  # type: ignore[arg-type]
+        .outerjoin(Cluster, Cluster.id == ApiKey.cluster_id)
+        .outerjoin(Unit, Unit.id == ApiKey.unit_id)
+        .order_by(ApiKey.id)
         .limit(limit + 1)
     )
     if after_id is not None:
-        query = query.where(ApiKey.id > after_id)  # type: ignore[arg-type,operator]
+        query = query.where(ApiKey.id > after_id)
     rows = [_out(k, n, u) for k, n, u in (await session.execute(query)).all()]
     return page_of(rows, limit, lambda k: k.id)
 

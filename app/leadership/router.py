@@ -10,7 +10,9 @@ from app.leadership import service
 from app.leadership.schemas import LeadershipOut, LeadershipPut, SuggestionOut
 
 router = APIRouter(
-    prefix="/v1/clusters/{number}", tags=["leadership"], responses=problem_responses(401, 404, 422, 500)
+    prefix="/v1/clusters/{number}",
+    tags=["leadership"],
+    responses=problem_responses(401, 404, 422, 500),
 )
 
 
@@ -38,8 +40,9 @@ async def get_leadership(
 @router.put(
     "/years/{year}/leadership",
     summary="Set leader and deputy for a year (admin or the cluster's key)",
-    description="Both must be members of the cluster in that year (409 otherwise), and differ. Creating: 201 "
-    "without `If-Match`. Replacing: `If-Match` with the current ETag (428 without, 412 if stale); "
+    description="Both must be members of the cluster in that year (409 otherwise), and differ. "
+    "Creating: 201 without `If-Match`. Replacing: `If-Match` with the current ETag "
+    "(428 without, 412 if stale); "
     "the previous version stays under `/revisions`.",
     responses={
         200: {"description": "Replaced"},

@@ -37,9 +37,7 @@ class LeadershipPut(BaseModel):
 
 class RoleHolder(BaseModel):
     unit: UnitRef
-    ceased_on: date | None = Field(
-        description="Set when the unit ceased to exist before or during the term."
-    )
+    ceased_on: date | None = Field(description="Set when the unit ceased to exist before or during the term.")
     successors: list[UnitRef] = Field(description="Who carries on, when the unit ceased.")
     remark: str | None = Field(description="A readable note on the above, in English.")
 
@@ -58,17 +56,33 @@ class LeadershipOut(BaseModel):
                 "cluster": 5,
                 "year": 2025,
                 "leader": {
-                    "unit": {"id": 22, "code": "34", "name": "Thái Bình",
-                             "valid_from": None, "valid_to": "2025-06-30"},
+                    "unit": {
+                        "id": 22,
+                        "code": "34",
+                        "name": "Thái Bình",
+                        "valid_from": None,
+                        "valid_to": "2025-06-30",
+                    },
                     "ceased_on": "2025-06-30",
-                    "successors": [{"id": 69, "code": "33", "name": "Hưng Yên",
-                                    "valid_from": "2025-07-01", "valid_to": None}],
+                    "successors": [
+                        {
+                            "id": 69,
+                            "code": "33",
+                            "name": "Hưng Yên",
+                            "valid_from": "2025-07-01",
+                            "valid_to": None,
+                        }
+                    ],
                     "remark": "Thái Bình ceased to exist on 2025-06-30, during its term; "
-                              "successor: Hưng Yên.",
+                    "successor: Hưng Yên.",
                 },
                 "deputy": None,
-                "decision": {"decided_on": "2024-11-25", "conference": None,
-                             "source": "seed 002", "note": None},
+                "decision": {
+                    "decided_on": "2024-11-25",
+                    "conference": None,
+                    "source": "seed 002",
+                    "note": None,
+                },
                 "version": 1,
                 "recorded_by": "import:seed_history.yaml",
                 "recorded_at": "2026-11-25T08:00:00Z",

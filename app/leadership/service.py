@@ -58,42 +58,54 @@ async def leaderships(
         select(
             Leadership,
             Cluster.number,
-            leader.code.label("l_code"), leader.name.label("l_name"),
-            leader.valid_from.label("l_from"), leader.valid_to.label("l_to"),
+            leader.code.label("l_code"),
+            leader.name.label("l_name"),
+            leader.valid_from.label("l_from"),
+            leader.valid_to.label("l_to"),
             linked_units(leader.id, "successors").label("l_successors"),
-            deputy.code.label("d_code"), deputy.name.label("d_name"),
-            deputy.valid_from.label("d_from"), deputy.valid_to.label("d_to"),
+            deputy.code.label("d_code"),
+            deputy.name.label("d_name"),
+            deputy.valid_from.label("d_from"),
+            deputy.valid_to.label("d_to"),
             linked_units(deputy.id, "successors").label("d_successors"),
         )
-        .join(Cluster, Cluster.id == Leadership.cluster_id)  # type: ignore[arg-type]
-        .join(leader, leader.id == Leadership.leader_unit_id)  # type: ignore[arg-type]
-        .outerjoin(deputy, deputy.id == Leadership.deputy_unit_id)  # type: ignore[arg-type]
-        .where(Leadership.cluster_id == cluster_id)  # type: ignore[arg-type]
-        .order_by(Leadership.year)  # type: ignore[arg-type]
+        .join(Cluster, Cluster.id == Leadership.cluster_id)
+        .join(leader, leader.id == Leadership.leader_unit_id)
+        .outerjoin(deputy, deputy.id == Leadership.deputy_unit_id)
+        .where(Leadership.cluster_id == cluster_id)
+        .order_by(Leadership.year)
     )
     if years is not None:
-        query = query.where(Leadership.year.in_(years))  # type: ignore[attr-defined]
+        query = query.where(Leadership.year.in_(years))
     return [_out(r) for r in await session.execute(query)]
 
 
 def _out(r: Any) -> LeadershipOut:
     row: Leadership = r.Leadership
-    leader = UnitRef(id=row.leader_unit_id, code=r.l_code, name=r.l_name,
-                     valid_from=r.l_from, valid_to=r.l_to)
+    leader = UnitRef(
+        id=row.leader_unit_id, code=r.l_code, name=r.l_name, valid_from=r.l_from, valid_to=r.l_to
+    )
     deputy = None
     if row.deputy_unit_id is not None:
         deputy = _role_holder(
-            UnitRef(id=row.deputy_unit_id, code=r.d_code, name=r.d_name,
-                    valid_from=r.d_from, valid_to=r.d_to),
-            r.d_successors, row.year,
+            UnitRef(
+                id=row.deputy_unit_id,
+                code=r.d_code,
+                name=r.d_name,
+                valid_from=r.d_from,
+                valid_to=r.d_to,
+            ),
+            r.d_successors,
+            row.year,
         )
     return LeadershipOut(
         cluster=r.number,
         year=row.year,
         leader=_role_holder(leader, r.l_successors, row.year),
         deputy=deputy,
-        decision=Decision(decided_on=row.decided_on, conference=row.conference,
-                          source=row.source, note=row.note),
+        decision=Decision(
+            decided_on=row.decided_on, conference=row.conference, source=row.source, note=row.note
+        ),
         version=row.version,
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
@@ -124,8 +136,8 @@ async def _check_members(session: AsyncSession, cluster: Cluster, year: int, dat
         (
             await session.execute(
                 select(Membership.unit_id).where(
-                    Membership.cluster_id == cluster.id,  # type: ignore[arg-type]
-                    Membership.unit_id.in_(wanted),  # type: ignore[attr-defined]
+                    Membership.cluster_id == cluster.id,
+                    Membership.unit_id.in_(wanted),
                     overlaps(Membership.valid_from, Membership.valid_to, start, end),
                 )
             )
@@ -140,14 +152,19 @@ async def _check_members(session: AsyncSession, cluster: Cluster, year: int, dat
 
 
 async def put_leadership(
-    session: AsyncSession, number: int, year: int, data: LeadershipPut, if_match: str | None, actor: str
+    session: AsyncSession,
+    number: int,
+    year: int,
+    data: LeadershipPut,
+    if_match: str | None,
+    actor: str,
 ) -> tuple[LeadershipOut, str, bool]:
     """Create or replace; returns the record, its ETag and whether it was created."""
     cluster = await find_cluster(session, number, for_update=True)
     existing = (
         await session.execute(
             select(Leadership)
-            .where(Leadership.cluster_id == cluster.id, Leadership.year == year)  # type: ignore[arg-type]
+            .where(Leadership.cluster_id == cluster.id, Leadership.year == year)
             .with_for_update()
         )
     ).scalar_one_or_none()
@@ -157,7 +174,9 @@ async def put_leadership(
         require_match(if_match, leadership_etag(number, year, existing.version))
     await _check_members(session, cluster, year, data)
     assert cluster.id is not None
-    record = existing or Leadership(cluster_id=cluster.id, year=year, leader_unit_id=0, recorded_by=actor, version=0)
+    record = existing or Leadership(
+        cluster_id=cluster.id, year=year, leader_unit_id=0, recorded_by=actor, version=0
+    )
     for field, value in data.model_dump().items():
         setattr(record, field, value)
     record.version += 1
@@ -175,12 +194,15 @@ async def _candidates(session: AsyncSession, cluster_id: int, year: int) -> list
     """Members overlapping the year; if none are recorded yet, last year's end-of-year members
     whose units still exist."""
     start, end = year_bounds(year)
-    for window_start, window_end, alive_on in ((start, end, None), (date(year - 1, 12, 31), date(year - 1, 12, 31), start)):
+    for window_start, window_end, alive_on in (
+        (start, end, None),
+        (date(year - 1, 12, 31), date(year - 1, 12, 31), start),
+    ):
         query = (
             select(Unit.id, Unit.code, Unit.name, Unit.valid_from, Unit.valid_to)
-            .join(Membership, Membership.unit_id == Unit.id)  # type: ignore[arg-type]
+            .join(Membership, Membership.unit_id == Unit.id)
             .where(
-                Membership.cluster_id == cluster_id,  # type: ignore[arg-type]
+                Membership.cluster_id == cluster_id,
                 overlaps(Membership.valid_from, Membership.valid_to, window_start, window_end),
             )
             .distinct()
@@ -206,20 +228,23 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
     predecessors: dict[int, set[int]] = {c.id: {c.id} for c in candidates}
     for pred, succ in await session.execute(
         select(Succession.predecessor_id, Succession.successor_id).where(
-            Succession.successor_id.in_(predecessors)  # type: ignore[attr-defined]
+            Succession.successor_id.in_(predecessors)
         )
     ):
         predecessors[succ].add(pred)
 
     def last_year(unit_id: int, role: str) -> int | None:
         years = [
-            h.year for h in past
+            h.year
+            for h in past
             if (holder := getattr(h, role)) is not None and holder.unit.id in predecessors[unit_id]
         ]
         return max(years, default=None)
 
-    scored = [CandidateOut(unit=c, last_led=last_year(c.id, "leader"),
-                           last_deputy=last_year(c.id, "deputy")) for c in candidates]
+    scored = [
+        CandidateOut(unit=c, last_led=last_year(c.id, "leader"), last_deputy=last_year(c.id, "deputy"))
+        for c in candidates
+    ]
     scored.sort(key=lambda c: (c.last_led or 0, c.last_deputy or 0, c.unit.code, c.unit.id))
 
     custom = RotationCustom(cluster.rotation_custom)
@@ -230,8 +255,10 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
         outgoing = previous.deputy.unit.id
         leader = next((c for c in scored if outgoing in predecessors[c.unit.id]), None)
         if leader is not None:
-            reason = (f"Deputy in {year - 1} ({previous.deputy.unit.name}); by this cluster's "
-                      "custom the outgoing deputy leads the next year.")
+            reason = (
+                f"Deputy in {year - 1} ({previous.deputy.unit.name}); by this cluster's "
+                "custom the outgoing deputy leads the next year."
+            )
     if leader is None:
         leader = scored[0]
         reason = _least_recent_reason(leader, "led")
@@ -241,17 +268,22 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
         deputy = SuggestedRole(unit=rest[0].unit, reason=_least_recent_reason(rest[0], "led"))
     ordered = [leader, *rest]
     return SuggestionOut(
-        cluster=number, year=year, rotation_custom=custom,
-        leader=SuggestedRole(unit=leader.unit, reason=reason), deputy=deputy, candidates=ordered,
+        cluster=number,
+        year=year,
+        rotation_custom=custom,
+        leader=SuggestedRole(unit=leader.unit, reason=reason),
+        deputy=deputy,
+        candidates=ordered,
     )
 
 
 def _least_recent_reason(candidate: CandidateOut, verb: str) -> str:
     if candidate.last_led is None:
-        return (f"Has not {verb} the cluster in the recorded history (ties: fewest recent "
-                "deputy terms, then official code).")
-    return (f"{verb.capitalize()} the cluster least recently among the members "
-            f"(last in {candidate.last_led}).")
+        return (
+            f"Has not {verb} the cluster in the recorded history (ties: fewest recent "
+            "deputy terms, then official code)."
+        )
+    return f"{verb.capitalize()} the cluster least recently among the members (last in {candidate.last_led})."
 
 
 async def revisions_of(session: AsyncSession, number: int, year: int) -> int:
@@ -259,7 +291,7 @@ async def revisions_of(session: AsyncSession, number: int, year: int) -> int:
     cluster = await find_cluster(session, number)
     record_id = (
         await session.execute(
-            select(Leadership.id).where(Leadership.cluster_id == cluster.id, Leadership.year == year)  # type: ignore[arg-type]
+            select(Leadership.id).where(Leadership.cluster_id == cluster.id, Leadership.year == year)
         )
     ).scalar_one_or_none()
     if record_id is None:

@@ -39,7 +39,12 @@ async def list_memberships(
         return Page[MembershipOut](items=[], next_cursor=None)
     start, end = window
     return await service.list_memberships(
-        session, unit_id=unit, cluster=cluster, start=start, end=end, limit=limit,
+        session,
+        unit_id=unit,
+        cluster=cluster,
+        start=start,
+        end=end,
+        limit=limit,
         after_id=after,
     )
 
@@ -130,6 +135,7 @@ async def cluster_members(
     members = []
     if window is not None:
         start, end = window
-        assert start is not None and end is not None
+        assert start is not None
+        assert end is not None
         members = await service.members(session, cluster.id, start, end)
     return MembersOut(cluster=number, year=year, as_of=as_of, members=members)

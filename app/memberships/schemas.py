@@ -2,8 +2,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.memberships.models import PeriodPrecision
 from app.core.types import IsoDate, Text, not_null
+from app.memberships.models import PeriodPrecision
 from app.units.schemas import UnitRef
 
 _SOURCE = Field(default=None, max_length=500, description="Where this is recorded (decision, article).")
@@ -44,7 +44,8 @@ class MembershipUpdate(BaseModel):
     """A correction; the previous version stays readable under `/revisions`."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"example": {"valid_to": "2025-06-30"}, "minProperties": 1}
+        extra="forbid",
+        json_schema_extra={"example": {"valid_to": "2025-06-30"}, "minProperties": 1},
     )
 
     cluster: int | None = Field(default=None, ge=1, le=999, json_schema_extra=not_null)
@@ -69,8 +70,13 @@ class MembershipOut(BaseModel):
         json_schema_extra={
             "example": {
                 "id": 41,
-                "unit": {"id": 22, "code": "34", "name": "Thái Bình",
-                         "valid_from": None, "valid_to": "2025-06-30"},
+                "unit": {
+                    "id": 22,
+                    "code": "34",
+                    "name": "Thái Bình",
+                    "valid_from": None,
+                    "valid_to": "2025-06-30",
+                },
                 "cluster": 5,
                 "valid_from": "2024-01-01",
                 "valid_to": "2024-12-31",

@@ -31,14 +31,18 @@ def membership_etag(membership_id: int, version: int) -> str:
 
 
 def _select_out() -> Select[Any]:
-    return select(
-        Membership,
-        Cluster.number,
-        Unit.code,
-        Unit.name,
-        Unit.valid_from.label("unit_valid_from"),  # type: ignore[attr-defined]
-        Unit.valid_to.label("unit_valid_to"),  # type: ignore[union-attr]
-    ).join(Cluster, Cluster.id == Membership.cluster_id).join(Unit, Unit.id == Membership.unit_id)  # type: ignore[arg-type]
+    return (
+        select(
+            Membership,
+            Cluster.number,
+            Unit.code,
+            Unit.name,
+            Unit.valid_from.label("unit_valid_from"),
+            Unit.valid_to.label("unit_valid_to"),
+        )
+        .join(Cluster, Cluster.id == Membership.cluster_id)
+        .join(Unit, Unit.id == Membership.unit_id)
+    )
 
 
 def _out(row: Any) -> MembershipOut:
@@ -46,8 +50,13 @@ def _out(row: Any) -> MembershipOut:
     assert m.id is not None
     return MembershipOut(
         id=m.id,
-        unit=UnitRef(id=m.unit_id, code=row.code, name=row.name,
-                     valid_from=row.unit_valid_from, valid_to=row.unit_valid_to),
+        unit=UnitRef(
+            id=m.unit_id,
+            code=row.code,
+            name=row.name,
+            valid_from=row.unit_valid_from,
+            valid_to=row.unit_valid_to,
+        ),
         cluster=row.number,
         valid_from=m.valid_from,
         valid_to=m.valid_to,
@@ -61,7 +70,7 @@ def _out(row: Any) -> MembershipOut:
 
 
 async def get_membership(session: AsyncSession, membership_id: int) -> MembershipOut:
-    row = (await session.execute(_select_out().where(Membership.id == membership_id))).first()  # type: ignore[arg-type]
+    row = (await session.execute(_select_out().where(Membership.id == membership_id))).first()
     if row is None:
         raise NotFound(f"No membership with id {membership_id}.")
     return _out(row)
@@ -78,22 +87,22 @@ async def list_memberships(
     after_id: int | None,
 ) -> Page[MembershipOut]:
     """Memberships overlapping `[start, end]` (both None: all)."""
-    query = _select_out().order_by(Membership.id).limit(limit + 1)  # type: ignore[arg-type]
+    query = _select_out().order_by(Membership.id).limit(limit + 1)
     if unit_id is not None:
-        query = query.where(Membership.unit_id == unit_id)  # type: ignore[arg-type]
+        query = query.where(Membership.unit_id == unit_id)
     if cluster is not None:
-        query = query.where(Cluster.number == cluster)  # type: ignore[arg-type]
+        query = query.where(Cluster.number == cluster)
     if start is not None or end is not None:
         query = query.where(overlaps(Membership.valid_from, Membership.valid_to, start, end))
     if after_id is not None:
-        query = query.where(Membership.id > after_id)  # type: ignore[arg-type,operator]
+        query = query.where(Membership.id > after_id)
     rows = [_out(r) for r in await session.execute(query)]
     return page_of(rows, limit, lambda m: m.id)
 
 
 async def _cluster_id(session: AsyncSession, number: int) -> int:
     cluster_id = (
-        await session.execute(select(Cluster.id).where(Cluster.number == number))  # type: ignore[arg-type]
+        await session.execute(select(Cluster.id).where(Cluster.number == number))
     ).scalar_one_or_none()
     if cluster_id is None:
         raise NotFound(f"No cluster number {number}.", field="cluster")
@@ -103,7 +112,7 @@ async def _cluster_id(session: AsyncSession, number: int) -> int:
 async def _lock_unit(session: AsyncSession, unit_id: int) -> Unit:
     """Share-lock the unit so that a concurrent succession cannot end it under us."""
     unit = (
-        await session.execute(select(Unit).where(Unit.id == unit_id).with_for_update(read=True))  # type: ignore[arg-type]
+        await session.execute(select(Unit).where(Unit.id == unit_id).with_for_update(read=True))
     ).scalar_one_or_none()
     if unit is None:
         raise NotFound(f"No unit with id {unit_id}.", field="unit_id")
@@ -126,14 +135,18 @@ def _check_within_unit(unit: Unit, valid_from: date, valid_to: date | None) -> N
 
 
 async def _overlap_conflict(
-    session: AsyncSession, unit_id: int, valid_from: date, valid_to: date | None, exclude_id: int | None
+    session: AsyncSession,
+    unit_id: int,
+    valid_from: date,
+    valid_to: date | None,
+    exclude_id: int | None,
 ) -> Conflict:
     query = _select_out().where(
-        Membership.unit_id == unit_id,  # type: ignore[arg-type]
+        Membership.unit_id == unit_id,
         overlaps(Membership.valid_from, Membership.valid_to, valid_from, valid_to),
     )
     if exclude_id is not None:
-        query = query.where(Membership.id != exclude_id)  # type: ignore[arg-type]
+        query = query.where(Membership.id != exclude_id)
     row = (await session.execute(query.limit(1))).first()
     if row is None:
         return Conflict("The membership overlaps another membership of the same unit.")
@@ -195,12 +208,14 @@ async def _record(session: AsyncSession, membership_id: int, actor: str) -> Memb
 
 
 async def update_membership(
-    session: AsyncSession, membership_id: int, data: MembershipUpdate, if_match: str | None, actor: str
+    session: AsyncSession,
+    membership_id: int,
+    data: MembershipUpdate,
+    if_match: str | None,
+    actor: str,
 ) -> MembershipOut:
     membership = (
-        await session.execute(
-            select(Membership).where(Membership.id == membership_id).with_for_update()  # type: ignore[arg-type]
-        )
+        await session.execute(select(Membership).where(Membership.id == membership_id).with_for_update())
     ).scalar_one_or_none()
     if membership is None:
         raise NotFound(f"No membership with id {membership_id}.")
@@ -226,13 +241,13 @@ async def close_for_units(
     rows = (
         await session.execute(
             select(Membership, Cluster.number)
-            .join(Cluster, Cluster.id == Membership.cluster_id)  # type: ignore[arg-type]
+            .join(Cluster, Cluster.id == Membership.cluster_id)
             .where(
-                Membership.unit_id.in_(unit_ids),  # type: ignore[attr-defined]
+                Membership.unit_id.in_(unit_ids),
                 overlaps(Membership.valid_from, Membership.valid_to, last_day, None),
             )
-            .order_by(Membership.id)  # type: ignore[arg-type]
-            .with_for_update(of=Membership)  # type: ignore[arg-type]
+            .order_by(Membership.id)
+            .with_for_update(of=Membership)
         )
     ).all()
     closed = []
@@ -264,9 +279,7 @@ async def close_for_units(
     return closed
 
 
-async def members(
-    session: AsyncSession, cluster_id: int, start: date, end: date
-) -> list[Member]:
+async def members(session: AsyncSession, cluster_id: int, start: date, end: date) -> list[Member]:
     """The memberships of a cluster overlapping `[start, end]`, with unit lineage: one query."""
     rows = await session.execute(
         select(
@@ -276,26 +289,31 @@ async def members(
             Membership.period_precision,
             Membership.source,
             Membership.note,
-            Unit.id.label("unit_id"),  # type: ignore[union-attr]
+            Unit.id.label("unit_id"),
             Unit.code,
             Unit.name,
-            Unit.valid_from.label("unit_valid_from"),  # type: ignore[attr-defined]
-            Unit.valid_to.label("unit_valid_to"),  # type: ignore[union-attr]
+            Unit.valid_from.label("unit_valid_from"),
+            Unit.valid_to.label("unit_valid_to"),
             linked_units(Unit.id, "predecessors").label("predecessors"),
             linked_units(Unit.id, "successors").label("successors"),
         )
-        .join(Unit, Unit.id == Membership.unit_id)  # type: ignore[arg-type]
+        .join(Unit, Unit.id == Membership.unit_id)
         .where(
-            Membership.cluster_id == cluster_id,  # type: ignore[arg-type]
+            Membership.cluster_id == cluster_id,
             overlaps(Membership.valid_from, Membership.valid_to, start, end),
         )
-        .order_by(Membership.valid_from, Unit.name_folded, Membership.id)  # type: ignore[arg-type]
+        .order_by(Membership.valid_from, Unit.name_folded, Membership.id)
     )
     return [
         Member(
             membership_id=r.id,
-            unit=UnitRef(id=r.unit_id, code=r.code, name=r.name,
-                         valid_from=r.unit_valid_from, valid_to=r.unit_valid_to),
+            unit=UnitRef(
+                id=r.unit_id,
+                code=r.code,
+                name=r.name,
+                valid_from=r.unit_valid_from,
+                valid_to=r.unit_valid_to,
+            ),
             valid_from=r.valid_from,
             valid_to=r.valid_to,
             period_precision=PeriodPrecision(r.period_precision),
@@ -307,4 +325,3 @@ async def members(
         )
         for r in rows
     ]
-

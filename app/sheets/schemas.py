@@ -17,7 +17,11 @@ class ClusterYearSheet(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "cluster": {"number": 5, "name": "Cụm thi đua số 5", "rotation_custom": "deputy_succeeds"},
+                "cluster": {
+                    "number": 5,
+                    "name": "Cụm thi đua số 5",
+                    "rotation_custom": "deputy_succeeds",
+                },
                 "year": 2025,
                 "members": [],
                 "leadership": None,

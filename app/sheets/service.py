@@ -23,8 +23,11 @@ async def cluster_year(session: AsyncSession, number: int, year: int) -> Cluster
             if note not in notes:
                 notes.append(note)
     return ClusterYearSheet(
-        cluster=ClusterBrief(number=cluster.number, name=cluster.name,
-                             rotation_custom=RotationCustom(cluster.rotation_custom)),
+        cluster=ClusterBrief(
+            number=cluster.number,
+            name=cluster.name,
+            rotation_custom=RotationCustom(cluster.rotation_custom),
+        ),
         year=year,
         members=roster,
         leadership=by_year.get(year),

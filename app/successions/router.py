@@ -9,7 +9,11 @@ from app.core.security import AdminKey
 from app.successions import service
 from app.successions.schemas import SuccessionCreate, SuccessionOut
 
-router = APIRouter(prefix="/v1/successions", tags=["units"], responses=problem_responses(401, 403, 404, 409, 413, 422, 500))
+router = APIRouter(
+    prefix="/v1/successions",
+    tags=["units"],
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 500),
+)
 
 
 @router.post(

@@ -1,12 +1,11 @@
 from datetime import date
-
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.types import IsoDate, Text
 from app.memberships.schemas import MembershipClosed
 from app.units.models import SuccessionKind, UnitKind
-from app.core.types import IsoDate, Text
 from app.units.schemas import UnitOut, UnitRef
 
 
@@ -70,7 +69,7 @@ class MergeCreate(_Succession):
 class SplitCreate(_Succession):
     """One unit becomes several."""
 
-    kind: Literal[SuccessionKind.split]
+    kind: Literal[SuccessionKind.division]
     predecessor_id: UnitId
     successors: list[Successor] = Field(min_length=2, max_length=20)
 

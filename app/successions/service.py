@@ -17,9 +17,7 @@ from app.units.service import unit_out, unit_ref
 async def _lock_units(session: AsyncSession, ids: list[int], field: str) -> list[Unit]:
     units = list(
         (
-            await session.execute(
-                select(Unit).where(Unit.id.in_(ids)).order_by(Unit.id).with_for_update()  # type: ignore[union-attr,arg-type]
-            )
+            await session.execute(select(Unit).where(Unit.id.in_(ids)).order_by(Unit.id).with_for_update())
         ).scalars()
     )
     missing = set(ids) - {u.id for u in units}
@@ -52,8 +50,13 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
     await session.flush()
 
     opened = [
-        Unit(code=n.code, name=n.name, name_folded=fold(n.name), kind=n.kind.value,
-             valid_from=data.effective_date)
+        Unit(
+            code=n.code,
+            name=n.name,
+            name_folded=fold(n.name),
+            kind=n.kind.value,
+            valid_from=data.effective_date,
+        )
         for n in new_units
     ]
     try:
@@ -66,15 +69,22 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
         raise Conflict("A new unit's code is already used by a unit that exists on that day.") from exc
 
     links = [
-        Succession(predecessor_id=p.id, successor_id=s.id, effective_date=data.effective_date,  # type: ignore[arg-type]
-                   kind=data.kind.value, legal_basis=data.legal_basis, recorded_by=actor)
-        for p in predecessors for s in [*opened, *continuing]
+        Succession(
+            predecessor_id=p.id,
+            successor_id=s.id,
+            effective_date=data.effective_date,
+            kind=data.kind.value,
+            legal_basis=data.legal_basis,
+            recorded_by=actor,
+        )
+        for p in predecessors
+        for s in [*opened, *continuing]
     ]
     session.add_all(links)
     await session.flush()
 
     ids = [u.id for u in predecessors]
-    closed = await close_for_units(session, ids, last_day, actor)  # type: ignore[arg-type]
+    closed = await close_for_units(session, ids, last_day, actor)
     affected = await _leaderships_affected(session, predecessors, data.effective_date.year)
     return SuccessionOut(
         kind=data.kind,
@@ -89,23 +99,26 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
     )
 
 
-async def _leaderships_affected(session: AsyncSession, units: list[Unit], from_year: int) -> list[LeadershipAffected]:
+async def _leaderships_affected(
+    session: AsyncSession, units: list[Unit], from_year: int
+) -> list[LeadershipAffected]:
     by_id = {u.id: u for u in units}
     rows = await session.execute(
         select(Leadership.year, Leadership.leader_unit_id, Leadership.deputy_unit_id, Cluster.number)
-        .join(Cluster, Cluster.id == Leadership.cluster_id)  # type: ignore[arg-type]
+        .join(Cluster, Cluster.id == Leadership.cluster_id)
         .where(
-            Leadership.year >= from_year,  # type: ignore[arg-type]
-            or_(Leadership.leader_unit_id.in_(by_id), Leadership.deputy_unit_id.in_(by_id)),  # type: ignore[attr-defined,union-attr]
+            Leadership.year >= from_year,
+            or_(Leadership.leader_unit_id.in_(by_id), Leadership.deputy_unit_id.in_(by_id)),
         )
-        .order_by(Cluster.number, Leadership.year)  # type: ignore[arg-type]
+        .order_by(Cluster.number, Leadership.year)
     )
     affected = []
     for r in rows:
         for role, unit_id in (("leader", r.leader_unit_id), ("deputy", r.deputy_unit_id)):
             if unit_id in by_id:
-                affected.append(LeadershipAffected(cluster=r.number, year=r.year, role=role,
-                                                   unit=unit_ref(by_id[unit_id])))
+                affected.append(
+                    LeadershipAffected(
+                        cluster=r.number, year=r.year, role=role, unit=unit_ref(by_id[unit_id])
+                    )
+                )
     return affected
-
-

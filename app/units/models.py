@@ -13,7 +13,7 @@ class UnitKind(StrEnum):
 
 class SuccessionKind(StrEnum):
     merge = "merge"
-    split = "split"
+    division = "split"  # not `split`: that would shadow str.split
     rename = "rename"
 
 
@@ -24,7 +24,8 @@ class Unit(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("kind IN ('tinh', 'thanh_pho')", name="kind_known"),
         CheckConstraint(
-            "valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to", name="period_ordered"
+            "valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to",
+            name="period_ordered",
         ),
         ExcludeConstraint(
             (Column("code"), "="),

@@ -30,7 +30,7 @@ def _day(value: str) -> date | None:
 
 
 async def load_reference(session: AsyncSession, directory: Path) -> ReferenceReport:
-    units = Unit.__table__  # type: ignore[attr-defined]
+    units = Unit.__table__
     with (directory / "provinces.csv").open(encoding="utf-8", newline="") as f:
         rows = [
             {
@@ -71,8 +71,6 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
                     "recorded_by": ACTOR,
                 }
             )
-    table = Succession.__table__  # type: ignore[attr-defined]
-    result = await session.execute(
-        insert(table).values(links).on_conflict_do_nothing().returning(table.c.id)
-    )
+    table = Succession.__table__
+    result = await session.execute(insert(table).values(links).on_conflict_do_nothing().returning(table.c.id))
     return ReferenceReport(units_added=units_added, successions_added=len(result.all()))

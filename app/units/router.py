@@ -33,7 +33,11 @@ async def list_units(
 ) -> Page[UnitOut]:
     after = decode_cursor(cursor)
     return await service.list_units(
-        session, as_of=as_of, q=q, code=code, limit=limit,
+        session,
+        as_of=as_of,
+        q=q,
+        code=code,
+        limit=limit,
         after_id=after,
     )
 

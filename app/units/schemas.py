@@ -49,14 +49,31 @@ class LineageOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "unit": {"id": 22, "code": "34", "name": "Thái Bình", "kind": "tinh",
-                         "kind_label": "Tỉnh", "valid_from": None, "valid_to": "2025-06-30"},
+                "unit": {
+                    "id": 22,
+                    "code": "34",
+                    "name": "Thái Bình",
+                    "kind": "tinh",
+                    "kind_label": "Tỉnh",
+                    "valid_from": None,
+                    "valid_to": "2025-06-30",
+                },
                 "predecessors": [],
                 "successors": [
-                    {"unit": {"id": 69, "code": "33", "name": "Hưng Yên",
-                              "valid_from": "2025-07-01", "valid_to": None},
-                     "effective_date": "2025-07-01", "kind": "merge",
-                     "legal_basis": "Resolution 202/2025/QH15", "depth": 1, "via": 22}
+                    {
+                        "unit": {
+                            "id": 69,
+                            "code": "33",
+                            "name": "Hưng Yên",
+                            "valid_from": "2025-07-01",
+                            "valid_to": None,
+                        },
+                        "effective_date": "2025-07-01",
+                        "kind": "merge",
+                        "legal_basis": "Resolution 202/2025/QH15",
+                        "depth": 1,
+                        "via": 22,
+                    }
                 ],
             }
         }

@@ -42,21 +42,21 @@ async def list_units(
     limit: int,
     after_id: int | None,
 ) -> Page[UnitOut]:
-    query = select(*_UNIT_COLUMNS).order_by(Unit.id).limit(limit + 1)  # type: ignore[arg-type]
+    query = select(*_UNIT_COLUMNS).order_by(Unit.id).limit(limit + 1)
     if as_of is not None:
         query = query.where(valid_on(Unit.valid_from, Unit.valid_to, as_of))
     if q:
-        query = query.where(Unit.name_folded.contains(fold(q), autoescape=True))  # type: ignore[attr-defined]
+        query = query.where(Unit.name_folded.contains(fold(q), autoescape=True))
     if code is not None:
-        query = query.where(Unit.code == code)  # type: ignore[arg-type]
+        query = query.where(Unit.code == code)
     if after_id is not None:
-        query = query.where(Unit.id > after_id)  # type: ignore[arg-type,operator]
+        query = query.where(Unit.id > after_id)
     rows = [unit_out(r) for r in await session.execute(query)]
     return page_of(rows, limit, lambda u: u.id)
 
 
 async def get_unit(session: AsyncSession, unit_id: int) -> UnitOut:
-    row = (await session.execute(select(*_UNIT_COLUMNS).where(Unit.id == unit_id))).first()  # type: ignore[arg-type]
+    row = (await session.execute(select(*_UNIT_COLUMNS).where(Unit.id == unit_id))).first()
     if row is None:
         raise NotFound(f"No unit with id {unit_id}.")
     return unit_out(row)
@@ -66,24 +66,34 @@ async def _walk(
     session: AsyncSession, unit_id: int, direction: Literal["predecessors", "successors"]
 ) -> list[LineageLink]:
     """Follow succession links transitively in one direction, nearest first."""
-    s = Succession.__table__.alias("s")  # type: ignore[attr-defined]
-    near, far = (s.c.successor_id, s.c.predecessor_id) if direction == "predecessors" else (
-        s.c.predecessor_id, s.c.successor_id)
+    s = Succession.__table__.alias("s")
+    near, far = (
+        (s.c.successor_id, s.c.predecessor_id)
+        if direction == "predecessors"
+        else (s.c.predecessor_id, s.c.successor_id)
+    )
     start = select(
-        far.label("unit_id"), near.label("via"), literal(1).label("depth"),
-        s.c.effective_date, s.c.kind, s.c.legal_basis,
+        far.label("unit_id"),
+        near.label("via"),
+        literal(1).label("depth"),
+        s.c.effective_date,
+        s.c.kind,
+        s.c.legal_basis,
     ).where(near == unit_id)
     walk = start.cte("walk", recursive=True)
-    s2 = Succession.__table__.alias("s2")  # type: ignore[attr-defined]
-    near2, far2 = (s2.c.successor_id, s2.c.predecessor_id) if direction == "predecessors" else (
-        s2.c.predecessor_id, s2.c.successor_id)
+    s2 = Succession.__table__.alias("s2")
+    near2, far2 = (
+        (s2.c.successor_id, s2.c.predecessor_id)
+        if direction == "predecessors"
+        else (s2.c.predecessor_id, s2.c.successor_id)
+    )
     walk = walk.union(
         select(far2, near2, walk.c.depth + 1, s2.c.effective_date, s2.c.kind, s2.c.legal_basis)
         .join(walk, near2 == walk.c.unit_id)
         .where(walk.c.depth < _MAX_LINEAGE_DEPTH)
     )
     rows = await session.execute(
-        select(walk, Unit.code, Unit.name, Unit.valid_from, Unit.valid_to)  # type: ignore[call-overload]
+        select(walk, Unit.code, Unit.name, Unit.valid_from, Unit.valid_to)
         .join(Unit, and_(Unit.id == walk.c.unit_id))
         .order_by(walk.c.depth, Unit.code, Unit.id)
     )
@@ -92,8 +102,13 @@ async def _walk(
 
 def _link(row: Row[Any]) -> LineageLink:
     return LineageLink(
-        unit=UnitRef(id=row.unit_id, code=row.code, name=row.name,
-                     valid_from=row.valid_from, valid_to=row.valid_to),
+        unit=UnitRef(
+            id=row.unit_id,
+            code=row.code,
+            name=row.name,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+        ),
         effective_date=row.effective_date,
         kind=row.kind,
         legal_basis=row.legal_basis,
@@ -111,9 +126,7 @@ async def lineage(session: AsyncSession, unit_id: int) -> LineageOut:
     )
 
 
-def linked_units(
-    unit_id: ColumnElement[int] | Any, direction: Literal["predecessors", "successors"]
-) -> Any:
+def linked_units(unit_id: ColumnElement[int] | Any, direction: Literal["predecessors", "successors"]) -> Any:
     """A correlated JSON array of the units one succession step from `unit_id`.
 
     Lets a list query carry each row's predecessors or successors without another query.
@@ -125,13 +138,21 @@ def linked_units(
         else (Succession.predecessor_id, Succession.successor_id)
     )
     obj = func.json_build_object(
-        "id", other.id, "code", other.code, "name", other.name,
-        "valid_from", other.valid_from, "valid_to", other.valid_to,
+        "id",
+        other.id,
+        "code",
+        other.code,
+        "name",
+        other.name,
+        "valid_from",
+        other.valid_from,
+        "valid_to",
+        other.valid_to,
     )
     return (
         select(func.coalesce(func.json_agg(obj), literal_column("'[]'::json")))
         .select_from(Succession)
-        .join(other, other.id == far)  # type: ignore[arg-type]
+        .join(other, other.id == far)
         .where(near == unit_id)
         .scalar_subquery()
     )

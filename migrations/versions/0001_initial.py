@@ -152,12 +152,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("cluster_id", "year"),
     )
-    op.create_index(
-        op.f("ix_leaderships_deputy_unit_id"), "leaderships", ["deputy_unit_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_leaderships_leader_unit_id"), "leaderships", ["leader_unit_id"], unique=False
-    )
+    op.create_index(op.f("ix_leaderships_deputy_unit_id"), "leaderships", ["deputy_unit_id"], unique=False)
+    op.create_index(op.f("ix_leaderships_leader_unit_id"), "leaderships", ["leader_unit_id"], unique=False)
     op.create_table(
         "memberships",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -224,12 +220,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("predecessor_id", "successor_id"),
     )
-    op.create_index(
-        op.f("ix_successions_predecessor_id"), "successions", ["predecessor_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_successions_successor_id"), "successions", ["successor_id"], unique=False
-    )
+    op.create_index(op.f("ix_successions_predecessor_id"), "successions", ["predecessor_id"], unique=False)
+    op.create_index(op.f("ix_successions_successor_id"), "successions", ["successor_id"], unique=False)
     op.create_table(
         "idempotency_records",
         sa.Column("id", sa.Integer(), nullable=False),
