@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     port: int = 8000
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    db_pool_pre_ping: bool = True
     page_default_limit: int = 50
     page_max_limit: int = 200
     max_request_bytes: int = 1_048_576

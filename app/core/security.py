@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unauthorized
@@ -51,20 +51,19 @@ def _unauthorized(detail: str, error: str | None = None) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": challenge})
 
 
+_KEY_BY_HASH = select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.cluster_id, ApiKey.unit_id).where(
+    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
+)
+"""Every request runs it: built once."""
+
+
 async def current_key(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("An API key is required: `Authorization: Bearer <key>`.")
-    row = (
-        await session.execute(
-            select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.cluster_id, ApiKey.unit_id).where(
-                ApiKey.key_hash == hash_key(credentials.credentials),
-                ApiKey.revoked_at.is_(None),
-            )
-        )
-    ).first()
+    row = (await session.execute(_KEY_BY_HASH, {"key_hash": hash_key(credentials.credentials)})).first()
     if row is None:
         raise _unauthorized("The API key is unknown or revoked.", "invalid_token")
     return Principal(row.id, row.name, Role(row.role), row.cluster_id, row.unit_id)

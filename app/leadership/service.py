@@ -1,7 +1,7 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -49,35 +49,41 @@ def _role_holder(unit: UnitRef, successors: list[dict[str, Any]], year: int) -> 
     )
 
 
+_LEADER, _DEPUTY = aliased(Unit, name="leader"), aliased(Unit, name="deputy")
+_LEADERSHIPS = (
+    select(
+        Leadership,
+        Cluster.number,
+        _LEADER.code.label("l_code"),
+        _LEADER.name.label("l_name"),
+        _LEADER.valid_from.label("l_from"),
+        _LEADER.valid_to.label("l_to"),
+        linked_units(_LEADER.id, "successors").label("l_successors"),
+        _DEPUTY.code.label("d_code"),
+        _DEPUTY.name.label("d_name"),
+        _DEPUTY.valid_from.label("d_from"),
+        _DEPUTY.valid_to.label("d_to"),
+        linked_units(_DEPUTY.id, "successors").label("d_successors"),
+    )
+    .join(Cluster, Cluster.id == Leadership.cluster_id)
+    .join(_LEADER, _LEADER.id == Leadership.leader_unit_id)
+    .outerjoin(_DEPUTY, _DEPUTY.id == Leadership.deputy_unit_id)
+    .where(Leadership.cluster_id == bindparam("cluster_id"))
+    .order_by(Leadership.year)
+)
+_LEADERSHIPS_IN_YEARS = _LEADERSHIPS.where(Leadership.year.in_(bindparam("years", expanding=True)))
+"""Built once; the year sheet and the history are hot paths."""
+
+
 async def leaderships(
     session: AsyncSession, cluster_id: int, years: list[int] | None = None
 ) -> list[LeadershipOut]:
     """The cluster's leaderships (all years, or the given ones) in one query."""
-    leader, deputy = aliased(Unit), aliased(Unit)
-    query = (
-        select(
-            Leadership,
-            Cluster.number,
-            leader.code.label("l_code"),
-            leader.name.label("l_name"),
-            leader.valid_from.label("l_from"),
-            leader.valid_to.label("l_to"),
-            linked_units(leader.id, "successors").label("l_successors"),
-            deputy.code.label("d_code"),
-            deputy.name.label("d_name"),
-            deputy.valid_from.label("d_from"),
-            deputy.valid_to.label("d_to"),
-            linked_units(deputy.id, "successors").label("d_successors"),
-        )
-        .join(Cluster, Cluster.id == Leadership.cluster_id)
-        .join(leader, leader.id == Leadership.leader_unit_id)
-        .outerjoin(deputy, deputy.id == Leadership.deputy_unit_id)
-        .where(Leadership.cluster_id == cluster_id)
-        .order_by(Leadership.year)
-    )
-    if years is not None:
-        query = query.where(Leadership.year.in_(years))
-    return [_out(r) for r in await session.execute(query)]
+    if years is None:
+        rows = await session.execute(_LEADERSHIPS, {"cluster_id": cluster_id})
+    else:
+        rows = await session.execute(_LEADERSHIPS_IN_YEARS, {"cluster_id": cluster_id, "years": years})
+    return [_out(r) for r in rows]
 
 
 def _out(r: Any) -> LeadershipOut:

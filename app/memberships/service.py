@@ -1,7 +1,7 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Date, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,7 +9,7 @@ from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.etag import require_match, version_etag
 from app.core.pagination import Page, page_of
-from app.core.periods import overlaps
+from app.core.periods import overlaps, period
 from app.core.revisions import record_revision
 from app.memberships.models import Membership, PeriodPrecision
 from app.memberships.schemas import (
@@ -279,31 +279,37 @@ async def close_for_units(
     return closed
 
 
+_MEMBERS = (
+    select(
+        Membership.id,
+        Membership.valid_from,
+        Membership.valid_to,
+        Membership.period_precision,
+        Membership.source,
+        Membership.note,
+        Unit.id.label("unit_id"),
+        Unit.code,
+        Unit.name,
+        Unit.valid_from.label("unit_valid_from"),
+        Unit.valid_to.label("unit_valid_to"),
+        linked_units(Unit.id, "predecessors").label("predecessors"),
+        linked_units(Unit.id, "successors").label("successors"),
+    )
+    .join(Unit, Unit.id == Membership.unit_id)
+    .where(
+        Membership.cluster_id == bindparam("cluster_id"),
+        period(Membership.valid_from, Membership.valid_to).op("&&")(
+            period(bindparam("start", type_=Date), bindparam("end", type_=Date))
+        ),
+    )
+    .order_by(Membership.valid_from, Unit.name_folded, Membership.id)
+)
+"""Built once: a hot path (members list, year sheet) should not rebuild its SQL per request."""
+
+
 async def members(session: AsyncSession, cluster_id: int, start: date, end: date) -> list[Member]:
     """The memberships of a cluster overlapping `[start, end]`, with unit lineage: one query."""
-    rows = await session.execute(
-        select(
-            Membership.id,
-            Membership.valid_from,
-            Membership.valid_to,
-            Membership.period_precision,
-            Membership.source,
-            Membership.note,
-            Unit.id.label("unit_id"),
-            Unit.code,
-            Unit.name,
-            Unit.valid_from.label("unit_valid_from"),
-            Unit.valid_to.label("unit_valid_to"),
-            linked_units(Unit.id, "predecessors").label("predecessors"),
-            linked_units(Unit.id, "successors").label("successors"),
-        )
-        .join(Unit, Unit.id == Membership.unit_id)
-        .where(
-            Membership.cluster_id == cluster_id,
-            overlaps(Membership.valid_from, Membership.valid_to, start, end),
-        )
-        .order_by(Membership.valid_from, Unit.name_folded, Membership.id)
-    )
+    rows = await session.execute(_MEMBERS, {"cluster_id": cluster_id, "start": start, "end": end})
     return [
         Member(
             membership_id=r.id,
