@@ -5,6 +5,20 @@ import httpx
 from tests.conftest import problem, unit_id
 
 
+async def rename(admin: httpx.AsyncClient, unit: int, code: str, name: str) -> httpx.Response:
+    """Rename `unit` on 2030-01-01 into a new unit with `code` and `name`."""
+    return await admin.post(
+        "/v1/successions",
+        json={
+            "kind": "rename",
+            "effective_date": "2030-01-01",
+            "legal_basis": "x",
+            "predecessor_id": unit,
+            "new_unit": {"code": code, "name": name, "kind": "tinh"},
+        },
+    )
+
+
 async def test_merge_closes_units_and_their_memberships(admin: httpx.AsyncClient) -> None:
     son_la = await unit_id(admin, "Sơn La", "2026-01-01")
     lai_chau = await unit_id(admin, "Lai Châu", "2026-01-01")
@@ -59,31 +73,13 @@ async def test_merge_closes_units_and_their_memberships(admin: httpx.AsyncClient
 
 async def test_a_ceased_unit_cannot_cease_again(admin: httpx.AsyncClient) -> None:
     thai_binh = await unit_id(admin, "Thái Bình", "2025-01-01")
-    response = await admin.post(
-        "/v1/successions",
-        json={
-            "kind": "rename",
-            "effective_date": "2030-01-01",
-            "legal_basis": "x",
-            "predecessor_id": thai_binh,
-            "new_unit": {"code": "34", "name": "Thái Bình mới", "kind": "tinh"},
-        },
-    )
+    response = await rename(admin, thai_binh, "34", "Thái Bình mới")
     assert "already ceased" in problem(response, 409)["detail"]
 
 
 async def test_a_new_unit_cannot_take_a_code_in_use(admin: httpx.AsyncClient) -> None:
     son_la = await unit_id(admin, "Sơn La", "2026-01-01")
-    response = await admin.post(
-        "/v1/successions",
-        json={
-            "kind": "rename",
-            "effective_date": "2030-01-01",
-            "legal_basis": "x",
-            "predecessor_id": son_la,
-            "new_unit": {"code": "01", "name": "Hà Nội 2", "kind": "tinh"},
-        },
-    )
+    response = await rename(admin, son_la, "01", "Hà Nội 2")
     problem(response, 409)
     assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None
 
@@ -153,15 +149,6 @@ async def test_memberships_starting_after_the_end_block_the_succession(
     son_la = await unit_id(admin, "Sơn La", "2026-01-01")
     await admin.post("/v1/clusters", json={"number": 71})
     await admin.post("/v1/memberships", json={"unit_id": son_la, "cluster": 71, "valid_from": "2031-01-01"})
-    response = await admin.post(
-        "/v1/successions",
-        json={
-            "kind": "rename",
-            "effective_date": "2030-01-01",
-            "legal_basis": "x",
-            "predecessor_id": son_la,
-            "new_unit": {"code": "14", "name": "Sơn La 2", "kind": "tinh"},
-        },
-    )
+    response = await rename(admin, son_la, "14", "Sơn La 2")
     problem(response, 409)
     assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None

@@ -24,7 +24,7 @@ from app.leadership.schemas import (
 from app.memberships.models import Membership
 from app.units.models import Succession, Unit
 from app.units.schemas import UnitRef
-from app.units.service import linked_units
+from app.units.service import linked_units, unit_columns
 
 RESOURCE = "leadership"
 
@@ -54,15 +54,9 @@ _LEADERSHIPS = (
     select(
         Leadership,
         Cluster.number,
-        _LEADER.code.label("l_code"),
-        _LEADER.name.label("l_name"),
-        _LEADER.valid_from.label("l_from"),
-        _LEADER.valid_to.label("l_to"),
+        *unit_columns(_LEADER, "l_"),
         linked_units(_LEADER.id, "successors").label("l_successors"),
-        _DEPUTY.code.label("d_code"),
-        _DEPUTY.name.label("d_name"),
-        _DEPUTY.valid_from.label("d_from"),
-        _DEPUTY.valid_to.label("d_to"),
+        *unit_columns(_DEPUTY, "d_"),
         linked_units(_DEPUTY.id, "successors").label("d_successors"),
     )
     .join(Cluster, Cluster.id == Leadership.cluster_id)
@@ -88,26 +82,13 @@ async def leaderships(
 
 def _out(r: Any) -> LeadershipOut:
     row: Leadership = r.Leadership
-    leader = UnitRef(
-        id=row.leader_unit_id, code=r.l_code, name=r.l_name, valid_from=r.l_from, valid_to=r.l_to
-    )
     deputy = None
     if row.deputy_unit_id is not None:
-        deputy = _role_holder(
-            UnitRef(
-                id=row.deputy_unit_id,
-                code=r.d_code,
-                name=r.d_name,
-                valid_from=r.d_from,
-                valid_to=r.d_to,
-            ),
-            r.d_successors,
-            row.year,
-        )
+        deputy = _role_holder(UnitRef.from_row(r, "d_"), r.d_successors, row.year)
     return LeadershipOut(
         cluster=r.number,
         year=row.year,
-        leader=_role_holder(leader, r.l_successors, row.year),
+        leader=_role_holder(UnitRef.from_row(r, "l_"), r.l_successors, row.year),
         deputy=deputy,
         decision=Decision(
             decided_on=row.decided_on, conference=row.conference, source=row.source, note=row.note

@@ -21,7 +21,7 @@ from app.memberships.schemas import (
 )
 from app.units.models import Unit
 from app.units.schemas import UnitRef
-from app.units.service import linked_units
+from app.units.service import linked_units, unit_columns
 
 RESOURCE = "membership"
 
@@ -35,10 +35,7 @@ def _select_out() -> Select[Any]:
         select(
             Membership,
             Cluster.number,
-            Unit.code,
-            Unit.name,
-            Unit.valid_from.label("unit_valid_from"),
-            Unit.valid_to.label("unit_valid_to"),
+            *unit_columns(Unit),
         )
         .join(Cluster, Cluster.id == Membership.cluster_id)
         .join(Unit, Unit.id == Membership.unit_id)
@@ -50,13 +47,7 @@ def _out(row: Any) -> MembershipOut:
     assert m.id is not None
     return MembershipOut(
         id=m.id,
-        unit=UnitRef(
-            id=m.unit_id,
-            code=row.code,
-            name=row.name,
-            valid_from=row.unit_valid_from,
-            valid_to=row.unit_valid_to,
-        ),
+        unit=UnitRef.from_row(row),
         cluster=row.number,
         valid_from=m.valid_from,
         valid_to=m.valid_to,
@@ -287,11 +278,7 @@ _MEMBERS = (
         Membership.period_precision,
         Membership.source,
         Membership.note,
-        Unit.id.label("unit_id"),
-        Unit.code,
-        Unit.name,
-        Unit.valid_from.label("unit_valid_from"),
-        Unit.valid_to.label("unit_valid_to"),
+        *unit_columns(Unit),
         linked_units(Unit.id, "predecessors").label("predecessors"),
         linked_units(Unit.id, "successors").label("successors"),
     )
@@ -313,13 +300,7 @@ async def members(session: AsyncSession, cluster_id: int, start: date, end: date
     return [
         Member(
             membership_id=r.id,
-            unit=UnitRef(
-                id=r.unit_id,
-                code=r.code,
-                name=r.name,
-                valid_from=r.unit_valid_from,
-                valid_to=r.unit_valid_to,
-            ),
+            unit=UnitRef.from_row(r),
             valid_from=r.valid_from,
             valid_to=r.valid_to,
             period_precision=PeriodPrecision(r.period_precision),

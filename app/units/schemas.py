@@ -1,4 +1,5 @@
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +16,17 @@ class UnitRef(BaseModel):
     name: str
     valid_from: date | None = Field(description="First day; null: before the period this service covers.")
     valid_to: date | None = Field(description="Last day; null: still exists.")
+
+    @classmethod
+    def from_row(cls, row: Any, prefix: str = "unit_") -> "UnitRef":
+        """From a query row whose unit columns are labelled `<prefix>id`, `<prefix>code`, …"""
+        return cls(
+            id=getattr(row, f"{prefix}id"),
+            code=getattr(row, f"{prefix}code"),
+            name=getattr(row, f"{prefix}name"),
+            valid_from=getattr(row, f"{prefix}valid_from"),
+            valid_to=getattr(row, f"{prefix}valid_to"),
+        )
 
 
 class UnitOut(UnitRef):

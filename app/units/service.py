@@ -30,7 +30,15 @@ def unit_out(row: Any) -> UnitOut:
 
 
 def unit_ref(row: Any) -> UnitRef:
-    return UnitRef(id=row.id, code=row.code, name=row.name, valid_from=row.valid_from, valid_to=row.valid_to)
+    return UnitRef.from_row(row, prefix="")
+
+
+def unit_columns(unit: Any, prefix: str = "unit_") -> list[Any]:
+    """The columns `UnitRef.from_row(row, prefix)` reads, from `Unit` or an alias of it."""
+    return [
+        getattr(unit, name).label(f"{prefix}{name}")
+        for name in ("id", "code", "name", "valid_from", "valid_to")
+    ]
 
 
 async def list_units(
@@ -73,7 +81,7 @@ async def _walk(
         else (s.c.predecessor_id, s.c.successor_id)
     )
     start = select(
-        far.label("unit_id"),
+        far.label("walk_unit_id"),
         near.label("via"),
         literal(1).label("depth"),
         s.c.effective_date,
@@ -89,12 +97,12 @@ async def _walk(
     )
     walk = walk.union(
         select(far2, near2, walk.c.depth + 1, s2.c.effective_date, s2.c.kind, s2.c.legal_basis)
-        .join(walk, near2 == walk.c.unit_id)
+        .join(walk, near2 == walk.c.walk_unit_id)
         .where(walk.c.depth < _MAX_LINEAGE_DEPTH)
     )
     rows = await session.execute(
-        select(walk, Unit.code, Unit.name, Unit.valid_from, Unit.valid_to)
-        .join(Unit, and_(Unit.id == walk.c.unit_id))
+        select(walk, *unit_columns(Unit))
+        .join(Unit, and_(Unit.id == walk.c.walk_unit_id))
         .order_by(walk.c.depth, Unit.code, Unit.id)
     )
     return [_link(r) for r in rows]
@@ -102,13 +110,7 @@ async def _walk(
 
 def _link(row: Row[Any]) -> LineageLink:
     return LineageLink(
-        unit=UnitRef(
-            id=row.unit_id,
-            code=row.code,
-            name=row.name,
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-        ),
+        unit=UnitRef.from_row(row),
         effective_date=row.effective_date,
         kind=row.kind,
         legal_basis=row.legal_basis,
