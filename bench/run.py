@@ -6,12 +6,16 @@ each endpoint from this process with N concurrent keep-alive connections for a f
 
     make bench                     # or: .venv/bin/python bench/run.py --seconds 10 --concurrency 32
 
-The client shares the machine with the server (2 cores here), so figures are a floor.
+Uses `wrk` (Debian package `wrk`) when it is installed; otherwise a Python client in this
+process, which saturates long before the server does. Either way the client shares the machine
+with the server (2 cores here), so the figures are a floor.
 """
 
 import argparse
 import asyncio
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -65,38 +69,66 @@ async def drive(
     return len(latencies), latencies, statuses
 
 
-async def measure(base: str, key: str, seconds: float, concurrency: int) -> None:
+def cases(base: str, key: str) -> list[tuple[str, str, dict[str, str]]]:
     auth = {"Authorization": f"Bearer {key}"}
+    for _ in range(100):
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    sheet = httpx.get(f"{base}/v1/clusters/5/years/2025", headers=auth)
+    return [
+        ("healthz (no auth, no DB)", "/healthz", {}),
+        ("GET /v1/units/{id}", "/v1/units/22", auth),
+        ("GET /v1/units?as_of=2025-07-01 (34 rows)", "/v1/units?as_of=2025-07-01", auth),
+        ("GET /v1/clusters/5/years/2025 (sheet)", "/v1/clusters/5/years/2025", auth),
+        (
+            "same sheet, If-None-Match -> 304",
+            "/v1/clusters/5/years/2025",
+            {**auth, "If-None-Match": sheet.headers["etag"]},
+        ),
+        ("GET /v1/clusters/5/leadership", "/v1/clusters/5/leadership", auth),
+    ]
+
+
+def with_wrk(url: str, headers: dict[str, str], seconds: float, concurrency: int) -> tuple[float, str, str]:
+    flags = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:.0f}s", "--latency", *flags, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    return rate, p50, p99
+
+
+async def with_python(
+    base: str, path: str, headers: dict[str, str], seconds: float, concurrency: int
+) -> tuple[float, str, str]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        for _ in range(100):
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-        sheet = await client.get("/v1/clusters/5/years/2025", headers=auth)
-        cases = [
-            ("healthz (no auth, no DB)", "/healthz", {}),
-            ("GET /v1/units/{id}", "/v1/units/22", auth),
-            ("GET /v1/units?as_of=2025-07-01 (34 rows)", "/v1/units?as_of=2025-07-01", auth),
-            ("GET /v1/clusters/5/years/2025 (sheet)", "/v1/clusters/5/years/2025", auth),
-            (
-                "same sheet, If-None-Match -> 304",
-                "/v1/clusters/5/years/2025",
-                {**auth, "If-None-Match": sheet.headers["etag"]},
-            ),
-            ("GET /v1/clusters/5/leadership", "/v1/clusters/5/leadership", auth),
-        ]
-        print(f"{seconds:.0f}s per case, {concurrency} connections, 1 uvicorn worker\n")
-        print(f"{'case':46} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  status")
-        for name, path, headers in cases:
-            await drive(client, path, headers, 1.0, concurrency)
-            count, latencies, statuses = await drive(client, path, headers, seconds, concurrency)
-            latencies.sort()
-            p50 = statistics.median(latencies) * 1000
-            p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-            print(f"{name:46} {count / seconds:8.0f} {p50:8.1f} {p99:8.1f}  {sorted(statuses)}")
+        count, latencies, _ = await drive(client, path, headers, seconds, concurrency)
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    return count / seconds, f"{p50:.1f}ms", f"{p99:.1f}ms"
+
+
+def measure(base: str, key: str, seconds: float, concurrency: int) -> None:
+    client = "wrk" if shutil.which("wrk") else "python (httpx)"
+    print(f"{seconds:.0f}s per case, {concurrency} connections, 1 uvicorn worker, client: {client}\n")
+    print(f"{'case':46} {'req/s':>8} {'p50':>9} {'p99':>9}")
+    for name, path, headers in cases(base, key):
+        if shutil.which("wrk"):
+            with_wrk(base + path, headers, 1, concurrency)
+            rate, p50, p99 = with_wrk(base + path, headers, seconds, concurrency)
+        else:
+            rate, p50, p99 = asyncio.run(with_python(base, path, headers, seconds, concurrency))
+        print(f"{name:46} {rate:8.0f} {p50:>9} {p99:>9}")
 
 
 def main(seconds: float, concurrency: int) -> None:
@@ -120,7 +152,7 @@ def main(seconds: float, concurrency: int) -> None:
         env={**os.environ, "DATABASE_URL": url},
     )
     try:
-        asyncio.run(measure(f"http://127.0.0.1:{port}", key, seconds, concurrency))
+        measure(f"http://127.0.0.1:{port}", key, seconds, concurrency)
     finally:
         server.terminate()
         server.wait(timeout=10)
