@@ -46,3 +46,36 @@ def test_every_operation_is_documented() -> None:
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")):
                     assert "application/problem+json" in response["content"], (method, path, status)
+
+
+def _has_example(schema: dict, components: dict, seen: frozenset[str] = frozenset()) -> bool:
+    """An example on the schema, or on what it is made of (a $ref, list items, page items)."""
+    if "example" in schema or "examples" in schema:
+        return True
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return name not in seen and _has_example(components[name], components, seen | {name})
+    if "oneOf" in schema or "anyOf" in schema:
+        variants = schema.get("oneOf") or schema.get("anyOf")
+        return any(_has_example(v, components, seen) for v in variants)
+    if schema.get("type") == "array":
+        return _has_example(schema.get("items", {}), components, seen)
+    if "items" in schema.get("properties", {}):
+        return _has_example(schema["properties"]["items"], components, seen)
+    return False
+
+
+def test_every_success_response_and_body_has_an_example() -> None:
+    document = app.openapi()
+    components = document["components"]["schemas"]
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                json_body = response.get("content", {}).get("application/json")
+                if status.startswith("2") and json_body and not _has_example(json_body["schema"], components):
+                    missing.append(f"{method.upper()} {path} → {status}")
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body and not _has_example(body["schema"], components):
+                missing.append(f"{method.upper()} {path} request body")
+    assert missing == [], "\n".join(missing)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,6 +11,19 @@ from app.core.models import Revision
 
 
 class RevisionOut(BaseModel):
+    """One version of a record, as it was written."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "version": 2,
+                "data": {"id": 12, "cluster": 5, "valid_from": "2024-01-01", "valid_to": "2025-06-30"},
+                "recorded_by": "key:1:Cục Công tác chính trị",
+                "recorded_at": "2026-11-25T08:00:00Z",
+            }
+        }
+    )
+
     version: int
     data: dict[str, Any]
     recorded_by: str

@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,7 +53,28 @@ KeyCreate = Annotated[
 ]
 
 
+_KEY_EXAMPLE: dict[str, Any] = {
+    "id": 7,
+    "name": "Công an tỉnh Hưng Yên — hệ thống báo cáo",
+    "role": "unit",
+    "cluster": None,
+    "unit": {
+        "id": 70,
+        "code": "33",
+        "name": "Hưng Yên",
+        "valid_from": "2025-07-01",
+        "valid_to": None,
+    },
+    "key_prefix": "thd_3kF9aQ",
+    "created_by": "key:1:Cục Công tác chính trị",
+    "created_at": "2026-11-25T08:00:00Z",
+    "revoked_at": None,
+}
+
+
 class KeyOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": _KEY_EXAMPLE})
+
     id: int
     name: str
     role: Role
@@ -66,4 +87,6 @@ class KeyOut(BaseModel):
 
 
 class KeyCreated(KeyOut):
+    model_config = ConfigDict(json_schema_extra={"example": {**_KEY_EXAMPLE, "key": "thd_3kF9aQ…"}})
+
     key: Text = Field(description="The key itself. Shown once; only its hash is stored.")

@@ -112,6 +112,41 @@ class SuggestedRole(BaseModel):
 
 
 class SuggestionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "cluster": 5,
+                "year": 2025,
+                "rotation_custom": "deputy_succeeds",
+                "leader": {
+                    "unit": {
+                        "id": 22,
+                        "code": "34",
+                        "name": "Thái Bình",
+                        "valid_from": None,
+                        "valid_to": "2025-06-30",
+                    },
+                    "reason": "Deputy in 2024 (Thái Bình); by this cluster's custom the outgoing deputy "
+                    "leads the next year.",
+                },
+                "deputy": None,
+                "candidates": [
+                    {
+                        "unit": {
+                            "id": 22,
+                            "code": "34",
+                            "name": "Thái Bình",
+                            "valid_from": None,
+                            "valid_to": "2025-06-30",
+                        },
+                        "last_led": None,
+                        "last_deputy": 2024,
+                    }
+                ],
+            }
+        }
+    )
+
     cluster: int
     year: int
     rotation_custom: RotationCustom

@@ -121,6 +121,44 @@ class Member(BaseModel):
 
 
 class MembersOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "cluster": 5,
+                "year": 2025,
+                "as_of": None,
+                "members": [
+                    {
+                        "membership_id": 37,
+                        "unit": {
+                            "id": 22,
+                            "code": "34",
+                            "name": "Thái Bình",
+                            "valid_from": None,
+                            "valid_to": "2025-06-30",
+                        },
+                        "valid_from": "2025-01-01",
+                        "valid_to": "2025-06-30",
+                        "period_precision": "year",
+                        "source": "[seed-002] …",
+                        "note": "Inferred — handed the 2025 leadership at the 2024 summary conference.",
+                        "ceased_on": "2025-06-30",
+                        "predecessors": [],
+                        "successors": [
+                            {
+                                "id": 70,
+                                "code": "33",
+                                "name": "Hưng Yên",
+                                "valid_from": "2025-07-01",
+                                "valid_to": None,
+                            }
+                        ],
+                    }
+                ],
+            }
+        }
+    )
+
     cluster: int
     year: int | None
     as_of: date | None

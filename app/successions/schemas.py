@@ -114,6 +114,51 @@ class LeadershipAffected(BaseModel):
 
 
 class SuccessionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "kind": "merge",
+                "effective_date": "2030-01-01",
+                "legal_basis": "Nghị quyết số …/2029/QH15",
+                "closed_units": [
+                    {
+                        "id": 80,
+                        "code": "14",
+                        "name": "Sơn La",
+                        "kind": "tinh",
+                        "kind_label": "Tỉnh",
+                        "valid_from": None,
+                        "valid_to": "2029-12-31",
+                    }
+                ],
+                "opened_units": [
+                    {
+                        "id": 99,
+                        "code": "14",
+                        "name": "Sơn La",
+                        "kind": "tinh",
+                        "kind_label": "Tỉnh",
+                        "valid_from": "2030-01-01",
+                        "valid_to": None,
+                    }
+                ],
+                "continuing_units": [],
+                "links": [{"predecessor_id": 80, "successor_id": 99}],
+                "memberships_closed": [
+                    {
+                        "membership_id": 12,
+                        "unit_id": 80,
+                        "cluster": 3,
+                        "valid_from": "2025-01-01",
+                        "previous_valid_to": None,
+                        "valid_to": "2029-12-31",
+                    }
+                ],
+                "leaderships_affected": [],
+            }
+        }
+    )
+
     kind: SuccessionKind
     effective_date: date
     legal_basis: str
