@@ -1,8 +1,10 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, DateTime, func
+from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
+
+from app.core.time import timestamp_field
 
 
 class RotationCustom(StrEnum):
@@ -30,6 +32,4 @@ class Cluster(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=2000)
     version: int = 1
     recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    )
+    recorded_at: datetime = timestamp_field()

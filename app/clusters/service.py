@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate, ClusterOut, ClusterUpdate
@@ -24,7 +25,7 @@ def cluster_etag(cluster: Cluster | ClusterOut) -> str:
 
 
 async def find_cluster(session: AsyncSession, number: int, *, for_update: bool = False) -> Cluster:
-    query = select(Cluster).where(Cluster.number == number)
+    query = select(Cluster).where(col(Cluster.number) == number)
     if for_update:
         query = query.with_for_update()
     cluster = (await session.execute(query)).scalar_one_or_none()
@@ -34,9 +35,9 @@ async def find_cluster(session: AsyncSession, number: int, *, for_update: bool =
 
 
 async def list_clusters(session: AsyncSession, *, limit: int, after: int | None) -> Page[ClusterOut]:
-    query = select(Cluster).order_by(Cluster.number).limit(limit + 1)
+    query = select(Cluster).order_by(col(Cluster.number)).limit(limit + 1)
     if after is not None:
-        query = query.where(Cluster.number > after)
+        query = query.where(col(Cluster.number) > after)
     rows = [cluster_out(c) for c in (await session.execute(query)).scalars()]
     return page_of(rows, limit, lambda c: c.number)
 

@@ -1,9 +1,10 @@
 """Engine, sessions and the one-transaction-per-request dependency."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
+from sqlalchemy import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlmodel import SQLModel
 
 from app.core.config import Settings
 from app.core.embedded import ensure_database
@@ -24,6 +26,11 @@ def resolve_database_url(settings: Settings) -> str:
     if url.drivername in {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"}:
         url = url.set(drivername="postgresql+asyncpg")
     return url.render_as_string(hide_password=False)
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table behind a SQLModel class (SQLModel leaves `__table__` untyped)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 class Database:

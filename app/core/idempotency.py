@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core.config import get_settings
-from app.core.database import SessionDep
+from app.core.database import SessionDep, table
 from app.core.errors import Unprocessable
 from app.core.models import IdempotencyRecord
 from app.core.security import CurrentKey
@@ -53,24 +53,26 @@ class Idempotency:
     async def run(self, create: Callable[[], Awaitable[M]], status_code: int) -> M:
         if self.key is None:
             return await create()
-        table = IdempotencyRecord.__table__
+        records = table(IdempotencyRecord)
         ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
         await self.session.execute(
-            delete(table).where(table.c.api_key_id == self.api_key_id, table.c.created_at < func.now() - ttl)
+            delete(records).where(
+                records.c.api_key_id == self.api_key_id, records.c.created_at < func.now() - ttl
+            )
         )
         claimed = (
             await self.session.execute(
-                insert(table)
+                insert(records)
                 .values(api_key_id=self.api_key_id, key=self.key, fingerprint=self.fingerprint)
                 .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
-                .returning(table.c.id)
+                .returning(records.c.id)
             )
         ).scalar_one_or_none()
         if claimed is None:
             first = (
                 await self.session.execute(
-                    select(table.c.fingerprint, table.c.status_code, table.c.body).where(
-                        table.c.api_key_id == self.api_key_id, table.c.key == self.key
+                    select(records.c.fingerprint, records.c.status_code, records.c.body).where(
+                        records.c.api_key_id == self.api_key_id, records.c.key == self.key
                     )
                 )
             ).one()
@@ -82,8 +84,8 @@ class Idempotency:
             raise IdempotentReplay(first.status_code, first.body)
         result = await create()
         await self.session.execute(
-            update(table)
-            .where(table.c.id == claimed)
+            update(records)
+            .where(records.c.id == claimed)
             .values(status_code=status_code, body=result.model_dump(mode="json"))
         )
         return result

@@ -3,9 +3,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint, func
+from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlmodel import Field, SQLModel
+
+from app.core.time import timestamp_field
 
 
 class Revision(SQLModel, table=True):
@@ -20,9 +22,7 @@ class Revision(SQLModel, table=True):
     version: int
     data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    )
+    recorded_at: datetime = timestamp_field()
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -38,6 +38,4 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int | None = None
     body: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     """`json`, not `jsonb`: a replay keeps the first answer's key order."""
-    created_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    )
+    created_at: datetime = timestamp_field()

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.core.models import Revision
 
@@ -52,8 +53,10 @@ async def record_revision(
 
 async def list_revisions(session: AsyncSession, resource: str, resource_id: int) -> list[RevisionOut]:
     rows = await session.execute(
-        select(Revision.version, Revision.data, Revision.recorded_by, Revision.recorded_at)
-        .where(Revision.resource == resource, Revision.resource_id == resource_id)
-        .order_by(Revision.version)
+        select(
+            col(Revision.version), col(Revision.data), col(Revision.recorded_by), col(Revision.recorded_at)
+        )
+        .where(col(Revision.resource) == resource, col(Revision.resource_id) == resource_id)
+        .order_by(col(Revision.version))
     )
     return [RevisionOut.model_validate(row, from_attributes=True) for row in rows]

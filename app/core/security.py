@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
+from sqlmodel import col
 
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unauthorized
@@ -51,9 +52,9 @@ def _unauthorized(detail: str, error: str | None = None) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": challenge})
 
 
-_KEY_BY_HASH = select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.cluster_id, ApiKey.unit_id).where(
-    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
-)
+_KEY_BY_HASH = select(
+    col(ApiKey.id), col(ApiKey.name), col(ApiKey.role), col(ApiKey.cluster_id), col(ApiKey.unit_id)
+).where(col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None))
 """Every request runs it: built once."""
 
 

@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate
@@ -69,7 +70,9 @@ async def import_history(session: AsyncSession, history: HistoryFile, actor: str
 async def _ensure_cluster(
     session: AsyncSession, entry: ClusterEntry, actor: str, summary: ImportSummary
 ) -> None:
-    exists = (await session.execute(select(Cluster.id).where(Cluster.number == entry.number))).first()
+    exists = (
+        await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == entry.number))
+    ).first()
     if exists is None:
         await create_cluster(
             session,
@@ -95,9 +98,11 @@ def _citation(history: HistoryFile, key: str) -> str:
 
 
 async def _resolve(session: AsyncSession, name: str, code: str | None, on: date) -> Unit:
-    query = select(Unit).where(Unit.name_folded == fold(name), valid_on(Unit.valid_from, Unit.valid_to, on))
+    query = select(Unit).where(
+        col(Unit.name_folded) == fold(name), valid_on(col(Unit.valid_from), col(Unit.valid_to), on)
+    )
     if code is not None:
-        query = query.where(Unit.code == code)
+        query = query.where(col(Unit.code) == code)
     units = list((await session.execute(query)).scalars())
     if len(units) != 1:
         found = "no unit" if not units else f"{len(units)} units"
@@ -129,12 +134,12 @@ async def _import_year(
             leader = await _resolve(session, lead.leader, None, entry.attested_on)
             deputy = await _resolve(session, lead.deputy, None, entry.attested_on) if lead.deputy else None
             cluster_id = (
-                await session.execute(select(Cluster.id).where(Cluster.number == number))
+                await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == number))
             ).scalar_one()
             existing = (
                 await session.execute(
                     select(Leadership).where(
-                        Leadership.cluster_id == cluster_id, Leadership.year == entry.year
+                        col(Leadership.cluster_id) == cluster_id, col(Leadership.year) == entry.year
                     )
                 )
             ).scalar_one_or_none()
@@ -173,14 +178,16 @@ async def _import_member(
     dated = member.valid_from is not None or member.valid_to is not None
     valid_from = member.valid_from or max(first, unit.valid_from or first)
     valid_to = member.valid_to or min(last, unit.valid_to or last)
-    cluster_id = (await session.execute(select(Cluster.id).where(Cluster.number == number))).scalar_one()
+    cluster_id = (
+        await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == number))
+    ).scalar_one()
     same = (
         await session.execute(
-            select(Membership.id).where(
-                Membership.unit_id == unit.id,
-                Membership.cluster_id == cluster_id,
-                Membership.valid_from == valid_from,
-                Membership.valid_to == valid_to,
+            select(col(Membership.id)).where(
+                col(Membership.unit_id) == unit.id,
+                col(Membership.cluster_id) == cluster_id,
+                col(Membership.valid_from) == valid_from,
+                col(Membership.valid_to) == valid_to,
             )
         )
     ).first()

@@ -1,8 +1,10 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, DateTime, func
+from sqlalchemy import CheckConstraint, Column, DateTime
 from sqlmodel import Field, SQLModel
+
+from app.core.time import timestamp_field
 
 
 class Role(StrEnum):
@@ -30,9 +32,7 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True)
     key_prefix: str = Field(max_length=16)
     created_by: str = Field(max_length=120)
-    created_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    )
+    created_at: datetime = timestamp_field()
     revoked_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )

@@ -3,6 +3,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound
@@ -33,7 +34,7 @@ async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyC
     cluster_id, unit = None, None
     if isinstance(data, ClusterKeyCreate):
         cluster_id = (
-            await session.execute(select(Cluster.id).where(Cluster.number == data.cluster))
+            await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == data.cluster))
         ).scalar_one_or_none()
         if cluster_id is None:
             raise NotFound(f"No cluster number {data.cluster}.", field="cluster")
@@ -60,14 +61,14 @@ async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyC
 
 async def list_keys(session: AsyncSession, *, limit: int, after_id: int | None) -> Page[KeyOut]:
     query = (
-        select(ApiKey, Cluster.number, Unit)
-        .outerjoin(Cluster, Cluster.id == ApiKey.cluster_id)
-        .outerjoin(Unit, Unit.id == ApiKey.unit_id)
-        .order_by(ApiKey.id)
+        select(ApiKey, col(Cluster.number), Unit)
+        .outerjoin(Cluster, col(Cluster.id) == col(ApiKey.cluster_id))
+        .outerjoin(Unit, col(Unit.id) == col(ApiKey.unit_id))
+        .order_by(col(ApiKey.id))
         .limit(limit + 1)
     )
     if after_id is not None:
-        query = query.where(ApiKey.id > after_id)
+        query = query.where(col(ApiKey.id) > after_id)
     rows = [_out(k, n, u) for k, n, u in (await session.execute(query)).all()]
     return page_of(rows, limit, lambda k: k.id)
 

@@ -1,7 +1,9 @@
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from app.core.time import timestamp_field
 
 
 class Leadership(SQLModel, table=True):
@@ -25,6 +27,4 @@ class Leadership(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=2000)
     version: int = 1
     recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    )
+    recorded_at: datetime = timestamp_field()

@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from app.clusters.models import Cluster, RotationCustom
 from app.clusters.service import find_cluster
@@ -53,19 +54,19 @@ _LEADER, _DEPUTY = aliased(Unit, name="leader"), aliased(Unit, name="deputy")
 _LEADERSHIPS = (
     select(
         Leadership,
-        Cluster.number,
+        col(Cluster.number),
         *unit_columns(_LEADER, "l_"),
         linked_units(_LEADER.id, "successors").label("l_successors"),
         *unit_columns(_DEPUTY, "d_"),
         linked_units(_DEPUTY.id, "successors").label("d_successors"),
     )
-    .join(Cluster, Cluster.id == Leadership.cluster_id)
-    .join(_LEADER, _LEADER.id == Leadership.leader_unit_id)
-    .outerjoin(_DEPUTY, _DEPUTY.id == Leadership.deputy_unit_id)
-    .where(Leadership.cluster_id == bindparam("cluster_id"))
-    .order_by(Leadership.year)
+    .join(Cluster, col(Cluster.id) == col(Leadership.cluster_id))
+    .join(_LEADER, col(Leadership.leader_unit_id) == _LEADER.id)
+    .outerjoin(_DEPUTY, col(Leadership.deputy_unit_id) == _DEPUTY.id)
+    .where(col(Leadership.cluster_id) == bindparam("cluster_id"))
+    .order_by(col(Leadership.year))
 )
-_LEADERSHIPS_IN_YEARS = _LEADERSHIPS.where(Leadership.year.in_(bindparam("years", expanding=True)))
+_LEADERSHIPS_IN_YEARS = _LEADERSHIPS.where(col(Leadership.year).in_(bindparam("years", expanding=True)))
 """Built once; the year sheet and the history are hot paths."""
 
 
@@ -122,10 +123,10 @@ async def _check_members(session: AsyncSession, cluster: Cluster, year: int, dat
     members = set(
         (
             await session.execute(
-                select(Membership.unit_id).where(
-                    Membership.cluster_id == cluster.id,
-                    Membership.unit_id.in_(wanted),
-                    overlaps(Membership.valid_from, Membership.valid_to, start, end),
+                select(col(Membership.unit_id)).where(
+                    col(Membership.cluster_id) == cluster.id,
+                    col(Membership.unit_id).in_(wanted),
+                    overlaps(col(Membership.valid_from), col(Membership.valid_to), start, end),
                 )
             )
         ).scalars()
@@ -151,7 +152,7 @@ async def put_leadership(
     existing = (
         await session.execute(
             select(Leadership)
-            .where(Leadership.cluster_id == cluster.id, Leadership.year == year)
+            .where(col(Leadership.cluster_id) == cluster.id, col(Leadership.year) == year)
             .with_for_update()
         )
     ).scalar_one_or_none()
@@ -186,16 +187,16 @@ async def _candidates(session: AsyncSession, cluster_id: int, year: int) -> list
         (date(year - 1, 12, 31), date(year - 1, 12, 31), start),
     ):
         query = (
-            select(Unit.id, Unit.code, Unit.name, Unit.valid_from, Unit.valid_to)
-            .join(Membership, Membership.unit_id == Unit.id)
+            select(col(Unit.id), col(Unit.code), col(Unit.name), col(Unit.valid_from), col(Unit.valid_to))
+            .join(Membership, col(Membership.unit_id) == col(Unit.id))
             .where(
-                Membership.cluster_id == cluster_id,
-                overlaps(Membership.valid_from, Membership.valid_to, window_start, window_end),
+                col(Membership.cluster_id) == cluster_id,
+                overlaps(col(Membership.valid_from), col(Membership.valid_to), window_start, window_end),
             )
             .distinct()
         )
         if alive_on is not None:
-            query = query.where(overlaps(Unit.valid_from, Unit.valid_to, alive_on, alive_on))
+            query = query.where(overlaps(col(Unit.valid_from), col(Unit.valid_to), alive_on, alive_on))
         units = [UnitRef.model_validate(r, from_attributes=True) for r in await session.execute(query)]
         if units:
             return units
@@ -214,8 +215,8 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
     past = [h for h in await leaderships(session, cluster.id) if h.year < year]
     predecessors: dict[int, set[int]] = {c.id: {c.id} for c in candidates}
     for pred, succ in await session.execute(
-        select(Succession.predecessor_id, Succession.successor_id).where(
-            Succession.successor_id.in_(predecessors)
+        select(col(Succession.predecessor_id), col(Succession.successor_id)).where(
+            col(Succession.successor_id).in_(predecessors)
         )
     ):
         predecessors[succ].add(pred)
@@ -278,7 +279,9 @@ async def revisions_of(session: AsyncSession, number: int, year: int) -> int:
     cluster = await find_cluster(session, number)
     record_id = (
         await session.execute(
-            select(Leadership.id).where(Leadership.cluster_id == cluster.id, Leadership.year == year)
+            select(col(Leadership.id)).where(
+                col(Leadership.cluster_id) == cluster.id, col(Leadership.year) == year
+            )
         )
     ).scalar_one_or_none()
     if record_id is None:

@@ -1,9 +1,11 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, DateTime, func, text
+from sqlalchemy import CheckConstraint, Column, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
+
+from app.core.time import timestamp_field
 
 
 class PeriodPrecision(StrEnum):
@@ -39,6 +41,4 @@ class Membership(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=2000)
     version: int = 1
     recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    )
+    recorded_at: datetime = timestamp_field()

@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import Date, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound, sqlstate
@@ -34,11 +35,11 @@ def _select_out() -> Select[Any]:
     return (
         select(
             Membership,
-            Cluster.number,
+            col(Cluster.number),
             *unit_columns(Unit),
         )
-        .join(Cluster, Cluster.id == Membership.cluster_id)
-        .join(Unit, Unit.id == Membership.unit_id)
+        .join(Cluster, col(Cluster.id) == col(Membership.cluster_id))
+        .join(Unit, col(Unit.id) == col(Membership.unit_id))
     )
 
 
@@ -61,7 +62,7 @@ def _out(row: Any) -> MembershipOut:
 
 
 async def get_membership(session: AsyncSession, membership_id: int) -> MembershipOut:
-    row = (await session.execute(_select_out().where(Membership.id == membership_id))).first()
+    row = (await session.execute(_select_out().where(col(Membership.id) == membership_id))).first()
     if row is None:
         raise NotFound(f"No membership with id {membership_id}.")
     return _out(row)
@@ -78,22 +79,22 @@ async def list_memberships(
     after_id: int | None,
 ) -> Page[MembershipOut]:
     """Memberships overlapping `[start, end]` (both None: all)."""
-    query = _select_out().order_by(Membership.id).limit(limit + 1)
+    query = _select_out().order_by(col(Membership.id)).limit(limit + 1)
     if unit_id is not None:
-        query = query.where(Membership.unit_id == unit_id)
+        query = query.where(col(Membership.unit_id) == unit_id)
     if cluster is not None:
-        query = query.where(Cluster.number == cluster)
+        query = query.where(col(Cluster.number) == cluster)
     if start is not None or end is not None:
-        query = query.where(overlaps(Membership.valid_from, Membership.valid_to, start, end))
+        query = query.where(overlaps(col(Membership.valid_from), col(Membership.valid_to), start, end))
     if after_id is not None:
-        query = query.where(Membership.id > after_id)
+        query = query.where(col(Membership.id) > after_id)
     rows = [_out(r) for r in await session.execute(query)]
     return page_of(rows, limit, lambda m: m.id)
 
 
 async def _cluster_id(session: AsyncSession, number: int) -> int:
     cluster_id = (
-        await session.execute(select(Cluster.id).where(Cluster.number == number))
+        await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == number))
     ).scalar_one_or_none()
     if cluster_id is None:
         raise NotFound(f"No cluster number {number}.", field="cluster")
@@ -103,7 +104,7 @@ async def _cluster_id(session: AsyncSession, number: int) -> int:
 async def _lock_unit(session: AsyncSession, unit_id: int) -> Unit:
     """Share-lock the unit so that a concurrent succession cannot end it under us."""
     unit = (
-        await session.execute(select(Unit).where(Unit.id == unit_id).with_for_update(read=True))
+        await session.execute(select(Unit).where(col(Unit.id) == unit_id).with_for_update(read=True))
     ).scalar_one_or_none()
     if unit is None:
         raise NotFound(f"No unit with id {unit_id}.", field="unit_id")
@@ -133,11 +134,11 @@ async def _overlap_conflict(
     exclude_id: int | None,
 ) -> Conflict:
     query = _select_out().where(
-        Membership.unit_id == unit_id,
-        overlaps(Membership.valid_from, Membership.valid_to, valid_from, valid_to),
+        col(Membership.unit_id) == unit_id,
+        overlaps(col(Membership.valid_from), col(Membership.valid_to), valid_from, valid_to),
     )
     if exclude_id is not None:
-        query = query.where(Membership.id != exclude_id)
+        query = query.where(col(Membership.id) != exclude_id)
     row = (await session.execute(query.limit(1))).first()
     if row is None:
         return Conflict("The membership overlaps another membership of the same unit.")
@@ -206,7 +207,7 @@ async def update_membership(
     actor: str,
 ) -> MembershipOut:
     membership = (
-        await session.execute(select(Membership).where(Membership.id == membership_id).with_for_update())
+        await session.execute(select(Membership).where(col(Membership.id) == membership_id).with_for_update())
     ).scalar_one_or_none()
     if membership is None:
         raise NotFound(f"No membership with id {membership_id}.")
@@ -231,13 +232,13 @@ async def close_for_units(
     """End the memberships of units that cease after `last_day`; refuse if one starts later."""
     rows = (
         await session.execute(
-            select(Membership, Cluster.number)
-            .join(Cluster, Cluster.id == Membership.cluster_id)
+            select(Membership, col(Cluster.number))
+            .join(Cluster, col(Cluster.id) == col(Membership.cluster_id))
             .where(
-                Membership.unit_id.in_(unit_ids),
-                overlaps(Membership.valid_from, Membership.valid_to, last_day, None),
+                col(Membership.unit_id).in_(unit_ids),
+                overlaps(col(Membership.valid_from), col(Membership.valid_to), last_day, None),
             )
-            .order_by(Membership.id)
+            .order_by(col(Membership.id))
             .with_for_update(of=Membership)
         )
     ).all()
@@ -272,24 +273,24 @@ async def close_for_units(
 
 _MEMBERS = (
     select(
-        Membership.id,
-        Membership.valid_from,
-        Membership.valid_to,
-        Membership.period_precision,
-        Membership.source,
-        Membership.note,
+        col(Membership.id),
+        col(Membership.valid_from),
+        col(Membership.valid_to),
+        col(Membership.period_precision),
+        col(Membership.source),
+        col(Membership.note),
         *unit_columns(Unit),
-        linked_units(Unit.id, "predecessors").label("predecessors"),
-        linked_units(Unit.id, "successors").label("successors"),
+        linked_units(col(Unit.id), "predecessors").label("predecessors"),
+        linked_units(col(Unit.id), "successors").label("successors"),
     )
-    .join(Unit, Unit.id == Membership.unit_id)
+    .join(Unit, col(Unit.id) == col(Membership.unit_id))
     .where(
-        Membership.cluster_id == bindparam("cluster_id"),
-        period(Membership.valid_from, Membership.valid_to).op("&&")(
+        col(Membership.cluster_id) == bindparam("cluster_id"),
+        period(col(Membership.valid_from), col(Membership.valid_to)).op("&&")(
             period(bindparam("start", type_=Date), bindparam("end", type_=Date))
         ),
     )
-    .order_by(Membership.valid_from, Unit.name_folded, Membership.id)
+    .order_by(col(Membership.valid_from), col(Unit.name_folded), col(Membership.id))
 )
 """Built once: a hot path (members list, year sheet) should not rebuild its SQL per request."""
 

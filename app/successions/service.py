@@ -3,6 +3,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound, sqlstate
@@ -14,10 +15,18 @@ from app.units.models import Succession, Unit
 from app.units.service import unit_out, unit_ref
 
 
+def stored_id(unit: Unit) -> int:
+    """The id of a unit that has been flushed (SQLModel types primary keys as optional)."""
+    assert unit.id is not None
+    return unit.id
+
+
 async def _lock_units(session: AsyncSession, ids: list[int], field: str) -> list[Unit]:
     units = list(
         (
-            await session.execute(select(Unit).where(Unit.id.in_(ids)).order_by(Unit.id).with_for_update())
+            await session.execute(
+                select(Unit).where(col(Unit.id).in_(ids)).order_by(col(Unit.id)).with_for_update()
+            )
         ).scalars()
     )
     missing = set(ids) - {u.id for u in units}
@@ -70,8 +79,8 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
 
     links = [
         Succession(
-            predecessor_id=p.id,
-            successor_id=s.id,
+            predecessor_id=stored_id(p),
+            successor_id=stored_id(s),
             effective_date=data.effective_date,
             kind=data.kind.value,
             legal_basis=data.legal_basis,
@@ -83,8 +92,7 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
     session.add_all(links)
     await session.flush()
 
-    ids = [u.id for u in predecessors]
-    closed = await close_for_units(session, ids, last_day, actor)
+    closed = await close_for_units(session, [stored_id(u) for u in predecessors], last_day, actor)
     affected = await _leaderships_affected(session, predecessors, data.effective_date.year)
     return SuccessionOut(
         kind=data.kind,
@@ -104,13 +112,18 @@ async def _leaderships_affected(
 ) -> list[LeadershipAffected]:
     by_id = {u.id: u for u in units}
     rows = await session.execute(
-        select(Leadership.year, Leadership.leader_unit_id, Leadership.deputy_unit_id, Cluster.number)
-        .join(Cluster, Cluster.id == Leadership.cluster_id)
-        .where(
-            Leadership.year >= from_year,
-            or_(Leadership.leader_unit_id.in_(by_id), Leadership.deputy_unit_id.in_(by_id)),
+        select(
+            col(Leadership.year),
+            col(Leadership.leader_unit_id),
+            col(Leadership.deputy_unit_id),
+            col(Cluster.number),
         )
-        .order_by(Cluster.number, Leadership.year)
+        .join(Cluster, col(Cluster.id) == col(Leadership.cluster_id))
+        .where(
+            col(Leadership.year) >= from_year,
+            or_(col(Leadership.leader_unit_id).in_(by_id), col(Leadership.deputy_unit_id).in_(by_id)),
+        )
+        .order_by(col(Cluster.number), col(Leadership.year))
     )
     affected = []
     for r in rows:

@@ -1,9 +1,11 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint, func, text
+from sqlalchemy import CheckConstraint, Column, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
+
+from app.core.time import timestamp_field
 
 
 class UnitKind(StrEnum):
@@ -61,6 +63,4 @@ class Succession(SQLModel, table=True):
     kind: str = Field(max_length=16)
     legal_basis: str = Field(max_length=200)
     recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    )
+    recorded_at: datetime = timestamp_field()

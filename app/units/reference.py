@@ -12,7 +12,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from app.core.database import table
 from app.core.text import fold
 from app.units.models import Succession, Unit
 
@@ -30,7 +32,7 @@ def _day(value: str) -> date | None:
 
 
 async def load_reference(session: AsyncSession, directory: Path) -> ReferenceReport:
-    units = Unit.__table__
+    units = table(Unit)
     with (directory / "provinces.csv").open(encoding="utf-8", newline="") as f:
         rows = [
             {
@@ -46,9 +48,11 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
     result = await session.execute(insert(units).values(rows).on_conflict_do_nothing().returning(units.c.id))
     units_added = len(result.all())
 
-    by_code = {
+    by_code: dict[tuple[str, date | None, date | None], int] = {
         (r.code, r.valid_from, r.valid_to): r.id
-        for r in await session.execute(select(Unit.id, Unit.code, Unit.valid_from, Unit.valid_to))
+        for r in await session.execute(
+            select(col(Unit.id), col(Unit.code), col(Unit.valid_from), col(Unit.valid_to))
+        )
     }
 
     def ended(code: str, last_day: date) -> int:
@@ -71,6 +75,8 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
                     "recorded_by": ACTOR,
                 }
             )
-    table = Succession.__table__
-    result = await session.execute(insert(table).values(links).on_conflict_do_nothing().returning(table.c.id))
+    links_table = table(Succession)
+    result = await session.execute(
+        insert(links_table).values(links).on_conflict_do_nothing().returning(links_table.c.id)
+    )
     return ReferenceReport(units_added=units_added, successions_added=len(result.all()))

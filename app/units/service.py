@@ -4,7 +4,9 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Row, and_, func, literal, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
+from app.core.database import table
 from app.core.errors import NotFound
 from app.core.pagination import Page, page_of
 from app.core.periods import valid_on
@@ -12,7 +14,14 @@ from app.core.text import fold
 from app.units.models import Succession, Unit, UnitKind
 from app.units.schemas import KIND_LABELS, LineageLink, LineageOut, UnitOut, UnitRef
 
-_UNIT_COLUMNS = (Unit.id, Unit.code, Unit.name, Unit.kind, Unit.valid_from, Unit.valid_to)
+_UNIT_COLUMNS = (
+    col(Unit.id),
+    col(Unit.code),
+    col(Unit.name),
+    col(Unit.kind),
+    col(Unit.valid_from),
+    col(Unit.valid_to),
+)
 _MAX_LINEAGE_DEPTH = 32
 
 
@@ -50,21 +59,21 @@ async def list_units(
     limit: int,
     after_id: int | None,
 ) -> Page[UnitOut]:
-    query = select(*_UNIT_COLUMNS).order_by(Unit.id).limit(limit + 1)
+    query = select(*_UNIT_COLUMNS).order_by(col(Unit.id)).limit(limit + 1)
     if as_of is not None:
-        query = query.where(valid_on(Unit.valid_from, Unit.valid_to, as_of))
+        query = query.where(valid_on(col(Unit.valid_from), col(Unit.valid_to), as_of))
     if q:
-        query = query.where(Unit.name_folded.contains(fold(q), autoescape=True))
+        query = query.where(col(Unit.name_folded).contains(fold(q), autoescape=True))
     if code is not None:
-        query = query.where(Unit.code == code)
+        query = query.where(col(Unit.code) == code)
     if after_id is not None:
-        query = query.where(Unit.id > after_id)
+        query = query.where(col(Unit.id) > after_id)
     rows = [unit_out(r) for r in await session.execute(query)]
     return page_of(rows, limit, lambda u: u.id)
 
 
 async def get_unit(session: AsyncSession, unit_id: int) -> UnitOut:
-    row = (await session.execute(select(*_UNIT_COLUMNS).where(Unit.id == unit_id))).first()
+    row = (await session.execute(select(*_UNIT_COLUMNS).where(col(Unit.id) == unit_id))).first()
     if row is None:
         raise NotFound(f"No unit with id {unit_id}.")
     return unit_out(row)
@@ -74,7 +83,7 @@ async def _walk(
     session: AsyncSession, unit_id: int, direction: Literal["predecessors", "successors"]
 ) -> list[LineageLink]:
     """Follow succession links transitively in one direction, nearest first."""
-    s = Succession.__table__.alias("s")
+    s = table(Succession).alias("s")
     near, far = (
         (s.c.successor_id, s.c.predecessor_id)
         if direction == "predecessors"
@@ -89,7 +98,7 @@ async def _walk(
         s.c.legal_basis,
     ).where(near == unit_id)
     walk = start.cte("walk", recursive=True)
-    s2 = Succession.__table__.alias("s2")
+    s2 = table(Succession).alias("s2")
     near2, far2 = (
         (s2.c.successor_id, s2.c.predecessor_id)
         if direction == "predecessors"
@@ -102,8 +111,8 @@ async def _walk(
     )
     rows = await session.execute(
         select(walk, *unit_columns(Unit))
-        .join(Unit, and_(Unit.id == walk.c.walk_unit_id))
-        .order_by(walk.c.depth, Unit.code, Unit.id)
+        .join(Unit, and_(col(Unit.id) == walk.c.walk_unit_id))
+        .order_by(walk.c.depth, col(Unit.code), col(Unit.id))
     )
     return [_link(r) for r in rows]
 
@@ -135,9 +144,9 @@ def linked_units(unit_id: ColumnElement[int] | Any, direction: Literal["predeces
     """
     other = aliased(Unit)
     near, far = (
-        (Succession.successor_id, Succession.predecessor_id)
+        (col(Succession.successor_id), col(Succession.predecessor_id))
         if direction == "predecessors"
-        else (Succession.predecessor_id, Succession.successor_id)
+        else (col(Succession.predecessor_id), col(Succession.successor_id))
     )
     obj = func.json_build_object(
         "id",
@@ -154,7 +163,7 @@ def linked_units(unit_id: ColumnElement[int] | Any, direction: Literal["predeces
     return (
         select(func.coalesce(func.json_agg(obj), literal_column("'[]'::json")))
         .select_from(Succession)
-        .join(other, other.id == far)
+        .join(other, far == other.id)
         .where(near == unit_id)
         .scalar_subquery()
     )
