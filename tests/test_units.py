@@ -5,6 +5,9 @@ import unicodedata
 import httpx
 import pytest
 
+from app.core.config import Settings
+from app.core.database import Database
+from app.units.reference import load_reference
 from tests.conftest import problem, unit_id
 
 
@@ -140,3 +143,45 @@ async def test_malformed_cursor_is_422_and_any_wellformed_one_is_a_position(
 async def test_limit_is_bounded(admin: httpx.AsyncClient) -> None:
     body = problem(await admin.get("/v1/units", params={"limit": "1000"}), 422)
     assert body["errors"][0]["loc"] == ["query", "limit"]
+
+
+async def test_an_admin_corrects_a_unit_and_the_loader_keeps_it(
+    admin: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    hoa_binh = await unit_id(admin, "Hòa Bình", "2024-01-01")
+    read = await admin.get(f"/v1/units/{hoa_binh}")
+    assert read.headers["etag"] == f'"unit-{hoa_binh}-v1"'
+    url = f"/v1/units/{hoa_binh}"
+    problem(await admin.patch(url, json={"code": "18"}), 428)
+    corrected = await admin.patch(
+        url, json={"code": "18", "name": "Hoà Bình"}, headers={"If-Match": read.headers["etag"]}
+    )
+    assert corrected.status_code == 200, corrected.text
+    assert (corrected.json()["code"], corrected.json()["name"], corrected.json()["version"]) == (
+        "18",
+        "Hoà Bình",
+        2,
+    )
+    problem(await admin.patch(url, json={"code": "19"}, headers={"If-Match": read.headers["etag"]}), 412)
+    revisions = (await admin.get(f"{url}/revisions")).json()
+    assert [(r["version"], r["data"]["code"]) for r in revisions] == [(2, "18")]
+    assert [u["id"] for u in (await admin.get("/v1/units", params={"q": "hoa binh"})).json()["items"]] == [
+        hoa_binh
+    ]
+
+    async with database.sessionmaker() as session, session.begin():
+        report = await load_reference(session, settings.reference_dir)
+    assert (report.units_added, report.successions_added) == (0, 0)
+    assert (await admin.get(url)).json()["code"] == "18"
+    assert (await admin.get("/v1/units", params={"code": "17"})).json()["items"] == []
+
+
+async def test_a_correction_cannot_reuse_a_code_in_use(admin: httpx.AsyncClient) -> None:
+    son_la = await unit_id(admin, "Sơn La", "2026-01-01")
+    etag = (await admin.get(f"/v1/units/{son_la}")).headers["etag"]
+    problem(await admin.patch(f"/v1/units/{son_la}", json={"code": "01"}, headers={"If-Match": etag}), 409)
+    problem(
+        await admin.patch(f"/v1/units/{son_la}", json={"valid_to": "2030-01-01"}, headers={"If-Match": etag}),
+        422,
+    )
+    assert (await admin.get(f"/v1/units/{son_la}")).json()["version"] == 1

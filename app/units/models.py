@@ -7,6 +7,8 @@ from sqlmodel import Field, SQLModel
 
 from app.core.time import timestamp_field
 
+REFERENCE_ACTOR = "reference-data"
+
 
 class UnitKind(StrEnum):
     province = "tinh"
@@ -44,6 +46,18 @@ class Unit(SQLModel, table=True):
     kind: str = Field(max_length=16)
     valid_from: date | None = None
     valid_to: date | None = None
+    reference_key: str | None = Field(
+        default=None,
+        max_length=40,
+        unique=True,
+        description="`code@valid_from` of the reference row this unit was loaded from; "
+        "null for units opened by a succession. Lets the loader recognise a unit after corrections.",
+    )
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    recorded_by: str = Field(
+        default=REFERENCE_ACTOR, max_length=160, sa_column_kwargs={"server_default": REFERENCE_ACTOR}
+    )
+    recorded_at: datetime = timestamp_field()
 
 
 class Succession(SQLModel, table=True):

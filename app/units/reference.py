@@ -12,13 +12,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from app.core.database import table
 from app.core.text import fold
-from app.units.models import Succession, Unit
-
-ACTOR = "reference-data"
+from app.units.models import REFERENCE_ACTOR, Succession, Unit
 
 
 @dataclass
@@ -31,11 +28,16 @@ def _day(value: str) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def reference_key(code: str, valid_from: str) -> str:
+    return f"{code}@{valid_from}"
+
+
 async def load_reference(session: AsyncSession, directory: Path) -> ReferenceReport:
     units = table(Unit)
     with (directory / "provinces.csv").open(encoding="utf-8", newline="") as f:
         rows = [
             {
+                "reference_key": reference_key(r["code"], r["valid_from"]),
                 "code": r["code"],
                 "name": r["name"],
                 "name_folded": fold(r["name"]),
@@ -45,21 +47,26 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
             }
             for r in csv.DictReader(f)
         ]
-    result = await session.execute(insert(units).values(rows).on_conflict_do_nothing().returning(units.c.id))
+    result = await session.execute(
+        insert(units)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["reference_key"])
+        .returning(units.c.id)
+    )
     units_added = len(result.all())
 
-    by_code: dict[tuple[str, date | None, date | None], int] = {
-        (r.code, r.valid_from, r.valid_to): r.id
-        for r in await session.execute(
-            select(col(Unit.id), col(Unit.code), col(Unit.valid_from), col(Unit.valid_to))
-        )
-    }
+    loaded = await session.execute(
+        select(units.c.reference_key, units.c.id).where(units.c.reference_key.is_not(None))
+    )
+    ids: dict[str, int] = {row.reference_key: row.id for row in loaded}
 
     def ended(code: str, last_day: date) -> int:
-        return next(i for (c, _, to), i in by_code.items() if c == code and to == last_day)
+        """The reference unit with `code` whose last day is `last_day` (as the file says)."""
+        row = next(r for r in rows if r["code"] == code and r["valid_to"] == last_day)
+        return ids[str(row["reference_key"])]
 
     def started(code: str, first_day: date) -> int:
-        return next(i for (c, since, _), i in by_code.items() if c == code and since == first_day)
+        return ids[reference_key(code, first_day.isoformat())]
 
     links = []
     with (directory / "province_succession_2025.csv").open(encoding="utf-8", newline="") as f:
@@ -72,7 +79,7 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
                     "effective_date": effective,
                     "kind": r["kind"],
                     "legal_basis": r["legal_basis"],
-                    "recorded_by": ACTOR,
+                    "recorded_by": REFERENCE_ACTOR,
                 }
             )
     links_table = table(Succession)

@@ -1,14 +1,16 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.security import CurrentKey
+from app.core.params import IfMatch
+from app.core.revisions import RevisionOut, list_revisions
+from app.core.security import AdminKey, CurrentKey
 from app.core.types import IsoDate, Text
 from app.units import service
-from app.units.schemas import LineageOut, UnitOut
+from app.units.schemas import LineageOut, UnitOut, UnitUpdate
 
 router = APIRouter(prefix="/v1/units", tags=["units"], responses=problem_responses(401, 422, 500))
 
@@ -43,8 +45,40 @@ async def list_units(
 
 
 @router.get("/{unit_id}", summary="Get a unit", responses=problem_responses(404))
-async def get_unit(session: SessionDep, _: CurrentKey, unit_id: UnitId) -> UnitOut:
-    return await service.get_unit(session, unit_id)
+async def get_unit(session: SessionDep, _: CurrentKey, unit_id: UnitId, response: Response) -> UnitOut:
+    out = await service.get_unit(session, unit_id)
+    response.headers["ETag"] = service.unit_etag(out)
+    return out
+
+
+@router.patch(
+    "/{unit_id}",
+    summary="Correct a unit's code, name or kind (admin, If-Match)",
+    description="Reference data is data: the Ministry corrects it here. Every version stays under "
+    "`/revisions`; the reference loader recognises the unit afterwards and does not undo the "
+    "correction. A code already naming another unit during this unit's period is 409. The "
+    "period changes only through `POST /v1/successions`.",
+    responses=problem_responses(403, 404, 409, 412, 413, 428),
+)
+async def update_unit(
+    session: SessionDep,
+    key: AdminKey,
+    unit_id: UnitId,
+    body: UnitUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> UnitOut:
+    out = await service.update_unit(session, unit_id, body, if_match, key.actor)
+    response.headers["ETag"] = service.unit_etag(out)
+    return out
+
+
+@router.get(
+    "/{unit_id}/revisions", summary="Every version of a unit record", responses=problem_responses(404)
+)
+async def unit_revisions(session: SessionDep, _: CurrentKey, unit_id: UnitId) -> list[RevisionOut]:
+    await service.get_unit(session, unit_id)
+    return await list_revisions(session, service.RESOURCE, unit_id)
 
 
 @router.get(

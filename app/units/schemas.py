@@ -1,8 +1,9 @@
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.types import Text, not_null
 from app.units.models import SuccessionKind, UnitKind
 
 KIND_LABELS = {UnitKind.province: "Tỉnh", UnitKind.city: "Thành phố trực thuộc trung ương"}
@@ -29,6 +30,29 @@ class UnitRef(BaseModel):
         )
 
 
+class UnitUpdate(BaseModel):
+    """A correction of a unit's code, name or kind. Its period changes only through a succession."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"name": "Hòa Bình"}, "minProperties": 1}
+    )
+
+    code: str | None = Field(
+        default=None, pattern=r"^\d{2,3}$", description="Official code.", json_schema_extra=not_null
+    )
+    name: Text | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=not_null)
+    kind: UnitKind | None = Field(default=None, json_schema_extra=not_null)
+
+    @model_validator(mode="after")
+    def _something(self) -> "UnitUpdate":
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for field in self.model_fields_set:
+            if getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
 class UnitOut(UnitRef):
     model_config = ConfigDict(
         json_schema_extra={
@@ -40,12 +64,14 @@ class UnitOut(UnitRef):
                 "kind_label": "Tỉnh",
                 "valid_from": None,
                 "valid_to": "2025-06-30",
+                "version": 1,
             }
         }
     )
 
     kind: UnitKind
     kind_label: str = Field(description="Vietnamese label of the kind.")
+    version: int = Field(description="Bumped by every correction; see `/revisions`.")
 
 
 class LineageLink(BaseModel):
@@ -69,6 +95,7 @@ class LineageOut(BaseModel):
                     "kind_label": "Tỉnh",
                     "valid_from": None,
                     "valid_to": "2025-06-30",
+                    "version": 1,
                 },
                 "predecessors": [],
                 "successors": [

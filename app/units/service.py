@@ -2,17 +2,23 @@ from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Row, and_, func, literal, literal_column, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.core.database import table
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound, sqlstate
+from app.core.etag import require_match, version_etag
 from app.core.pagination import Page, page_of
 from app.core.periods import valid_on
+from app.core.revisions import record_revision
 from app.core.text import fold
+from app.core.time import utcnow
 from app.units.models import Succession, Unit, UnitKind
-from app.units.schemas import KIND_LABELS, LineageLink, LineageOut, UnitOut, UnitRef
+from app.units.schemas import KIND_LABELS, LineageLink, LineageOut, UnitOut, UnitRef, UnitUpdate
+
+RESOURCE = "unit"
 
 _UNIT_COLUMNS = (
     col(Unit.id),
@@ -21,6 +27,7 @@ _UNIT_COLUMNS = (
     col(Unit.kind),
     col(Unit.valid_from),
     col(Unit.valid_to),
+    col(Unit.version),
 )
 _MAX_LINEAGE_DEPTH = 32
 
@@ -35,7 +42,12 @@ def unit_out(row: Any) -> UnitOut:
         kind_label=KIND_LABELS[kind],
         valid_from=row.valid_from,
         valid_to=row.valid_to,
+        version=row.version,
     )
+
+
+def unit_etag(unit: UnitOut) -> str:
+    return version_etag(RESOURCE, unit.id, unit.version)
 
 
 def unit_ref(row: Any) -> UnitRef:
@@ -77,6 +89,33 @@ async def get_unit(session: AsyncSession, unit_id: int) -> UnitOut:
     if row is None:
         raise NotFound(f"No unit with id {unit_id}.")
     return unit_out(row)
+
+
+async def update_unit(
+    session: AsyncSession, unit_id: int, data: UnitUpdate, if_match: str | None, actor: str
+) -> UnitOut:
+    unit = await session.get(Unit, unit_id, with_for_update=True)
+    if unit is None:
+        raise NotFound(f"No unit with id {unit_id}.")
+    require_match(if_match, version_etag(RESOURCE, unit_id, unit.version))
+    changes = data.model_dump(include=data.model_fields_set, mode="json")
+    if "name" in changes:
+        changes["name_folded"] = fold(changes["name"])
+    try:
+        async with session.begin_nested():
+            for field, value in changes.items():
+                setattr(unit, field, value)
+            unit.version += 1
+            unit.recorded_by = actor
+            unit.recorded_at = utcnow()
+            await session.flush()
+    except IntegrityError as exc:
+        if sqlstate(exc) != "23P01":
+            raise
+        raise Conflict(f"Code {data.code} already names another unit during this unit's period.") from exc
+    out = await get_unit(session, unit_id)
+    await record_revision(session, RESOURCE, unit_id, out.version, out, actor)
+    return out
 
 
 async def _walk(
