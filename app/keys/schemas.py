@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.types import Text
 from app.keys.models import Role
+from app.units.examples import HUNG_YEN
 from app.units.schemas import UnitRef
 
 _NAME = Field(min_length=1, max_length=120, description="Who holds the key.")
@@ -58,13 +59,7 @@ _KEY_EXAMPLE: dict[str, Any] = {
     "name": "Công an tỉnh Hưng Yên — hệ thống báo cáo",
     "role": "unit",
     "cluster": None,
-    "unit": {
-        "id": 70,
-        "code": "33",
-        "name": "Hưng Yên",
-        "valid_from": "2025-07-01",
-        "valid_to": None,
-    },
+    "unit": HUNG_YEN,
     "key_prefix": "thd_3kF9aQ",
     "created_by": "key:1:Cục Công tác chính trị",
     "created_at": "2026-11-25T08:00:00Z",

@@ -4,6 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.clusters.models import RotationCustom
 from app.core.types import IsoDate, Text
+from app.units.examples import HUNG_YEN, THAI_BINH
 from app.units.schemas import UnitRef
 
 
@@ -56,23 +57,9 @@ class LeadershipOut(BaseModel):
                 "cluster": 5,
                 "year": 2025,
                 "leader": {
-                    "unit": {
-                        "id": 22,
-                        "code": "34",
-                        "name": "Thái Bình",
-                        "valid_from": None,
-                        "valid_to": "2025-06-30",
-                    },
+                    "unit": THAI_BINH,
                     "ceased_on": "2025-06-30",
-                    "successors": [
-                        {
-                            "id": 69,
-                            "code": "33",
-                            "name": "Hưng Yên",
-                            "valid_from": "2025-07-01",
-                            "valid_to": None,
-                        }
-                    ],
+                    "successors": [HUNG_YEN],
                     "remark": "Thái Bình ceased to exist on 2025-06-30, during its term; "
                     "successor: Hưng Yên.",
                 },
@@ -119,26 +106,14 @@ class SuggestionOut(BaseModel):
                 "year": 2025,
                 "rotation_custom": "deputy_succeeds",
                 "leader": {
-                    "unit": {
-                        "id": 22,
-                        "code": "34",
-                        "name": "Thái Bình",
-                        "valid_from": None,
-                        "valid_to": "2025-06-30",
-                    },
+                    "unit": THAI_BINH,
                     "reason": "Deputy in 2024 (Thái Bình); by this cluster's custom the outgoing deputy "
                     "leads the next year.",
                 },
                 "deputy": None,
                 "candidates": [
                     {
-                        "unit": {
-                            "id": 22,
-                            "code": "34",
-                            "name": "Thái Bình",
-                            "valid_from": None,
-                            "valid_to": "2025-06-30",
-                        },
+                        "unit": THAI_BINH,
                         "last_led": None,
                         "last_deputy": 2024,
                     }

@@ -4,6 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.types import IsoDate, Text, not_null
 from app.memberships.models import PeriodPrecision
+from app.units.examples import HUNG_YEN, THAI_BINH
 from app.units.schemas import UnitRef
 
 _SOURCE = Field(default=None, max_length=500, description="Where this is recorded (decision, article).")
@@ -70,13 +71,7 @@ class MembershipOut(BaseModel):
         json_schema_extra={
             "example": {
                 "id": 41,
-                "unit": {
-                    "id": 22,
-                    "code": "34",
-                    "name": "Thái Bình",
-                    "valid_from": None,
-                    "valid_to": "2025-06-30",
-                },
+                "unit": THAI_BINH,
                 "cluster": 5,
                 "valid_from": "2024-01-01",
                 "valid_to": "2024-12-31",
@@ -130,13 +125,7 @@ class MembersOut(BaseModel):
                 "members": [
                     {
                         "membership_id": 37,
-                        "unit": {
-                            "id": 22,
-                            "code": "34",
-                            "name": "Thái Bình",
-                            "valid_from": None,
-                            "valid_to": "2025-06-30",
-                        },
+                        "unit": THAI_BINH,
                         "valid_from": "2025-01-01",
                         "valid_to": "2025-06-30",
                         "period_precision": "year",
@@ -144,15 +133,7 @@ class MembersOut(BaseModel):
                         "note": "Inferred — handed the 2025 leadership at the 2024 summary conference.",
                         "ceased_on": "2025-06-30",
                         "predecessors": [],
-                        "successors": [
-                            {
-                                "id": 70,
-                                "code": "33",
-                                "name": "Hưng Yên",
-                                "valid_from": "2025-07-01",
-                                "valid_to": None,
-                            }
-                        ],
+                        "successors": [HUNG_YEN],
                     }
                 ],
             }

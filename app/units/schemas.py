@@ -4,6 +4,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.types import Text, not_null
+from app.units.examples import HUNG_YEN, THAI_BINH_FULL
 from app.units.models import SuccessionKind, UnitKind
 
 KIND_LABELS = {UnitKind.province: "Tỉnh", UnitKind.city: "Thành phố trực thuộc trung ương"}
@@ -54,20 +55,7 @@ class UnitUpdate(BaseModel):
 
 
 class UnitOut(UnitRef):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "id": 22,
-                "code": "34",
-                "name": "Thái Bình",
-                "kind": "tinh",
-                "kind_label": "Tỉnh",
-                "valid_from": None,
-                "valid_to": "2025-06-30",
-                "version": 1,
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": THAI_BINH_FULL})
 
     kind: UnitKind
     kind_label: str = Field(description="Vietnamese label of the kind.")
@@ -87,26 +75,11 @@ class LineageOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "unit": {
-                    "id": 22,
-                    "code": "34",
-                    "name": "Thái Bình",
-                    "kind": "tinh",
-                    "kind_label": "Tỉnh",
-                    "valid_from": None,
-                    "valid_to": "2025-06-30",
-                    "version": 1,
-                },
+                "unit": THAI_BINH_FULL,
                 "predecessors": [],
                 "successors": [
                     {
-                        "unit": {
-                            "id": 69,
-                            "code": "33",
-                            "name": "Hưng Yên",
-                            "valid_from": "2025-07-01",
-                            "valid_to": None,
-                        },
+                        "unit": HUNG_YEN,
                         "effective_date": "2025-07-01",
                         "kind": "merge",
                         "legal_basis": "Resolution 202/2025/QH15",
