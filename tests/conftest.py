@@ -165,6 +165,14 @@ async def unit_id(client: httpx.AsyncClient, name: str, as_of: str) -> int:
     return int(matches[0]["id"])
 
 
+async def join(
+    client: httpx.AsyncClient, unit: int, cluster: int, valid_from: str, valid_to: str | None = None
+) -> httpx.Response:
+    """Record that `unit` is in `cluster` over `[valid_from, valid_to]`."""
+    body = {"unit_id": unit, "cluster": cluster, "valid_from": valid_from, "valid_to": valid_to}
+    return await client.post("/v1/memberships", json=body)
+
+
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     """Assert `response` is an RFC 9457 problem with `status`, and return its body."""
     assert response.status_code == status, response.text

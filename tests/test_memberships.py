@@ -5,7 +5,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.conftest import problem, unit_id
+from tests.conftest import join, problem, unit_id
 
 
 @pytest.fixture
@@ -52,33 +52,13 @@ async def test_create_read_and_filter(admin: httpx.AsyncClient, clusters: None) 
 
 async def test_overlap_is_409_naming_the_conflict(admin: httpx.AsyncClient, clusters: None) -> None:
     ha_noi = await unit_id(admin, "Hà Nội", "2025-01-01")
-    first = (
-        await admin.post(
-            "/v1/memberships", json={"unit_id": ha_noi, "cluster": 1, "valid_from": "2024-01-01"}
-        )
-    ).json()
-    clash = await admin.post(
-        "/v1/memberships",
-        json={
-            "unit_id": ha_noi,
-            "cluster": 2,
-            "valid_from": "2026-05-01",
-            "valid_to": "2026-12-31",
-        },
-    )
+    first = (await join(admin, ha_noi, 1, "2024-01-01")).json()
+    clash = await join(admin, ha_noi, 2, "2026-05-01", "2026-12-31")
     body = problem(clash, 409)
     assert body["conflicting_membership_id"] == first["id"]
     assert body["conflicting_membership"]["cluster"] == 1
     assert "Hà Nội" in body["detail"]
-    adjacent = await admin.post(
-        "/v1/memberships",
-        json={
-            "unit_id": ha_noi,
-            "cluster": 2,
-            "valid_from": "2023-01-01",
-            "valid_to": "2023-12-31",
-        },
-    )
+    adjacent = await join(admin, ha_noi, 2, "2023-01-01", "2023-12-31")
     assert adjacent.status_code == 201, adjacent.text
 
 
@@ -102,27 +82,18 @@ async def test_two_concurrent_overlapping_memberships_leave_one(
 
 async def test_a_membership_may_not_outlive_its_unit(admin: httpx.AsyncClient, clusters: None) -> None:
     thai_binh = await unit_id(admin, "Thái Bình", "2025-01-01")
-    open_ended = await admin.post(
-        "/v1/memberships", json={"unit_id": thai_binh, "cluster": 1, "valid_from": "2025-01-01"}
-    )
+    open_ended = await join(admin, thai_binh, 1, "2025-01-01")
     body = problem(open_ended, 409)
     assert body["unit_valid_to"] == "2025-06-30"
     new_hung_yen = await unit_id(admin, "Hưng Yên", "2025-07-01")
-    early = await admin.post(
-        "/v1/memberships", json={"unit_id": new_hung_yen, "cluster": 1, "valid_from": "2025-01-01"}
-    )
+    early = await join(admin, new_hung_yen, 1, "2025-01-01")
     problem(early, 409)
     problem(
-        await admin.post(
-            "/v1/memberships", json={"unit_id": 99999, "cluster": 1, "valid_from": "2025-01-01"}
-        ),
+        await join(admin, 99999, 1, "2025-01-01"),
         404,
     )
     problem(
-        await admin.post(
-            "/v1/memberships",
-            json={"unit_id": thai_binh, "cluster": 99, "valid_from": "2025-01-01"},
-        ),
+        await join(admin, thai_binh, 99, "2025-01-01"),
         404,
     )
     assert (await admin.get("/v1/memberships")).json()["items"] == []
@@ -130,9 +101,7 @@ async def test_a_membership_may_not_outlive_its_unit(admin: httpx.AsyncClient, c
 
 async def test_corrections_keep_the_old_version(admin: httpx.AsyncClient, clusters: None) -> None:
     ha_noi = await unit_id(admin, "Hà Nội", "2025-01-01")
-    created = await admin.post(
-        "/v1/memberships", json={"unit_id": ha_noi, "cluster": 1, "valid_from": "2024-01-01"}
-    )
+    created = await join(admin, ha_noi, 1, "2024-01-01")
     membership = created.json()
     url = f"/v1/memberships/{membership['id']}"
     problem(await admin.patch(url, json={"valid_to": "2024-12-31"}), 428)
@@ -158,20 +127,8 @@ async def test_corrections_keep_the_old_version(admin: httpx.AsyncClient, cluste
 
 async def test_a_correction_cannot_create_an_overlap(admin: httpx.AsyncClient, clusters: None) -> None:
     ha_noi = await unit_id(admin, "Hà Nội", "2025-01-01")
-    a = await admin.post(
-        "/v1/memberships",
-        json={
-            "unit_id": ha_noi,
-            "cluster": 1,
-            "valid_from": "2020-01-01",
-            "valid_to": "2020-12-31",
-        },
-    )
-    b = (
-        await admin.post(
-            "/v1/memberships", json={"unit_id": ha_noi, "cluster": 2, "valid_from": "2021-01-01"}
-        )
-    ).json()
+    a = await join(admin, ha_noi, 1, "2020-01-01", "2020-12-31")
+    b = (await join(admin, ha_noi, 2, "2021-01-01")).json()
     widened = await admin.patch(
         f"/v1/memberships/{a.json()['id']}",
         json={"valid_to": "2021-06-30"},

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import event
 
 from app.core.database import Database
-from tests.conftest import unit_id
+from tests.conftest import join, unit_id
 
 
 @contextmanager
@@ -75,7 +75,7 @@ async def test_sheet_etag(admin: httpx.AsyncClient) -> None:
     cached = await admin.get("/v1/clusters/82/years/2024", headers={"If-None-Match": first.headers["etag"]})
     assert cached.status_code == 304
     ha_noi = await unit_id(admin, "Hà Nội", "2024-06-01")
-    await admin.post("/v1/memberships", json={"unit_id": ha_noi, "cluster": 82, "valid_from": "2024-01-01"})
+    await join(admin, ha_noi, 82, "2024-01-01")
     changed = await admin.get("/v1/clusters/82/years/2024", headers={"If-None-Match": first.headers["etag"]})
     assert changed.status_code == 200
     assert len(changed.json()["members"]) == 1

@@ -2,7 +2,7 @@
 
 import httpx
 
-from tests.conftest import problem, unit_id
+from tests.conftest import join, problem, unit_id
 
 
 async def rename(admin: httpx.AsyncClient, unit: int, code: str, name: str) -> httpx.Response:
@@ -24,7 +24,7 @@ async def test_merge_closes_units_and_their_memberships(admin: httpx.AsyncClient
     lai_chau = await unit_id(admin, "Lai Châu", "2026-01-01")
     await admin.post("/v1/clusters", json={"number": 70})
     for unit in (son_la, lai_chau):
-        await admin.post("/v1/memberships", json={"unit_id": unit, "cluster": 70, "valid_from": "2026-01-01"})
+        await join(admin, unit, 70, "2026-01-01")
     await admin.put(
         "/v1/clusters/70/years/2030/leadership",
         json={"leader_unit_id": son_la, "deputy_unit_id": lai_chau},
@@ -148,7 +148,7 @@ async def test_memberships_starting_after_the_end_block_the_succession(
 ) -> None:
     son_la = await unit_id(admin, "Sơn La", "2026-01-01")
     await admin.post("/v1/clusters", json={"number": 71})
-    await admin.post("/v1/memberships", json={"unit_id": son_la, "cluster": 71, "valid_from": "2031-01-01"})
+    await join(admin, son_la, 71, "2031-01-01")
     response = await rename(admin, son_la, "14", "Sơn La 2")
     problem(response, 409)
     assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None
