@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -196,7 +196,8 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, slug=slug, detail=detail, headers=headers, instance=request.url.path
         )
 
-    async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        """Constraint violations and bad data the services did not name themselves."""
         assert isinstance(exc, DBAPIError)
         state = sqlstate(exc)
         if state is not None and state.startswith("22"):
@@ -222,8 +223,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(IntegrityError, integrity_error)
-    app.add_exception_handler(DBAPIError, integrity_error)
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(Exception, unexpected_error)
 
 

@@ -17,6 +17,7 @@ from sqlmodel import col
 from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate
 from app.clusters.service import create_cluster
+from app.core.database import table
 from app.core.errors import AppError, NotFound, Unprocessable
 from app.core.periods import valid_on, year_bounds
 from app.core.text import fold
@@ -55,13 +56,15 @@ async def import_history(session: AsyncSession, history: HistoryFile, actor: str
     summary = ImportSummary()
     problems: list[str] = []
     for c, cluster in enumerate(history.clusters):
-        await _ensure_cluster(session, cluster, actor, summary)
+        cluster_id = await _ensure_cluster(session, cluster, actor, summary)
         for y, entry in enumerate(cluster.years):
             where = f"clusters[{c}] (cluster {cluster.number}).years[{y}] ({entry.year})"
             if entry.source not in history.sources:
                 problems.append(f"{where}: unknown source {entry.source!r}")
                 continue
-            await _import_year(session, cluster.number, entry, history, actor, summary, where, problems)
+            await _import_year(
+                session, cluster.number, cluster_id, entry, history, actor, summary, where, problems
+            )
     if problems:
         raise HistoryImportError(problems)
     return summary
@@ -69,11 +72,12 @@ async def import_history(session: AsyncSession, history: HistoryFile, actor: str
 
 async def _ensure_cluster(
     session: AsyncSession, entry: ClusterEntry, actor: str, summary: ImportSummary
-) -> None:
-    exists = (
-        await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == entry.number))
-    ).first()
-    if exists is None:
+) -> int:
+    """The cluster's id, creating the cluster if the database has none with that number."""
+    clusters = table(Cluster)
+    query = select(clusters.c.id).where(clusters.c.number == entry.number)
+    cluster_id = (await session.execute(query)).scalar_one_or_none()
+    if cluster_id is None:
         await create_cluster(
             session,
             ClusterCreate(
@@ -85,6 +89,8 @@ async def _ensure_cluster(
             actor,
         )
         summary.clusters_created += 1
+        cluster_id = (await session.execute(query)).scalar_one()
+    return cluster_id
 
 
 def _citation(history: HistoryFile, key: str) -> str:
@@ -113,6 +119,7 @@ async def _resolve(session: AsyncSession, name: str, code: str | None, on: date)
 async def _import_year(
     session: AsyncSession,
     number: int,
+    cluster_id: int,
     entry: YearEntry,
     history: HistoryFile,
     actor: str,
@@ -123,7 +130,7 @@ async def _import_year(
     for m, member in enumerate(entry.members):
         try:
             async with session.begin_nested():
-                await _import_member(session, number, entry, member, history, actor, summary)
+                await _import_member(session, number, cluster_id, entry, member, history, actor, summary)
         except AppError as exc:
             problems.append(f"{where}.members[{m}] ({member.unit}): {exc.detail}")
     if entry.leadership is None:
@@ -133,9 +140,6 @@ async def _import_year(
         async with session.begin_nested():
             leader = await _resolve(session, lead.leader, None, entry.attested_on)
             deputy = await _resolve(session, lead.deputy, None, entry.attested_on) if lead.deputy else None
-            cluster_id = (
-                await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == number))
-            ).scalar_one()
             existing = (
                 await session.execute(
                     select(Leadership).where(
@@ -167,6 +171,7 @@ async def _import_year(
 async def _import_member(
     session: AsyncSession,
     number: int,
+    cluster_id: int,
     entry: YearEntry,
     member: MemberEntry,
     history: HistoryFile,
@@ -178,9 +183,6 @@ async def _import_member(
     dated = member.valid_from is not None or member.valid_to is not None
     valid_from = member.valid_from or max(first, unit.valid_from or first)
     valid_to = member.valid_to or min(last, unit.valid_to or last)
-    cluster_id = (
-        await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == number))
-    ).scalar_one()
     same = (
         await session.execute(
             select(col(Membership.id)).where(

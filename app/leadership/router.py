@@ -1,11 +1,10 @@
 from fastapi import APIRouter, Response
 
-from app.clusters.service import find_cluster
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.params import ClusterNumber, IfMatch, Year
 from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import ClusterWriterKey, CurrentKey, ensure_cluster_writer
+from app.core.security import ClusterWriterKey, CurrentKey
 from app.leadership import service
 from app.leadership.schemas import LeadershipOut, LeadershipPut, SuggestionOut
 
@@ -59,10 +58,9 @@ async def put_leadership(
     response: Response,
     if_match: IfMatch = None,
 ) -> LeadershipOut:
-    cluster = await find_cluster(session, number)
-    assert cluster.id is not None
-    ensure_cluster_writer(key, cluster.id)
-    out, etag, created = await service.put_leadership(session, number, year, body, if_match, key.actor)
+    out, etag, created = await service.put_leadership(
+        session, number, year, body, if_match, key.actor, writer=key
+    )
     response.headers["ETag"] = etag
     if created:
         response.status_code = 201
@@ -73,7 +71,7 @@ async def put_leadership(
 async def leadership_revisions(
     session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year
 ) -> list[RevisionOut]:
-    record_id = await service.revisions_of(session, number, year)
+    record_id = await service.leadership_record_id(session, number, year)
     return await list_revisions(session, service.RESOURCE, record_id)
 
 

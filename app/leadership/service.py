@@ -12,6 +12,7 @@ from app.core.errors import Conflict, NotFound, PreconditionFailed
 from app.core.etag import require_match
 from app.core.periods import overlaps, year_bounds
 from app.core.revisions import record_revision
+from app.core.security import Principal, ensure_cluster_writer
 from app.leadership.models import Leadership
 from app.leadership.schemas import (
     CandidateOut,
@@ -146,9 +147,17 @@ async def put_leadership(
     data: LeadershipPut,
     if_match: str | None,
     actor: str,
+    writer: Principal | None = None,
 ) -> tuple[LeadershipOut, str, bool]:
-    """Create or replace; returns the record, its ETag and whether it was created."""
+    """Create or replace; returns the record, its ETag and whether it was created.
+
+    `writer`: the API key asking, which must be allowed to write for this cluster; None for
+    trusted internal callers (the history importer).
+    """
     cluster = await find_cluster(session, number, for_update=True)
+    assert cluster.id is not None
+    if writer is not None:
+        ensure_cluster_writer(writer, cluster.id)
     existing = (
         await session.execute(
             select(Leadership)
@@ -161,7 +170,6 @@ async def put_leadership(
     if existing is not None:
         require_match(if_match, leadership_etag(number, year, existing.version))
     await _check_members(session, cluster, year, data)
-    assert cluster.id is not None
     record = existing or Leadership(
         cluster_id=cluster.id, year=year, leader_unit_id=0, recorded_by=actor, version=0
     )
@@ -274,7 +282,7 @@ def _least_recent_reason(candidate: CandidateOut, verb: str) -> str:
     return f"{verb.capitalize()} the cluster least recently among the members (last in {candidate.last_led})."
 
 
-async def revisions_of(session: AsyncSession, number: int, year: int) -> int:
+async def leadership_record_id(session: AsyncSession, number: int, year: int) -> int:
     """The id under which the year's leadership revisions are kept."""
     cluster = await find_cluster(session, number)
     record_id = (
