@@ -76,21 +76,19 @@ async def _ensure_cluster(
     """The cluster's id, creating the cluster if the database has none with that number."""
     clusters = table(Cluster)
     query = select(clusters.c.id).where(clusters.c.number == entry.number)
-    cluster_id = (await session.execute(query)).scalar_one_or_none()
-    if cluster_id is None:
-        await create_cluster(
-            session,
-            ClusterCreate(
-                number=entry.number,
-                name=entry.name,
-                rotation_custom=entry.rotation_custom,
-                note=entry.note,
-            ),
-            actor,
-        )
-        summary.clusters_created += 1
-        cluster_id = (await session.execute(query)).scalar_one()
-    return cluster_id
+    found: int | None = (await session.execute(query)).scalar_one_or_none()
+    if found is not None:
+        return found
+    await create_cluster(
+        session,
+        ClusterCreate(
+            number=entry.number, name=entry.name, rotation_custom=entry.rotation_custom, note=entry.note
+        ),
+        actor,
+    )
+    summary.clusters_created += 1
+    created: int = (await session.execute(query)).scalar_one()
+    return created
 
 
 def _citation(history: HistoryFile, key: str) -> str:
