@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -29,7 +29,10 @@ class IdempotencyRecord(SQLModel, table=True):
     """The first answer to a creating POST, replayed when the same key is sent again."""
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("api_key_id", "key"),
+        Index("idempotency_records_created_at_idx", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     api_key_id: int = Field(foreign_key="api_keys.id")
@@ -37,5 +40,7 @@ class IdempotencyRecord(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     status_code: int | None = None
     body: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
-    """`json`, not `jsonb`: a replay keeps the first answer's key order."""
+    """`json`, not `jsonb`: a replay keeps the first answer's key order. Never a secret."""
+    headers: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The first answer's representation headers (`Location`, `ETag`, `Content-Type`)."""
     created_at: datetime = timestamp_field()
