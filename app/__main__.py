@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,9 @@ from app.core.config import Settings, get_settings
 from app.core.database import Database, resolve_database_url
 from app.core.migrations import upgrade
 from app.keys.models import Role
+
+if TYPE_CHECKING:
+    from app.history.importer import HistoryImportError
 
 T = TypeVar("T")
 
@@ -43,6 +46,13 @@ def _prepare(settings: Settings, *, history: bool) -> str:
     return url
 
 
+def _report(path: Path, exc: "HistoryImportError") -> int:
+    print(f"{path}: nothing imported; {len(exc.problems)} problem(s):", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -68,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
-        _prepare(settings, history=settings.load_history_on_serve)
+        from app.history.importer import HistoryImportError
+
+        try:
+            _prepare(settings, history=settings.load_history_on_serve)
+        except HistoryImportError as exc:
+            return _report(settings.history_file, exc)
         uvicorn.run("app.main:app", host=settings.host, port=settings.port, log_level=settings.log_level)
         return 0
     if args.command == "openapi":
@@ -85,11 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         _prepare(settings, history=False)
         return 0
     if args.command == "import":
-        from app.history.importer import import_file
+        from app.history.importer import HistoryImportError, import_file
 
         url = resolve_database_url(settings)
         upgrade(url)
-        print(asyncio.run(_in_transaction(settings, url, lambda s: import_file(s, args.file))))
+        try:
+            print(asyncio.run(_in_transaction(settings, url, lambda s: import_file(s, args.file))))
+        except HistoryImportError as exc:
+            return _report(args.file, exc)
         return 0
     if args.command == "keys":
         from pydantic import TypeAdapter, ValidationError

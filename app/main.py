@@ -1,7 +1,9 @@
 """Assembles the application: settings, database, middleware, error handlers and routers."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,7 +16,7 @@ from app.core.config import Settings, get_settings
 from app.core.database import Database, resolve_database_url
 from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.core.etag import ETagMiddleware
-from app.core.idempotency import IdempotentReplay, replay_response
+from app.core.idempotency import IdempotentReplay, replay_response, sweep_expired_forever
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
 from app.health.router import router as health_router
@@ -64,9 +66,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(resolve_database_url(settings), settings)
+        sweep = asyncio.create_task(
+            sweep_expired_forever(
+                app.state.database.engine,
+                timedelta(hours=settings.idempotency_ttl_hours),
+                settings.idempotency_sweep_minutes * 60,
+            )
+        )
         try:
             yield
         finally:
+            sweep.cancel()
+            with suppress(asyncio.CancelledError):
+                await sweep
             await app.state.database.dispose()
 
     app = FastAPIOffline(
@@ -81,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def replay(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, IdempotentReplay)
-        return replay_response(exc.status_code, exc.body)
+        return replay_response(exc)
 
     app.add_exception_handler(IdempotentReplay, replay)
 

@@ -34,10 +34,11 @@ async def create_cluster(
     body: ClusterCreate,
     response: Response,
 ) -> ClusterOut:
-    out = await idempotency.run(lambda: service.create_cluster(session, body, key.actor), 201)
-    response.headers["Location"] = f"/v1/clusters/{out.number}"
-    response.headers["ETag"] = service.cluster_etag(out)
-    return out
+    return await idempotency.run(
+        lambda: service.create_cluster(session, body, key.actor),
+        response=response,
+        headers=lambda out: {"Location": f"/v1/clusters/{out.number}", "ETag": service.cluster_etag(out)},
+    )
 
 
 @router.get("/{number}", summary="Get a cluster", responses=problem_responses(404))

@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.clusters.models import RotationCustom
-from app.core.types import Text, not_null
+from app.core.types import Integer, Text, not_null
 
 Number = Field(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")
 
@@ -14,7 +14,7 @@ class ClusterCreate(BaseModel):
         json_schema_extra={"example": {"number": 5, "rotation_custom": "deputy_succeeds"}},
     )
 
-    number: int = Number
+    number: Integer = Number
     name: Text | None = Field(
         default=None, min_length=1, max_length=120, description="Default: `Cụm thi đua số N`."
     )

@@ -1,4 +1,3 @@
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -9,9 +8,10 @@ from sqlmodel import col
 from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate, ClusterOut, ClusterUpdate
 from app.core.errors import Conflict, NotFound
-from app.core.etag import require_match, version_etag
+from app.core.etag import record_etag, require_match
 from app.core.pagination import Page, page_of
 from app.core.revisions import record_revision
+from app.core.time import utcnow
 
 RESOURCE = "cluster"
 
@@ -20,8 +20,8 @@ def cluster_out(cluster: Any) -> ClusterOut:
     return ClusterOut.model_validate(cluster, from_attributes=True)
 
 
-def cluster_etag(cluster: Cluster | ClusterOut) -> str:
-    return version_etag(RESOURCE, cluster.number, cluster.version)
+def cluster_etag(cluster: ClusterOut) -> str:
+    return record_etag(RESOURCE, cluster.number, cluster.version, cluster)
 
 
 async def find_cluster(session: AsyncSession, number: int, *, for_update: bool = False) -> Cluster:
@@ -67,13 +67,13 @@ async def update_cluster(
     session: AsyncSession, number: int, data: ClusterUpdate, if_match: str | None, actor: str
 ) -> ClusterOut:
     cluster = await find_cluster(session, number, for_update=True)
-    require_match(if_match, cluster_etag(cluster))
+    require_match(if_match, cluster_etag(cluster_out(cluster)))
     for field in data.model_fields_set:
         value = getattr(data, field)
         setattr(cluster, field, value.value if hasattr(value, "value") else value)
     cluster.version += 1
     cluster.recorded_by = actor
-    cluster.recorded_at = datetime.now(UTC)
+    cluster.recorded_at = utcnow()
     session.add(cluster)
     await session.flush()
     await session.refresh(cluster)

@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -26,11 +27,26 @@ class Settings(BaseSettings):
     page_default_limit: int = 50
     page_max_limit: int = 200
     max_request_bytes: int = 1_048_576
-    idempotency_ttl_hours: int = 24
+    idempotency_ttl_hours: int = Field(default=24, gt=0)
+    idempotency_sweep_minutes: float = Field(default=10, gt=0)
+    timezone: str = Field(
+        default="Asia/Ho_Chi_Minh",
+        description="The zone whose calendar says what `today` is: every default `as_of`, "
+        "every current answer and every deadline.",
+    )
     reference_dir: Path = PROJECT_ROOT / "data" / "reference"
     history_file: Path = PROJECT_ROOT / "data" / "history" / "seed_history.yaml"
     load_history_on_serve: bool = True
     log_level: str = "info"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Ho_Chi_Minh)") from exc
+        return value
 
 
 @lru_cache

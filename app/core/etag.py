@@ -1,12 +1,15 @@
 """Strong ETags on every successful GET, 304 on a matching `If-None-Match`, and `If-Match` checks.
 
-Handlers of versioned records set their own ETag (built from the version) so that
-`If-Match` on a later write can be compared without re-rendering; every other GET
-gets a hash of its body.
+An ETag changes exactly when the representation changes. Handlers of versioned records set
+their own ETag: the record's version (for people reading it) and a digest of its
+representation, which also covers the records it embeds (a unit renamed or closed changes
+the ETag of every membership and leadership that shows it). Every other GET gets a hash of
+its body.
 """
 
 import hashlib
 
+from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,8 +20,10 @@ def body_etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def version_etag(resource: str, record_id: int, version: int) -> str:
-    return f'"{resource}-{record_id}-v{version}"'
+def record_etag(resource: str, key: object, version: int, representation: BaseModel) -> str:
+    """`"membership-12-v3-<digest>"`: the version, and a digest of everything the client sees."""
+    digest = hashlib.blake2b(representation.model_dump_json().encode(), digest_size=8).hexdigest()
+    return f'"{resource}-{key}-v{version}-{digest}"'
 
 
 def _tags(header: str) -> list[str]:

@@ -2,20 +2,26 @@
 
 The key is claimed inside the request's transaction, so a failed request leaves no claim,
 and two concurrent requests with one key serialize on the unique index: the second waits,
-then replays the first one's answer.
+then replays the first one's answer. A replay carries the first answer's status, body and
+representation headers (`Location`, `ETag`, `Content-Type`); what is remembered never holds a
+secret (see `remembered` in `Idempotency.run`). Records older than `IDEMPOTENCY_TTL_HOURS`
+are forgotten: swept on a schedule by `sweep_expired_forever`, and ignored before then.
 """
 
+import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import get_settings
 from app.core.database import SessionDep, table
@@ -23,17 +29,34 @@ from app.core.errors import Unprocessable
 from app.core.models import IdempotencyRecord
 from app.core.security import CurrentKey
 
+logger = logging.getLogger(__name__)
+
 M = TypeVar("M", bound=BaseModel)
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+_records = table(IdempotencyRecord)
 
 
 class IdempotentReplay(Exception):
-    def __init__(self, status_code: int, body: Any) -> None:
+    def __init__(self, status_code: int, body: Any, headers: dict[str, str] | None) -> None:
         self.status_code = status_code
         self.body = body
+        self.headers = headers or {}
 
 
-def replay_response(status_code: int, body: Any) -> JSONResponse:
-    return JSONResponse(body, status_code=status_code, headers={"Idempotent-Replayed": "true"})
+def replay_response(replay: IdempotentReplay) -> JSONResponse:
+    headers = {k: v for k, v in replay.headers.items() if k.lower() != "content-type"}
+    media_type = replay.headers.get("Content-Type", "application/json")
+    return JSONResponse(
+        replay.body,
+        status_code=replay.status_code,
+        headers={**headers, REPLAYED_HEADER: "true"},
+        media_type=media_type,
+    )
+
+
+def _expired(ttl: timedelta) -> Any:
+    return _records.c.created_at < func.now() - ttl
 
 
 class Idempotency:
@@ -50,45 +73,63 @@ class Idempotency:
         self.key = idempotency_key
         self.fingerprint = _fingerprint(request, body)
 
-    async def run(self, create: Callable[[], Awaitable[M]], status_code: int) -> M:
-        if self.key is None:
-            return await create()
-        records = table(IdempotencyRecord)
-        ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
-        await self.session.execute(
-            delete(records).where(
-                records.c.api_key_id == self.api_key_id, records.c.created_at < func.now() - ttl
-            )
-        )
-        claimed = (
+    async def run(
+        self,
+        create: Callable[[], Awaitable[M]],
+        *,
+        response: Response,
+        status_code: int = 201,
+        headers: Callable[[M], dict[str, str]] | None = None,
+        remembered: Callable[[M], BaseModel] | None = None,
+    ) -> M:
+        """Create once per key. `headers` gives the answer's representation headers (set on
+        `response` and replayed); `remembered` the body kept for replays, when the answer holds
+        something that must not be stored (a secret)."""
+        claimed = await self._claim() if self.key is not None else None
+        result = await create()
+        representation = headers(result) if headers else {}
+        response.headers.update(representation)
+        if claimed is not None:
+            kept = remembered(result) if remembered else result
             await self.session.execute(
-                insert(records)
+                update(_records)
+                .where(_records.c.id == claimed)
+                .values(
+                    status_code=status_code,
+                    body=kept.model_dump(mode="json"),
+                    headers={"Content-Type": "application/json", **representation},
+                )
+            )
+        return result
+
+    async def _claim(self) -> int:
+        """Claim the key, or raise the replay of its first answer."""
+        ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
+        mine = (_records.c.api_key_id == self.api_key_id) & (_records.c.key == self.key)
+        await self.session.execute(delete(_records).where(mine, _expired(ttl)))
+        claimed: int | None = (
+            await self.session.execute(
+                insert(_records)
                 .values(api_key_id=self.api_key_id, key=self.key, fingerprint=self.fingerprint)
                 .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
-                .returning(records.c.id)
+                .returning(_records.c.id)
             )
         ).scalar_one_or_none()
-        if claimed is None:
-            first = (
-                await self.session.execute(
-                    select(records.c.fingerprint, records.c.status_code, records.c.body).where(
-                        records.c.api_key_id == self.api_key_id, records.c.key == self.key
-                    )
-                )
-            ).one()
-            if first.fingerprint != self.fingerprint:
-                raise Unprocessable(
-                    "This Idempotency-Key was already used with a different request.",
-                    idempotency_key=self.key,
-                )
-            raise IdempotentReplay(first.status_code, first.body)
-        result = await create()
-        await self.session.execute(
-            update(records)
-            .where(records.c.id == claimed)
-            .values(status_code=status_code, body=result.model_dump(mode="json"))
-        )
-        return result
+        if claimed is not None:
+            return claimed
+        first = (
+            await self.session.execute(
+                select(
+                    _records.c.fingerprint, _records.c.status_code, _records.c.body, _records.c.headers
+                ).where(mine)
+            )
+        ).one()
+        if first.fingerprint != self.fingerprint:
+            raise Unprocessable(
+                "This Idempotency-Key was already used with a different request.",
+                idempotency_key=self.key,
+            )
+        raise IdempotentReplay(first.status_code, first.body, first.headers)
 
 
 def _fingerprint(request: Request, body: bytes) -> str:
@@ -105,6 +146,25 @@ def _fingerprint(request: Request, body: bytes) -> str:
     ):
         digest.update(part + b"\0")
     return digest.hexdigest()
+
+
+async def sweep_expired(engine: AsyncEngine, ttl: timedelta) -> int:
+    """Delete every idempotency record older than `ttl`; returns how many."""
+    async with engine.begin() as connection:
+        result = await connection.execute(delete(_records).where(_expired(ttl)))
+    return int(result.rowcount or 0)
+
+
+async def sweep_expired_forever(engine: AsyncEngine, ttl: timedelta, every_seconds: float) -> None:
+    """The scheduled sweep each instance runs; a failed sweep (database down) is retried later."""
+    while True:
+        try:
+            swept = await sweep_expired(engine, ttl)
+            if swept:
+                logger.info("swept %d expired idempotency records", swept)
+        except Exception as exc:  # the sweep must outlive outages
+            logger.warning("idempotency sweep failed: %s", type(exc).__name__)
+        await asyncio.sleep(every_seconds)
 
 
 async def _idempotency(

@@ -11,6 +11,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from app.core.config import get_settings
+from app.core.types import PlainDecimal
 
 T = TypeVar("T")
 
@@ -27,6 +28,7 @@ Limit = Annotated[
         description=f"Page size (default {_settings.page_default_limit}, "
         f"at most {_settings.page_max_limit}).",
     ),
+    PlainDecimal,
 ]
 Cursor = Annotated[
     str | None,

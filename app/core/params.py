@@ -6,17 +6,21 @@ from typing import Annotated
 from fastapi import Header, Path, Query
 
 from app.core.periods import year_bounds
-from app.core.types import IsoDate
+from app.core.types import IsoDate, PlainDecimal
 
-ClusterNumber = Annotated[int, Path(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")]
-Year = Annotated[int, Path(ge=2000, le=2100, description="The emulation year (calendar year).")]
-RecordId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+ClusterNumber = Annotated[
+    int, Path(ge=1, le=999, description="The cluster's number (Cụm thi đua số N)."), PlainDecimal
+]
+Year = Annotated[int, Path(ge=2000, le=2100, description="The emulation year (calendar year)."), PlainDecimal]
+RecordId = Annotated[int, Path(ge=1, le=2_147_483_647), PlainDecimal]
 IfMatch = Annotated[
     str | None,
     Header(description="The ETag of the version you read; required to change a versioned record."),
 ]
 YearQuery = Annotated[
-    int | None, Query(ge=2000, le=2100, description="Everything overlapping this calendar year.")
+    int | None,
+    Query(ge=2000, le=2100, description="Everything overlapping this calendar year."),
+    PlainDecimal,
 ]
 AsOfQuery = Annotated[IsoDate | None, Query(description="The state valid on this day, `YYYY-MM-DD`.")]
 

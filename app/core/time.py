@@ -1,12 +1,30 @@
-from datetime import UTC, datetime
+"""Clock and calendar. "Today" is the date in Vietnam (`TIMEZONE`), wherever the server runs:
+on 2025-07-01 at 00:30 in Hà Nội a UTC server still says 2025-06-30, and the reform took
+effect that day."""
+
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, DateTime, func
 from sqlmodel import Field
 
+from app.core.config import get_settings
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@lru_cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def today() -> date:
+    """The calendar date now in the configured zone (Asia/Ho_Chi_Minh by default)."""
+    return utcnow().astimezone(_zone(get_settings().timezone)).date()
 
 
 def timestamp_field() -> Any:

@@ -4,7 +4,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler
+from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler, Strict
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -49,3 +49,25 @@ class _StorablePattern:
 
 Text = Annotated[str, AfterValidator(_storable), _StorablePattern()]
 """Any Unicode text PostgreSQL can store (no NUL, no unpaired surrogates)."""
+
+
+Integer = Annotated[int, Strict()]
+"""An integer in a JSON body: `true`, `"871"` and `872.0` are not integers (Pydantic's lax mode
+would take them)."""
+
+_DECIMAL = re.compile(r"^-?[0-9]{1,10}$")
+
+
+def _decimal_only(value: Any) -> Any:
+    """Path and query values arrive as text; only plain decimal digits are an integer
+    (Pydantic would read `1.0`, `1_0` or ` 1` as 1)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _DECIMAL.match(value):
+        return int(value)
+    raise ValueError("a plain decimal integer")
+
+
+PlainDecimal = BeforeValidator(_decimal_only)
+"""For an integer in a path or a query string; put it after `Path(…)` / `Query(…)`:
+`Annotated[int, Path(ge=1), PlainDecimal]` (so the bounds still reach the OpenAPI schema)."""

@@ -18,7 +18,7 @@ from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate
 from app.clusters.service import create_cluster
 from app.core.database import table
-from app.core.errors import AppError, NotFound, Unprocessable
+from app.core.errors import AppError, Unprocessable
 from app.core.periods import valid_on, year_bounds
 from app.core.text import fold
 from app.history.schemas import ClusterEntry, HistoryFile, ImportSummary, MemberEntry, YearEntry
@@ -37,15 +37,27 @@ class HistoryImportError(Exception):
         self.problems = problems
 
 
+def validation_problems(exc: ValidationError, where: str = "") -> list[str]:
+    """One line per field error, located in the file (`clusters.0.years.1.members.2.note: …`)."""
+    prefix = f"{where}." if where else ""
+    return [f"{prefix}{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+
+
 def parse(path: Path) -> HistoryFile:
-    text = path.read_text(encoding="utf-8")
-    raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    """Read and validate a history file; every problem of the file is listed, none raised raw."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except OSError as exc:
+        raise HistoryImportError([f"{path}: cannot be read ({exc.strerror or exc})"]) from exc
+    except UnicodeDecodeError as exc:
+        raise HistoryImportError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
+    except (ValueError, yaml.YAMLError) as exc:
+        raise HistoryImportError([f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"]) from exc
     try:
         return HistoryFile.model_validate(raw)
     except ValidationError as exc:
-        raise HistoryImportError(
-            [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        ) from exc
+        raise HistoryImportError(validation_problems(exc)) from exc
 
 
 async def import_file(session: AsyncSession, path: Path) -> ImportSummary:
@@ -131,6 +143,8 @@ async def _import_year(
                 await _import_member(session, number, cluster_id, entry, member, history, actor, summary)
         except AppError as exc:
             problems.append(f"{where}.members[{m}] ({member.unit}): {exc.detail}")
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, f"{where}.members[{m}] ({member.unit})"))
     if entry.leadership is None:
         return
     lead = entry.leadership
@@ -162,8 +176,10 @@ async def _import_year(
             )
             await put_leadership(session, number, entry.year, data, None, actor)
             summary.leaderships_created += 1
-    except (AppError, NotFound) as exc:
+    except AppError as exc:
         problems.append(f"{where}.leadership: {exc.detail}")
+    except ValidationError as exc:
+        problems.extend(validation_problems(exc, f"{where}.leadership"))
 
 
 async def _import_member(

@@ -14,6 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.clusters.models import RotationCustom
+from app.core.types import Text
+
+# The same limits as the API's, so that a file is checked whole before anything is written.
+_NAME = Field(min_length=1, max_length=120)
+_NOTE = Field(default=None, max_length=2000)
 
 
 class _Strict(BaseModel):
@@ -21,27 +26,29 @@ class _Strict(BaseModel):
 
 
 class Source(_Strict):
-    title: str
+    title: Text = Field(min_length=1, max_length=500)
     published: date | None = None
-    url: str | None = None
-    file: str | None = Field(default=None, description="The file under shared/seeds, if any.")
+    url: Text | None = Field(default=None, max_length=500)
+    file: Text | None = Field(
+        default=None, max_length=200, description="The file under shared/seeds, if any."
+    )
 
 
 class MemberEntry(_Strict):
-    unit: str = Field(description="The unit's name as the source writes it.")
-    code: str | None = None
+    unit: Text = Field(min_length=1, max_length=120, description="The unit's name as the source writes it.")
+    code: str | None = Field(default=None, pattern=r"^\d{2,3}$")
     valid_from: date | None = None
     valid_to: date | None = None
-    note: str | None = None
+    note: Text | None = _NOTE
     source: str | None = None
 
 
 class LeadershipEntry(_Strict):
-    leader: str
-    deputy: str | None = None
+    leader: Text = _NAME
+    deputy: Text | None = Field(default=None, min_length=1, max_length=120)
     decided_on: date | None = None
-    conference: str | None = None
-    note: str | None = None
+    conference: Text | None = Field(default=None, max_length=300)
+    note: Text | None = _NOTE
     source: str | None = None
 
 
@@ -55,9 +62,9 @@ class YearEntry(_Strict):
 
 class ClusterEntry(_Strict):
     number: int = Field(ge=1, le=999)
-    name: str | None = None
+    name: Text | None = Field(default=None, min_length=1, max_length=120)
     rotation_custom: RotationCustom = RotationCustom.least_recent
-    note: str | None = None
+    note: Text | None = _NOTE
     years: list[YearEntry] = Field(default_factory=list)
 
 

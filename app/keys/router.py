@@ -26,7 +26,9 @@ async def list_keys(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create an API key (admin)",
-    description="The answer carries the key once; only its hash is stored.",
+    description="The answer carries the key once; only its hash is stored. An idempotent replay "
+    "(same `Idempotency-Key` and body) answers the same record with `key: null`: the secret "
+    "is never stored, so it cannot be shown again. Lost it? Revoke the key and create another.",
     responses=problem_responses(404, 413),
 )
 async def create_key(
@@ -34,8 +36,13 @@ async def create_key(
     key: AdminKey,
     idempotency: IdempotencyDep,
     body: Annotated[KeyCreate, Body()],
+    response: Response,
 ) -> KeyCreated:
-    return await idempotency.run(lambda: service.create_key(session, body, key.actor), 201)
+    return await idempotency.run(
+        lambda: service.create_key(session, body, key.actor),
+        response=response,
+        remembered=lambda created: created.model_copy(update={"key": None}),
+    )
 
 
 @router.delete(

@@ -3,7 +3,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.types import Text
+from app.core.types import Integer, Text
 from app.keys.models import Role
 from app.units.examples import HUNG_YEN
 from app.units.schemas import UnitRef
@@ -29,7 +29,7 @@ class ClusterKeyCreate(_KeyCreate):
     """A cluster secretariat's key: writes for that cluster only."""
 
     role: Literal[Role.cluster]
-    cluster: int = Field(ge=1, le=999, description="The cluster's number.")
+    cluster: Integer = Field(ge=1, le=999, description="The cluster's number.")
 
 
 class UnitKeyCreate(_KeyCreate):
@@ -46,7 +46,7 @@ class UnitKeyCreate(_KeyCreate):
     )
 
     role: Literal[Role.unit]
-    unit_id: int = Field(ge=1, le=2_147_483_647)
+    unit_id: Integer = Field(ge=1, le=2_147_483_647)
 
 
 KeyCreate = Annotated[
@@ -84,4 +84,7 @@ class KeyOut(BaseModel):
 class KeyCreated(KeyOut):
     model_config = ConfigDict(json_schema_extra={"example": {**_KEY_EXAMPLE, "key": "thd_3kF9aQ…"}})
 
-    key: Text = Field(description="The key itself. Shown once; only its hash is stored.")
+    key: str | None = Field(
+        description="The key itself, in the answer that created it and never again: only its "
+        "hash is stored. null in an idempotent replay of the creation."
+    )

@@ -1,4 +1,3 @@
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -9,6 +8,7 @@ from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import Page, page_of
 from app.core.security import hash_key, new_key
+from app.core.time import utcnow
 from app.keys.models import ApiKey, Role
 from app.keys.schemas import ClusterKeyCreate, KeyCreate, KeyCreated, KeyOut, UnitKeyCreate
 from app.units.models import Unit
@@ -80,6 +80,6 @@ async def revoke_key(session: AsyncSession, key_id: int, caller_key_id: int) -> 
     if key_id == caller_key_id:
         raise Conflict("A key cannot revoke itself; use another admin key.")
     if key.revoked_at is None:
-        key.revoked_at = datetime.now(UTC)
+        key.revoked_at = utcnow()
         session.add(key)
         await session.flush()

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.clusters.models import RotationCustom
-from app.core.types import IsoDate, Text
+from app.core.types import Integer, IsoDate, Text
 from app.units.examples import HUNG_YEN, THAI_BINH
 from app.units.schemas import UnitRef
 
@@ -22,8 +22,8 @@ class LeadershipPut(BaseModel):
         },
     )
 
-    leader_unit_id: int = Field(ge=1, le=2_147_483_647, description="Cụm trưởng.")
-    deputy_unit_id: int | None = Field(default=None, ge=1, le=2_147_483_647, description="Cụm phó.")
+    leader_unit_id: Integer = Field(ge=1, le=2_147_483_647, description="Cụm trưởng.")
+    deputy_unit_id: Integer | None = Field(default=None, ge=1, le=2_147_483_647, description="Cụm phó.")
     decided_on: IsoDate | None = Field(default=None, description="Day of the decision (conference).")
     conference: Text | None = Field(default=None, max_length=300)
     source: Text | None = Field(default=None, max_length=500)

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -9,10 +9,11 @@ from sqlmodel import col
 from app.clusters.models import Cluster, RotationCustom
 from app.clusters.service import find_cluster
 from app.core.errors import Conflict, NotFound, PreconditionFailed
-from app.core.etag import require_match
+from app.core.etag import record_etag, require_match
 from app.core.periods import overlaps, year_bounds
 from app.core.revisions import record_revision
 from app.core.security import Principal, ensure_cluster_writer
+from app.core.time import utcnow
 from app.leadership.models import Leadership
 from app.leadership.schemas import (
     CandidateOut,
@@ -31,8 +32,8 @@ from app.units.service import linked_units, unit_columns
 RESOURCE = "leadership"
 
 
-def leadership_etag(number: int, year: int, version: int) -> str:
-    return f'"{RESOURCE}-{number}-{year}-v{version}"'
+def leadership_etag(leadership: LeadershipOut) -> str:
+    return record_etag(RESOURCE, f"{leadership.cluster}-{leadership.year}", leadership.version, leadership)
 
 
 def _role_holder(unit: UnitRef, successors: list[dict[str, Any]], year: int) -> RoleHolder:
@@ -113,7 +114,7 @@ async def get_leadership(session: AsyncSession, number: int, year: int) -> tuple
     found = await leaderships(session, cluster.id, [year])
     if not found:
         raise NotFound(f"No leadership recorded for cluster {number} in {year}.")
-    return found[0], leadership_etag(number, year, found[0].version)
+    return found[0], leadership_etag(found[0])
 
 
 async def _check_members(session: AsyncSession, cluster: Cluster, year: int, data: LeadershipPut) -> None:
@@ -168,7 +169,8 @@ async def put_leadership(
     if existing is None and if_match is not None:
         raise PreconditionFailed(f"No leadership recorded for cluster {number} in {year} yet.")
     if existing is not None:
-        require_match(if_match, leadership_etag(number, year, existing.version))
+        current = await leaderships(session, cluster.id, [year])
+        require_match(if_match, leadership_etag(current[0]))
     await _check_members(session, cluster, year, data)
     record = existing or Leadership(
         cluster_id=cluster.id, year=year, leader_unit_id=0, recorded_by=actor, version=0
@@ -177,13 +179,13 @@ async def put_leadership(
         setattr(record, field, value)
     record.version += 1
     record.recorded_by = actor
-    record.recorded_at = datetime.now(UTC)
+    record.recorded_at = utcnow()
     session.add(record)
     await session.flush()
     assert record.id is not None
     out = (await leaderships(session, cluster.id, [year]))[0]
     await record_revision(session, RESOURCE, record.id, record.version, out, actor)
-    return out, leadership_etag(number, year, record.version), existing is None
+    return out, leadership_etag(out), existing is None
 
 
 async def _candidates(session: AsyncSession, cluster_id: int, year: int) -> list[UnitRef]:

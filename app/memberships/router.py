@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -11,6 +10,8 @@ from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_curso
 from app.core.params import AsOfQuery, ClusterNumber, IfMatch, RecordId, YearQuery, time_window
 from app.core.revisions import RevisionOut, list_revisions
 from app.core.security import AdminKey, CurrentKey
+from app.core.time import today
+from app.core.types import PlainDecimal
 from app.memberships import service
 from app.memberships.schemas import MembershipCreate, MembershipOut, MembershipUpdate, MembersOut
 
@@ -26,8 +27,8 @@ router = APIRouter(tags=["memberships"], responses=problem_responses(401, 422, 5
 async def list_memberships(
     session: SessionDep,
     _: CurrentKey,
-    unit: Annotated[int | None, Query(ge=1, le=2_147_483_647, description="Unit id.")] = None,
-    cluster: Annotated[int | None, Query(ge=1, le=999, description="Cluster number.")] = None,
+    unit: Annotated[int | None, Query(ge=1, le=2_147_483_647, description="Unit id."), PlainDecimal] = None,
+    cluster: Annotated[int | None, Query(ge=1, le=999, description="Cluster number."), PlainDecimal] = None,
     year: YearQuery = None,
     as_of: AsOfQuery = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -65,10 +66,11 @@ async def create_membership(
     body: MembershipCreate,
     response: Response,
 ) -> MembershipOut:
-    out = await idempotency.run(lambda: service.create_membership(session, body, key.actor), 201)
-    response.headers["Location"] = f"/v1/memberships/{out.id}"
-    response.headers["ETag"] = service.membership_etag(out.id, out.version)
-    return out
+    return await idempotency.run(
+        lambda: service.create_membership(session, body, key.actor),
+        response=response,
+        headers=lambda out: {"Location": f"/v1/memberships/{out.id}", "ETag": service.membership_etag(out)},
+    )
 
 
 @router.get("/v1/memberships/{membership_id}", summary="Get a membership", responses=problem_responses(404))
@@ -76,7 +78,7 @@ async def get_membership(
     session: SessionDep, _: CurrentKey, membership_id: RecordId, response: Response
 ) -> MembershipOut:
     out = await service.get_membership(session, membership_id)
-    response.headers["ETag"] = service.membership_etag(out.id, out.version)
+    response.headers["ETag"] = service.membership_etag(out)
     return out
 
 
@@ -95,7 +97,7 @@ async def update_membership(
     if_match: IfMatch = None,
 ) -> MembershipOut:
     out = await service.update_membership(session, membership_id, body, if_match, key.actor)
-    response.headers["ETag"] = service.membership_etag(out.id, out.version)
+    response.headers["ETag"] = service.membership_etag(out)
     return out
 
 
@@ -128,7 +130,7 @@ async def cluster_members(
     as_of: AsOfQuery = None,
 ) -> MembersOut:
     if year is None and as_of is None:
-        as_of = date.today()
+        as_of = today()
     cluster = await find_cluster(session, number)
     assert cluster.id is not None
     window = time_window(year, as_of)

@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.types import IsoDate, Text, not_null
+from app.core.types import Integer, IsoDate, Text, not_null
 from app.memberships.models import PeriodPrecision
 from app.units.examples import HUNG_YEN, THAI_BINH
 from app.units.schemas import UnitRef
@@ -26,8 +26,8 @@ class MembershipCreate(BaseModel):
         },
     )
 
-    unit_id: int = Field(ge=1, le=2_147_483_647)
-    cluster: int = Field(ge=1, le=999, description="The cluster's number.")
+    unit_id: Integer = Field(ge=1, le=2_147_483_647)
+    cluster: Integer = Field(ge=1, le=999, description="The cluster's number.")
     valid_from: IsoDate
     valid_to: IsoDate | None = Field(default=None, description="Last day; null: open-ended.")
     period_precision: PeriodPrecision = PeriodPrecision.day
@@ -49,7 +49,7 @@ class MembershipUpdate(BaseModel):
         json_schema_extra={"example": {"valid_to": "2025-06-30"}, "minProperties": 1},
     )
 
-    cluster: int | None = Field(default=None, ge=1, le=999, json_schema_extra=not_null)
+    cluster: Integer | None = Field(default=None, ge=1, le=999, json_schema_extra=not_null)
     valid_from: IsoDate | None = Field(default=None, json_schema_extra=not_null)
     valid_to: IsoDate | None = Field(default=None, description="null: open-ended.")
     period_precision: PeriodPrecision | None = Field(default=None, json_schema_extra=not_null)

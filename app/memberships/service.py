@@ -1,17 +1,19 @@
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Select, bindparam, select
+from sqlalchemy import Date, Select, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound, sqlstate
-from app.core.etag import require_match, version_etag
+from app.core.etag import record_etag, require_match
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps, period
 from app.core.revisions import record_revision
+from app.core.time import utcnow
+from app.leadership.models import Leadership
 from app.memberships.models import Membership, PeriodPrecision
 from app.memberships.schemas import (
     Member,
@@ -27,8 +29,8 @@ from app.units.service import linked_units, unit_columns
 RESOURCE = "membership"
 
 
-def membership_etag(membership_id: int, version: int) -> str:
-    return version_etag(RESOURCE, membership_id, version)
+def membership_etag(membership: MembershipOut) -> str:
+    return record_etag(RESOURCE, membership.id, membership.version, membership)
 
 
 def _select_out() -> Select[Any]:
@@ -206,12 +208,18 @@ async def update_membership(
     if_match: str | None,
     actor: str,
 ) -> MembershipOut:
+    """Correct a membership as a new version. The unit must still exist over the period, and
+    every leadership that names the unit in its old cluster must still find it a member there.
+
+    Locks: the membership, then the unit (shared, against a succession), then the clusters
+    involved in id order (as `PUT …/leadership` does), so a concurrent leadership change waits.
+    """
     membership = (
         await session.execute(select(Membership).where(col(Membership.id) == membership_id).with_for_update())
     ).scalar_one_or_none()
     if membership is None:
         raise NotFound(f"No membership with id {membership_id}.")
-    require_match(if_match, membership_etag(membership_id, membership.version))
+    require_match(if_match, membership_etag(await get_membership(session, membership_id)))
     changes = data.model_dump(include=data.model_fields_set)
     if "cluster" in changes:
         changes["cluster_id"] = await _cluster_id(session, changes.pop("cluster"))
@@ -221,9 +229,69 @@ async def update_membership(
     if valid_to is not None and valid_to < valid_from:
         raise Conflict("valid_to would be before valid_from.", field="valid_to")
     _check_within_unit(unit, valid_from, valid_to)
-    changes.update(version=membership.version + 1, recorded_by=actor, recorded_at=datetime.now(UTC))
+    old_cluster_id = membership.cluster_id
+    await session.execute(
+        select(col(Cluster.id))
+        .where(col(Cluster.id).in_({old_cluster_id, changes.get("cluster_id", old_cluster_id)}))
+        .order_by(col(Cluster.id))
+        .with_for_update()
+    )
+    changes.update(version=membership.version + 1, recorded_by=actor, recorded_at=utcnow())
     await _flush_checked(session, membership, changes)
+    await _check_leaderships_kept(session, unit, old_cluster_id)
     return await _record(session, membership_id, actor)
+
+
+_ORPHANED_LEADERSHIPS = (
+    select(
+        col(Leadership.year),
+        col(Leadership.leader_unit_id),
+        col(Cluster.number),
+    )
+    .join(Cluster, col(Cluster.id) == col(Leadership.cluster_id))
+    .where(
+        col(Leadership.cluster_id) == bindparam("cluster_id"),
+        or_(
+            col(Leadership.leader_unit_id) == bindparam("unit_id"),
+            col(Leadership.deputy_unit_id) == bindparam("unit_id"),
+        ),
+        ~exists().where(
+            col(Membership.unit_id) == bindparam("unit_id"),
+            col(Membership.cluster_id) == col(Leadership.cluster_id),
+            period(col(Membership.valid_from), col(Membership.valid_to)).op("&&")(
+                period(
+                    func.make_date(col(Leadership.year), 1, 1), func.make_date(col(Leadership.year), 12, 31)
+                )
+            ),
+        ),
+    )
+    .order_by(col(Leadership.year))
+)
+"""Leaderships of a cluster naming a unit that is no longer a member of it in that year."""
+
+
+async def _check_leaderships_kept(session: AsyncSession, unit: Unit, cluster_id: int) -> None:
+    orphaned = (
+        await session.execute(_ORPHANED_LEADERSHIPS, {"cluster_id": cluster_id, "unit_id": unit.id})
+    ).all()
+    if not orphaned:
+        return
+    first = orphaned[0]
+    role = "leader" if first.leader_unit_id == unit.id else "deputy"
+    years = ", ".join(str(r.year) for r in orphaned)
+    raise Conflict(
+        f"{unit.name} is the {role} of cluster {first.number} in {first.year}; after this change it "
+        f"would not be a member of cluster {first.number} in {years}. Change the leadership first.",
+        conflicting_leaderships=[
+            {
+                "cluster": r.number,
+                "year": r.year,
+                "role": "leader" if r.leader_unit_id == unit.id else "deputy",
+                "href": f"/v1/clusters/{r.number}/years/{r.year}/leadership",
+            }
+            for r in orphaned
+        ],
+    )
 
 
 async def close_for_units(
@@ -263,7 +331,7 @@ async def close_for_units(
         membership.valid_to = last_day
         membership.version += 1
         membership.recorded_by = actor
-        membership.recorded_at = datetime.now(UTC)
+        membership.recorded_at = utcnow()
         session.add(membership)
     await session.flush()
     for change in closed:

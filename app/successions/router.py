@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Response, status
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
@@ -29,5 +29,8 @@ async def record_succession(
     key: AdminKey,
     idempotency: IdempotencyDep,
     body: Annotated[SuccessionCreate, Body()],
+    response: Response,
 ) -> SuccessionOut:
-    return await idempotency.run(lambda: service.record_succession(session, body, key.actor), 201)
+    return await idempotency.run(
+        lambda: service.record_succession(session, body, key.actor), response=response
+    )

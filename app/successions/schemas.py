@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.types import IsoDate, Text
+from app.core.types import Integer, IsoDate, Text
 from app.memberships.schemas import MembershipClosed
 from app.units.models import SuccessionKind, UnitKind
 from app.units.schemas import UnitOut, UnitRef
@@ -24,11 +24,11 @@ class ExistingUnit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: int = Field(ge=1, le=2_147_483_647)
+    unit_id: Integer = Field(ge=1, le=2_147_483_647)
 
 
 Successor = NewUnit | ExistingUnit
-UnitId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+UnitId = Annotated[Integer, Field(ge=1, le=2_147_483_647)]
 
 
 class _Succession(BaseModel):

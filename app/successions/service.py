@@ -7,11 +7,14 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound, sqlstate
+from app.core.revisions import record_revision
 from app.core.text import fold
+from app.core.time import utcnow
 from app.leadership.models import Leadership
 from app.memberships.service import close_for_units
 from app.successions.schemas import LeadershipAffected, Link, SuccessionCreate, SuccessionOut
 from app.units.models import Succession, Unit
+from app.units.service import RESOURCE as UNIT_RESOURCE
 from app.units.service import unit_out, unit_ref
 
 
@@ -55,6 +58,9 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
 
     for unit in predecessors:
         unit.valid_to = last_day
+        unit.version += 1
+        unit.recorded_by = actor
+        unit.recorded_at = utcnow()
         session.add(unit)
     await session.flush()
 
@@ -65,6 +71,7 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
             name_folded=fold(n.name),
             kind=n.kind.value,
             valid_from=data.effective_date,
+            recorded_by=actor,
         )
         for n in new_units
     ]
@@ -92,6 +99,8 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
     session.add_all(links)
     await session.flush()
 
+    for unit in [*predecessors, *opened]:
+        await record_revision(session, UNIT_RESOURCE, stored_id(unit), unit.version, unit_out(unit), actor)
     closed = await close_for_units(session, [stored_id(u) for u in predecessors], last_day, actor)
     affected = await _leaderships_affected(session, predecessors, data.effective_date.year)
     return SuccessionOut(

@@ -8,20 +8,57 @@ import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import table
+from app.core.models import Revision
 from app.core.text import fold
 from app.units.models import REFERENCE_ACTOR, Succession, Unit
+from app.units.service import RESOURCE as UNIT_RESOURCE
+from app.units.service import unit_out
 
 
 @dataclass
 class ReferenceReport:
     units_added: int
     successions_added: int
+
+
+async def _record_first_versions(
+    session: AsyncSession, rows: list[dict[str, Any]], ids: dict[str, int]
+) -> None:
+    """Version 1 of each reference unit is the row as loaded; keep it under `/revisions`, even
+    for a unit corrected since (units loaded before revisions were kept lacked it)."""
+    revisions = table(Revision)
+    recorded = set(
+        (
+            await session.execute(
+                select(revisions.c.resource_id).where(
+                    revisions.c.resource == UNIT_RESOURCE, revisions.c.version == 1
+                )
+            )
+        ).scalars()
+    )
+    first_versions = [
+        {
+            "resource": UNIT_RESOURCE,
+            "resource_id": ids[row["reference_key"]],
+            "version": 1,
+            "data": unit_out(SimpleNamespace(**row, id=ids[row["reference_key"]], version=1)).model_dump(
+                mode="json"
+            ),
+            "recorded_by": REFERENCE_ACTOR,
+        }
+        for row in rows
+        if ids[row["reference_key"]] not in recorded
+    ]
+    if first_versions:
+        await session.execute(insert(revisions).values(first_versions))
 
 
 def _day(value: str) -> date | None:
@@ -59,6 +96,7 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
         select(units.c.reference_key, units.c.id).where(units.c.reference_key.is_not(None))
     )
     ids: dict[str, int] = {row.reference_key: row.id for row in loaded}
+    await _record_first_versions(session, rows, ids)
 
     def ended(code: str, last_day: date) -> int:
         """The reference unit with `code` whose last day is `last_day` (as the file says)."""

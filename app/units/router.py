@@ -8,13 +8,13 @@ from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_curso
 from app.core.params import IfMatch
 from app.core.revisions import RevisionOut, list_revisions
 from app.core.security import AdminKey, CurrentKey
-from app.core.types import IsoDate, Text
+from app.core.types import IsoDate, PlainDecimal, Text
 from app.units import service
 from app.units.schemas import LineageOut, UnitOut, UnitUpdate
 
 router = APIRouter(prefix="/v1/units", tags=["units"], responses=problem_responses(401, 422, 500))
 
-UnitId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The unit's id.")]
+UnitId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The unit's id."), PlainDecimal]
 
 
 @router.get(

@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from app.core.database import table
 from app.core.errors import Conflict, NotFound, sqlstate
-from app.core.etag import require_match, version_etag
+from app.core.etag import record_etag, require_match
 from app.core.pagination import Page, page_of
 from app.core.periods import valid_on
 from app.core.revisions import record_revision
@@ -47,7 +47,7 @@ def unit_out(row: Any) -> UnitOut:
 
 
 def unit_etag(unit: UnitOut) -> str:
-    return version_etag(RESOURCE, unit.id, unit.version)
+    return record_etag(RESOURCE, unit.id, unit.version, unit)
 
 
 def unit_ref(row: Any) -> UnitRef:
@@ -97,7 +97,7 @@ async def update_unit(
     unit = await session.get(Unit, unit_id, with_for_update=True)
     if unit is None:
         raise NotFound(f"No unit with id {unit_id}.")
-    require_match(if_match, version_etag(RESOURCE, unit_id, unit.version))
+    require_match(if_match, unit_etag(unit_out(unit)))
     changes = data.model_dump(include=data.model_fields_set, mode="json")
     if "name" in changes:
         changes["name_folded"] = fold(changes["name"])
