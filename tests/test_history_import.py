@@ -111,3 +111,55 @@ def test_cli_import(settings: Settings, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "memberships_created=1" in done.stdout
+
+
+def run_cli(settings: Settings, path: Path) -> subprocess.CompletedProcess[str]:
+    env = {"DATABASE_URL": settings.database_url or "", "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "app", "import", str(path)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_bad_text_is_listed_with_every_other_problem_and_no_traceback(
+    settings: Settings, tmp_path: Path
+) -> None:
+    members = {
+        "members": [
+            {"unit": "Hà Nội", "note": "x" * 2001},
+            {"unit": "Cao Bằng", "note": "nul\0inside"},
+            {"unit": "Atlantis"},
+        ]
+    }
+    path = write(
+        tmp_path,
+        [
+            {
+                "number": 93,
+                "years": [{"year": 2024, "source": "s", "attested_on": "2024-06-01", **members}],
+            }
+        ],
+    )
+    done = run_cli(settings, path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "members.0.note" in done.stderr
+    assert "members.1.note" in done.stderr
+    assert "nothing imported" in done.stderr
+
+
+async def test_a_file_that_is_not_yaml_is_one_clear_problem(database: Database, tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("format: [unclosed", encoding="utf-8")
+    with pytest.raises(HistoryImportError) as failure:
+        await run_import(database, path)
+    assert "not valid yaml" in failure.value.problems[0]
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(HistoryImportError) as failure:
+        await run_import(database, missing)
+    assert "cannot be read" in failure.value.problems[0]

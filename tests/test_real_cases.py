@@ -3,6 +3,8 @@
 import httpx
 import pytest
 
+from tests.conftest import problem, unit_id
+
 pytestmark = pytest.mark.usefixtures("seeded")
 
 
@@ -141,3 +143,52 @@ async def test_who_led_cluster_3_each_year(admin: httpx.AsyncClient) -> None:
         (2026, "Lào Cai", "Tuyên Quang"),
     ]
     assert history[1]["leader"]["ceased_on"] is None, "Bắc Giang existed throughout 2023"
+
+
+async def test_a_leader_cannot_be_moved_out_of_its_cluster(admin: httpx.AsyncClient) -> None:
+    """Thái Bình leads cluster 5 in 2025: its 2025 membership cannot move to cluster 3, nor
+    shrink out of 2025; the sheet keeps Thái Bình as leader and member."""
+    thai_binh = await unit_id(admin, "Thái Bình", "2025-01-01")
+    [membership] = (await admin.get("/v1/memberships", params={"unit": thai_binh, "year": 2025})).json()[
+        "items"
+    ]
+    url = f"/v1/memberships/{membership['id']}"
+    etag = (await admin.get(url)).headers["etag"]
+
+    moved = problem(await admin.patch(url, json={"cluster": 3}, headers={"If-Match": etag}), 409)
+    assert moved["conflicting_leaderships"] == [
+        {"cluster": 5, "year": 2025, "role": "leader", "href": "/v1/clusters/5/years/2025/leadership"}
+    ]
+    assert "Thái Bình" in moved["detail"]
+    shrunk = await admin.patch(url, json={"valid_from": "2026-01-01"}, headers={"If-Match": etag})
+    problem(shrunk, 409)
+
+    sheet = (await admin.get("/v1/clusters/5/years/2025")).json()
+    assert thai_binh in {m["unit"]["id"] for m in sheet["members"]}
+    assert sheet["leadership"]["leader"]["unit"]["id"] == thai_binh
+    assert (await admin.get(url)).json()["version"] == membership["version"]
+    noted = await admin.patch(url, json={"note": "Cụm trưởng 2025"}, headers={"If-Match": etag})
+    assert noted.status_code == 200, noted.text
+
+
+async def test_a_deputy_cannot_be_moved_out_either(admin: httpx.AsyncClient) -> None:
+    hai_duong = await unit_id(admin, "Hải Dương", "2025-01-01")
+    [membership] = (await admin.get("/v1/memberships", params={"unit": hai_duong, "year": 2025})).json()[
+        "items"
+    ]
+    url = f"/v1/memberships/{membership['id']}"
+    etag = (await admin.get(url)).headers["etag"]
+    body = problem(await admin.patch(url, json={"cluster": 4}, headers={"If-Match": etag}), 409)
+    assert {(c["cluster"], c["year"], c["role"]) for c in body["conflicting_leaderships"]} >= {
+        (5, 2025, "deputy")
+    }
+    current = (await admin.get("/v1/clusters/5/years/2025/leadership")).json()
+    resaved = await admin.put(
+        "/v1/clusters/5/years/2025/leadership",
+        json={
+            "leader_unit_id": current["leader"]["unit"]["id"],
+            "deputy_unit_id": current["deputy"]["unit"]["id"],
+        },
+        headers={"If-Match": (await admin.get("/v1/clusters/5/years/2025/leadership")).headers["etag"]},
+    )
+    assert resaved.status_code == 200, resaved.text

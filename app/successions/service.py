@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -39,9 +39,13 @@ async def _lock_units(session: AsyncSession, ids: list[int], field: str) -> list
 
 
 async def record_succession(session: AsyncSession, data: SuccessionCreate, actor: str) -> SuccessionOut:
+    """Close the predecessors the day before, open the new units, link them, and end the
+    predecessors' memberships; each changed unit gets a new version. Locks units in id order."""
     predecessor_ids, new_units, continuing_ids = data.plan()
     if set(predecessor_ids) & set(continuing_ids) or len(set(continuing_ids)) != len(continuing_ids):
         raise Conflict("A unit cannot succeed itself, nor be named twice among the successors.")
+    if data.effective_date == date.min:
+        raise Conflict("A succession cannot take effect on 0001-01-01: no unit ceases before the calendar.")
     last_day = data.effective_date - timedelta(days=1)
     predecessors = await _lock_units(session, predecessor_ids, "predecessor_ids")
     for unit in predecessors:
