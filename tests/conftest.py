@@ -27,16 +27,15 @@ from app.main import create_app
 from app.models import metadata
 from app.units.reference import load_reference
 
-TEST_DATABASE = "thidua_test"
 
-
-def _test_database_url() -> str:
-    """A database of our own: never the one DATABASE_URL names."""
+def _test_database_url(suffix: str = "test") -> str:
+    """A database of our own (`thidua_<suffix>`, or `<DATABASE_URL's>_<suffix>`): never the one
+    DATABASE_URL names."""
     base = get_settings()
     if base.database_url is None:
-        return ensure_database(base.data_dir, TEST_DATABASE)
+        return ensure_database(base.data_dir, f"thidua_{suffix}")
     url = make_url(base.database_url).set(drivername="postgresql+asyncpg")
-    target = url.set(database=f"{url.database}_test")
+    target = url.set(database=f"{url.database}_{suffix}")
 
     async def create() -> None:
         admin_dsn = url.set(drivername="postgresql", database="postgres").render_as_string(
@@ -54,9 +53,9 @@ def _test_database_url() -> str:
     return target.render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def database_url() -> str:
-    url = _test_database_url()
+def empty_database(suffix: str) -> str:
+    """The URL of a database of our own with an empty schema (no migrations applied)."""
+    url = _test_database_url(suffix)
 
     async def reset() -> None:
         database = Database(url, get_settings())
@@ -66,6 +65,12 @@ def database_url() -> str:
         await database.dispose()
 
     asyncio.run(reset())
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = empty_database("test")
     upgrade(url)
     return url
 
