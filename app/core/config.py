@@ -1,9 +1,10 @@
 """Settings, read from the environment (and an optional `.env` file)."""
 
+import math
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_pre_ping: bool = True
+    db_connect_timeout_seconds: float = 2.0
+    db_pool_timeout_seconds: float = 2.0
+    db_statement_timeout_seconds: float = 5.0
     page_default_limit: int = 50
     page_max_limit: int = 200
     max_request_bytes: int = 1_048_576
@@ -31,6 +35,18 @@ class Settings(BaseSettings):
     history_file: Path = PROJECT_ROOT / "data" / "history" / "seed_history.yaml"
     load_history_on_serve: bool = True
     log_level: str = "info"
+
+    @field_validator(
+        "db_connect_timeout_seconds",
+        "db_pool_timeout_seconds",
+        "db_statement_timeout_seconds",
+    )
+    @classmethod
+    def _positive(cls, value: float, info: ValidationInfo) -> float:
+        if not (value > 0 and math.isfinite(value)):
+            name = (info.field_name or "").upper()
+            raise ValueError(f"{name} must be a positive number of seconds, not {value}")
+        return value
 
 
 @lru_cache
