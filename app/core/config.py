@@ -3,6 +3,7 @@
 import math
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     history_file: Path = PROJECT_ROOT / "data" / "history" / "seed_history.yaml"
     load_history_on_serve: bool = True
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator(
         "db_connect_timeout_seconds",

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.request_id import HEADER as REQUEST_ID_HEADER
+from app.core.request_id import current_request_id
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -37,6 +40,8 @@ class Problem(BaseModel):
                 "title": "Not Found",
                 "status": 404,
                 "detail": "No unit with id 9999.",
+                "instance": "/v1/units/9999",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
             }
         },
     )
@@ -47,6 +52,9 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[FieldError] | None = Field(default=None, description="Field errors (validation).")
+    request_id: str | None = Field(
+        default=None, description="The request's `X-Request-ID`: quote it when reporting a problem."
+    )
 
 
 class AppError(Exception):
@@ -124,6 +132,10 @@ def problem_response(
     if errors is not None:
         body["errors"] = [e.model_dump() for e in errors]
     body.update(extra)
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
+        headers = {**(headers or {}), REQUEST_ID_HEADER: request_id}
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
