@@ -34,7 +34,8 @@ memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-y
 * **Auth**: `Authorization: Bearer <api key>`. Reads need any key; writes need the role named in
   each operation (`admin`, `cluster`, `unit`, `reader`).
 * **Errors**: RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`,
-  `request_id`, and `errors` (field locations) for validation.
+  `request_id`, and `errors` (field locations) for validation. When the database is unavailable
+  or too slow, 503 (`/problems/database-unavailable`) with `Retry-After`.
 * **Request ids**: send `X-Request-ID` (1–128 of `A-Z a-z 0-9 . _ : -`) or get one; every
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
@@ -80,7 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         redoc_url=None,
     )
-    install_error_handlers(app)
+    app.state.settings = settings
+    install_error_handlers(app, retry_after=settings.retry_after_seconds)
 
     async def replay(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, IdempotentReplay)

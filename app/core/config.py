@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = 2.0
     db_pool_timeout_seconds: float = 2.0
     db_statement_timeout_seconds: float = 5.0
+    readiness_timeout_seconds: float = 1.0
+    retry_after_seconds: int = 5
     page_default_limit: int = 50
     page_max_limit: int = 200
     max_request_bytes: int = 1_048_576
@@ -42,6 +44,8 @@ class Settings(BaseSettings):
         "db_connect_timeout_seconds",
         "db_pool_timeout_seconds",
         "db_statement_timeout_seconds",
+        "readiness_timeout_seconds",
+        "retry_after_seconds",
     )
     @classmethod
     def _positive(cls, value: float, info: ValidationInfo) -> float:
