@@ -112,6 +112,10 @@ class PreconditionRequired(AppError):
     status, slug = 428, "precondition-required"
 
 
+class DatabaseUnavailable(AppError):
+    status, slug = 503, "database-unavailable"
+
+
 def problem_response(
     status: int,
     *,
@@ -238,8 +242,8 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
         """503, and one line in the log (an outage is not a bug: no traceback)."""
         logger.warning("database unavailable: %s %s (%s)", request.method, request.url.path, cause)
         return problem_response(
-            503,
-            slug="database-unavailable",
+            DatabaseUnavailable.status,
+            slug=DatabaseUnavailable.slug,
             detail=f"The database is unavailable or did not answer in time; retry in {retry_after} s.",
             headers={"Retry-After": str(retry_after)},
             instance=request.url.path,

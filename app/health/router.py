@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.core.config import Settings
 from app.core.database import Database
-from app.core.errors import AppError, problem_responses
+from app.core.errors import DatabaseUnavailable, problem_responses
 from app.core.unavailable import unavailable_cause
 
 logger = logging.getLogger(__name__)
@@ -20,10 +20,6 @@ class Health(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"status": "ok"}})
 
     status: str
-
-
-class NotReady(AppError):
-    status, slug = 503, "not-ready"
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
@@ -45,7 +41,7 @@ async def readyz(request: Request) -> Health:
                 await connection.execute(text("SELECT 1"))
     except Exception as exc:
         logger.warning("not ready: %s", unavailable_cause(exc) or type(exc).__name__)
-        raise NotReady(
+        raise DatabaseUnavailable(
             "The database is unreachable or did not answer in time.",
             headers={"Retry-After": str(settings.retry_after_seconds)},
         ) from exc
