@@ -18,4 +18,6 @@ COPY data ./data
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 HOST=0.0.0.0 PORT=8000 LOAD_HISTORY_ON_SERVE=false
 USER thidua
 EXPOSE 8000
-CMD ["sh", "-c", "python -m app load-reference && exec uvicorn app.main:app --host \"$HOST\" --port \"$PORT\" --proxy-headers"]
+# `serve` migrates, loads the reference data, then runs uvicorn with the app's logging
+# (request ids on every line; LOG_FORMAT=json for one JSON object a line).
+CMD ["python", "-m", "app", "serve"]

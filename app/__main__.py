@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+import logging.config
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -78,13 +79,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
+        from app.core.logs import log_config
         from app.history.importer import HistoryImportError
 
+        config = log_config(settings.log_format, settings.log_level)
+        logging.config.dictConfig(config)
         try:
             _prepare(settings, history=settings.load_history_on_serve)
         except HistoryImportError as exc:
             return _report(settings.history_file, exc)
-        uvicorn.run("app.main:app", host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.run(
+            "app.main:app",
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            log_config=config,
+        )
         return 0
     if args.command == "openapi":
         import json

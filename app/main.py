@@ -19,6 +19,7 @@ from app.core.etag import ETagMiddleware
 from app.core.idempotency import IdempotentReplay, replay_response, sweep_expired_forever
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
+from app.core.request_id import RequestIdMiddleware
 from app.health.router import router as health_router
 from app.keys.router import router as keys_router
 from app.leadership.router import router as leadership_router
@@ -35,7 +36,10 @@ memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-y
 * **Auth**: `Authorization: Bearer <api key>`. Reads need any key; writes need the role named in
   each operation (`admin`, `cluster`, `unit`, `reader`).
 * **Errors**: RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`,
-  and `errors` (field locations) for validation.
+  `request_id`, and `errors` (field locations) for validation. When the database is unavailable
+  or too slow, 503 (`/problems/database-unavailable`) with `Retry-After`.
+* **Request ids**: send `X-Request-ID` (1–128 of `A-Z a-z 0-9 . _ : -`) or get one; every
+  response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
 * **Versioned records** (clusters, memberships, leaderships): updates need `If-Match`
   (428 without, 412 when stale); every version stays readable under `/revisions`.
@@ -89,7 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         redoc_url=None,
     )
-    install_error_handlers(app)
+    app.state.settings = settings
+    install_error_handlers(app, retry_after=settings.retry_after_seconds)
 
     async def replay(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, IdempotentReplay)
@@ -112,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ETagMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response carries it
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

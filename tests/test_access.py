@@ -53,7 +53,7 @@ async def test_wrong_unit_writes_are_403_and_reveal_nothing(
     client: httpx.AsyncClient, keys: Keys, cluster_five: None, method: str, path: str
 ) -> None:
     body = problem(await client.request(method, concrete(path), json={}, headers=bearer(keys.unit)), 403)
-    assert set(body) <= {"type", "title", "status", "detail", "instance"}
+    assert set(body) <= {"type", "title", "status", "detail", "instance", "request_id"}
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES)

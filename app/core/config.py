@@ -1,10 +1,12 @@
 """Settings, read from the environment (and an optional `.env` file)."""
 
+import math
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +26,11 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_pre_ping: bool = True
+    db_connect_timeout_seconds: float = 2.0
+    db_pool_timeout_seconds: float = 2.0
+    db_statement_timeout_seconds: float = 5.0
+    readiness_timeout_seconds: float = 1.0
+    retry_after_seconds: int = 5
     page_default_limit: int = 50
     page_max_limit: int = 200
     max_request_bytes: int = 1_048_576
@@ -38,6 +45,21 @@ class Settings(BaseSettings):
     history_file: Path = PROJECT_ROOT / "data" / "history" / "seed_history.yaml"
     load_history_on_serve: bool = True
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator(
+        "db_connect_timeout_seconds",
+        "db_pool_timeout_seconds",
+        "db_statement_timeout_seconds",
+        "readiness_timeout_seconds",
+        "retry_after_seconds",
+    )
+    @classmethod
+    def _positive(cls, value: float, info: ValidationInfo) -> float:
+        if not (value > 0 and math.isfinite(value)):
+            name = (info.field_name or "").upper()
+            raise ValueError(f"{name} must be a positive number of seconds, not {value}")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -1,21 +1,29 @@
 """Engine, sessions and the one-transaction-per-request dependency."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
+import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import Table
+from sqlalchemy import Table, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.util import await_only
 from sqlmodel import SQLModel
 
 from app.core.config import Settings
 from app.core.embedded import ensure_database
+
+COMMAND_TIMEOUT_GRACE_SECONDS = 1.0
+"""The client gives a statement this much longer than the server's `statement_timeout`: a live
+server cancels it first (a clean 57014), and only a frozen or unreachable one is cut off here."""
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -33,18 +41,56 @@ def table(model: type[SQLModel]) -> Table:
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
+def _connect_args(settings: Settings) -> dict[str, Any]:
+    """asyncpg's connect timeout, and statement timeouts on the server and on the client."""
+    statement_timeout = settings.db_statement_timeout_seconds
+    return {
+        "timeout": settings.db_connect_timeout_seconds,
+        "command_timeout": statement_timeout + COMMAND_TIMEOUT_GRACE_SECONDS,
+        "server_settings": {"statement_timeout": str(max(1, round(statement_timeout * 1000)))},
+    }
+
+
 class Database:
     def __init__(self, url: str, settings: Settings) -> None:
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-            pool_pre_ping=settings.db_pool_pre_ping,
+            pool_timeout=settings.db_pool_timeout_seconds,
+            connect_args=_connect_args(settings),
         )
+        if settings.db_pool_pre_ping:
+            _pre_ping(self.engine, timeout=settings.db_connect_timeout_seconds)
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _pre_ping(engine: AsyncEngine, *, timeout: float) -> None:
+    """Check each pooled connection before use, giving up after `timeout`.
+
+    SQLAlchemy's own pre-ping waits out the whole command timeout, then 2 s more to close the
+    connection, when the server is frozen. This one drops the connection at once and lets the
+    pool open a new one, which the connect timeout bounds. New connections are not pinged.
+    """
+
+    def connected(_: Any, record: ConnectionPoolEntry) -> None:
+        record.info["fresh"] = True
+
+    def checkout(_: Any, record: ConnectionPoolEntry, __: PoolProxiedConnection) -> None:
+        if record.info.pop("fresh", False):
+            return
+        connection = cast(asyncpg.Connection, record.driver_connection)
+        try:
+            await_only(connection.execute("SELECT 1", timeout=timeout))
+        except Exception as exc:
+            connection.terminate()
+            raise DisconnectionError(f"pre-ping failed ({type(exc).__name__})") from exc
+
+    event.listen(engine.sync_engine, "connect", connected)
+    event.listen(engine.sync_engine, "checkout", checkout)
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:

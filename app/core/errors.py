@@ -5,12 +5,17 @@ import re
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.request_id import HEADER as REQUEST_ID_HEADER
+from app.core.request_id import current_request_id
+from app.core.unavailable import unavailable_cause
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,8 @@ class Problem(BaseModel):
                 "title": "Not Found",
                 "status": 404,
                 "detail": "No unit with id 9999.",
+                "instance": "/v1/units/9999",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
             }
         },
     )
@@ -47,6 +54,9 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[FieldError] | None = Field(default=None, description="Field errors (validation).")
+    request_id: str | None = Field(
+        default=None, description="The request's `X-Request-ID`: quote it when reporting a problem."
+    )
 
 
 class AppError(Exception):
@@ -102,6 +112,10 @@ class PreconditionRequired(AppError):
     status, slug = 428, "precondition-required"
 
 
+class DatabaseUnavailable(AppError):
+    status, slug = 503, "database-unavailable"
+
+
 def problem_response(
     status: int,
     *,
@@ -124,6 +138,10 @@ def problem_response(
     if errors is not None:
         body["errors"] = [e.model_dump() for e in errors]
     body.update(extra)
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
+        headers = {**(headers or {}), REQUEST_ID_HEADER: request_id}
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
@@ -149,7 +167,9 @@ def constraint_name(error: DBAPIError) -> str | None:
     return getattr(cause, "constraint_name", None)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
+    """Problem+json for every error; `retry_after` seconds on 503s when the database is unavailable."""
+
     async def app_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
         return problem_response(
@@ -197,8 +217,12 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
-        """Constraint violations and bad data the services did not name themselves."""
-        assert isinstance(exc, DBAPIError)
+        """An outage, or constraint violations and bad data the services did not name themselves."""
+        cause = unavailable_cause(exc)
+        if cause is not None:
+            return database_unavailable(request, cause)
+        if not isinstance(exc, DBAPIError):
+            return await unexpected_error(request, exc)
         state = sqlstate(exc)
         if state is not None and state.startswith("22"):
             return problem_response(
@@ -214,6 +238,17 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = f"The change breaks the rule `{name}`." if name else "The change breaks a rule of the data."
         return problem_response(status, slug=slug, detail=detail, instance=request.url.path, constraint=name)
 
+    def database_unavailable(request: Request, cause: str) -> JSONResponse:
+        """503, and one line in the log (an outage is not a bug: no traceback)."""
+        logger.warning("database unavailable: %s %s (%s)", request.method, request.url.path, cause)
+        return problem_response(
+            DatabaseUnavailable.status,
+            slug=DatabaseUnavailable.slug,
+            detail=f"The database is unavailable or did not answer in time; retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+            instance=request.url.path,
+        )
+
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(
@@ -223,7 +258,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(DBAPIError, database_error)
+    # Driver errors can arrive unwrapped: a refused connection, a timeout, the pool's own timeout.
+    for driver_error in (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        app.add_exception_handler(driver_error, database_error)
     app.add_exception_handler(Exception, unexpected_error)
 
 
@@ -242,13 +279,21 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
 
 
+RETRY_AFTER_HEADER = {
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the given error statuses, typed as problem+json.
 
-    Operations with a body (413) can also meet an undecodable one (400).
+    Operations with a body (413) can also meet an undecodable one (400); operations that reach
+    the database (500) can also find it unavailable (503).
     """
     if 413 in statuses:
         statuses = (400, *statuses)
+    if 500 in statuses:
+        statuses = (*statuses, 503)
     descriptions = {
         400: "The body is not decodable (e.g. not UTF-8)",
         401: "Missing or invalid API key",
@@ -260,12 +305,14 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "Validation failed; `errors` lists the fields",
         428: "`If-Match` is required to change a versioned record",
         500: "Unexpected error (no internals are revealed)",
+        503: "The database is unavailable or did not answer in time; retry after `Retry-After` seconds",
     }
     return {
         status: {
             "model": Problem,
             "description": descriptions[status],
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            **({"headers": RETRY_AFTER_HEADER} if status == 503 else {}),
         }
         for status in statuses
     }

@@ -1,11 +1,18 @@
+import asyncio
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
-from app.core.errors import AppError, problem_responses
+from app.core.config import Settings
+from app.core.database import Database
+from app.core.errors import DatabaseUnavailable, problem_responses
+from app.core.unavailable import unavailable_cause
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 
 
@@ -13,10 +20,6 @@ class Health(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"status": "ok"}})
 
     status: str
-
-
-class NotReady(AppError):
-    status, slug = 503, "not-ready"
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
@@ -27,14 +30,21 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     summary="Readiness: the database answers",
-    responses={503: {**problem_responses(500)[500], "description": "The database is unreachable"}},
+    responses={503: {**problem_responses(503)[503], "description": "The database is unreachable or slow"}},
 )
 async def readyz(request: Request) -> Health:
+    settings: Settings = request.app.state.settings
+    database: Database = request.app.state.database
     try:
-        async with request.app.state.database.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async with asyncio.timeout(settings.readiness_timeout_seconds):
+            async with database.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
     except Exception as exc:
-        raise NotReady("The database is unreachable.") from exc
+        logger.warning("not ready: %s", unavailable_cause(exc) or type(exc).__name__)
+        raise DatabaseUnavailable(
+            "The database is unreachable or did not answer in time.",
+            headers={"Retry-After": str(settings.retry_after_seconds)},
+        ) from exc
     return Health(status="ready")
 
 

@@ -1,0 +1,45 @@
+"""`X-Request-ID`: the client's when well-formed, else a new one; on every response, problem and
+log line of the request."""
+
+import re
+import uuid
+from contextvars import ContextVar
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = "X-Request-ID"
+_WELL_FORMED = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served, if any."""
+    return _request_id.get()
+
+
+def accept_or_make(value: str | None) -> str:
+    """The client's id if it is 1–128 of `A-Z a-z 0-9 . _ : -`; otherwise a fresh uuid4 hex."""
+    return value if value is not None and _WELL_FORMED.fullmatch(value) else uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = accept_or_make(Headers(scope=scope).get(HEADER))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[HEADER] = request_id
+            await send(message)
+
+        token = _request_id.set(request_id)
+        await self.app(scope, receive, send_with_id)
+        # Reset only on success: an exception leaves the id set for the server's error handler
+        # outside this middleware (its 500 problem and log lines); the request's task ends there.
+        _request_id.reset(token)
