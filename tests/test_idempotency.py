@@ -51,10 +51,14 @@ async def test_a_created_key_is_never_stored_and_a_replay_says_so(
 
 
 async def test_a_replay_carries_the_first_answers_headers(admin: httpx.AsyncClient) -> None:
-    headers = {"Idempotency-Key": "cluster-81", "X-Request-ID": "first"}
-    first = await admin.post("/v1/clusters", json={"number": 81}, headers=headers)
+    headers = {"Idempotency-Key": "cluster-81"}
+    first = await admin.post(
+        "/v1/clusters", json={"number": 81}, headers={**headers, "X-Request-ID": "first"}
+    )
     await admin.patch("/v1/clusters/81", json={"note": "later"}, headers={"If-Match": first.headers["etag"]})
-    again = await admin.post("/v1/clusters", json={"number": 81}, headers=headers)
+    again = await admin.post(
+        "/v1/clusters", json={"number": 81}, headers={**headers, "X-Request-ID": "retry"}
+    )
     assert again.status_code == first.status_code == 201
     assert again.content == first.content
     for name in ("location", "etag", "content-type"):
@@ -62,6 +66,7 @@ async def test_a_replay_carries_the_first_answers_headers(admin: httpx.AsyncClie
     assert again.headers["location"] == "/v1/clusters/81"
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
+    assert (first.headers["x-request-id"], again.headers["x-request-id"]) == ("first", "retry")
 
 
 async def test_a_membership_replay_has_its_location_and_etag(admin: httpx.AsyncClient) -> None:
