@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     page_max_limit: int = 200
     max_request_bytes: int = 1_048_576
     idempotency_ttl_hours: int = 24
+    name_similarity_threshold: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="pg_trgm similarity (0 < x ≤ 1) from which a name is a `similar` match of a query.",
+    )
     reference_dir: Path = PROJECT_ROOT / "data" / "reference"
     history_file: Path = PROJECT_ROOT / "data" / "history" / "seed_history.yaml"
     load_history_on_serve: bool = True
