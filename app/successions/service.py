@@ -7,7 +7,7 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound, sqlstate
-from app.core.text import fold
+from app.core.text import fold, search_key
 from app.leadership.models import Leadership
 from app.memberships.service import close_for_units
 from app.successions.schemas import LeadershipAffected, Link, SuccessionCreate, SuccessionOut
@@ -63,6 +63,7 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
             code=n.code,
             name=n.name,
             name_folded=fold(n.name),
+            search_key=search_key(n.name),
             kind=n.kind.value,
             valid_from=data.effective_date,
         )

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import table
-from app.core.text import fold
+from app.core.text import fold, search_key
 from app.units.models import REFERENCE_ACTOR, Succession, Unit
 
 
@@ -41,6 +41,7 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
                 "code": r["code"],
                 "name": r["name"],
                 "name_folded": fold(r["name"]),
+                "search_key": search_key(r["name"]),
                 "kind": r["kind"],
                 "valid_from": _day(r["valid_from"]),
                 "valid_to": _day(r["valid_to"]),

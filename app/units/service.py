@@ -13,7 +13,7 @@ from app.core.etag import require_match, version_etag
 from app.core.pagination import Page, page_of
 from app.core.periods import valid_on
 from app.core.revisions import record_revision
-from app.core.text import fold
+from app.core.text import fold, search_key
 from app.core.time import utcnow
 from app.units.models import Succession, Unit, UnitKind
 from app.units.schemas import KIND_LABELS, LineageLink, LineageOut, UnitOut, UnitRef, UnitUpdate
@@ -101,6 +101,7 @@ async def update_unit(
     changes = data.model_dump(include=data.model_fields_set, mode="json")
     if "name" in changes:
         changes["name_folded"] = fold(changes["name"])
+        changes["search_key"] = search_key(changes["name"])
     try:
         async with session.begin_nested():
             for field, value in changes.items():
