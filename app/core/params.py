@@ -11,6 +11,7 @@ from app.core.types import IsoDate
 ClusterNumber = Annotated[int, Path(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")]
 Year = Annotated[int, Path(ge=2000, le=2100, description="The emulation year (calendar year).")]
 RecordId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+UnitId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The unit's id.")]
 IfMatch = Annotated[
     str | None,
     Header(description="The ETag of the version you read; required to change a versioned record."),

@@ -4,7 +4,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler
+from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler, StringConstraints
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -49,3 +49,13 @@ class _StorablePattern:
 
 Text = Annotated[str, AfterValidator(_storable), _StorablePattern()]
 """Any Unicode text PostgreSQL can store (no NUL, no unpaired surrogates)."""
+
+
+_LATIN_LETTER_OR_DIGIT = "0-9A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ"
+SearchableName = Annotated[
+    str,
+    StringConstraints(pattern=rf"^[^\x00]*[{_LATIN_LETTER_OR_DIGIT}][^\x00]*$"),
+    AfterValidator(_storable),
+]
+"""A name that can be searched for: storable text with at least one (Latin, Vietnamese) letter or
+digit, so that its search key (`app.core.text.search_key`) is never empty."""

@@ -1,11 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.params import IfMatch
+from app.core.params import IfMatch, UnitId
 from app.core.revisions import RevisionOut, list_revisions
 from app.core.security import AdminKey, CurrentKey
 from app.core.types import IsoDate, Text
@@ -13,8 +13,6 @@ from app.units import service
 from app.units.schemas import LineageOut, UnitOut, UnitUpdate
 
 router = APIRouter(prefix="/v1/units", tags=["units"], responses=problem_responses(401, 422, 500))
-
-UnitId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The unit's id.")]
 
 
 @router.get(
