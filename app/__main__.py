@@ -39,7 +39,10 @@ def _prepare(settings: Settings, *, history: bool) -> str:
     url = resolve_database_url(settings)
     upgrade(url)
     report = asyncio.run(_in_transaction(settings, url, lambda s: load_reference(s, settings.reference_dir)))
-    added = f"{report.units_added} units and {report.successions_added} successions"
+    added = (
+        f"{report.units_added} units, {report.successions_added} successions "
+        f"and {report.aliases_added} aliases"
+    )
     print(f"reference data: {added} added")
     if history:
         summary = asyncio.run(_in_transaction(settings, url, lambda s: import_file(s, settings.history_file)))

@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
+from app.aliases.router import router as aliases_router
 from app.clusters.router import router as clusters_router
 from app.core.config import Settings, get_settings
 from app.core.database import Database, resolve_database_url
@@ -41,8 +42,8 @@ memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-y
 * **Request ids**: send `X-Request-ID` (1–128 of `A-Z a-z 0-9 . _ : -`) or get one; every
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
-* **Versioned records** (clusters, memberships, leaderships): updates need `If-Match`
-  (428 without, 412 when stale); every version stays readable under `/revisions`.
+* **Versioned records** (units, unit aliases, clusters, memberships, leaderships): updates need
+  `If-Match` (428 without, 412 when stale); every version stays readable under `/revisions`.
 * **Retries**: creating POSTs take `Idempotency-Key`; a retry replays the first answer.
 * **Lists**: `limit` and an opaque `cursor`; the body carries `next_cursor`.
 * **Time**: `as_of=YYYY-MM-DD` reads the state on that day; `year=YYYY` everything overlapping it.
@@ -51,7 +52,8 @@ memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-y
 TAGS = [
     {
         "name": "units",
-        "description": "Provincial police units (Công an tỉnh/thành phố) and their lineage.",
+        "description": "Provincial police units (Công an tỉnh/thành phố), their lineage, and the "
+        "aliases they are found by.",
     },
     {
         "name": "clusters",
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (
         units_router,
+        aliases_router,
         successions_router,
         clusters_router,
         memberships_router,

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from app.aliases.models import UnitAlias
 from app.clusters.models import Cluster
 from app.core.models import IdempotencyRecord, Revision
 from app.keys.models import ApiKey
@@ -20,5 +21,6 @@ __all__ = [
     "Revision",
     "Succession",
     "Unit",
+    "UnitAlias",
     "metadata",
 ]

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
         description="The zone whose calendar says what `today` is: every default `as_of`, "
         "every current answer and every deadline.",
     )
+    name_similarity_threshold: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="pg_trgm similarity (0 < x ≤ 1) from which a name is a `similar` match of a query.",
+    )
     reference_dir: Path = PROJECT_ROOT / "data" / "reference"
     history_file: Path = PROJECT_ROOT / "data" / "history" / "seed_history.yaml"
     load_history_on_serve: bool = True

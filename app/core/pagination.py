@@ -1,7 +1,8 @@
 """Keyset pagination with opaque cursors.
 
-A cursor encodes the last key of the page it ends. Every string that matches the
-documented pattern is a valid cursor, so a client can never hold one we reject.
+A cursor encodes the last key of the page it ends (or, for a ranked list whose order is not a
+key's, the offset of the next page). Every string that matches the documented pattern is a valid
+cursor, so a client can never hold one we reject.
 """
 
 from collections.abc import Callable
@@ -59,4 +60,12 @@ def page_of(rows: list[T], limit: int, key: Callable[[T], int]) -> Page[T]:
     """`rows` were fetched with `limit + 1`; the extra row only says there is a next page."""
     items = rows[:limit]
     next_cursor = encode_cursor(key(items[-1])) if len(rows) > limit and items else None
+    return Page[T](items=items, next_cursor=next_cursor)
+
+
+def page_at(rows: list[T], limit: int, offset: int) -> Page[T]:
+    """A page of a ranked list, fetched with `OFFSET offset LIMIT limit + 1`; the cursor of the
+    next page is its offset."""
+    items = rows[:limit]
+    next_cursor = encode_cursor(offset + len(items)) if len(rows) > limit and items else None
     return Page[T](items=items, next_cursor=next_cursor)

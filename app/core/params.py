@@ -13,6 +13,7 @@ ClusterNumber = Annotated[
 ]
 Year = Annotated[int, Path(ge=2000, le=2100, description="The emulation year (calendar year)."), PlainDecimal]
 RecordId = Annotated[int, Path(ge=1, le=2_147_483_647), PlainDecimal]
+UnitId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The unit's id."), PlainDecimal]
 IfMatch = Annotated[
     str | None,
     Header(description="The ETag of the version you read; required to change a versioned record."),

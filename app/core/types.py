@@ -4,7 +4,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler, Strict
+from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler, Strict, StringConstraints
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -71,3 +71,13 @@ def _decimal_only(value: Any) -> Any:
 PlainDecimal = BeforeValidator(_decimal_only)
 """For an integer in a path or a query string; put it after `Path(…)` / `Query(…)`:
 `Annotated[int, Path(ge=1), PlainDecimal]` (so the bounds still reach the OpenAPI schema)."""
+
+
+_LATIN_LETTER_OR_DIGIT = "0-9A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ"
+SearchableName = Annotated[
+    str,
+    StringConstraints(pattern=rf"^[^\x00]*[{_LATIN_LETTER_OR_DIGIT}][^\x00]*$"),
+    AfterValidator(_storable),
+]
+"""A name that can be searched for: storable text with at least one (Latin, Vietnamese) letter or
+digit, so that its search key (`app.core.text.search_key`) is never empty."""

@@ -19,8 +19,7 @@ from app.clusters.schemas import ClusterCreate
 from app.clusters.service import create_cluster
 from app.core.database import table
 from app.core.errors import AppError, Unprocessable
-from app.core.periods import valid_on, year_bounds
-from app.core.text import fold
+from app.core.periods import year_bounds
 from app.history.schemas import ClusterEntry, HistoryFile, ImportSummary, MemberEntry, YearEntry
 from app.leadership.models import Leadership
 from app.leadership.schemas import LeadershipPut
@@ -29,6 +28,7 @@ from app.memberships.models import Membership, PeriodPrecision
 from app.memberships.schemas import MembershipCreate
 from app.memberships.service import create_membership
 from app.units.models import Unit
+from app.units.service import resolve_name
 
 
 class HistoryImportError(Exception):
@@ -114,16 +114,8 @@ def _citation(history: HistoryFile, key: str) -> str:
 
 
 async def _resolve(session: AsyncSession, name: str, code: str | None, on: date) -> Unit:
-    query = select(Unit).where(
-        col(Unit.name_folded) == fold(name), valid_on(col(Unit.valid_from), col(Unit.valid_to), on)
-    )
-    if code is not None:
-        query = query.where(col(Unit.code) == code)
-    units = list((await session.execute(query)).scalars())
-    if len(units) != 1:
-        found = "no unit" if not units else f"{len(units)} units"
-        raise Unprocessable(f"{found} named {name!r} on {on}" + (f" with code {code}" if code else ""))
-    return units[0]
+    """By the unit's name or an alias, never by similarity (see `resolve_name`)."""
+    return await resolve_name(session, name, on=on, code=code)
 
 
 async def _import_year(

@@ -8,7 +8,7 @@ from sqlmodel import col
 from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.revisions import record_revision
-from app.core.text import fold
+from app.core.text import fold, search_key
 from app.core.time import utcnow
 from app.leadership.models import Leadership
 from app.memberships.service import close_for_units
@@ -73,6 +73,7 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
             code=n.code,
             name=n.name,
             name_folded=fold(n.name),
+            search_key=search_key(n.name),
             kind=n.kind.value,
             valid_from=data.effective_date,
             recorded_by=actor,

@@ -16,4 +16,11 @@ HUNG_YEN: dict[str, Any] = {
     "valid_from": "2025-07-01",
     "valid_to": None,
 }
+HO_CHI_MINH: dict[str, Any] = {
+    "id": 80,
+    "code": "79",
+    "name": "Hồ Chí Minh",
+    "valid_from": "2025-07-01",
+    "valid_to": None,
+}
 THAI_BINH_FULL: dict[str, Any] = {**THAI_BINH, "kind": "tinh", "kind_label": "Tỉnh", "version": 1}

@@ -1,13 +1,23 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.time import timestamp_field
 
 REFERENCE_ACTOR = "reference-data"
+
+
+def trigram_index(table: str, column: str) -> Index:
+    """A GIN pg_trgm index on `column`: serves substring (`LIKE '%…%'`) and similarity look-ups."""
+    return Index(
+        f"{table}_{column}_trgm_idx",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+    )
 
 
 class UnitKind(StrEnum):
@@ -37,12 +47,16 @@ class Unit(SQLModel, table=True):
             name="units_code_unique_in_time",
             using="gist",
         ),
+        trigram_index("units", "search_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=8, description="Official administrative code, e.g. `08`.")
     name: str = Field(max_length=120)
     name_folded: str = Field(max_length=120, index=True)
+    search_key: str = Field(
+        max_length=120, description="`app.core.text.search_key(name)`: what name searches compare."
+    )
     kind: str = Field(max_length=16)
     valid_from: date | None = None
     valid_to: date | None = None

@@ -1,7 +1,9 @@
-"""Load the provincial units and the 2025 successions from `data/reference/`; safe to run twice.
+"""Load the provincial units, the 2025 successions and the units' common aliases from
+`data/reference/`; safe to run twice.
 
-Rows already present (same code over an overlapping period, same predecessor → successor
-link) are left as they are, so corrections made through the API are not undone.
+Rows already present (same reference key, same predecessor → successor link, same alias
+reference key) are left as they are, so corrections made through the API are not undone: a
+unit or alias keeps the reference key of the row it was loaded from whatever an admin changes.
 """
 
 import csv
@@ -15,9 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.aliases.models import UnitAlias
+from app.aliases.service import RESOURCE as ALIAS_RESOURCE
+from app.aliases.service import alias_out
 from app.core.database import table
 from app.core.models import Revision
-from app.core.text import fold
+from app.core.revisions import record_revision
+from app.core.text import fold, search_key
 from app.units.models import REFERENCE_ACTOR, Succession, Unit
 from app.units.service import RESOURCE as UNIT_RESOURCE
 from app.units.service import unit_out
@@ -27,6 +33,7 @@ from app.units.service import unit_out
 class ReferenceReport:
     units_added: int
     successions_added: int
+    aliases_added: int
 
 
 async def _record_first_versions(
@@ -78,6 +85,7 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
                 "code": r["code"],
                 "name": r["name"],
                 "name_folded": fold(r["name"]),
+                "search_key": search_key(r["name"]),
                 "kind": r["kind"],
                 "valid_from": _day(r["valid_from"]),
                 "valid_to": _day(r["valid_to"]),
@@ -124,4 +132,40 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
     result = await session.execute(
         insert(links_table).values(links).on_conflict_do_nothing().returning(links_table.c.id)
     )
-    return ReferenceReport(units_added=units_added, successions_added=len(result.all()))
+    successions_added = len(result.all())
+    aliases_added = await _load_aliases(session, directory / "unit_aliases.csv", ids)
+    return ReferenceReport(
+        units_added=units_added, successions_added=successions_added, aliases_added=aliases_added
+    )
+
+
+async def _load_aliases(session: AsyncSession, path: Path, ids: dict[str, int]) -> int:
+    """Aliases of reference units (rows: unit code, unit valid_from, alias, note), each recorded
+    as version 1 of its revisions. An alias row is keyed `<unit reference key>/<search key>`."""
+    rows = []
+    with path.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            unit = reference_key(r["code"], r["valid_from"])
+            if unit not in ids:
+                raise ValueError(f"{path.name}: no reference unit {unit} for the alias {r['alias']!r}")
+            key = search_key(r["alias"])
+            rows.append(
+                {
+                    "reference_key": f"{unit}/{key}",
+                    "unit_id": ids[unit],
+                    "name": r["alias"],
+                    "search_key": key,
+                    "note": r["note"] or None,
+                    "recorded_by": REFERENCE_ACTOR,
+                }
+            )
+    if not rows:
+        return 0
+    aliases = table(UnitAlias)
+    # Any unique conflict means the alias is there already: loaded before (same reference key),
+    # or added by an admin (same unit and search key).
+    added = await session.execute(insert(aliases).values(rows).on_conflict_do_nothing().returning(*aliases.c))
+    loaded = [alias_out(row) for row in added]
+    for out in loaded:
+        await record_revision(session, ALIAS_RESOURCE, out.id, out.version, out, REFERENCE_ACTOR)
+    return len(loaded)

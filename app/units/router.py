@@ -1,38 +1,44 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.params import IfMatch
+from app.core.params import IfMatch, UnitId
 from app.core.revisions import RevisionOut, list_revisions
 from app.core.security import AdminKey, CurrentKey
-from app.core.types import IsoDate, PlainDecimal, Text
+from app.core.types import IsoDate, Text
 from app.units import service
-from app.units.schemas import LineageOut, UnitOut, UnitUpdate
+from app.units.schemas import LineageOut, UnitListItem, UnitOut, UnitUpdate
 
 router = APIRouter(prefix="/v1/units", tags=["units"], responses=problem_responses(401, 422, 500))
-
-UnitId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The unit's id."), PlainDecimal]
 
 
 @router.get(
     "",
     summary="List provincial units",
-    description="Units with their validity. `as_of` keeps the units that existed on that day "
-    "(63 on 2025-06-30, 34 on 2025-07-01); `q` matches names ignoring case, diacritics and "
-    "tone-mark placement (`Hoa Binh`, `Hoà Bình`, `Hòa Bình`); `code` is the official code.",
+    description="Units with their validity, by id. `as_of` keeps the units that existed on that day "
+    "(63 on 2025-06-30, 34 on 2025-07-01); `code` is the official code.\n\n"
+    "`q` finds units by name as people write them: case, diacritics, tone-mark placement, `đ`, "
+    "dashes, dots, spaces and administrative prefixes (`Tỉnh`, `Thành phố`, `TP.`, "
+    "`Công an tỉnh`, `CA`, `CAT`, `CATP`) do not matter (`Hoa Binh`, `Hòa Bình`, "
+    "`BàRịa-VũngTàu`, `Kontum`, `CA Cà Mau`), and aliases count (`TP.HCM`, `BR-VT`). With `q` "
+    "the units come ranked, each with its `match`: `exact`, then `alias`, then `partial` (the "
+    "query is part of the name), then `similar` (near misses by trigram similarity, e.g. "
+    "`Ha Tihn`); then by score, then id.",
 )
 async def list_units(
     session: SessionDep,
     _: CurrentKey,
     as_of: Annotated[IsoDate | None, Query(description="Day of validity, `YYYY-MM-DD`.")] = None,
-    q: Annotated[Text | None, Query(min_length=1, max_length=120, description="Part of the name.")] = None,
+    q: Annotated[
+        Text | None, Query(min_length=1, max_length=120, description="The name, an alias or part of one.")
+    ] = None,
     code: Annotated[str | None, Query(pattern=r"^\d{2,3}$", description="Official code, e.g. `08`.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[UnitOut]:
+) -> Page[UnitListItem]:
     after = decode_cursor(cursor)
     return await service.list_units(
         session,
@@ -40,7 +46,7 @@ async def list_units(
         q=q,
         code=code,
         limit=limit,
-        after_id=after,
+        after=after,
     )
 
 

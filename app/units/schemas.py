@@ -1,10 +1,11 @@
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.types import Text, not_null
-from app.units.examples import HUNG_YEN, THAI_BINH_FULL
+from app.units.examples import HO_CHI_MINH, HUNG_YEN, THAI_BINH_FULL
 from app.units.models import SuccessionKind, UnitKind
 
 KIND_LABELS = {UnitKind.province: "Tỉnh", UnitKind.city: "Thành phố trực thuộc trung ương"}
@@ -60,6 +61,53 @@ class UnitOut(UnitRef):
     kind: UnitKind
     kind_label: str = Field(description="Vietnamese label of the kind.")
     version: int = Field(description="Bumped by every correction; see `/revisions`.")
+
+
+class MatchKind(StrEnum):
+    """How a unit matched a name query, best first."""
+
+    exact = "exact"
+    alias = "alias"
+    partial = "partial"
+    similar = "similar"
+
+
+class NameMatch(BaseModel):
+    """Why a unit is in the answer to `q`, and how well it matched."""
+
+    kind: MatchKind = Field(
+        description="`exact`: the name reads as the query (prefixes such as `Tỉnh`, `TP.`, "
+        "`Công an tỉnh`, `CA` aside); `alias`: an active alias does; `partial`: the query is "
+        "part of the name; `similar`: a near miss (trigram similarity to the name or an alias)."
+    )
+    score: float = Field(
+        ge=0,
+        le=1,
+        description="1 for `exact` and `alias`; for `partial`, the share of the name the query "
+        "covers; for `similar`, the pg_trgm similarity (at least `NAME_SIMILARITY_THRESHOLD`).",
+    )
+    alias: str | None = Field(
+        description="The alias (as written) that matched, for `alias` and for `similar` "
+        "matches found through an alias; null otherwise."
+    )
+
+
+class UnitListItem(UnitOut):
+    """A unit in a list; with `q`, how it matched."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                **HO_CHI_MINH,
+                "kind": "thanh_pho",
+                "kind_label": "Thành phố trực thuộc trung ương",
+                "version": 1,
+                "match": {"kind": "alias", "score": 1.0, "alias": "TP.HCM"},
+            }
+        }
+    )
+
+    match: NameMatch | None = Field(description="How the unit matched `q`; null without `q`.")
 
 
 class LineageLink(BaseModel):

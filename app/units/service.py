@@ -1,24 +1,37 @@
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Row, and_, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, literal, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from app.core.config import get_settings
 from app.core.database import table
-from app.core.errors import Conflict, NotFound, sqlstate
+from app.core.errors import Conflict, NotFound, Unprocessable, sqlstate
 from app.core.etag import record_etag, require_match
-from app.core.pagination import Page, page_of
+from app.core.pagination import Page, page_at, page_of
 from app.core.periods import valid_on
 from app.core.revisions import record_revision
-from app.core.text import fold
+from app.core.text import fold, query_keys, search_key
 from app.core.time import utcnow
 from app.units.models import Succession, Unit, UnitKind
-from app.units.schemas import KIND_LABELS, LineageLink, LineageOut, UnitOut, UnitRef, UnitUpdate
+from app.units.schemas import (
+    KIND_LABELS,
+    LineageLink,
+    LineageOut,
+    MatchKind,
+    NameMatch,
+    UnitListItem,
+    UnitOut,
+    UnitRef,
+    UnitUpdate,
+)
+from app.units.search import KINDS, best_matches
 
 RESOURCE = "unit"
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 _UNIT_COLUMNS = (
     col(Unit.id),
@@ -62,6 +75,20 @@ def unit_columns(unit: Any, prefix: str = "unit_") -> list[Any]:
     ]
 
 
+def _filtered(query: S, as_of: date | None, code: str | None) -> S:
+    """`query` (over units) restricted to the units existing on `as_of` and holding `code`."""
+    if as_of is not None:
+        query = query.where(valid_on(col(Unit.valid_from), col(Unit.valid_to), as_of))
+    if code is not None:
+        query = query.where(col(Unit.code) == code)
+    return query
+
+
+def _similarity_threshold() -> float:
+    """`NAME_SIMILARITY_THRESHOLD`, read per query rather than at import (tests change it)."""
+    return get_settings().name_similarity_threshold
+
+
 async def list_units(
     session: AsyncSession,
     *,
@@ -69,19 +96,82 @@ async def list_units(
     q: str | None,
     code: str | None,
     limit: int,
-    after_id: int | None,
-) -> Page[UnitOut]:
-    query = select(*_UNIT_COLUMNS).order_by(col(Unit.id)).limit(limit + 1)
-    if as_of is not None:
-        query = query.where(valid_on(col(Unit.valid_from), col(Unit.valid_to), as_of))
-    if q:
-        query = query.where(col(Unit.name_folded).contains(fold(q), autoescape=True))
-    if code is not None:
-        query = query.where(col(Unit.code) == code)
-    if after_id is not None:
-        query = query.where(col(Unit.id) > after_id)
-    rows = [unit_out(r) for r in await session.execute(query)]
+    after: int | None,
+) -> Page[UnitListItem]:
+    """Units by id (`after`: the last id of the previous page); with `q`, ranked by how they
+    match the name (`after`: the offset of the page in the ranking)."""
+    if q is not None:
+        return await _search(session, query_keys(q), as_of=as_of, code=code, limit=limit, offset=after or 0)
+    query = _filtered(select(*_UNIT_COLUMNS), as_of, code).order_by(col(Unit.id)).limit(limit + 1)
+    if after is not None:
+        query = query.where(col(Unit.id) > after)
+    rows = [UnitListItem(**unit_out(r).model_dump(), match=None) for r in await session.execute(query)]
     return page_of(rows, limit, lambda u: u.id)
+
+
+async def _search(
+    session: AsyncSession,
+    keys: list[str],
+    *,
+    as_of: date | None,
+    code: str | None,
+    limit: int,
+    offset: int,
+) -> Page[UnitListItem]:
+    """The units matching any of `keys`, best match first (see `app.units.search`)."""
+    if not keys:
+        return Page[UnitListItem](items=[], next_cursor=None)
+    best = best_matches(keys, _similarity_threshold())
+    query = (
+        _filtered(select(*_UNIT_COLUMNS, best.c.rank, best.c.score, best.c.alias), as_of, code)
+        .join(best, best.c.unit_id == col(Unit.id))
+        .order_by(best.c.rank, best.c.score.desc(), col(Unit.id))
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    rows = [_matched(r) for r in await session.execute(query)]
+    return page_at(rows, limit, offset)
+
+
+def _matched(row: Any) -> UnitListItem:
+    match = NameMatch(kind=KINDS[row.rank], score=round(row.score, 3), alias=row.alias)
+    return UnitListItem(**unit_out(row).model_dump(), match=match)
+
+
+_CANDIDATES = 5
+
+
+async def resolve_name(session: AsyncSession, name: str, *, on: date, code: str | None = None) -> Unit:
+    """The unit `name` means on `on` (and with `code`, if given): by its name, prefixes aside, or
+    by an active alias; never by similarity. No such unit, or more than one, is 422 listing the
+    `candidates` (the units named so, or the nearest names)."""
+    found = (await _search(session, query_keys(name), as_of=on, code=code, limit=_CANDIDATES, offset=0)).items
+    named = [u for u in found if u.match is not None and u.match.kind in (MatchKind.exact, MatchKind.alias)]
+    if len(named) == 1:
+        unit = await session.get(Unit, named[0].id)
+        assert unit is not None
+        return unit
+    where = f" on {on}" + (f" with code {code}" if code else "")
+    candidates = [u.model_dump(mode="json") for u in (named or found)]
+    if named:
+        raise Unprocessable(
+            f"{len(named)} units answer to {name!r}{where}: {_listing(named)}; give the code to choose.",
+            candidates=candidates,
+        )
+    nearest = f"; candidates: {_listing(found)}" if found else "; no similar name either"
+    raise Unprocessable(
+        f"No unit is named {name!r}{where}, exactly or by an alias{nearest}.", candidates=candidates
+    )
+
+
+def _listing(units: list[UnitListItem]) -> str:
+    """`Hà Nội (code 01, id 1, alias 'HN'), …`: each unit, and the alias it answered by."""
+    return ", ".join(_described(u) for u in units)
+
+
+def _described(unit: UnitListItem) -> str:
+    alias = f", alias {unit.match.alias!r}" if unit.match and unit.match.alias else ""
+    return f"{unit.name} (code {unit.code}, id {unit.id}{alias})"
 
 
 async def get_unit(session: AsyncSession, unit_id: int) -> UnitOut:
@@ -101,6 +191,7 @@ async def update_unit(
     changes = data.model_dump(include=data.model_fields_set, mode="json")
     if "name" in changes:
         changes["name_folded"] = fold(changes["name"])
+        changes["search_key"] = search_key(changes["name"])
     try:
         async with session.begin_nested():
             for field, value in changes.items():
