@@ -4,10 +4,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
-from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
@@ -15,11 +13,12 @@ from app.aliases.router import router as aliases_router
 from app.clusters.router import router as clusters_router
 from app.core.config import Settings, get_settings
 from app.core.database import Database, resolve_database_url
-from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.core.errors import install_error_handlers
 from app.core.etag import ETagMiddleware
 from app.core.idempotency import IdempotentReplay, replay_response, sweep_expired_forever
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
+from app.core.openapi import build_openapi
 from app.core.request_id import RequestIdMiddleware
 from app.health.router import router as health_router
 from app.keys.router import router as keys_router
@@ -92,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        license_info={
+            "name": "Proprietary: Bộ Công an (Ministry of Public Security)",
+            "identifier": "LicenseRef-Proprietary",
+        },
         lifespan=lifespan,
         redoc_url=None,
     )
@@ -121,29 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response carries it
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema, with error responses documented as problem+json only."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(
-        title=app.title,
-        version=app.version,
-        description=app.description,
-        routes=app.routes,
-        tags=app.openapi_tags,
-    )
-    for path_item in schema["paths"].values():
-        for operation in path_item.values():
-            for response in operation.get("responses", {}).values():
-                content = response.get("content", {})
-                if PROBLEM_MEDIA_TYPE in content:
-                    content.pop("application/json", None)
-    app.openapi_schema = schema
-    return schema
 
 
 app = create_app()

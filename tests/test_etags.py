@@ -41,10 +41,10 @@ async def test_a_succession_makes_a_new_unit_version(
         f"/v1/units/{son_la}", json={"name": "Sơn La"}, headers={"If-Match": before.headers["etag"]}
     )
     problem(stale, 412)
-    revisions = (await admin.get(f"/v1/units/{son_la}/revisions")).json()
+    revisions = (await admin.get(f"/v1/units/{son_la}/revisions")).json()["items"]
     assert [(r["version"], r["data"]["valid_to"]) for r in revisions] == [(1, None), (2, "2030-12-31")]
     new_id = merged.json()["opened_units"][0]["id"]
-    opened = (await admin.get(f"/v1/units/{new_id}/revisions")).json()
+    opened = (await admin.get(f"/v1/units/{new_id}/revisions")).json()["items"]
     assert [(r["version"], r["data"]["name"]) for r in opened] == [(1, "Sơn La mới")]
 
 

@@ -92,7 +92,7 @@ async def test_if_match_is_required_then_checked(admin: httpx.AsyncClient) -> No
     assert ok.headers["etag"] == (await admin.get("/v1/clusters/42")).headers["etag"]
     stale = await admin.patch("/v1/clusters/42", json={"note": "b"}, headers={"If-Match": v1})
     problem(stale, 412)
-    revisions = (await admin.get("/v1/clusters/42/revisions")).json()
+    revisions = (await admin.get("/v1/clusters/42/revisions")).json()["items"]
     assert [(r["version"], r["data"]["note"]) for r in revisions] == [(1, None), (2, "a")]
 
 
@@ -103,7 +103,7 @@ async def test_idempotent_create_replays_the_first_answer(admin: httpx.AsyncClie
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
-    revisions = (await admin.get("/v1/clusters/43/revisions")).json()
+    revisions = (await admin.get("/v1/clusters/43/revisions")).json()["items"]
     assert len(revisions) == 1
 
 
@@ -122,7 +122,7 @@ async def test_concurrent_retries_write_once(admin: httpx.AsyncClient) -> None:
     )
     assert {r.status_code for r in responses} == {201}
     assert len({r.text for r in responses}) == 1
-    assert len((await admin.get("/v1/clusters/46/revisions")).json()) == 1
+    assert len((await admin.get("/v1/clusters/46/revisions")).json()["items"]) == 1
 
 
 async def test_failed_request_leaves_its_idempotency_key_free(admin: httpx.AsyncClient) -> None:

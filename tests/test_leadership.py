@@ -43,7 +43,7 @@ async def test_set_replace_and_keep_history(admin: httpx.AsyncClient, cluster_60
     assert replaced.status_code == 200
     assert replaced.json()["version"] == 2
     problem(await put(admin, 2021, u["Hà Nội"], None, **{"If-Match": created.headers["etag"]}), 412)
-    revisions = (await admin.get("/v1/clusters/60/years/2021/leadership/revisions")).json()
+    revisions = (await admin.get("/v1/clusters/60/years/2021/leadership/revisions")).json()["items"]
     assert [r["data"]["leader"]["unit"]["name"] for r in revisions] == ["Hà Nội", "Cao Bằng"]
     problem(await put(admin, 2022, u["Hà Nội"], **{"If-Match": '"x"'}), 412)
 
@@ -56,7 +56,7 @@ async def test_leader_and_deputy_must_be_members_and_differ(
     assert "not a member of cluster 60 in 2021" in body["detail"]
     problem(await put(admin, 2019, cluster_60["Hà Nội"]), 409)
     problem(await put(admin, 2021, cluster_60["Hà Nội"], cluster_60["Hà Nội"]), 422)
-    assert (await admin.get("/v1/clusters/60/leadership")).json() == []
+    assert (await admin.get("/v1/clusters/60/leadership")).json()["items"] == []
 
 
 async def test_least_recent_rotation_suggestion(admin: httpx.AsyncClient, cluster_60: dict[str, int]) -> None:

@@ -117,7 +117,7 @@ async def test_corrections_keep_the_old_version(admin: httpx.AsyncClient, cluste
         await admin.patch(url, json={"note": "x"}, headers={"If-Match": created.headers["etag"]}),
         412,
     )
-    revisions = (await admin.get(f"{url}/revisions")).json()
+    revisions = (await admin.get(f"{url}/revisions")).json()["items"]
     assert [(r["version"], r["data"]["cluster"], r["data"]["valid_to"]) for r in revisions] == [
         (1, 1, None),
         (2, 2, "2024-12-31"),
@@ -148,12 +148,12 @@ async def test_members_by_year_and_by_day(admin: httpx.AsyncClient, clusters: No
         body = {"unit_id": unit, "cluster": 1, "valid_from": start, "valid_to": end}
         assert (await admin.post("/v1/memberships", json=body)).status_code == 201
     year = (await admin.get("/v1/clusters/1/members", params={"year": 2025})).json()
-    assert [(m["unit"]["name"], m["valid_from"], m["valid_to"]) for m in year["members"]] == [
+    assert [(m["unit"]["name"], m["valid_from"], m["valid_to"]) for m in year["items"]] == [
         ("Thái Bình", "2024-01-01", "2025-06-30"),
         ("Hưng Yên", "2025-07-01", None),
     ]
-    assert year["members"][0]["successors"][0]["name"] == "Hưng Yên"
-    assert {p["name"] for p in year["members"][1]["predecessors"]} == {"Hưng Yên", "Thái Bình"}
+    assert year["items"][0]["successors"][0]["name"] == "Hưng Yên"
+    assert {p["name"] for p in year["items"][1]["predecessors"]} == {"Hưng Yên", "Thái Bình"}
     on_day = (await admin.get("/v1/clusters/1/members", params={"as_of": "2025-07-01"})).json()
-    assert [m["unit"]["id"] for m in on_day["members"]] == [hung_yen]
+    assert [m["unit"]["id"] for m in on_day["items"]] == [hung_yen]
     problem(await admin.get("/v1/clusters/9/members", params={"year": 2025}), 404)

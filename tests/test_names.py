@@ -305,7 +305,7 @@ async def test_an_admin_adds_corrects_and_retires_an_alias(admin: httpx.AsyncCli
     assert "Hà Nội" not in [u["name"] for u in await search(admin, "thu do")]
     assert "Hà Nội" not in [u["name"] for u in await search(admin, "thu doo")]
 
-    revisions = (await admin.get(f"{url}/revisions")).json()
+    revisions = (await admin.get(f"{url}/revisions")).json()["items"]
     assert [(r["version"], r["data"]["name"], r["data"]["active"]) for r in revisions] == [
         (1, "Thủ đô", True),
         (2, "Thủ Đô", True),
@@ -383,7 +383,7 @@ async def test_the_loader_adds_aliases_once_and_keeps_corrections(
     base = f"/v1/units/{THUA_THIEN_HUE}/aliases"
     aliases = {a["name"]: a for a in (await admin.get(base)).json()["items"]}
     assert set(aliases) == {"TT-Huế", "TTH"}
-    first = (await admin.get(f"{base}/{aliases['TTH']['id']}/revisions")).json()
+    first = (await admin.get(f"{base}/{aliases['TTH']['id']}/revisions")).json()["items"]
     assert [(r["version"], r["recorded_by"]) for r in first] == [(1, "reference-data")]
 
     tth, tt_hue = aliases["TTH"], aliases["TT-Huế"]
@@ -457,7 +457,7 @@ async def test_an_import_resolves_aliases_and_prefixes(
     summary = await run_import(database, history_file(tmp_path, 94, 2025, "2025-06-01", members))
     assert summary.memberships_created == 3
     members_2025 = (await admin.get("/v1/clusters/94/members", params={"as_of": "2025-06-01"})).json()
-    assert sorted(m["unit"]["name"] for m in members_2025["members"]) == [
+    assert sorted(m["unit"]["name"] for m in members_2025["items"]) == [
         "Bà Rịa - Vũng Tàu",
         "Hưng Yên",
         "Hồ Chí Minh",

@@ -27,7 +27,7 @@ async def test_cluster_3_in_2022(admin: httpx.AsyncClient) -> None:
     assert all(m["period_precision"] == "year" and "seed-003" in m["source"] for m in sheet["members"])
     assert sheet["leadership"]["leader"]["unit"]["name"] == "Thái Nguyên"
     assert sheet["next_leadership"]["leader"]["unit"]["name"] == "Bắc Giang"
-    history = (await admin.get("/v1/clusters/3/leadership")).json()
+    history = (await admin.get("/v1/clusters/3/leadership")).json()["items"]
     assert [(h["year"], h["leader"]["unit"]["name"]) for h in history][:2] == [
         (2022, "Thái Nguyên"),
         (2023, "Bắc Giang"),
@@ -35,8 +35,8 @@ async def test_cluster_3_in_2022(admin: httpx.AsyncClient) -> None:
 
 
 async def test_cluster_4_in_2024_and_at_the_end_of_2025(admin: httpx.AsyncClient) -> None:
-    in_2024 = (await admin.get("/v1/clusters/4/members", params={"year": 2024})).json()["members"]
-    end_2025 = (await admin.get("/v1/clusters/4/members", params={"as_of": "2025-12-31"})).json()["members"]
+    in_2024 = (await admin.get("/v1/clusters/4/members", params={"year": 2024})).json()["items"]
+    end_2025 = (await admin.get("/v1/clusters/4/members", params={"as_of": "2025-12-31"})).json()["items"]
     assert names(in_2024) == {
         "Quảng Ninh",
         "Phú Thọ",
@@ -83,7 +83,7 @@ async def test_cluster_5_in_2024(admin: httpx.AsyncClient) -> None:
 
 
 async def test_thai_binh_led_cluster_5_in_2025_and_ceased(admin: httpx.AsyncClient) -> None:
-    history = {h["year"]: h for h in (await admin.get("/v1/clusters/5/leadership")).json()}
+    history = {h["year"]: h for h in (await admin.get("/v1/clusters/5/leadership")).json()["items"]}
     leader = history[2025]["leader"]
     assert leader["unit"]["name"] == "Thái Bình"
     assert leader["ceased_on"] == "2025-06-30"
@@ -133,7 +133,7 @@ async def test_the_clusters_phu_tho_has_been_in(admin: httpx.AsyncClient) -> Non
 
 
 async def test_who_led_cluster_3_each_year(admin: httpx.AsyncClient) -> None:
-    history = (await admin.get("/v1/clusters/3/leadership")).json()
+    history = (await admin.get("/v1/clusters/3/leadership")).json()["items"]
     assert [
         (h["year"], h["leader"]["unit"]["name"], h["deputy"] and h["deputy"]["unit"]["name"]) for h in history
     ] == [

@@ -29,7 +29,7 @@ INTEGER_PARAMETERS = sorted(
     for path, operations in SPEC["paths"].items()
     for method, operation in operations.items()
     for parameter in operation.get("parameters", [])
-    if parameter["in"] in ("path", "query") and _is_integer(parameter["schema"])
+    if parameter.get("in") in ("path", "query") and _is_integer(parameter["schema"])
 )
 
 

@@ -58,11 +58,11 @@ async def test_merge_closes_units_and_their_memberships(admin: httpx.AsyncClient
         (2030, "leader", son_la),
         (2030, "deputy", lai_chau),
     }
-    members = (await admin.get("/v1/clusters/70/members", params={"as_of": "2030-07-01"})).json()["members"]
+    members = (await admin.get("/v1/clusters/70/members", params={"as_of": "2030-07-01"})).json()["items"]
     assert members == [], "the successor joins only when the Ministry records it"
     membership = (await admin.get("/v1/memberships", params={"unit": son_la})).json()["items"][0]
     assert membership["version"] == 2
-    history = (await admin.get(f"/v1/memberships/{membership['id']}/revisions")).json()
+    history = (await admin.get(f"/v1/memberships/{membership['id']}/revisions")).json()["items"]
     assert [r["data"]["valid_to"] for r in history] == [None, "2030-06-30"]
     leadership = (await admin.get("/v1/clusters/70/years/2030/leadership")).json()
     assert leadership["leader"]["ceased_on"] == "2030-06-30"

@@ -163,7 +163,7 @@ async def test_an_admin_corrects_a_unit_and_the_loader_keeps_it(
         2,
     )
     problem(await admin.patch(url, json={"code": "19"}, headers={"If-Match": read.headers["etag"]}), 412)
-    revisions = (await admin.get(f"{url}/revisions")).json()
+    revisions = (await admin.get(f"{url}/revisions")).json()["items"]
     assert [(r["version"], r["data"]["code"], r["data"]["name"]) for r in revisions] == [
         (1, "17", "Hòa Bình"),
         (2, "18", "Hoà Bình"),

@@ -26,6 +26,7 @@ def _location(out: AliasOut) -> str:
 
 @router.get(
     "",
+    operation_id="listUnitAliases",
     summary="List a unit's aliases",
     description="Other ways the unit is written, by id; retired aliases (`active: false`) are "
     "listed but no longer match names.",
@@ -40,6 +41,7 @@ async def list_aliases(
 
 @router.post(
     "",
+    operation_id="createUnitAlias",
     status_code=status.HTTP_201_CREATED,
     summary="Add an alias to a unit (admin)",
     description="From then on `GET /v1/units?q=` finds the unit by it (`match.kind: alias`), and "
@@ -62,7 +64,12 @@ async def create_alias(
     )
 
 
-@router.get("/{alias_id}", summary="Get an alias of a unit", responses=problem_responses(404))
+@router.get(
+    "/{alias_id}",
+    operation_id="getUnitAlias",
+    summary="Get an alias of a unit",
+    responses=problem_responses(404),
+)
 async def get_alias(
     session: SessionDep, _: CurrentKey, unit_id: UnitId, alias_id: AliasId, response: Response
 ) -> AliasOut:
@@ -73,6 +80,7 @@ async def get_alias(
 
 @router.patch(
     "/{alias_id}",
+    operation_id="updateUnitAlias",
     summary="Correct or retire an alias (admin, If-Match)",
     description="Correct its name, note or source, or retire it with `active: false`. Each change "
     "is a new version; every version stays under `/revisions`.",
@@ -96,11 +104,19 @@ async def update_alias(
 
 @router.get(
     "/{alias_id}/revisions",
+    operation_id="listUnitAliasRevisions",
     summary="Every version of an alias, with who recorded it and when",
     responses=problem_responses(404),
 )
 async def alias_revisions(
-    session: SessionDep, _: CurrentKey, unit_id: UnitId, alias_id: AliasId
-) -> list[RevisionOut]:
+    session: SessionDep,
+    _: CurrentKey,
+    unit_id: UnitId,
+    alias_id: AliasId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RevisionOut[AliasOut]]:
     await service.get(session, unit_id=unit_id, alias_id=alias_id)
-    return await list_revisions(session, service.RESOURCE, alias_id)
+    return await list_revisions(
+        session, service.RESOURCE, alias_id, AliasOut, limit=limit, after=decode_cursor(cursor)
+    )

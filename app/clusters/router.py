@@ -13,7 +13,7 @@ from app.core.security import AdminKey, CurrentKey
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"], responses=problem_responses(401, 422, 500))
 
 
-@router.get("", summary="List clusters")
+@router.get("", operation_id="listClusters", summary="List clusters")
 async def list_clusters(
     session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[ClusterOut]:
@@ -23,6 +23,7 @@ async def list_clusters(
 
 @router.post(
     "",
+    operation_id="createCluster",
     status_code=status.HTTP_201_CREATED,
     summary="Create a cluster (admin)",
     responses=problem_responses(403, 409, 413),
@@ -41,7 +42,7 @@ async def create_cluster(
     )
 
 
-@router.get("/{number}", summary="Get a cluster", responses=problem_responses(404))
+@router.get("/{number}", operation_id="getCluster", summary="Get a cluster", responses=problem_responses(404))
 async def get_cluster(
     session: SessionDep, _: CurrentKey, number: ClusterNumber, response: Response
 ) -> ClusterOut:
@@ -52,6 +53,7 @@ async def get_cluster(
 
 @router.patch(
     "/{number}",
+    operation_id="updateCluster",
     summary="Change a cluster (admin, If-Match)",
     responses=problem_responses(403, 404, 412, 413, 428),
 )
@@ -70,10 +72,19 @@ async def update_cluster(
 
 @router.get(
     "/{number}/revisions",
+    operation_id="listClusterRevisions",
     summary="Every version of a cluster record",
     responses=problem_responses(404),
 )
-async def cluster_revisions(session: SessionDep, _: CurrentKey, number: ClusterNumber) -> list[RevisionOut]:
+async def cluster_revisions(
+    session: SessionDep,
+    _: CurrentKey,
+    number: ClusterNumber,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RevisionOut[ClusterOut]]:
     cluster = await service.find_cluster(session, number)
     assert cluster.id is not None
-    return await list_revisions(session, service.RESOURCE, cluster.id)
+    return await list_revisions(
+        session, service.RESOURCE, cluster.id, ClusterOut, limit=limit, after=decode_cursor(cursor)
+    )

@@ -41,6 +41,8 @@ Cursor = Annotated[
 
 
 class Page(BaseModel, Generic[T]):
+    """The one list shape: `items`, and the cursor of the next page (null at the end)."""
+
     items: list[T]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
 

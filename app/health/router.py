@@ -22,13 +22,14 @@ class Health(BaseModel):
     status: str
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
+@router.get("/healthz", operation_id="getHealth", summary="Liveness: the process answers")
 async def healthz() -> Health:
     return Health(status="ok")
 
 
 @router.get(
     "/readyz",
+    operation_id="getReadiness",
     summary="Readiness: the database answers",
     responses={503: {**problem_responses(503)[503], "description": "The database is unreachable or slow"}},
 )
@@ -50,6 +51,7 @@ async def readyz(request: Request) -> Health:
 
 @router.get(
     "/metrics",
+    operation_id="getMetrics",
     summary="Prometheus metrics",
     response_class=PlainTextResponse,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},

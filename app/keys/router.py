@@ -14,7 +14,7 @@ from app.keys.schemas import KeyCreate, KeyCreated, KeyOut
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses(401, 403, 422, 500))
 
 
-@router.get("", summary="List API keys (admin)")
+@router.get("", operation_id="listKeys", summary="List API keys (admin)")
 async def list_keys(
     session: SessionDep, _: AdminKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[KeyOut]:
@@ -24,6 +24,7 @@ async def list_keys(
 
 @router.post(
     "",
+    operation_id="createKey",
     status_code=status.HTTP_201_CREATED,
     summary="Create an API key (admin)",
     description="The answer carries the key once; only its hash is stored. An idempotent replay "
@@ -47,6 +48,7 @@ async def create_key(
 
 @router.delete(
     "/{key_id}",
+    operation_id="revokeKey",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an API key (admin)",
     description="The key stops working at once; its record stays, with `revoked_at`. "

@@ -2,6 +2,7 @@ from fastapi import APIRouter, Response
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import ClusterNumber, IfMatch, Year
 from app.core.revisions import RevisionOut, list_revisions
 from app.core.security import ClusterWriterKey, CurrentKey
@@ -17,17 +18,22 @@ router = APIRouter(
 
 @router.get(
     "/leadership",
+    operation_id="listLeadershipHistory",
     summary="Rotation history of a cluster",
     description="Leader (Cụm trưởng) and deputy (Cụm phó) of every recorded year. A unit that "
     "ceased to exist before or during its term says so (`ceased_on`) and names its successors.",
 )
 async def leadership_history(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber
-) -> list[LeadershipOut]:
-    return await service.history(session, number)
+    session: SessionDep,
+    _: CurrentKey,
+    number: ClusterNumber,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[LeadershipOut]:
+    return await service.history(session, number, limit=limit, after=decode_cursor(cursor))
 
 
-@router.get("/years/{year}/leadership", summary="Leader and deputy for a year")
+@router.get("/years/{year}/leadership", operation_id="getLeadership", summary="Leader and deputy for a year")
 async def get_leadership(
     session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year, response: Response
 ) -> LeadershipOut:
@@ -38,6 +44,7 @@ async def get_leadership(
 
 @router.put(
     "/years/{year}/leadership",
+    operation_id="putLeadership",
     summary="Set leader and deputy for a year (admin or the cluster's key)",
     description="Both must be members of the cluster in that year (409 otherwise), and differ. "
     "Creating: 201 without `If-Match`. Replacing: `If-Match` with the current ETag "
@@ -67,16 +74,28 @@ async def put_leadership(
     return out
 
 
-@router.get("/years/{year}/leadership/revisions", summary="Every version of a year's leadership")
+@router.get(
+    "/years/{year}/leadership/revisions",
+    operation_id="listLeadershipRevisions",
+    summary="Every version of a year's leadership",
+)
 async def leadership_revisions(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year
-) -> list[RevisionOut]:
+    session: SessionDep,
+    _: CurrentKey,
+    number: ClusterNumber,
+    year: Year,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RevisionOut[LeadershipOut]]:
     record_id = await service.leadership_record_id(session, number, year)
-    return await list_revisions(session, service.RESOURCE, record_id)
+    return await list_revisions(
+        session, service.RESOURCE, record_id, LeadershipOut, limit=limit, after=decode_cursor(cursor)
+    )
 
 
 @router.get(
     "/years/{year}/leadership/suggestion",
+    operation_id="suggestLeadership",
     summary="Suggest next year's leader and deputy from the history",
     description="Candidates are the members in that year (or, if none are recorded yet, the "
     "members at the end of the previous year whose units still exist). Where the cluster's custom "

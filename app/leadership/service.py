@@ -10,6 +10,7 @@ from app.clusters.models import Cluster, RotationCustom
 from app.clusters.service import find_cluster
 from app.core.errors import Conflict, NotFound, PreconditionFailed
 from app.core.etag import record_etag, require_match
+from app.core.pagination import Page, page_of
 from app.core.periods import overlaps, year_bounds
 from app.core.revisions import record_revision
 from app.core.security import Principal, ensure_cluster_writer
@@ -102,10 +103,14 @@ def _out(r: Any) -> LeadershipOut:
     )
 
 
-async def history(session: AsyncSession, number: int) -> list[LeadershipOut]:
+async def history(
+    session: AsyncSession, number: int, *, limit: int, after: int | None
+) -> Page[LeadershipOut]:
+    """The cluster's leaderships by year, `limit` at a time (the cursor is the last year)."""
     cluster = await find_cluster(session, number)
     assert cluster.id is not None
-    return await leaderships(session, cluster.id)
+    rows = [lead for lead in await leaderships(session, cluster.id) if after is None or lead.year > after]
+    return page_of(rows[: limit + 1], limit, lambda lead: lead.year)
 
 
 async def get_leadership(session: AsyncSession, number: int, year: int) -> tuple[LeadershipOut, str]:

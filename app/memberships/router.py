@@ -13,13 +13,14 @@ from app.core.security import AdminKey, CurrentKey
 from app.core.time import today
 from app.core.types import PlainDecimal
 from app.memberships import service
-from app.memberships.schemas import MembershipCreate, MembershipOut, MembershipUpdate, MembersOut
+from app.memberships.schemas import Member, MembershipCreate, MembershipOut, MembershipUpdate
 
 router = APIRouter(tags=["memberships"], responses=problem_responses(401, 422, 500))
 
 
 @router.get(
     "/v1/memberships",
+    operation_id="listMemberships",
     summary="List memberships",
     description="Filter by `unit` (id), `cluster` (number), and `year` (every membership that "
     "overlaps the year) or `as_of` (the memberships valid on that day).",
@@ -52,6 +53,7 @@ async def list_memberships(
 
 @router.post(
     "/v1/memberships",
+    operation_id="createMembership",
     status_code=status.HTTP_201_CREATED,
     summary="Record a membership (admin)",
     description="A unit is in at most one cluster on any day: an overlap is 409 and names the "
@@ -73,7 +75,12 @@ async def create_membership(
     )
 
 
-@router.get("/v1/memberships/{membership_id}", summary="Get a membership", responses=problem_responses(404))
+@router.get(
+    "/v1/memberships/{membership_id}",
+    operation_id="getMembership",
+    summary="Get a membership",
+    responses=problem_responses(404),
+)
 async def get_membership(
     session: SessionDep, _: CurrentKey, membership_id: RecordId, response: Response
 ) -> MembershipOut:
@@ -84,6 +91,7 @@ async def get_membership(
 
 @router.patch(
     "/v1/memberships/{membership_id}",
+    operation_id="updateMembership",
     summary="Correct a membership (admin, If-Match)",
     description="Writes a new version; the previous one stays readable under `/revisions`.",
     responses=problem_responses(403, 404, 409, 412, 413, 428),
@@ -103,23 +111,32 @@ async def update_membership(
 
 @router.get(
     "/v1/memberships/{membership_id}/revisions",
+    operation_id="listMembershipRevisions",
     summary="Every version of a membership, with who recorded it and when",
     responses=problem_responses(404),
 )
 async def membership_revisions(
-    session: SessionDep, _: CurrentKey, membership_id: RecordId
-) -> list[RevisionOut]:
+    session: SessionDep,
+    _: CurrentKey,
+    membership_id: RecordId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RevisionOut[MembershipOut]]:
     await service.get_membership(session, membership_id)
-    return await list_revisions(session, service.RESOURCE, membership_id)
+    return await list_revisions(
+        session, service.RESOURCE, membership_id, MembershipOut, limit=limit, after=decode_cursor(cursor)
+    )
 
 
 @router.get(
     "/v1/clusters/{number}/members",
+    operation_id="listClusterMembers",
     tags=["clusters"],
     summary="Members of a cluster in a year or on a day",
     description="`year`: every membership overlapping the year, with its dates (in 2025 the "
     "pre-reform units until 2025-06-30, then the new ones). `as_of`: the composition on that day. "
-    "Neither: today.",
+    "Neither: today (the date in Vietnam). A cluster's members come in one page "
+    "(`next_cursor` is null).",
     responses=problem_responses(404),
 )
 async def cluster_members(
@@ -128,7 +145,7 @@ async def cluster_members(
     number: ClusterNumber,
     year: YearQuery = None,
     as_of: AsOfQuery = None,
-) -> MembersOut:
+) -> Page[Member]:
     if year is None and as_of is None:
         as_of = today()
     cluster = await find_cluster(session, number)
@@ -140,4 +157,4 @@ async def cluster_members(
         assert start is not None
         assert end is not None
         members = await service.members(session, cluster.id, start, end)
-    return MembersOut(cluster=number, year=year, as_of=as_of, members=members)
+    return Page[Member](items=members, next_cursor=None)

@@ -101,6 +101,23 @@ class MembershipOut(BaseModel):
 class Member(BaseModel):
     """A member of a cluster over a period, with the lineage of its unit."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "membership_id": 37,
+                "unit": THAI_BINH,
+                "valid_from": "2025-01-01",
+                "valid_to": "2025-06-30",
+                "period_precision": "year",
+                "source": "[seed-002] …",
+                "note": "Inferred — handed the 2025 leadership at the 2024 summary conference.",
+                "ceased_on": "2025-06-30",
+                "predecessors": [],
+                "successors": [HUNG_YEN],
+            }
+        }
+    )
+
     membership_id: int
     unit: UnitRef
     valid_from: date
@@ -113,37 +130,6 @@ class Member(BaseModel):
     )
     predecessors: list[UnitRef] = Field(description="The units this one was formed from.")
     successors: list[UnitRef] = Field(description="The units this one became.")
-
-
-class MembersOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "cluster": 5,
-                "year": 2025,
-                "as_of": None,
-                "members": [
-                    {
-                        "membership_id": 37,
-                        "unit": THAI_BINH,
-                        "valid_from": "2025-01-01",
-                        "valid_to": "2025-06-30",
-                        "period_precision": "year",
-                        "source": "[seed-002] …",
-                        "note": "Inferred — handed the 2025 leadership at the 2024 summary conference.",
-                        "ceased_on": "2025-06-30",
-                        "predecessors": [],
-                        "successors": [HUNG_YEN],
-                    }
-                ],
-            }
-        }
-    )
-
-    cluster: int
-    year: int | None
-    as_of: date | None
-    members: list[Member]
 
 
 class MembershipClosed(BaseModel):

@@ -12,6 +12,7 @@ router = APIRouter(tags=["clusters"], responses=problem_responses(401, 404, 422,
 
 @router.get(
     "/v1/clusters/{number}/years/{year}",
+    operation_id="getClusterYear",
     summary="The cluster-year sheet: one call per screen",
     description="Members with their periods and lineage, leader and deputy with the decision, "
     "next year's leadership, and notes on units that ceased. ETag/304 supported.",

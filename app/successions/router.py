@@ -18,6 +18,7 @@ router = APIRouter(
 
 @router.post(
     "",
+    operation_id="recordSuccession",
     status_code=status.HTTP_201_CREATED,
     summary="Record a merge, split or rename (admin)",
     description="Closes the predecessors the day before `effective_date`, opens the new units, "

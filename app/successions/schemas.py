@@ -129,6 +129,7 @@ class SuccessionOut(BaseModel):
                         "kind_label": "Tỉnh",
                         "valid_from": None,
                         "valid_to": "2029-12-31",
+                        "version": 2,
                     }
                 ],
                 "opened_units": [
@@ -140,6 +141,7 @@ class SuccessionOut(BaseModel):
                         "kind_label": "Tỉnh",
                         "valid_from": "2030-01-01",
                         "valid_to": None,
+                        "version": 1,
                     }
                 ],
                 "continuing_units": [],

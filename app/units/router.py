@@ -17,6 +17,7 @@ router = APIRouter(prefix="/v1/units", tags=["units"], responses=problem_respons
 
 @router.get(
     "",
+    operation_id="listUnits",
     summary="List provincial units",
     description="Units with their validity, by id. `as_of` keeps the units that existed on that day "
     "(63 on 2025-06-30, 34 on 2025-07-01); `code` is the official code.\n\n"
@@ -50,7 +51,7 @@ async def list_units(
     )
 
 
-@router.get("/{unit_id}", summary="Get a unit", responses=problem_responses(404))
+@router.get("/{unit_id}", operation_id="getUnit", summary="Get a unit", responses=problem_responses(404))
 async def get_unit(session: SessionDep, _: CurrentKey, unit_id: UnitId, response: Response) -> UnitOut:
     out = await service.get_unit(session, unit_id)
     response.headers["ETag"] = service.unit_etag(out)
@@ -59,6 +60,7 @@ async def get_unit(session: SessionDep, _: CurrentKey, unit_id: UnitId, response
 
 @router.patch(
     "/{unit_id}",
+    operation_id="updateUnit",
     summary="Correct a unit's code, name or kind (admin, If-Match)",
     description="Reference data is data: the Ministry corrects it here. Every version stays under "
     "`/revisions`; the reference loader recognises the unit afterwards and does not undo the "
@@ -80,15 +82,23 @@ async def update_unit(
 
 
 @router.get(
-    "/{unit_id}/revisions", summary="Every version of a unit record", responses=problem_responses(404)
+    "/{unit_id}/revisions",
+    operation_id="listUnitRevisions",
+    summary="Every version of a unit record",
+    responses=problem_responses(404),
 )
-async def unit_revisions(session: SessionDep, _: CurrentKey, unit_id: UnitId) -> list[RevisionOut]:
+async def unit_revisions(
+    session: SessionDep, _: CurrentKey, unit_id: UnitId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[RevisionOut[UnitOut]]:
     await service.get_unit(session, unit_id)
-    return await list_revisions(session, service.RESOURCE, unit_id)
+    return await list_revisions(
+        session, service.RESOURCE, unit_id, UnitOut, limit=limit, after=decode_cursor(cursor)
+    )
 
 
 @router.get(
     "/{unit_id}/lineage",
+    operation_id="getUnitLineage",
     summary="Predecessors and successors of a unit, transitively",
     description="Every unit this one came from and became, with the effective date, kind and "
     "legal basis of each link; `depth` counts the steps away.",

@@ -1,0 +1,248 @@
+"""The OpenAPI document: FastAPI's, finished with what FastAPI does not say by itself, so that
+every endpoint follows the same contract without repeating it in each router.
+
+- Error responses are problem+json only.
+- Examples are the models' own: FastAPI drops every `null` from the document, which left
+  examples without their required nullable fields.
+- `servers`; bearer security for every operation, `security: []` on the public ones.
+- Headers: `X-Request-ID` on every answer; `ETag` (and a 304) on GETs; `ETag` on answers to
+  PUT/PATCH; `Location` and `ETag` on a 201 whose resource can be read back; `Idempotent-Replayed`
+  on answers to a POST that takes `Idempotency-Key`; `WWW-Authenticate` on 401.
+- `If-None-Match` on every GET; `If-Match` required on every PATCH (the server answers 428
+  without it).
+- A request field or parameter that the server defaults is optional for every generator: its
+  default moves into the description (generators such as openapi-typescript make any property
+  with a `default` required).
+"""
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+
+from app.core.errors import PROBLEM_MEDIA_TYPE
+
+SERVERS = [{"url": "http://127.0.0.1:8000", "description": "A local server (`make run`)"}]
+SECURITY_SCHEME = "HTTPBearer"
+
+HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "The request's id (yours when well-formed, else a new one): quote it when "
+        "reporting a problem.",
+        "schema": {"type": "string", "maxLength": 128},
+    },
+    "ETag": {
+        "description": "The representation's strong validator: send it back in `If-None-Match` "
+        "(304 when unchanged) or, for a versioned record, in `If-Match` to change it.",
+        "schema": {"type": "string"},
+    },
+    "Location": {"description": "Where the created resource is read.", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the replay of the first answer to the same "
+        "`Idempotency-Key`; absent on the first answer.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "WWW-Authenticate": {"description": '`Bearer realm="thidua"`.', "schema": {"type": "string"}},
+}
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "IfNoneMatch": {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": "The ETag you hold: 304 with no body when the representation is unchanged.",
+        "schema": {"type": "string"},
+    }
+}
+_METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    """The document `/openapi.json` serves and `openapi/openapi.json` commits."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        servers=SERVERS,
+        license_info=app.license_info,
+    )
+    components = document.setdefault("components", {})
+    components["headers"] = dict(HEADERS)
+    components["parameters"] = dict(PARAMETERS)
+    document["security"] = [{SECURITY_SCHEME: []}]
+    _restore_examples(components.get("schemas", {}))
+    document = _rename_generics(document)
+    _revision_examples(document["components"].get("schemas", {}))
+    for path, method, operation in _operations(document):
+        _finish_operation(document, path, method, operation)
+    _optional_defaults(document)
+    app.openapi_schema = document
+    return document
+
+
+def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method in _METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def _header(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _finish_operation(document: dict[str, Any], path: str, method: str, operation: dict[str, Any]) -> None:
+    operation.setdefault("security", [])
+    parameters = operation.setdefault("parameters", [])
+    names = {p.get("name", "").lower() for p in parameters}
+    if method == "get":
+        parameters.append({"$ref": "#/components/parameters/IfNoneMatch"})
+    if method == "patch":
+        for parameter in parameters:
+            if parameter.get("name", "").lower() == "if-match":
+                parameter["required"] = True
+    readable_item = any(
+        p.startswith(path + "/{") and p.count("/") == path.count("/") + 1 and "get" in item
+        for p, item in document["paths"].items()
+    )
+    responses = operation["responses"]
+    for status, response in responses.items():
+        content = response.get("content", {})
+        if PROBLEM_MEDIA_TYPE in content:
+            content.pop("application/json", None)
+        headers = response.setdefault("headers", {})
+        headers["X-Request-ID"] = _header("X-Request-ID")
+        ok = status.startswith("2")
+        if ok and (method in ("get", "put", "patch") or (status == "201" and readable_item)):
+            headers["ETag"] = _header("ETag")
+        if status == "201" and readable_item:
+            headers["Location"] = _header("Location")
+        if ok and method == "post" and "idempotency-key" in names:
+            headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")
+        if status == "401":
+            headers["WWW-Authenticate"] = _header("WWW-Authenticate")
+    if method == "get" and "200" in responses:
+        responses["304"] = {
+            "description": "Not modified: the `If-None-Match` ETag is the current one (no body).",
+            "headers": {"ETag": _header("ETag"), "X-Request-ID": _header("X-Request-ID")},
+        }
+
+
+_GENERIC = re.compile(r"^(Page|RevisionOut)_(\w+?)_$")
+
+
+def _rename_generics(document: dict[str, Any]) -> dict[str, Any]:
+    """`Page_UnitOut_` → `UnitPage`, `RevisionOut_UnitOut_` → `UnitRevision`: names that read
+    well in generated clients (Pydantic names generic models after their parameters)."""
+
+    def nice(name: str) -> str:
+        match = _GENERIC.match(name)
+        if match is None:
+            return name
+        kind, argument = match.groups()
+        return nice(argument).removesuffix("Out") + ("Page" if kind == "Page" else "Revision")
+
+    schemas = document["components"].get("schemas", {})
+    renames = {name: nice(name) for name in schemas if nice(name) != name}
+    if not renames:
+        return document
+    text = json.dumps(document, ensure_ascii=False)
+    for old, new in renames.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    renamed: dict[str, Any] = json.loads(text)
+    renamed["components"]["schemas"] = {
+        renames.get(name, name): {**schema, "title": renames[name]} if name in renames else schema
+        for name, schema in renamed["components"]["schemas"].items()
+    }
+    return renamed
+
+
+def _revision_examples(schemas: dict[str, Any]) -> None:
+    """A revision's example is the example of the record it keeps, as its first version."""
+    for schema in schemas.values():
+        data = schema.get("properties", {}).get("data", {})
+        ref = data.get("$ref", "")
+        if "example" in schema or not {"version", "recorded_by", "recorded_at"} <= set(
+            schema.get("properties", {})
+        ):
+            continue
+        record = schemas.get(ref.rsplit("/", 1)[-1], {}).get("example")
+        if record is not None:
+            schema["example"] = {
+                "version": record.get("version", 1),
+                "data": record,
+                "recorded_by": "key:1:Cục Công tác chính trị",
+                "recorded_at": "2026-11-25T08:00:00Z",
+            }
+
+
+def _app_models() -> dict[str, type[BaseModel]]:
+    """Every Pydantic model of this application, by class name."""
+    found: dict[str, type[BaseModel]] = {}
+    stack: list[type[BaseModel]] = [BaseModel]
+    while stack:
+        for model in stack.pop().__subclasses__():
+            stack.append(model)
+            if model.__module__.startswith("app."):
+                found.setdefault(model.__name__, model)
+    return found
+
+
+def _restore_examples(schemas: dict[str, Any]) -> None:
+    models = _app_models()
+    for name, schema in schemas.items():
+        model = models.get(name.removesuffix("-Input").removesuffix("-Output"))
+        extra = model.model_config.get("json_schema_extra") if model else None
+        if isinstance(extra, dict) and "example" in extra:
+            schema["example"] = json.loads(json.dumps(extra["example"], default=str))
+
+
+def _request_schemas(document: dict[str, Any]) -> set[str]:
+    """The component schemas a request body can contain, transitively."""
+    schemas = document["components"].get("schemas", {})
+    pending = [
+        content["schema"]
+        for _, _, operation in _operations(document)
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+    ]
+    seen: set[str] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in seen:
+                    seen.add(name)
+                    pending.append(schemas[name])
+            pending.extend(v for v in node.values() if isinstance(v, dict | list))
+    return seen
+
+
+def _move_default(schema: dict[str, Any], holder: dict[str, Any]) -> None:
+    """Say the server's default in `holder`'s description instead of a `default` keyword."""
+    default = schema.pop("default")
+    said = f"Default: `{json.dumps(default, ensure_ascii=False)}`."
+    holder["description"] = f"{holder['description']} {said}" if holder.get("description") else said
+
+
+def _optional_defaults(document: dict[str, Any]) -> None:
+    schemas = document["components"].get("schemas", {})
+    for name in _request_schemas(document):
+        for prop in schemas[name].get("properties", {}).values():
+            if "default" in prop:
+                _move_default(prop, prop)
+    for _, _, operation in _operations(document):
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if "default" in schema:
+                _move_default(schema, parameter)
