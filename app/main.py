@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 from app.aliases.router import router as aliases_router
 from app.clusters.router import router as clusters_router
 from app.core.config import Settings, get_settings
+from app.core.cors import ProblemCORSMiddleware
 from app.core.database import Database, resolve_database_url
 from app.core.errors import install_error_handlers
 from app.core.etag import ETagMiddleware
@@ -123,6 +124,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ETagMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            ProblemCORSMiddleware, origins=settings.cors_origins, max_age=settings.cors_max_age_seconds
+        )
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response carries it
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -27,11 +27,14 @@ async def test_validation_errors_name_their_fields(admin: httpx.AsyncClient) -> 
     assert ("body", "colour") in locations
 
 
-async def test_malformed_json_is_a_422_problem(admin: httpx.AsyncClient) -> None:
-    response = await admin.post(
-        "/v1/clusters", content=b"{not json", headers={"content-type": "application/json"}
-    )
-    problem(response, 422)
+async def test_an_undecodable_body_is_a_400_problem(admin: httpx.AsyncClient) -> None:
+    for content in (b"{not json", b'{"number": 5', b'{"number": "\xff"}'):
+        response = await admin.post(
+            "/v1/clusters", content=content, headers={"content-type": "application/json"}
+        )
+        body = problem(response, 400)
+        assert body["type"] == "/problems/malformed-body", content
+    problem(await admin.get("/v1/clusters/5"), 404)
 
 
 async def test_oversized_body_is_413_and_changes_nothing(admin: httpx.AsyncClient) -> None:

@@ -1,13 +1,14 @@
 """Settings, read from the environment (and an optional `.env` file)."""
 
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +54,27 @@ class Settings(BaseSettings):
     load_history_on_serve: bool = True
     log_level: str = "info"
     log_format: Literal["text", "json"] = "text"
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) whose web apps may call the API; none by default.",
+    )
+    cors_max_age_seconds: int = Field(default=600, ge=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """`CORS_ORIGINS=https://a.example,https://b.example` (commas, spaces ignored)."""
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"CORS_ORIGINS: {origin!r} is not an origin such as https://app.example")
+        return value
 
     @field_validator(
         "db_connect_timeout_seconds",

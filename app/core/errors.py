@@ -31,8 +31,18 @@ class FieldError(BaseModel):
     type: str
 
 
+class ConflictingLeadership(BaseModel):
+    """A leadership a change would leave without its leader or deputy as a member."""
+
+    cluster: int
+    year: int
+    role: str = Field(description="`leader` or `deputy`.")
+    href: str
+
+
 class Problem(BaseModel):
-    """An RFC 9457 problem; some problems add members (e.g. `conflicting_membership_id`)."""
+    """An RFC 9457 problem. Besides the standard members, a problem may carry the members below
+    that apply to it; programs read those, people read `title` and `detail`."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -56,6 +66,28 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="Field errors (validation).")
     request_id: str | None = Field(
         default=None, description="The request's `X-Request-ID`: quote it when reporting a problem."
+    )
+    field: str | None = Field(default=None, description="The request field the problem is about.")
+    current_etag: str | None = Field(default=None, description="412: the ETag of the current version.")
+    conflicting_membership_id: int | None = Field(
+        default=None, description="409: the membership the request overlaps."
+    )
+    conflicting_membership: dict[str, Any] | None = Field(
+        default=None, description="409: that membership, as `GET /v1/memberships/{id}` shows it."
+    )
+    conflicting_leaderships: list[ConflictingLeadership] | None = Field(
+        default=None, description="409: the leaderships the change would leave without a member."
+    )
+    existing_alias_id: int | None = Field(default=None, description="409: the alias that reads the same.")
+    unit_id: int | None = Field(default=None, description="409: the unit that already ceased.")
+    unit_valid_from: str | None = Field(default=None, description="409: the unit's first day.")
+    unit_valid_to: str | None = Field(default=None, description="409: the unit's last day.")
+    candidates: list[dict[str, Any]] | None = Field(
+        default=None, description="422: the units a name could mean (never chosen by similarity)."
+    )
+    constraint: str | None = Field(default=None, description="The database rule the change breaks.")
+    idempotency_key: str | None = Field(
+        default=None, description="422: the `Idempotency-Key` already used with another request."
     )
 
 
@@ -184,6 +216,14 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        undecodable = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+        if undecodable:
+            return problem_response(
+                400,
+                slug="malformed-body",
+                detail="The body is not valid JSON: " + str(undecodable[0].get("ctx", {}).get("error", "")),
+                instance=request.url.path,
+            )
         errors = [
             FieldError(
                 loc=list(e.get("loc", ())),
