@@ -6,7 +6,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.9
 
-.PHONY: install run test lint typecheck openapi lock bench clean
+CLIENT := clients/typescript
+NPM_STAMP := $(CLIENT)/node_modules/.installed-$(shell cat $(CLIENT)/package.json $(CLIENT)/package-lock.json | cksum | cut -d' ' -f1)
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
+
+.PHONY: install run test lint typecheck client-check openapi lock bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +32,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy app
 
-test: lint typecheck
+$(NPM_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --silent
+	rm -f $(CLIENT)/node_modules/.installed-* && touch $(NPM_STAMP)
+
+# The committed contract: Redocly's recommended rules (warnings are errors), then a TypeScript
+# client generated from it and type-checked with tsc --strict.
+client-check: $(NPM_STAMP)
+	cd $(CLIENT) && npm run --silent lint:spec && npm run --silent check
+
+test: lint typecheck client-check
 	$(BIN)/pytest
 
 openapi: install
@@ -40,4 +54,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CLIENT)/node_modules

@@ -246,3 +246,14 @@ def _optional_defaults(document: dict[str, Any]) -> None:
             schema = parameter.get("schema", {})
             if "default" in schema:
                 _move_default(schema, parameter)
+            _without_null(parameter)
+
+
+def _without_null(parameter: dict[str, Any]) -> None:
+    """A parameter is sent or left out; it is never `null`. `int | None` in a signature means
+    optional, which `required: false` already says."""
+    schema = parameter.get("schema", {})
+    variants = [v for v in schema.get("anyOf", []) if v.get("type") != "null"]
+    if len(variants) == 1 and len(schema["anyOf"]) == 2:
+        schema.pop("anyOf")
+        schema.update(variants[0])

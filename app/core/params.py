@@ -16,7 +16,10 @@ RecordId = Annotated[int, Path(ge=1, le=2_147_483_647), PlainDecimal]
 UnitId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The unit's id."), PlainDecimal]
 IfMatch = Annotated[
     str | None,
-    Header(description="The ETag of the version you read; required to change a versioned record."),
+    Header(
+        alias="If-Match",
+        description="The ETag of the version you read; required to change a versioned record.",
+    ),
 ]
 YearQuery = Annotated[
     int | None,

@@ -51,8 +51,8 @@ async def get_leadership(
     "(428 without, 412 if stale); "
     "the previous version stays under `/revisions`.",
     responses={
-        200: {"description": "Replaced"},
-        201: {"description": "Created"},
+        200: {"model": LeadershipOut, "description": "Replaced"},
+        201: {"model": LeadershipOut, "description": "Created"},
         **problem_responses(403, 409, 412, 413, 428),
     },
 )
