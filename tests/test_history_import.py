@@ -163,3 +163,28 @@ async def test_a_file_that_is_not_yaml_is_one_clear_problem(database: Database, 
     with pytest.raises(HistoryImportError) as failure:
         await run_import(database, missing)
     assert "cannot be read" in failure.value.problems[0]
+
+
+async def test_schema_problems_do_not_hide_reference_problems(database: Database, tmp_path: Path) -> None:
+    """A bad date in one year and an unknown unit in another: both are listed, nothing is written."""
+    path = tmp_path / "history.yaml"
+    path.write_text(
+        """
+format: thidua-history/1
+sources: {s: {title: Test}}
+clusters:
+  - number: 95
+    years:
+      - {year: 2024, source: s, attested_on: 2024-13-01, members: [{unit: Hà Nội}]}
+      - {year: 2025.0, source: s, attested_on: 2025-06-01, members: [{unit: Hà Nội}]}
+      - {year: 2026, source: s, attested_on: 2026-06-01, members: [{unit: Atlantis}]}
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(HistoryImportError) as failure:
+        await run_import(database, path)
+    problems = failure.value.problems
+    assert any(p.startswith("clusters.0.years.0.attested_on") for p in problems), problems
+    assert any(p.startswith("clusters.0.years.1.year") for p in problems), problems
+    assert any("Atlantis" in p for p in problems), problems
+    assert not any(".:" in p for p in problems)

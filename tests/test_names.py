@@ -428,14 +428,15 @@ class TestResolveName:
     async def test_two_units_named_so_that_day_is_an_error_listing_both(
         self, admin: httpx.AsyncClient, database: Database
     ) -> None:
-        assert (await admin.post(f"/v1/units/{HA_NOI}/aliases", json={"name": "Hà Nam"})).status_code == 201
+        """Two units answering to one alias ("HN" for Hà Nội ships; an admin gives it to Hà Nam too)."""
+        assert (await admin.post(f"/v1/units/{HA_NAM}/aliases", json={"name": "HN"})).status_code == 201
         async with database.sessionmaker() as session:
             with pytest.raises(Unprocessable) as failure:
-                await resolve_name(session, "Hà Nam", on=date(2024, 6, 1))
+                await resolve_name(session, "HN", on=date(2024, 6, 1))
             assert {c["id"] for c in failure.value.extra["candidates"]} == {HA_NOI, HA_NAM}
             assert "2 units" in failure.value.detail
             # Hà Nam ceased on 2025-06-30: afterwards the alias is unambiguous.
-            assert (await resolve_name(session, "Hà Nam", on=date(2025, 7, 1))).id == HA_NOI
+            assert (await resolve_name(session, "HN", on=date(2025, 7, 1))).id == HA_NOI
 
 
 async def test_an_import_fails_on_a_near_miss_and_lists_the_candidates(
@@ -519,3 +520,16 @@ def test_the_migration_backfills_search_keys(settings: Settings) -> None:
     tables = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'unit_aliases'"
     assert asyncio.run(sql(tables)) == [(0,)]
     asyncio.run(drop())
+
+
+async def test_a_units_own_name_wins_over_another_units_alias(
+    database: Database, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """An alias "Hà Nam" given to Hà Nội by mistake does not make the name "Hà Nam" ambiguous."""
+    ha_noi = await unit_id(admin, "Hà Nội", "2024-06-01")
+    created = await admin.post(f"/v1/units/{ha_noi}/aliases", json={"name": "Ha Nam"})
+    assert created.status_code == 201, created.text
+    summary = await run_import(database, history_file(tmp_path, 96, 2024, "2024-06-01", ["Hà Nam"]))
+    assert summary.memberships_created == 1
+    members = (await admin.get("/v1/clusters/96/members", params={"year": 2024})).json()["items"]
+    assert [m["unit"]["name"] for m in members] == ["Hà Nam"]

@@ -3,6 +3,7 @@ line each, and recovery without a restart. The module runs its own embedded serv
 stop it whatever DATABASE_URL names."""
 
 import asyncio
+import contextlib
 import logging
 import signal
 import tempfile
@@ -64,13 +65,17 @@ class Server:
         """SIGSTOP the postmaster and every backend: connections open, nothing answers."""
         postmaster = psutil.Process(int((self.pgdata / "postmaster.pid").read_text().split()[0]))
         self._frozen = [postmaster, *postmaster.children(recursive=True)]
-        for process in self._frozen:
-            process.send_signal(signal.SIGSTOP)
+        self._signal(signal.SIGSTOP)
 
     def thaw(self) -> None:
-        for process in self._frozen:
-            process.send_signal(signal.SIGCONT)
+        self._signal(signal.SIGCONT)
         self._frozen = []
+
+    def _signal(self, signum: int) -> None:
+        """Signal each process; a backend may exit between listing and signalling it."""
+        for process in self._frozen:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.send_signal(signum)
 
 
 @pytest.fixture(scope="module")

@@ -92,3 +92,15 @@ async def test_a_boolean_does_not_create_cluster_1(admin: httpx.AsyncClient) -> 
     problem(await admin.get("/v1/clusters/1"), 404)
     problem(await admin.get("/v1/units/1.0"), 422)
     assert (await admin.get("/v1/units/1")).status_code == 200
+
+
+async def test_a_trailing_newline_is_not_a_decimal(admin: httpx.AsyncClient) -> None:
+    problem(await admin.get("/v1/units/1%0A"), 422)
+    problem(await admin.get("/v1/units", params={"limit": "5\n"}), 422)
+    problem(await admin.get("/v1/units", params={"as_of": "2025-07-01\n"}), 422)
+
+
+async def test_a_unit_name_must_be_searchable(admin: httpx.AsyncClient) -> None:
+    etag = (await admin.get("/v1/units/3")).headers["etag"]
+    for name in ("—", "ß" * 61):
+        problem(await admin.patch("/v1/units/3", json={"name": name}, headers={"If-Match": etag}), 422)

@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler, Strict, StringConstraints
 
+from app.core.text import search_key
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _iso_date_only(value: Any) -> Any:
     """Pydantic would read `0` as 1970-01-01; the contract is `YYYY-MM-DD`."""
-    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
         return value
     raise ValueError("a date as YYYY-MM-DD")
 
@@ -63,7 +65,7 @@ def _decimal_only(value: Any) -> Any:
     (Pydantic would read `1.0`, `1_0` or ` 1` as 1)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and _DECIMAL.match(value):
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
         return int(value)
     raise ValueError("a plain decimal integer")
 
@@ -74,10 +76,20 @@ PlainDecimal = BeforeValidator(_decimal_only)
 
 
 _LATIN_LETTER_OR_DIGIT = "0-9A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ"
+SEARCH_KEY_LENGTH = 120
+
+
+def _key_fits(value: str) -> str:
+    if len(search_key(value)) > SEARCH_KEY_LENGTH:
+        raise ValueError(f"the name's search key is longer than {SEARCH_KEY_LENGTH} characters")
+    return value
+
+
 SearchableName = Annotated[
     str,
     StringConstraints(pattern=rf"^[^\x00]*[{_LATIN_LETTER_OR_DIGIT}][^\x00]*$"),
     AfterValidator(_storable),
+    AfterValidator(_key_fits),
 ]
 """A name that can be searched for: storable text with at least one (Latin, Vietnamese) letter or
 digit, so that its search key (`app.core.text.search_key`) is never empty."""

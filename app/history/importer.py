@@ -20,7 +20,7 @@ from app.clusters.service import create_cluster
 from app.core.database import table
 from app.core.errors import AppError, Unprocessable
 from app.core.periods import year_bounds
-from app.history.schemas import ClusterEntry, HistoryFile, ImportSummary, MemberEntry, YearEntry
+from app.history.schemas import ClusterEntry, HistoryFile, ImportSummary, MemberEntry, Source, YearEntry
 from app.leadership.models import Leadership
 from app.leadership.schemas import LeadershipPut
 from app.leadership.service import put_leadership
@@ -39,15 +39,30 @@ class HistoryImportError(Exception):
 
 def validation_problems(exc: ValidationError, where: str = "") -> list[str]:
     """One line per field error, located in the file (`clusters.0.years.1.members.2.note: …`)."""
-    prefix = f"{where}." if where else ""
-    return [f"{prefix}{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+    return [
+        f"{'.'.join(part for part in (where, '.'.join(map(str, e['loc']))) if part)}: {e['msg']}"
+        for e in exc.errors()
+    ]
 
 
-def parse(path: Path) -> HistoryFile:
-    """Read and validate a history file; every problem of the file is listed, none raised raw."""
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: a date stays text until the schema reads it, so that a
+    bad date (`2024-13-01`) is one located problem among the others, not a failure to parse."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse(path: Path) -> tuple[HistoryFile, list[str]]:
+    """Read and validate a history file. Returns what is valid and the schema problems of the
+    rest (a year entry with a problem is left out and reported), so that references and rules
+    of the valid part are checked too and every problem of the file is listed at once."""
     try:
         text = path.read_text(encoding="utf-8")
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        raw = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)
     except OSError as exc:
         raise HistoryImportError([f"{path}: cannot be read ({exc.strerror or exc})"]) from exc
     except UnicodeDecodeError as exc:
@@ -55,18 +70,62 @@ def parse(path: Path) -> HistoryFile:
     except (ValueError, yaml.YAMLError) as exc:
         raise HistoryImportError([f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"]) from exc
     try:
-        return HistoryFile.model_validate(raw)
+        return HistoryFile.model_validate(raw), []
     except ValidationError as exc:
-        raise HistoryImportError(validation_problems(exc)) from exc
+        problems: list[str] = []
+        salvaged = _salvage(raw, problems)
+        if salvaged is None:
+            raise HistoryImportError(validation_problems(exc)) from exc
+        return salvaged, problems
+
+
+def _salvage(raw: object, problems: list[str]) -> HistoryFile | None:
+    """The valid sources, clusters and year entries of a file that is not valid as a whole."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("sources"), dict):
+        return None
+    if not isinstance(raw.get("clusters"), list) or set(raw) - {"format", "sources", "clusters"}:
+        return None
+    sources = {}
+    for key, source in raw["sources"].items():
+        try:
+            sources[str(key)] = Source.model_validate(source)
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, f"sources.{key}"))
+    clusters = []
+    for c, cluster in enumerate(raw["clusters"]):
+        years = cluster.get("years", []) if isinstance(cluster, dict) else []
+        try:
+            entry = ClusterEntry.model_validate(
+                {**cluster, "years": []} if isinstance(cluster, dict) else cluster
+            )
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, f"clusters.{c}"))
+            continue
+        for y, year in enumerate(years if isinstance(years, list) else []):
+            try:
+                entry.years.append(YearEntry.model_validate(year))
+            except ValidationError as exc:
+                problems.extend(validation_problems(exc, f"clusters.{c}.years.{y}"))
+        clusters.append(entry)
+    try:
+        return HistoryFile(format=raw.get("format"), sources=sources, clusters=clusters)
+    except ValidationError as exc:
+        problems.extend(validation_problems(exc))
+        return None
 
 
 async def import_file(session: AsyncSession, path: Path) -> ImportSummary:
-    return await import_history(session, parse(path), actor=f"import:{path.name}")
+    history, problems = parse(path)
+    return await import_history(session, history, actor=f"import:{path.name}", problems=problems)
 
 
-async def import_history(session: AsyncSession, history: HistoryFile, actor: str) -> ImportSummary:
+async def import_history(
+    session: AsyncSession, history: HistoryFile, actor: str, problems: list[str] | None = None
+) -> ImportSummary:
+    """Import through the services, all or nothing: `problems` already found (the file's schema)
+    and every reference or rule problem met on the way are raised together at the end."""
     summary = ImportSummary()
-    problems: list[str] = []
+    problems = list(problems or [])
     for c, cluster in enumerate(history.clusters):
         cluster_id = await _ensure_cluster(session, cluster, actor, summary)
         for y, entry in enumerate(cluster.years):

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.clusters.models import RotationCustom
-from app.core.types import Text
+from app.core.types import Integer, Text
 
 # The same limits as the API's, so that a file is checked whole before anything is written.
 _NAME = Field(min_length=1, max_length=120)
@@ -53,7 +53,7 @@ class LeadershipEntry(_Strict):
 
 
 class YearEntry(_Strict):
-    year: int = Field(ge=2000, le=2100)
+    year: Integer = Field(ge=2000, le=2100)
     source: str = Field(description="Key into `sources`; records of the year cite it.")
     attested_on: date = Field(description="The day the source speaks of; names resolve on it.")
     members: list[MemberEntry] = Field(default_factory=list)
@@ -61,7 +61,7 @@ class YearEntry(_Strict):
 
 
 class ClusterEntry(_Strict):
-    number: int = Field(ge=1, le=999)
+    number: Integer = Field(ge=1, le=999)
     name: Text | None = Field(default=None, min_length=1, max_length=120)
     rotation_custom: RotationCustom = RotationCustom.least_recent
     note: Text | None = _NOTE

@@ -211,19 +211,23 @@ async def update_membership(
     """Correct a membership as a new version. The unit must still exist over the period, and
     every leadership that names the unit in its old cluster must still find it a member there.
 
-    Locks: the membership, then the unit (shared, against a succession), then the clusters
-    involved in id order (as `PUT …/leadership` does), so a concurrent leadership change waits.
+    Locks, in the order a succession takes them (unit, then memberships): the unit (shared),
+    the membership, then the clusters involved in id order (as `PUT …/leadership` does), so a
+    concurrent leadership change waits.
     """
+    unit_id = (
+        await session.execute(select(col(Membership.unit_id)).where(col(Membership.id) == membership_id))
+    ).scalar_one_or_none()
+    if unit_id is None:
+        raise NotFound(f"No membership with id {membership_id}.")
+    unit = await _lock_unit(session, unit_id)
     membership = (
         await session.execute(select(Membership).where(col(Membership.id) == membership_id).with_for_update())
-    ).scalar_one_or_none()
-    if membership is None:
-        raise NotFound(f"No membership with id {membership_id}.")
+    ).scalar_one()
     require_match(if_match, membership_etag(await get_membership(session, membership_id)))
     changes = data.model_dump(include=data.model_fields_set)
     if "cluster" in changes:
         changes["cluster_id"] = await _cluster_id(session, changes.pop("cluster"))
-    unit = await _lock_unit(session, membership.unit_id)
     valid_from = changes.get("valid_from", membership.valid_from)
     valid_to = changes.get("valid_to", membership.valid_to)
     if valid_to is not None and valid_to < valid_from:

@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.types import Integer, IsoDate, Text
+from app.core.types import Integer, IsoDate, SearchableName, Text
 from app.memberships.schemas import MembershipClosed
 from app.units.models import SuccessionKind, UnitKind
 from app.units.schemas import UnitOut, UnitRef
@@ -15,7 +15,7 @@ class NewUnit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=r"^\d{2,3}$", description="Official code, e.g. `08`.")
-    name: Text = Field(min_length=1, max_length=120)
+    name: SearchableName = Field(min_length=1, max_length=120)
     kind: UnitKind
 
 

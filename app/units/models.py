@@ -47,6 +47,7 @@ class Unit(SQLModel, table=True):
             name="units_code_unique_in_time",
             using="gist",
         ),
+        CheckConstraint("search_key <> ''", name="search_key_present"),
         trigram_index("units", "search_key"),
     )
 

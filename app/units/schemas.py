@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.types import Text, not_null
+from app.core.types import SearchableName, not_null
 from app.units.examples import HO_CHI_MINH, HUNG_YEN, THAI_BINH_FULL
 from app.units.models import SuccessionKind, UnitKind
 
@@ -42,7 +42,9 @@ class UnitUpdate(BaseModel):
     code: str | None = Field(
         default=None, pattern=r"^\d{2,3}$", description="Official code.", json_schema_extra=not_null
     )
-    name: Text | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=not_null)
+    name: SearchableName | None = Field(
+        default=None, min_length=1, max_length=120, json_schema_extra=not_null
+    )
     kind: UnitKind | None = Field(default=None, json_schema_extra=not_null)
 
     @model_validator(mode="after")

@@ -147,6 +147,9 @@ async def resolve_name(session: AsyncSession, name: str, *, on: date, code: str 
     `candidates` (the units named so, or the nearest names)."""
     found = (await _search(session, query_keys(name), as_of=on, code=code, limit=_CANDIDATES, offset=0)).items
     named = [u for u in found if u.match is not None and u.match.kind in (MatchKind.exact, MatchKind.alias)]
+    exact = [u for u in named if u.match is not None and u.match.kind is MatchKind.exact]
+    if len(exact) == 1:
+        named = exact  # a unit's own name wins over another unit's alias that reads the same
     if len(named) == 1:
         unit = await session.get(Unit, named[0].id)
         assert unit is not None

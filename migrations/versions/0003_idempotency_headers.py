@@ -29,6 +29,9 @@ def upgrade() -> None:
         """
     )
     op.create_index("idempotency_records_created_at_idx", "idempotency_records", ["created_at"])
+    # The UPDATE leaves the old row versions (with the raw keys) on disk until a vacuum: run it now.
+    with op.get_context().autocommit_block():
+        op.execute("VACUUM idempotency_records")
 
 
 def downgrade() -> None:
