@@ -1,8 +1,9 @@
 """Fixtures: a fresh PostgreSQL database (embedded, or beside DATABASE_URL's), migrated once;
-every test starts from the reference data alone; the real app over httpx's ASGI transport."""
+every test starts from the reference data alone; the real app over httpx's ASGI transport, or
+served by uvicorn on a free port (`live_server`)."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from app.keys.service import create_key
 from app.main import create_app
 from app.models import metadata
 from app.units.reference import load_reference
+from tests.live import serve
 
 
 def _test_database_url(suffix: str = "test") -> str:
@@ -101,6 +103,15 @@ async def clean(database: Database, settings: Settings) -> None:
     async with database.sessionmaker() as session, session.begin():
         await session.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
         await load_reference(session, settings.reference_dir)
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, against the test database: its base URL
+    (`http://127.0.0.1:<port>`), once `/readyz` answers; stopped after the test."""
+    assert settings.database_url is not None
+    with serve(settings.database_url) as base:
+        yield base
 
 
 @pytest.fixture
