@@ -15,7 +15,7 @@ NPM_STAMP := $(CLIENT)/node_modules/.installed-$(shell cat $(CLIENT)/package.jso
 export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
-.PHONY: install run test lint typecheck client-check openapi lock bench clean
+.PHONY: install run test lint typecheck client-check browser openapi lock bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
