@@ -1,5 +1,6 @@
 # make run   — install, start the embedded PostgreSQL, migrate, load data, serve :8000
-# make test  — install, lint, type-check, run the whole suite against real PostgreSQL
+# make test  — install, lint, type-check, check the contract and a typed client, run the whole
+#              suite against real PostgreSQL
 # make browser — Debian's chromium and chromium-driver for the /docs browser test, if missing
 PYTHON ?= python3
 VENV   := .venv
@@ -48,6 +49,15 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy app
+
+$(NPM_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --silent
+	rm -f $(CLIENT)/node_modules/.installed-* && touch $(NPM_STAMP)
+
+# The committed contract: Redocly's recommended rules (warnings are errors), then a TypeScript
+# client generated from it and type-checked with tsc --strict.
+client-check: $(NPM_STAMP)
+	cd $(CLIENT) && npm run --silent lint:spec && npm run --silent check
 
 test: lint typecheck client-check browser
 	$(BIN)/pytest
