@@ -6,7 +6,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.9
 
-.PHONY: install run test lint typecheck openapi lock bench clean
+LOCALES := app/locales
+
+.PHONY: install run test lint typecheck openapi messages lock bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +34,14 @@ test: lint typecheck
 
 openapi: install
 	$(BIN)/python -m app openapi > openapi/openapi.json
+
+# Extract every text marked _() / N_() from app/ and merge it into each catalog; then translate
+# the new (empty) entries of $(LOCALES)/vi/LC_MESSAGES/messages.po (English: empty = as written).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --project=thidua --version=1.0.0 --sort-by-file \
+		--add-location=file --no-wrap --add-comments=Translators: -o $(LOCALES)/messages.pot app
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching \
+		--ignore-obsolete --no-wrap
 
 lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev --no-emit-index-url --python-version 3.11 -o requirements.txt
