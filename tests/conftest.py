@@ -105,8 +105,11 @@ async def clean(database: Database, settings: Settings) -> None:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Asks for English, which most tests assert on (`tests/test_i18n.py` speaks Vietnamese)."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://thidua.test") as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://thidua.test", headers={"Accept-Language": "en"}
+    ) as c:
         yield c
 
 

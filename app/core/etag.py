@@ -14,6 +14,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PreconditionFailed, PreconditionRequired
+from app.core.i18n import _
 
 
 def body_etag(body: bytes) -> str:
@@ -42,12 +43,12 @@ def require_match(if_match: str | None, current_etag: str) -> None:
     """`If-Match` is mandatory for updates of versioned records (strong comparison)."""
     if if_match is None:
         raise PreconditionRequired(
-            "Send `If-Match` with the ETag you last read, so that no one else's change is overwritten."
+            _("Send `If-Match` with the ETag you last read, so that no one else's change is overwritten.")
         )
     tags = [t.strip() for t in if_match.split(",")]
     if "*" not in tags and current_etag not in tags:
         raise PreconditionFailed(
-            "The record changed since you read it; read it again and retry.",
+            _("The record changed since you read it; read it again and retry."),
             current_etag=current_etag,
         )
 

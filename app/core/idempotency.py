@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.config import get_settings
 from app.core.database import SessionDep, table
 from app.core.errors import Unprocessable
+from app.core.i18n import _
 from app.core.models import IdempotencyRecord
 from app.core.security import CurrentKey
 
@@ -126,7 +127,7 @@ class Idempotency:
         ).one()
         if first.fingerprint != self.fingerprint:
             raise Unprocessable(
-                "This Idempotency-Key was already used with a different request.",
+                _("This Idempotency-Key was already used with a different request."),
                 idempotency_key=self.key,
             )
         raise IdempotentReplay(first.status_code, first.body, first.headers)
