@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.i18n import localized_exclusions
 from app.core.models import Revision
 
 
@@ -44,7 +45,7 @@ async def record_revision(
             resource=resource,
             resource_id=resource_id,
             version=version,
-            data=data.model_dump(mode="json"),
+            data=data.model_dump(mode="json", exclude=localized_exclusions(data) or None),
             recorded_by=actor,
         )
     )
