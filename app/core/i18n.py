@@ -18,7 +18,6 @@ Localized text in a response model is typed `Localized`: its JSON schema says
 (ETag digests, revisions), since it is derived from the other fields in either language.
 """
 
-import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,6 +105,7 @@ def shown(value: object, locale: Locale | None = None) -> object:
 # --- Negotiation ---------------------------------------------------------------------------
 
 _QUALITY = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
+"""RFC 9110 `qvalue`: 0 to 1, at most three decimals."""
 
 
 def negotiate(accept_language: str | None, default: Locale) -> Locale:
@@ -137,10 +137,7 @@ def _quality(parameters: list[str]) -> float | None:
         name, sep, value = parameter.partition("=")
         if name.strip().lower() == "q":
             value = value.strip()
-            if not sep or not _QUALITY.match(value):
-                return None
-            quality = float(value)
-            return quality if math.isfinite(quality) else None
+            return float(value) if sep and _QUALITY.match(value) else None
     return 1.0
 
 
