@@ -16,7 +16,9 @@ NPM_STAMP := $(CLIENT)/node_modules/.installed-$(shell cat $(CLIENT)/package.jso
 export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
-.PHONY: install run test lint typecheck client-check browser openapi lock bench clean
+LOCALES := app/locales
+
+.PHONY: install run test lint typecheck client-check browser openapi messages lock bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +66,14 @@ test: lint typecheck client-check browser
 
 openapi: install
 	$(BIN)/python -m app openapi > openapi/openapi.json
+
+# Extract every text marked _() / N_() from app/ and merge it into each catalog; then translate
+# the new (empty) entries of $(LOCALES)/vi/LC_MESSAGES/messages.po (English: empty = as written).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --project=thidua --version=1.0.0 --sort-by-file \
+		--add-location=file --no-wrap --add-comments=Translators: -o $(LOCALES)/messages.pot app
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching \
+		--ignore-obsolete --no-wrap
 
 lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev --no-emit-index-url --python-version 3.11 -o requirements.txt

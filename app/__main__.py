@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.database import Database, resolve_database_url
+from app.core.i18n import _
 from app.core.migrations import upgrade
 from app.keys.models import Role
 
@@ -39,19 +40,23 @@ def _prepare(settings: Settings, *, history: bool) -> str:
     url = resolve_database_url(settings)
     upgrade(url)
     report = asyncio.run(_in_transaction(settings, url, lambda s: load_reference(s, settings.reference_dir)))
-    added = (
-        f"{report.units_added} units, {report.successions_added} successions "
-        f"and {report.aliases_added} aliases"
+    print(
+        _(
+            "reference data: {units} units, {successions} successions and {aliases} aliases added",
+            units=report.units_added,
+            successions=report.successions_added,
+            aliases=report.aliases_added,
+        )
     )
-    print(f"reference data: {added} added")
     if history:
         summary = asyncio.run(_in_transaction(settings, url, lambda s: import_file(s, settings.history_file)))
-        print(f"history {settings.history_file.name}: {summary}")
+        print(_("history {file}: {summary}", file=settings.history_file.name, summary=summary))
     return url
 
 
 def _report(path: Path, exc: "HistoryImportError") -> int:
-    print(f"{path}: nothing imported; {len(exc.problems)} problem(s):", file=sys.stderr)
+    count = len(exc.problems)
+    print(_("{path}: nothing imported; {count} problem(s):", path=path, count=count), file=sys.stderr)
     for problem in exc.problems:
         print(f"  - {problem}", file=sys.stderr)
     return 1
@@ -125,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keys":
         from pydantic import TypeAdapter, ValidationError
 
+        from app.core.validation import field_message
         from app.keys.schemas import KeyCreate
         from app.keys.service import create_key
 
@@ -139,13 +145,19 @@ def main(argv: list[str] | None = None) -> int:
                 {k: v for k, v in fields.items() if v is not None}
             )
         except ValidationError as exc:
-            parser.error(f"keys create: {exc.errors()[0]['msg']} ({exc.errors()[0]['loc'][-1]})")
+            first = exc.errors()[0]
+            parser.error(f"keys create: {field_message(first)} ({first['loc'][-1]})")
         url = resolve_database_url(settings)
         upgrade(url)
         created = asyncio.run(_in_transaction(settings, url, lambda s: create_key(s, data, "cli")))
         print(created.key)
         print(
-            f"key {created.id} ({created.role.value}, {created.name}) created; shown once.",
+            _(
+                "key {id} ({role}, {name}) created; shown once.",
+                id=created.id,
+                role=created.role.value,
+                name=created.name,
+            ),
             file=sys.stderr,
         )
         return 0

@@ -16,6 +16,7 @@ from app.core.cors import ProblemCORSMiddleware
 from app.core.database import Database, resolve_database_url
 from app.core.errors import install_error_handlers
 from app.core.etag import ETagMiddleware
+from app.core.i18n import LanguageMiddleware, load_catalogs
 from app.core.idempotency import IdempotentReplay, replay_response, sweep_expired_forever
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
@@ -39,6 +40,10 @@ memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-y
 * **Errors**: RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`,
   `request_id`, and `errors` (field locations) for validation. When the database is unavailable
   or too slow, 503 (`/problems/database-unavailable`) with `Retry-After`.
+* **Languages**: texts people read (problem `title`, `detail` and field `message`s, remarks,
+  reasons, notes) are in Vietnamese, or in English with `Accept-Language: en`; every response
+  says which (`Content-Language`, `Vary: Accept-Language`). Everything else (`type`, field names,
+  enum values, ids) is the same in both. This document is in English.
 * **Request ids**: send `X-Request-ID` (1–128 of `A-Z a-z 0-9 . _ : -`) or get one; every
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
@@ -100,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    load_catalogs()
     install_error_handlers(app, retry_after=settings.retry_after_seconds)
 
     async def replay(request: Request, exc: Exception) -> JSONResponse:
@@ -128,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             ProblemCORSMiddleware, origins=settings.cors_origins, max_age=settings.cors_max_age_seconds
         )
+    english_only = tuple(p for p in (app.openapi_url, app.docs_url, "/static-offline-docs") if p)
+    app.add_middleware(LanguageMiddleware, default=settings.default_locale, english_only=english_only)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response carries it
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -116,8 +116,11 @@ def live_server(settings: Settings) -> Iterator[str]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Asks for English, which most tests assert on (`tests/test_i18n.py` speaks Vietnamese)."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://thidua.test") as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://thidua.test", headers={"Accept-Language": "en"}
+    ) as c:
         yield c
 
 

@@ -10,6 +10,7 @@ import yaml
 
 from app.core.config import PROJECT_ROOT, Settings
 from app.core.database import Database
+from app.core.i18n import use_locale
 from app.history.importer import HistoryImportError, import_file
 
 
@@ -66,13 +67,18 @@ async def test_a_bad_record_fails_the_whole_file_with_every_problem(
             }
         ],
     )
-    with pytest.raises(HistoryImportError) as failure:
+    with pytest.raises(HistoryImportError) as failure, use_locale("en"):
         await run_import(database, path)
     problems = failure.value.problems
     assert any("Atlantis" in p for p in problems)
     assert any("not a member of cluster 90 in 2024" in p for p in problems)
     assert any("unknown source 'nowhere'" in p for p in problems)
     assert (await admin.get("/v1/clusters/90")).status_code == 404
+    with pytest.raises(HistoryImportError) as failure:  # the importer speaks DEFAULT_LOCALE
+        await run_import(database, path)
+    problems = failure.value.problems
+    assert any("không phải là thành viên của Cụm 90 năm 2024" in p for p in problems), problems
+    assert any("không có nguồn 'nowhere'" in p for p in problems), problems
 
 
 async def test_unknown_fields_are_rejected(database: Database, tmp_path: Path) -> None:
@@ -113,8 +119,10 @@ def test_cli_import(settings: Settings, tmp_path: Path) -> None:
     assert "memberships_created=1" in done.stdout
 
 
-def run_cli(settings: Settings, path: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(settings: Settings, path: Path, locale: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {"DATABASE_URL": settings.database_url or "", "PATH": "/usr/bin:/bin"}
+    if locale is not None:
+        env["DEFAULT_LOCALE"] = locale
     return subprocess.run(
         [sys.executable, "-m", "app", "import", str(path)],
         cwd=PROJECT_ROOT,
@@ -145,24 +153,40 @@ def test_bad_text_is_listed_with_every_other_problem_and_no_traceback(
             }
         ],
     )
-    done = run_cli(settings, path)
+    done = run_cli(settings, path, locale="en")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "members.0.note" in done.stderr
     assert "members.1.note" in done.stderr
     assert "nothing imported" in done.stderr
+    assert "members.0.note: Must have at most 2000 characters." in done.stderr
+
+
+def test_the_cli_speaks_the_default_locale(settings: Settings, tmp_path: Path) -> None:
+    members = {"members": [{"unit": "Hà Nội", "note": "x" * 2001}, {"unit": "Atlantis"}]}
+    path = write(
+        tmp_path,
+        [{"number": 95, "years": [{"year": 2024, "source": "s", "attested_on": "2024-06-01", **members}]}],
+    )
+    done = run_cli(settings, path)
+    assert done.returncode == 1
+    assert f"{path}: chưa nhập dữ liệu nào; có 1 lỗi:" in done.stderr
+    assert "members.0.note: Không được dài quá 2000 ký tự." in done.stderr
 
 
 async def test_a_file_that_is_not_yaml_is_one_clear_problem(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("format: [unclosed", encoding="utf-8")
-    with pytest.raises(HistoryImportError) as failure:
+    with pytest.raises(HistoryImportError) as failure, use_locale("en"):
         await run_import(database, path)
     assert "not valid yaml" in failure.value.problems[0]
     missing = tmp_path / "missing.yaml"
-    with pytest.raises(HistoryImportError) as failure:
+    with pytest.raises(HistoryImportError) as failure, use_locale("en"):
         await run_import(database, missing)
     assert "cannot be read" in failure.value.problems[0]
+    with pytest.raises(HistoryImportError) as failure:
+        await run_import(database, missing)
+    assert f"{missing}: không đọc được tệp (" in failure.value.problems[0]
 
 
 async def test_schema_problems_do_not_hide_reference_problems(database: Database, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.core.config import Settings
 from app.core.database import Database
 from app.core.errors import Unprocessable
+from app.core.i18n import use_locale
 from app.core.migrations import alembic_config
 from app.core.text import query_keys, search_key
 from app.history.importer import HistoryImportError
@@ -431,10 +432,13 @@ class TestResolveName:
         """Two units answering to one alias ("HN" for Hà Nội ships; an admin gives it to Hà Nam too)."""
         assert (await admin.post(f"/v1/units/{HA_NAM}/aliases", json={"name": "HN"})).status_code == 201
         async with database.sessionmaker() as session:
-            with pytest.raises(Unprocessable) as failure:
+            with pytest.raises(Unprocessable) as failure, use_locale("en"):
                 await resolve_name(session, "HN", on=date(2024, 6, 1))
             assert {c["id"] for c in failure.value.extra["candidates"]} == {HA_NOI, HA_NAM}
             assert "2 units" in failure.value.detail
+            with pytest.raises(Unprocessable) as failure:  # outside a request: DEFAULT_LOCALE
+                await resolve_name(session, "HN", on=date(2024, 6, 1))
+            assert failure.value.detail.startswith("Có 2 đơn vị mang tên 'HN' vào ngày 1/6/2024: ")
             # Hà Nam ceased on 2025-06-30: afterwards the alias is unambiguous.
             assert (await resolve_name(session, "HN", on=date(2025, 7, 1))).id == HA_NOI
 
@@ -443,11 +447,15 @@ async def test_an_import_fails_on_a_near_miss_and_lists_the_candidates(
     database: Database, admin: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     path = history_file(tmp_path, 93, 2024, "2024-06-01", ["Hà Nội", "Ha Tihn"])
-    with pytest.raises(HistoryImportError) as failure:
+    with pytest.raises(HistoryImportError) as failure, use_locale("en"):
         await run_import(database, path)
     [complaint] = failure.value.problems
     assert "Ha Tihn" in complaint
     assert "candidates: Hà Tĩnh (code 42" in complaint
+    with pytest.raises(HistoryImportError) as failure:  # the importer's own language: DEFAULT_LOCALE
+        await run_import(database, path)
+    [complaint] = failure.value.problems
+    assert "các tên gần giống: Hà Tĩnh (mã hành chính 42, mã số 28)" in complaint
     problem(await admin.get("/v1/clusters/93"), 404)
 
 

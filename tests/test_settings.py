@@ -39,3 +39,10 @@ def test_log_format_is_text_or_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(ValidationError, match="log_format"):
         Settings()
+
+
+@pytest.mark.parametrize("value", ["fr", "vi-VN", ""])
+def test_default_locale_is_vi_or_en(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("DEFAULT_LOCALE", value)
+    with pytest.raises(ValidationError, match="default_locale"):
+        Settings()

@@ -3,6 +3,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from app.core.i18n import _
 from app.core.types import SearchableName, Text, not_null
 
 _NAME = Field(
@@ -66,10 +67,10 @@ class AliasUpdate(BaseModel):
     @model_validator(mode="after")
     def _something(self) -> "AliasUpdate":
         if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
+            raise ValueError(_("Give at least one field to change."))
         for field in ("name", "active"):
             if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
+                raise ValueError(_("{field} cannot be null.", field=field))
         return self
 
 

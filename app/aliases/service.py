@@ -11,6 +11,7 @@ from app.aliases.models import UnitAlias
 from app.aliases.schemas import AliasCreate, AliasOut, AliasUpdate
 from app.core.errors import Conflict, NotFound, constraint_name
 from app.core.etag import record_etag, require_match
+from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.revisions import record_revision
 from app.core.text import search_key
@@ -36,7 +37,7 @@ async def get(session: AsyncSession, *, unit_id: int, alias_id: int, for_update:
         query = query.with_for_update()
     alias = (await session.execute(query)).scalar_one_or_none()
     if alias is None:
-        raise NotFound(f"Unit {unit_id} has no alias {alias_id}.")
+        raise NotFound(_("Unit {unit_id} has no alias {alias_id}.", unit_id=unit_id, alias_id=alias_id))
     return alias
 
 
@@ -107,9 +108,17 @@ async def _duplicate(session: AsyncSession, unit_id: int, key: str, name: str) -
     """The conflict with the stored alias of `unit_id` whose search key is `key`."""
     query = select(UnitAlias).where(col(UnitAlias.unit_id) == unit_id, col(UnitAlias.search_key) == key)
     existing = (await session.execute(query)).scalar_one()
-    retired = "" if existing.active else " (retired: set `active` to true to use it again)"
-    return Conflict(
-        f"Unit {unit_id} already has the alias {existing.name!r} (id {existing.id}), which reads "
-        f"the same as {name!r}{retired}.",
-        existing_alias_id=existing.id,
-    )
+    values = {"unit_id": unit_id, "alias": existing.name, "alias_id": existing.id, "name": name}
+    if existing.active:
+        detail = _(
+            "Unit {unit_id} already has the alias {alias!r} (id {alias_id}), which reads the same as "
+            "{name!r}.",
+            **values,
+        )
+    else:
+        detail = _(
+            "Unit {unit_id} already has the alias {alias!r} (id {alias_id}), which reads the same as "
+            "{name!r} (retired: set `active` to true to use it again).",
+            **values,
+        )
+    return Conflict(detail, existing_alias_id=existing.id)

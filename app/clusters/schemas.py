@@ -3,6 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.clusters.models import RotationCustom
+from app.core.i18n import _
 from app.core.types import Integer, Text, not_null
 
 Number = Field(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")
@@ -39,10 +40,10 @@ class ClusterUpdate(BaseModel):
     @model_validator(mode="after")
     def _something(self) -> "ClusterUpdate":
         if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
+            raise ValueError(_("Give at least one field to change."))
         for field in ("name", "rotation_custom"):
             if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
+                raise ValueError(_("{field} cannot be null.", field=field))
         return self
 
 

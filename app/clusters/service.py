@@ -9,6 +9,7 @@ from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate, ClusterOut, ClusterUpdate
 from app.core.errors import Conflict, NotFound
 from app.core.etag import record_etag, require_match
+from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.revisions import record_revision
 from app.core.time import utcnow
@@ -30,7 +31,7 @@ async def find_cluster(session: AsyncSession, number: int, *, for_update: bool =
         query = query.with_for_update()
     cluster = (await session.execute(query)).scalar_one_or_none()
     if cluster is None:
-        raise NotFound(f"No cluster number {number}.")
+        raise NotFound(_("No cluster number {number}.", number=number))
     return cluster
 
 
@@ -55,7 +56,7 @@ async def create_cluster(session: AsyncSession, data: ClusterCreate, actor: str)
             session.add(cluster)
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"Cluster number {data.number} already exists.") from exc
+        raise Conflict(_("Cluster number {number} already exists.", number=data.number)) from exc
     await session.refresh(cluster)
     out = cluster_out(cluster)
     assert cluster.id is not None

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         allow_inf_nan=False,
         description="pg_trgm similarity (0 < x ≤ 1) from which a name is a `similar` match of a query.",
     )
+    default_locale: Literal["vi", "en"] = Field(
+        default="vi",
+        description="The language of every text people read (problems, remarks, reasons, notes) "
+        "when a request asks for none we speak (`Accept-Language`), and of the CLI.",
+    )
     reference_dir: Path = PROJECT_ROOT / "data" / "reference"
     history_file: Path = PROJECT_ROOT / "data" / "history" / "seed_history.yaml"
     load_history_on_serve: bool = True

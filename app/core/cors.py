@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from app.core.errors import problem_response
+from app.core.i18n import _
 
 ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 ALLOWED_HEADERS = (
@@ -52,7 +53,7 @@ class ProblemCORSMiddleware(CORSMiddleware):
         problem = problem_response(
             response.status_code,
             slug="cors-refused",
-            detail=f"{refused}. Allowed origins are set by CORS_ORIGINS.",
+            detail=_("{refused}. Allowed origins are set by CORS_ORIGINS.", refused=refused),
         )
         for name in ("vary", "access-control-allow-methods", "access-control-max-age"):
             if name in response.headers:

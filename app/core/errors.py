@@ -13,9 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.i18n import N_, Localized, _, current_locale, label
 from app.core.request_id import HEADER as REQUEST_ID_HEADER
 from app.core.request_id import current_request_id
 from app.core.unavailable import unavailable_cause
+from app.core.validation import field_message
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +29,8 @@ class FieldError(BaseModel):
     loc: list[str | int] = Field(
         description="Where the error is: `body`, `query`, `path` or `header`, then the field path."
     )
-    message: str
-    type: str
+    message: Localized = Field(description="What is wrong, in the request's language.")
+    type: str = Field(description="Pydantic's error type (`missing`, `int_type`, …), in every language.")
 
 
 class ConflictingLeadership(BaseModel):
@@ -49,9 +51,9 @@ class Problem(BaseModel):
         json_schema_extra={
             "example": {
                 "type": "/problems/not-found",
-                "title": "Not Found",
+                "title": "Không tìm thấy",
                 "status": 404,
-                "detail": "No unit with id 9999.",
+                "detail": "Không tìm thấy đơn vị có mã số 9999.",
                 "instance": "/v1/units/9999",
                 "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
             }
@@ -59,9 +61,9 @@ class Problem(BaseModel):
     )
 
     type: str = Field(default="about:blank", description="A URI reference naming the problem type.")
-    title: str
+    title: Localized = Field(description="The status, in the request's language.")
     status: int
-    detail: str | None = None
+    detail: Localized | None = Field(default=None, description="What happened, in the request's language.")
     instance: str | None = None
     errors: list[FieldError] | None = Field(default=None, description="Field errors (validation).")
     request_id: str | None = Field(
@@ -148,6 +150,26 @@ class DatabaseUnavailable(AppError):
     status, slug = 503, "database-unavailable"
 
 
+TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    406: N_("Not Acceptable"),
+    409: N_("Conflict"),
+    412: N_("Precondition Failed"),
+    413: N_("Content Too Large"),
+    415: N_("Unsupported Media Type"),
+    422: N_("Unprocessable Content"),
+    428: N_("Precondition Required"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    503: N_("Service Unavailable"),
+}
+"""Problem titles by status, translated (other statuses keep the English reason phrase)."""
+
+
 def problem_response(
     status: int,
     *,
@@ -160,7 +182,7 @@ def problem_response(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug if slug else "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "title": _(TITLES[status]) if status in TITLES else HTTPStatus(status).phrase,
         "status": status,
     }
     if detail:
@@ -174,7 +196,10 @@ def problem_response(
     if request_id is not None:
         body["request_id"] = request_id
         headers = {**(headers or {}), REQUEST_ID_HEADER: request_id}
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+    response = JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+    # Also here, for the 500s the server's error handler sends outside LanguageMiddleware.
+    label(response.headers, current_locale())
+    return response
 
 
 # SQLSTATE → (status, slug). The services name the conflicts they expect; these are the rest.
@@ -221,21 +246,20 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
             return problem_response(
                 400,
                 slug="malformed-body",
-                detail="The body is not valid JSON: " + str(undecodable[0].get("ctx", {}).get("error", "")),
+                detail=_(
+                    "The body is not valid JSON: {error}",
+                    error=str(undecodable[0].get("ctx", {}).get("error", "")),
+                ),
                 instance=request.url.path,
             )
         errors = [
-            FieldError(
-                loc=list(e.get("loc", ())),
-                message=str(e.get("msg", "")),
-                type=str(e.get("type", "")),
-            )
+            FieldError(loc=list(e.get("loc", ())), message=field_message(e), type=str(e.get("type", "")))
             for e in exc.errors()
         ]
         return problem_response(
             422,
             slug="validation",
-            detail="The request is not valid; see `errors`.",
+            detail=_("The request is not valid; see `errors`."),
             instance=request.url.path,
             errors=errors,
         )
@@ -246,12 +270,13 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
         headers = dict(exc.headers or {})
         slug = None
         if exc.status_code == 404 and detail == "Not Found":
-            detail = f"No resource at {request.url.path}."
+            detail = _("No resource at {path}.", path=request.url.path)
         elif exc.status_code == 405:
-            detail = f"{request.method} is not allowed here."
+            detail = _("{method} is not allowed here.", method=request.method)
             headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
         elif exc.status_code == 400:
             slug = "malformed-body"
+            detail = _("The request body cannot be decoded.")
         return problem_response(
             exc.status_code, slug=slug, detail=detail, headers=headers, instance=request.url.path
         )
@@ -268,14 +293,18 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
             return problem_response(
                 422,
                 slug="invalid-data",
-                detail="A value cannot be stored as given.",
+                detail=_("A value cannot be stored as given."),
                 instance=request.url.path,
             )
         if state not in _SQLSTATE:
             return await unexpected_error(request, exc)
         status, slug = _SQLSTATE[state]
         name = constraint_name(exc)
-        detail = f"The change breaks the rule `{name}`." if name else "The change breaks a rule of the data."
+        detail = (
+            _("The change breaks the rule `{constraint}`.", constraint=name)
+            if name
+            else _("The change breaks a rule of the data.")
+        )
         return problem_response(status, slug=slug, detail=detail, instance=request.url.path, constraint=name)
 
     def database_unavailable(request: Request, cause: str) -> JSONResponse:
@@ -284,7 +313,10 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
         return problem_response(
             DatabaseUnavailable.status,
             slug=DatabaseUnavailable.slug,
-            detail=f"The database is unavailable or did not answer in time; retry in {retry_after} s.",
+            detail=_(
+                "The database is unavailable or did not answer in time; retry in {seconds} s.",
+                seconds=retry_after,
+            ),
             headers={"Retry-After": str(retry_after)},
             instance=request.url.path,
         )
@@ -292,7 +324,7 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(
-            500, slug="internal", detail="An unexpected error occurred.", instance=request.url.path
+            500, slug="internal", detail=_("An unexpected error occurred."), instance=request.url.path
         )
 
     app.add_exception_handler(AppError, app_error)

@@ -5,25 +5,43 @@ their own ETag: the record's version (for people reading it) and a digest of its
 representation, which also covers the records it embeds (a unit renamed or closed changes
 the ETag of every membership and leadership that shows it). Every other GET gets a hash of
 its body.
+
+Every ETag ends with the language of the representation (`-vi`, `-en`): the same record in
+Vietnamese and in English are two representations, so two strong validators. A record's
+digest leaves out its localized text (derived from the other fields anyway), so `If-Match`
+compares without the language: an ETag read in either language works for a write in either.
+`If-None-Match` compares whole ETags, language included.
 """
 
 import hashlib
+import re
 
 from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PreconditionFailed, PreconditionRequired
+from app.core.i18n import LOCALES, _, current_locale, localized_exclusions
+
+_LANGUAGE_SUFFIX = re.compile(r"-(?:" + "|".join(LOCALES) + r')"$')
 
 
 def body_etag(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    """A hash of the body, and its language."""
+    return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}-{current_locale()}"'
 
 
 def record_etag(resource: str, key: object, version: int, representation: BaseModel) -> str:
-    """`"membership-12-v3-<digest>"`: the version, and a digest of everything the client sees."""
-    digest = hashlib.blake2b(representation.model_dump_json().encode(), digest_size=8).hexdigest()
-    return f'"{resource}-{key}-v{version}-{digest}"'
+    """`"membership-12-v3-<digest>-vi"`: the version, a digest of everything the client sees but
+    the localized text, and the language."""
+    neutral = representation.model_dump_json(exclude=localized_exclusions(representation) or None)
+    digest = hashlib.blake2b(neutral.encode(), digest_size=8).hexdigest()
+    return f'"{resource}-{key}-v{version}-{digest}-{current_locale()}"'
+
+
+def without_language(etag: str) -> str:
+    """`"leadership-5-2025-v3-<digest>-vi"` → `"leadership-5-2025-v3-<digest>"`."""
+    return _LANGUAGE_SUFFIX.sub('"', etag)
 
 
 def _tags(header: str) -> list[str]:
@@ -39,15 +57,16 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
 
 
 def require_match(if_match: str | None, current_etag: str) -> None:
-    """`If-Match` is mandatory for updates of versioned records (strong comparison)."""
+    """`If-Match` is mandatory for updates of versioned records (strong comparison, whatever the
+    language the ETag was read in)."""
     if if_match is None:
         raise PreconditionRequired(
-            "Send `If-Match` with the ETag you last read, so that no one else's change is overwritten."
+            _("Send `If-Match` with the ETag you last read, so that no one else's change is overwritten.")
         )
-    tags = [t.strip() for t in if_match.split(",")]
-    if "*" not in tags and current_etag not in tags:
+    tags = [without_language(t.strip()) for t in if_match.split(",")]
+    if "*" not in tags and without_language(current_etag) not in tags:
         raise PreconditionFailed(
-            "The record changed since you read it; read it again and retry.",
+            _("The record changed since you read it; read it again and retry."),
             current_etag=current_etag,
         )
 

@@ -3,7 +3,8 @@
 The key is claimed inside the request's transaction, so a failed request leaves no claim,
 and two concurrent requests with one key serialize on the unique index: the second waits,
 then replays the first one's answer. A replay carries the first answer's status, body and
-representation headers (`Location`, `ETag`, `Content-Type`); what is remembered never holds a
+representation headers (`Location`, `ETag`, `Content-Type`, `Content-Language`: a replay is in
+the language of the first answer, whatever the retry asks); what is remembered never holds a
 secret (see `remembered` in `Idempotency.run`). Records older than `IDEMPOTENCY_TTL_HOURS`
 are forgotten: swept on a schedule by `sweep_expired_forever`, and ignored before then.
 """
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.config import get_settings
 from app.core.database import SessionDep, table
 from app.core.errors import Unprocessable
+from app.core.i18n import _, current_locale
 from app.core.models import IdempotencyRecord
 from app.core.security import CurrentKey
 
@@ -97,7 +99,11 @@ class Idempotency:
                 .values(
                     status_code=status_code,
                     body=kept.model_dump(mode="json"),
-                    headers={"Content-Type": "application/json", **representation},
+                    headers={
+                        "Content-Type": "application/json",
+                        "Content-Language": current_locale(),
+                        **representation,
+                    },
                 )
             )
         return result
@@ -126,7 +132,7 @@ class Idempotency:
         ).one()
         if first.fingerprint != self.fingerprint:
             raise Unprocessable(
-                "This Idempotency-Key was already used with a different request.",
+                _("This Idempotency-Key was already used with a different request."),
                 idempotency_key=self.key,
             )
         raise IdempotentReplay(first.status_code, first.body, first.headers)

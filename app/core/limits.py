@@ -4,6 +4,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
+from app.core.i18n import _
 
 
 class BodySizeLimitMiddleware:
@@ -43,7 +44,7 @@ class BodySizeLimitMiddleware:
         response = problem_response(
             413,
             slug="payload-too-large",
-            detail=f"The request body is larger than {self.max_bytes} bytes.",
+            detail=_("The request body is larger than {max_bytes} bytes.", max_bytes=self.max_bytes),
             instance=scope.get("path"),
         )
         await response(scope, receive, send)

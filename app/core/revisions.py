@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.i18n import localized_exclusions
 from app.core.models import Revision
 from app.core.pagination import Page, page_of
 
@@ -41,7 +42,7 @@ async def record_revision(
             resource=resource,
             resource_id=resource_id,
             version=version,
-            data=data.model_dump(mode="json"),
+            data=data.model_dump(mode="json", exclude=localized_exclusions(data) or None),
             recorded_by=actor,
         )
     )

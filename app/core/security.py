@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unauthorized
+from app.core.i18n import _
 from app.keys.models import ApiKey, Role
 
 KEY_PREFIX = "thd_"
@@ -63,10 +64,10 @@ async def current_key(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise _unauthorized("An API key is required: `Authorization: Bearer <key>`.")
+        raise _unauthorized(_("An API key is required: `Authorization: Bearer <key>`."))
     row = (await session.execute(_KEY_BY_HASH, {"key_hash": hash_key(credentials.credentials)})).first()
     if row is None:
-        raise _unauthorized("The API key is unknown or revoked.", "invalid_token")
+        raise _unauthorized(_("The API key is unknown or revoked."), "invalid_token")
     return Principal(row.id, row.name, Role(row.role), row.cluster_id, row.unit_id)
 
 
@@ -76,7 +77,7 @@ CurrentKey = Annotated[Principal, Depends(current_key)]
 
 async def admin_key(key: CurrentKey) -> Principal:
     if key.role is not Role.admin:
-        raise Forbidden("This operation needs an admin key.")
+        raise Forbidden(_("This operation needs an admin key."))
     return key
 
 
@@ -85,7 +86,7 @@ AdminKey = Annotated[Principal, Depends(admin_key)]
 
 async def cluster_writer_key(key: CurrentKey) -> Principal:
     if key.role not in (Role.admin, Role.cluster):
-        raise Forbidden("This operation needs an admin key or the cluster's key.")
+        raise Forbidden(_("This operation needs an admin key or the cluster's key."))
     return key
 
 
@@ -97,4 +98,4 @@ def ensure_cluster_writer(key: Principal, cluster_id: int) -> None:
     """Admins, or the secretariat key of this very cluster."""
     if key.role is Role.admin or (key.role is Role.cluster and key.cluster_id == cluster_id):
         return
-    raise Forbidden("This operation needs an admin key or this cluster's key.")
+    raise Forbidden(_("This operation needs an admin key or this cluster's key."))

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler, Strict, StringConstraints
 
+from app.core.i18n import _
 from app.core.text import search_key
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -15,7 +16,7 @@ def _iso_date_only(value: Any) -> Any:
     """Pydantic would read `0` as 1970-01-01; the contract is `YYYY-MM-DD`."""
     if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
         return value
-    raise ValueError("a date as YYYY-MM-DD")
+    raise ValueError(_("Must be a date as YYYY-MM-DD."))
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
@@ -36,7 +37,7 @@ _STORABLE = re.compile("^[^\x00\ud800-\udfff]*$")
 
 def _storable(value: str) -> str:
     if not _STORABLE.match(value):
-        raise ValueError("text may not contain NUL characters or unpaired surrogates")
+        raise ValueError(_("Text may not contain NUL characters or unpaired surrogates."))
     return value
 
 
@@ -67,7 +68,7 @@ def _decimal_only(value: Any) -> Any:
         return value
     if isinstance(value, str) and _DECIMAL.fullmatch(value):
         return int(value)
-    raise ValueError("a plain decimal integer")
+    raise ValueError(_("Must be a plain decimal integer."))
 
 
 PlainDecimal = BeforeValidator(_decimal_only)
@@ -81,7 +82,9 @@ SEARCH_KEY_LENGTH = 120
 
 def _key_fits(value: str) -> str:
     if len(search_key(value)) > SEARCH_KEY_LENGTH:
-        raise ValueError(f"the name's search key is longer than {SEARCH_KEY_LENGTH} characters")
+        raise ValueError(
+            _("The name's search key is longer than {length} characters.", length=SEARCH_KEY_LENGTH)
+        )
     return value
 
 

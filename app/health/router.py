@@ -10,6 +10,7 @@ from sqlalchemy import text
 from app.core.config import Settings
 from app.core.database import Database
 from app.core.errors import DatabaseUnavailable, problem_responses
+from app.core.i18n import _
 from app.core.unavailable import unavailable_cause
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ async def readyz(request: Request) -> Health:
     except Exception as exc:
         logger.warning("not ready: %s", unavailable_cause(exc) or type(exc).__name__)
         raise DatabaseUnavailable(
-            "The database is unreachable or did not answer in time.",
+            _("The database is unreachable or did not answer in time."),
             headers={"Retry-After": str(settings.retry_after_seconds)},
         ) from exc
     return Health(status="ready")

@@ -19,7 +19,9 @@ from app.clusters.schemas import ClusterCreate
 from app.clusters.service import create_cluster
 from app.core.database import table
 from app.core.errors import AppError, Unprocessable
+from app.core.i18n import _
 from app.core.periods import year_bounds
+from app.core.validation import field_message
 from app.history.schemas import ClusterEntry, HistoryFile, ImportSummary, MemberEntry, Source, YearEntry
 from app.leadership.models import Leadership
 from app.leadership.schemas import LeadershipPut
@@ -40,7 +42,7 @@ class HistoryImportError(Exception):
 def validation_problems(exc: ValidationError, where: str = "") -> list[str]:
     """One line per field error, located in the file (`clusters.0.years.1.members.2.note: …`)."""
     return [
-        f"{'.'.join(part for part in (where, '.'.join(map(str, e['loc']))) if part)}: {e['msg']}"
+        f"{'.'.join(part for part in (where, '.'.join(map(str, e['loc']))) if part)}: {field_message(e)}"
         for e in exc.errors()
     ]
 
@@ -64,11 +66,25 @@ def parse(path: Path) -> tuple[HistoryFile, list[str]]:
         text = path.read_text(encoding="utf-8")
         raw = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)
     except OSError as exc:
-        raise HistoryImportError([f"{path}: cannot be read ({exc.strerror or exc})"]) from exc
+        raise HistoryImportError(
+            [_("{path}: cannot be read ({reason})", path=path, reason=exc.strerror or exc)]
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise HistoryImportError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
+        raise HistoryImportError(
+            [
+                _(
+                    "{path}: not UTF-8 text ({reason} at byte {start})",
+                    path=path,
+                    reason=exc.reason,
+                    start=exc.start,
+                )
+            ]
+        ) from exc
     except (ValueError, yaml.YAMLError) as exc:
-        raise HistoryImportError([f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"]) from exc
+        kind = path.suffix.lstrip(".") or "YAML"
+        raise HistoryImportError(
+            [_("{path}: not valid {kind}: {error}", path=path, kind=kind, error=exc)]
+        ) from exc
     try:
         return HistoryFile.model_validate(raw), []
     except ValidationError as exc:
@@ -129,9 +145,15 @@ async def import_history(
     for c, cluster in enumerate(history.clusters):
         cluster_id = await _ensure_cluster(session, cluster, actor, summary)
         for y, entry in enumerate(cluster.years):
-            where = f"clusters[{c}] (cluster {cluster.number}).years[{y}] ({entry.year})"
+            where = _(
+                "clusters[{c}] (cluster {number}).years[{y}] ({year})",
+                c=c,
+                number=cluster.number,
+                y=y,
+                year=entry.year,
+            )
             if entry.source not in history.sources:
-                problems.append(f"{where}: unknown source {entry.source!r}")
+                problems.append(_("{where}: unknown source {source!r}", where=where, source=entry.source))
                 continue
             await _import_year(
                 session, cluster.number, cluster_id, entry, history, actor, summary, where, problems
@@ -216,7 +238,7 @@ async def _import_year(
                 ):
                     summary.leaderships_unchanged += 1
                     return
-                raise Unprocessable("a different leadership is already recorded for this year")
+                raise Unprocessable(_("A different leadership is already recorded for this year."))
             data = LeadershipPut(
                 leader_unit_id=leader.id,
                 deputy_unit_id=deputy.id if deputy else None,

@@ -6,6 +6,7 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound
+from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.security import hash_key, new_key
 from app.core.time import utcnow
@@ -37,11 +38,11 @@ async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyC
             await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == data.cluster))
         ).scalar_one_or_none()
         if cluster_id is None:
-            raise NotFound(f"No cluster number {data.cluster}.", field="cluster")
+            raise NotFound(_("No cluster number {number}.", number=data.cluster), field="cluster")
     if isinstance(data, UnitKeyCreate):
         unit = await session.get(Unit, data.unit_id)
         if unit is None:
-            raise NotFound(f"No unit with id {data.unit_id}.", field="unit_id")
+            raise NotFound(_("No unit with id {unit_id}.", unit_id=data.unit_id), field="unit_id")
     raw = new_key()
     key = ApiKey(
         name=data.name,
@@ -76,9 +77,9 @@ async def list_keys(session: AsyncSession, *, limit: int, after_id: int | None) 
 async def revoke_key(session: AsyncSession, key_id: int, caller_key_id: int) -> None:
     key = await session.get(ApiKey, key_id, with_for_update=True)
     if key is None:
-        raise NotFound(f"No key with id {key_id}.")
+        raise NotFound(_("No key with id {key_id}.", key_id=key_id))
     if key_id == caller_key_id:
-        raise Conflict("A key cannot revoke itself; use another admin key.")
+        raise Conflict(_("A key cannot revoke itself; use another admin key."))
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)

@@ -3,6 +3,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.clusters.models import RotationCustom
+from app.core.i18n import Localized, _
 from app.core.types import Integer, IsoDate, Text
 from app.units.examples import HUNG_YEN, THAI_BINH
 from app.units.schemas import UnitRef
@@ -32,7 +33,7 @@ class LeadershipPut(BaseModel):
     @model_validator(mode="after")
     def _distinct(self) -> "LeadershipPut":
         if self.deputy_unit_id is not None and self.deputy_unit_id == self.leader_unit_id:
-            raise ValueError("the leader and the deputy must be different units")
+            raise ValueError(_("The leader and the deputy must be different units."))
         return self
 
 
@@ -40,7 +41,11 @@ class RoleHolder(BaseModel):
     unit: UnitRef
     ceased_on: date | None = Field(description="Set when the unit ceased to exist before or during the term.")
     successors: list[UnitRef] = Field(description="Who carries on, when the unit ceased.")
-    remark: str | None = Field(description="A readable note on the above, in English.")
+    remark: Localized | None = Field(
+        default=None,
+        description="A readable note on the above, in the request's language (`Accept-Language`); "
+        "null in revisions, which keep data, not prose.",
+    )
 
 
 class Decision(BaseModel):
@@ -60,8 +65,8 @@ class LeadershipOut(BaseModel):
                     "unit": THAI_BINH,
                     "ceased_on": "2025-06-30",
                     "successors": [HUNG_YEN],
-                    "remark": "Thái Bình ceased to exist on 2025-06-30, during its term; "
-                    "successor: Hưng Yên.",
+                    "remark": "Thái Bình đã kết thúc hoạt động ngày 30/6/2025, khi đang trong "
+                    "nhiệm kỳ; đơn vị kế thừa: Hưng Yên.",
                 },
                 "deputy": None,
                 "decision": {
@@ -95,7 +100,7 @@ class CandidateOut(BaseModel):
 
 class SuggestedRole(BaseModel):
     unit: UnitRef
-    reason: str
+    reason: Localized = Field(description="Why this unit, in the request's language (`Accept-Language`).")
 
 
 class SuggestionOut(BaseModel):
@@ -107,8 +112,8 @@ class SuggestionOut(BaseModel):
                 "rotation_custom": "deputy_succeeds",
                 "leader": {
                     "unit": THAI_BINH,
-                    "reason": "Deputy in 2024 (Thái Bình); by this cluster's custom the outgoing deputy "
-                    "leads the next year.",
+                    "reason": "Cụm phó năm 2024 (Thái Bình); theo thông lệ của Cụm, Cụm phó năm "
+                    "trước làm Cụm trưởng năm sau.",
                 },
                 "deputy": None,
                 "candidates": [

@@ -10,6 +10,7 @@ from app.clusters.models import Cluster, RotationCustom
 from app.clusters.service import find_cluster
 from app.core.errors import Conflict, NotFound, PreconditionFailed
 from app.core.etag import record_etag, require_match
+from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps, year_bounds
 from app.core.revisions import record_revision
@@ -39,18 +40,20 @@ def leadership_etag(leadership: LeadershipOut) -> str:
 
 def _role_holder(unit: UnitRef, successors: list[dict[str, Any]], year: int) -> RoleHolder:
     """Say so when the unit ceased to exist before or during its term, and who succeeded it."""
-    _, last_day = year_bounds(year)
+    first_day, last_day = year_bounds(year)
     if unit.valid_to is None or unit.valid_to > last_day:
         return RoleHolder(unit=unit, ceased_on=None, successors=[], remark=None)
     heirs = [UnitRef.model_validate(s) for s in successors]
-    when = "during its term" if unit.valid_to >= date(year, 1, 1) else "before its term"
-    names = ", ".join(h.name for h in heirs) or "none recorded"
-    return RoleHolder(
-        unit=unit,
-        ceased_on=unit.valid_to,
-        successors=heirs,
-        remark=f"{unit.name} ceased to exist on {unit.valid_to}, {when}; successor: {names}.",
-    )
+    values = {
+        "name": unit.name,
+        "day": unit.valid_to,
+        "successors": ", ".join(h.name for h in heirs) or _("none recorded"),
+    }
+    if unit.valid_to >= first_day:
+        remark = _("{name} ceased to exist on {day}, during its term; successor: {successors}.", **values)
+    else:
+        remark = _("{name} ceased to exist on {day}, before its term; successor: {successors}.", **values)
+    return RoleHolder(unit=unit, ceased_on=unit.valid_to, successors=heirs, remark=remark)
 
 
 _LEADER, _DEPUTY = aliased(Unit, name="leader"), aliased(Unit, name="deputy")
@@ -118,7 +121,7 @@ async def get_leadership(session: AsyncSession, number: int, year: int) -> tuple
     assert cluster.id is not None
     found = await leaderships(session, cluster.id, [year])
     if not found:
-        raise NotFound(f"No leadership recorded for cluster {number} in {year}.")
+        raise NotFound(_("No leadership recorded for cluster {number} in {year}.", number=number, year=year))
     return found[0], leadership_etag(found[0])
 
 
@@ -140,10 +143,16 @@ async def _check_members(session: AsyncSession, cluster: Cluster, year: int, dat
     )
     for unit_id, role in wanted.items():
         if unit_id not in members:
-            raise Conflict(
-                f"The {role} (unit {unit_id}) is not a member of cluster {cluster.number} in {year}.",
-                field=f"{role}_unit_id",
-            )
+            values = {"unit_id": unit_id, "cluster": cluster.number, "year": year}
+            if role == "leader":
+                detail = _(
+                    "The leader (unit {unit_id}) is not a member of cluster {cluster} in {year}.", **values
+                )
+            else:
+                detail = _(
+                    "The deputy (unit {unit_id}) is not a member of cluster {cluster} in {year}.", **values
+                )
+            raise Conflict(detail, field=f"{role}_unit_id")
 
 
 async def put_leadership(
@@ -172,7 +181,9 @@ async def put_leadership(
         )
     ).scalar_one_or_none()
     if existing is None and if_match is not None:
-        raise PreconditionFailed(f"No leadership recorded for cluster {number} in {year} yet.")
+        raise PreconditionFailed(
+            _("No leadership recorded for cluster {number} in {year} yet.", number=number, year=year)
+        )
     if existing is not None:
         current = await leaderships(session, cluster.id, [year])
         require_match(if_match, leadership_etag(current[0]))
@@ -224,8 +235,13 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
     candidates = await _candidates(session, cluster.id, year)
     if not candidates:
         raise Conflict(
-            f"No members of cluster {number} are recorded for {year} or the end of {year - 1}; "
-            "record the composition first."
+            _(
+                "No members of cluster {number} are recorded for {year} or the end of {previous}; "
+                "record the composition first.",
+                number=number,
+                year=year,
+                previous=year - 1,
+            )
         )
     past = [h for h in await leaderships(session, cluster.id) if h.year < year]
     predecessors: dict[int, set[int]] = {c.id: {c.id} for c in candidates}
@@ -258,17 +274,19 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
         outgoing = previous.deputy.unit.id
         leader = next((c for c in scored if outgoing in predecessors[c.unit.id]), None)
         if leader is not None:
-            reason = (
-                f"Deputy in {year - 1} ({previous.deputy.unit.name}); by this cluster's "
-                "custom the outgoing deputy leads the next year."
+            reason = _(
+                "Deputy in {year} ({name}); by this cluster's custom the outgoing deputy leads "
+                "the next year.",
+                year=year - 1,
+                name=previous.deputy.unit.name,
             )
     if leader is None:
         leader = scored[0]
-        reason = _least_recent_reason(leader, "led")
+        reason = _least_recent_reason(leader)
     rest = [c for c in scored if c is not leader]
     deputy = None
     if rest:
-        deputy = SuggestedRole(unit=rest[0].unit, reason=_least_recent_reason(rest[0], "led"))
+        deputy = SuggestedRole(unit=rest[0].unit, reason=_least_recent_reason(rest[0]))
     ordered = [leader, *rest]
     return SuggestionOut(
         cluster=number,
@@ -280,13 +298,13 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
     )
 
 
-def _least_recent_reason(candidate: CandidateOut, verb: str) -> str:
+def _least_recent_reason(candidate: CandidateOut) -> str:
     if candidate.last_led is None:
-        return (
-            f"Has not {verb} the cluster in the recorded history (ties: fewest recent "
-            "deputy terms, then official code)."
+        return _(
+            "Has not led the cluster in the recorded history (ties: fewest recent deputy terms, "
+            "then official code)."
         )
-    return f"{verb.capitalize()} the cluster least recently among the members (last in {candidate.last_led})."
+    return _("Led the cluster least recently among the members (last in {year}).", year=candidate.last_led)
 
 
 async def leadership_record_id(session: AsyncSession, number: int, year: int) -> int:
@@ -300,5 +318,5 @@ async def leadership_record_id(session: AsyncSession, number: int, year: int) ->
         )
     ).scalar_one_or_none()
     if record_id is None:
-        raise NotFound(f"No leadership recorded for cluster {number} in {year}.")
+        raise NotFound(_("No leadership recorded for cluster {number} in {year}.", number=number, year=year))
     return record_id

@@ -2,6 +2,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.i18n import _
 from app.core.types import Integer, IsoDate, Text, not_null
 from app.memberships.models import PeriodPrecision
 from app.units.examples import HUNG_YEN, THAI_BINH
@@ -37,7 +38,7 @@ class MembershipCreate(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> "MembershipCreate":
         if self.valid_to is not None and self.valid_to < self.valid_from:
-            raise ValueError("valid_to is before valid_from")
+            raise ValueError(_("valid_to is before valid_from."))
         return self
 
 
@@ -59,10 +60,10 @@ class MembershipUpdate(BaseModel):
     @model_validator(mode="after")
     def _something(self) -> "MembershipUpdate":
         if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
+            raise ValueError(_("Give at least one field to change."))
         for field in ("cluster", "valid_from", "period_precision"):
             if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
+                raise ValueError(_("{field} cannot be null.", field=field))
         return self
 
 

@@ -9,6 +9,7 @@ from sqlmodel import col
 from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.etag import record_etag, require_match
+from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps, period
 from app.core.revisions import record_revision
@@ -66,7 +67,7 @@ def _out(row: Any) -> MembershipOut:
 async def get_membership(session: AsyncSession, membership_id: int) -> MembershipOut:
     row = (await session.execute(_select_out().where(col(Membership.id) == membership_id))).first()
     if row is None:
-        raise NotFound(f"No membership with id {membership_id}.")
+        raise NotFound(_("No membership with id {membership_id}.", membership_id=membership_id))
     return _out(row)
 
 
@@ -99,7 +100,7 @@ async def _cluster_id(session: AsyncSession, number: int) -> int:
         await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == number))
     ).scalar_one_or_none()
     if cluster_id is None:
-        raise NotFound(f"No cluster number {number}.", field="cluster")
+        raise NotFound(_("No cluster number {number}.", number=number), field="cluster")
     return cluster_id
 
 
@@ -109,21 +110,31 @@ async def _lock_unit(session: AsyncSession, unit_id: int) -> Unit:
         await session.execute(select(Unit).where(col(Unit.id) == unit_id).with_for_update(read=True))
     ).scalar_one_or_none()
     if unit is None:
-        raise NotFound(f"No unit with id {unit_id}.", field="unit_id")
+        raise NotFound(_("No unit with id {unit_id}.", unit_id=unit_id), field="unit_id")
     return unit
 
 
 def _check_within_unit(unit: Unit, valid_from: date, valid_to: date | None) -> None:
     if unit.valid_from is not None and valid_from < unit.valid_from:
         raise Conflict(
-            f"{unit.name} ({unit.code}) exists only from {unit.valid_from}; "
-            f"a membership cannot start on {valid_from}.",
+            _(
+                "{name} ({code}) exists only from {unit_valid_from}; a membership cannot start on {start}.",
+                name=unit.name,
+                code=unit.code,
+                unit_valid_from=unit.valid_from,
+                start=valid_from,
+            ),
             unit_valid_from=unit.valid_from.isoformat(),
         )
     if unit.valid_to is not None and (valid_to is None or valid_to > unit.valid_to):
         raise Conflict(
-            f"{unit.name} ({unit.code}) ceased to exist after {unit.valid_to}; "
-            "a membership may not outlive its unit.",
+            _(
+                "{name} ({code}) ceased to exist after {unit_valid_to}; a membership may not outlive "
+                "its unit.",
+                name=unit.name,
+                code=unit.code,
+                unit_valid_to=unit.valid_to,
+            ),
             unit_valid_to=unit.valid_to.isoformat(),
         )
 
@@ -143,12 +154,26 @@ async def _overlap_conflict(
         query = query.where(col(Membership.id) != exclude_id)
     row = (await session.execute(query.limit(1))).first()
     if row is None:
-        return Conflict("The membership overlaps another membership of the same unit.")
+        return Conflict(_("The membership overlaps another membership of the same unit."))
     other = _out(row)
+    values = {"name": other.unit.name, "cluster": other.cluster, "valid_from": other.valid_from}
+    if other.valid_to is None:
+        detail = _(
+            "{name} is already in cluster {cluster} from {valid_from}, open-ended (membership "
+            "{membership_id}); a unit is in at most one cluster on any day.",
+            membership_id=other.id,
+            **values,
+        )
+    else:
+        detail = _(
+            "{name} is already in cluster {cluster} from {valid_from} to {valid_to} (membership "
+            "{membership_id}); a unit is in at most one cluster on any day.",
+            valid_to=other.valid_to,
+            membership_id=other.id,
+            **values,
+        )
     return Conflict(
-        f"{other.unit.name} is already in cluster {other.cluster} from {other.valid_from} to "
-        f"{other.valid_to or 'open end'} (membership {other.id}); a unit is in at most one "
-        "cluster on any day.",
+        detail,
         conflicting_membership_id=other.id,
         conflicting_membership=other.model_dump(mode="json"),
     )
@@ -219,7 +244,7 @@ async def update_membership(
         await session.execute(select(col(Membership.unit_id)).where(col(Membership.id) == membership_id))
     ).scalar_one_or_none()
     if unit_id is None:
-        raise NotFound(f"No membership with id {membership_id}.")
+        raise NotFound(_("No membership with id {membership_id}.", membership_id=membership_id))
     unit = await _lock_unit(session, unit_id)
     membership = (
         await session.execute(select(Membership).where(col(Membership.id) == membership_id).with_for_update())
@@ -231,7 +256,7 @@ async def update_membership(
     valid_from = changes.get("valid_from", membership.valid_from)
     valid_to = changes.get("valid_to", membership.valid_to)
     if valid_to is not None and valid_to < valid_from:
-        raise Conflict("valid_to would be before valid_from.", field="valid_to")
+        raise Conflict(_("valid_to would be before valid_from."), field="valid_to")
     _check_within_unit(unit, valid_from, valid_to)
     old_cluster_id = membership.cluster_id
     await session.execute(
@@ -281,11 +306,26 @@ async def _check_leaderships_kept(session: AsyncSession, unit: Unit, cluster_id:
     if not orphaned:
         return
     first = orphaned[0]
-    role = "leader" if first.leader_unit_id == unit.id else "deputy"
-    years = ", ".join(str(r.year) for r in orphaned)
+    values = {
+        "name": unit.name,
+        "cluster": first.number,
+        "year": first.year,
+        "years": ", ".join(str(r.year) for r in orphaned),
+    }
+    if first.leader_unit_id == unit.id:
+        detail = _(
+            "{name} is the leader of cluster {cluster} in {year}; after this change it would not be a "
+            "member of cluster {cluster} in {years}. Change the leadership first.",
+            **values,
+        )
+    else:
+        detail = _(
+            "{name} is the deputy of cluster {cluster} in {year}; after this change it would not be a "
+            "member of cluster {cluster} in {years}. Change the leadership first.",
+            **values,
+        )
     raise Conflict(
-        f"{unit.name} is the {role} of cluster {first.number} in {first.year}; after this change it "
-        f"would not be a member of cluster {first.number} in {years}. Change the leadership first.",
+        detail,
         conflicting_leaderships=[
             {
                 "cluster": r.number,
@@ -318,8 +358,13 @@ async def close_for_units(
     for membership, number in rows:
         if membership.valid_from > last_day:
             raise Conflict(
-                f"Membership {membership.id} starts on {membership.valid_from}, after the unit "
-                f"ceases ({last_day}); correct or remove it first.",
+                _(
+                    "Membership {membership_id} starts on {valid_from}, after the unit ceases "
+                    "({last_day}); correct or remove it first.",
+                    membership_id=membership.id,
+                    valid_from=membership.valid_from,
+                    last_day=last_day,
+                ),
                 conflicting_membership_id=membership.id,
             )
         closed.append(

@@ -1,6 +1,7 @@
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.clusters.models import RotationCustom
+from app.core.i18n import Localized
 from app.leadership.schemas import LeadershipOut
 from app.memberships.schemas import Member
 
@@ -26,7 +27,7 @@ class ClusterYearSheet(BaseModel):
                 "members": [],
                 "leadership": None,
                 "next_leadership": None,
-                "notes": ["Thái Bình ceased to exist on 2025-06-30; successor: Hưng Yên."],
+                "notes": ["Thái Bình đã kết thúc hoạt động ngày 30/6/2025; đơn vị kế thừa: Hưng Yên."],
             }
         }
     )
@@ -38,4 +39,7 @@ class ClusterYearSheet(BaseModel):
     next_leadership: LeadershipOut | None = Field(
         description="Leader and deputy for next year, usually chosen at this year's conference."
     )
-    notes: list[str] = Field(description="Units that ceased during the year, and who succeeded them.")
+    notes: list[Localized] = Field(
+        description="Units that ceased during the year, and who succeeded them, in the request's "
+        "language (`Accept-Language`)."
+    )

@@ -2,6 +2,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clusters.models import RotationCustom
 from app.clusters.service import find_cluster
+from app.core.i18n import _
 from app.core.periods import year_bounds
 from app.leadership.service import leaderships
 from app.memberships.service import members
@@ -18,8 +19,12 @@ async def cluster_year(session: AsyncSession, number: int, year: int) -> Cluster
     notes = []
     for member in roster:
         if member.ceased_on is not None and start <= member.ceased_on <= end:
-            names = ", ".join(s.name for s in member.successors) or "none recorded"
-            note = f"{member.unit.name} ceased to exist on {member.ceased_on}; successor: {names}."
+            note = _(
+                "{name} ceased to exist on {day}; successor: {successors}.",
+                name=member.unit.name,
+                day=member.ceased_on,
+                successors=", ".join(s.name for s in member.successors) or _("none recorded"),
+            )
             if note not in notes:
                 notes.append(note)
     return ClusterYearSheet(

@@ -7,6 +7,7 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.core.errors import Conflict, NotFound, sqlstate
+from app.core.i18n import _
 from app.core.revisions import record_revision
 from app.core.text import fold, search_key
 from app.core.time import utcnow
@@ -34,7 +35,8 @@ async def _lock_units(session: AsyncSession, ids: list[int], field: str) -> list
     )
     missing = set(ids) - {u.id for u in units}
     if missing:
-        raise NotFound(f"Unknown unit ids: {sorted(missing)}.", field=field)
+        unknown = ", ".join(str(i) for i in sorted(missing))
+        raise NotFound(_("Unknown unit ids: {ids}.", ids=unknown), field=field)
     return units
 
 
@@ -43,22 +45,47 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
     predecessors' memberships; each changed unit gets a new version. Locks units in id order."""
     predecessor_ids, new_units, continuing_ids = data.plan()
     if set(predecessor_ids) & set(continuing_ids) or len(set(continuing_ids)) != len(continuing_ids):
-        raise Conflict("A unit cannot succeed itself, nor be named twice among the successors.")
+        raise Conflict(_("A unit cannot succeed itself, nor be named twice among the successors."))
     if data.effective_date == date.min:
-        raise Conflict("A succession cannot take effect on 0001-01-01: no unit ceases before the calendar.")
+        raise Conflict(
+            _("A succession cannot take effect on {day}: no unit ceases before the calendar.", day=date.min)
+        )
     last_day = data.effective_date - timedelta(days=1)
     predecessors = await _lock_units(session, predecessor_ids, "predecessor_ids")
     for unit in predecessors:
         if unit.valid_to is not None:
-            raise Conflict(f"{unit.name} ({unit.code}) already ceased on {unit.valid_to}.", unit_id=unit.id)
+            raise Conflict(
+                _(
+                    "{name} ({code}) already ceased on {day}.",
+                    name=unit.name,
+                    code=unit.code,
+                    day=unit.valid_to,
+                ),
+                unit_id=unit.id,
+            )
         if unit.valid_from is not None and unit.valid_from > last_day:
-            raise Conflict(f"{unit.name} ({unit.code}) starts on {unit.valid_from}, after {last_day}.")
+            raise Conflict(
+                _(
+                    "{name} ({code}) starts on {valid_from}, after {last_day}.",
+                    name=unit.name,
+                    code=unit.code,
+                    valid_from=unit.valid_from,
+                    last_day=last_day,
+                )
+            )
     continuing = await _lock_units(session, continuing_ids, "successor") if continuing_ids else []
     for unit in continuing:
         if not (unit.valid_from is None or unit.valid_from <= data.effective_date) or (
             unit.valid_to is not None and unit.valid_to < data.effective_date
         ):
-            raise Conflict(f"{unit.name} ({unit.code}) does not exist on {data.effective_date}.")
+            raise Conflict(
+                _(
+                    "{name} ({code}) does not exist on {day}.",
+                    name=unit.name,
+                    code=unit.code,
+                    day=data.effective_date,
+                )
+            )
 
     for unit in predecessors:
         unit.valid_to = last_day
@@ -87,7 +114,7 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
     except IntegrityError as exc:
         if sqlstate(exc) != "23P01":
             raise
-        raise Conflict("A new unit's code is already used by a unit that exists on that day.") from exc
+        raise Conflict(_("A new unit's code is already used by a unit that exists on that day.")) from exc
 
     links = [
         Succession(

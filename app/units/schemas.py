@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.i18n import _
 from app.core.types import SearchableName, not_null
 from app.units.examples import HO_CHI_MINH, HUNG_YEN, THAI_BINH_FULL
 from app.units.models import SuccessionKind, UnitKind
@@ -50,10 +51,10 @@ class UnitUpdate(BaseModel):
     @model_validator(mode="after")
     def _something(self) -> "UnitUpdate":
         if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
+            raise ValueError(_("Give at least one field to change."))
         for field in self.model_fields_set:
             if getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
+                raise ValueError(_("{field} cannot be null.", field=field))
         return self
 
 

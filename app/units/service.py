@@ -11,6 +11,7 @@ from app.core.config import get_settings
 from app.core.database import table
 from app.core.errors import Conflict, NotFound, Unprocessable, sqlstate
 from app.core.etag import record_etag, require_match
+from app.core.i18n import _
 from app.core.pagination import Page, page_at, page_of
 from app.core.periods import valid_on
 from app.core.revisions import record_revision
@@ -154,17 +155,34 @@ async def resolve_name(session: AsyncSession, name: str, *, on: date, code: str 
         unit = await session.get(Unit, named[0].id)
         assert unit is not None
         return unit
-    where = f" on {on}" + (f" with code {code}" if code else "")
+    # Translators: {where} of the messages below: when (and with which code) a name is looked up.
+    where = _("on {day} with code {code}", day=on, code=code) if code else _("on {day}", day=on)
     candidates = [u.model_dump(mode="json") for u in (named or found)]
     if named:
         raise Unprocessable(
-            f"{len(named)} units answer to {name!r}{where}: {_listing(named)}; give the code to choose.",
+            _(
+                "{count} units answer to {name!r} {where}: {units}; give the code to choose.",
+                count=len(named),
+                name=name,
+                where=where,
+                units=_listing(named),
+            ),
             candidates=candidates,
         )
-    nearest = f"; candidates: {_listing(found)}" if found else "; no similar name either"
-    raise Unprocessable(
-        f"No unit is named {name!r}{where}, exactly or by an alias{nearest}.", candidates=candidates
-    )
+    if found:
+        detail = _(
+            "No unit is named {name!r} {where}, exactly or by an alias; candidates: {units}.",
+            name=name,
+            where=where,
+            units=_listing(found),
+        )
+    else:
+        detail = _(
+            "No unit is named {name!r} {where}, exactly or by an alias; no similar name either.",
+            name=name,
+            where=where,
+        )
+    raise Unprocessable(detail, candidates=candidates)
 
 
 def _listing(units: list[UnitListItem]) -> str:
@@ -173,14 +191,21 @@ def _listing(units: list[UnitListItem]) -> str:
 
 
 def _described(unit: UnitListItem) -> str:
-    alias = f", alias {unit.match.alias!r}" if unit.match and unit.match.alias else ""
-    return f"{unit.name} (code {unit.code}, id {unit.id}{alias})"
+    if unit.match and unit.match.alias:
+        return _(
+            "{name} (code {code}, id {id}, alias {alias!r})",
+            name=unit.name,
+            code=unit.code,
+            id=unit.id,
+            alias=unit.match.alias,
+        )
+    return _("{name} (code {code}, id {id})", name=unit.name, code=unit.code, id=unit.id)
 
 
 async def get_unit(session: AsyncSession, unit_id: int) -> UnitOut:
     row = (await session.execute(select(*_UNIT_COLUMNS).where(col(Unit.id) == unit_id))).first()
     if row is None:
-        raise NotFound(f"No unit with id {unit_id}.")
+        raise NotFound(_("No unit with id {unit_id}.", unit_id=unit_id))
     return unit_out(row)
 
 
@@ -189,7 +214,7 @@ async def update_unit(
 ) -> UnitOut:
     unit = await session.get(Unit, unit_id, with_for_update=True)
     if unit is None:
-        raise NotFound(f"No unit with id {unit_id}.")
+        raise NotFound(_("No unit with id {unit_id}.", unit_id=unit_id))
     require_match(if_match, unit_etag(unit_out(unit)))
     changes = data.model_dump(include=data.model_fields_set, mode="json")
     if "name" in changes:
@@ -206,7 +231,9 @@ async def update_unit(
     except IntegrityError as exc:
         if sqlstate(exc) != "23P01":
             raise
-        raise Conflict(f"Code {data.code} already names another unit during this unit's period.") from exc
+        raise Conflict(
+            _("Code {code} already names another unit during this unit's period.", code=data.code)
+        ) from exc
     out = await get_unit(session, unit_id)
     await record_revision(session, RESOURCE, unit_id, out.version, out, actor)
     return out
