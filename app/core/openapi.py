@@ -5,7 +5,7 @@ every endpoint follows the same contract without repeating it in each router.
 - Examples are the models' own: FastAPI drops every `null` from the document, which left
   examples without their required nullable fields.
 - `servers`; bearer security for every operation, `security: []` on the public ones.
-- Headers: `X-Request-ID` on every answer; `ETag` (and a 304) on GETs; `ETag` on answers to
+- Headers: `X-Request-ID`, `Content-Language` and `Vary` on every answer; `ETag` (and a 304) on GETs; `ETag` on answers to
   PUT/PATCH; `Location` and `ETag` on a 201 whose resource can be read back; `Idempotent-Replayed`
   on answers to a POST that takes `Idempotency-Key`; `WWW-Authenticate` on 401.
 - `If-None-Match` on every GET; `If-Match` required on every PATCH (the server answers 428
@@ -47,6 +47,16 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "enum": ["true"]},
     },
     "WWW-Authenticate": {"description": '`Bearer realm="thidua"`.', "schema": {"type": "string"}},
+    "Content-Language": {
+        "description": "The language of the text people read in this answer (`vi` unless the "
+        "request's `Accept-Language` asks for `en`).",
+        "schema": {"type": "string", "enum": ["vi", "en"]},
+    },
+    "Vary": {
+        "description": "`Accept-Language` (and `Origin` where CORS applies): caches keep one "
+        "answer per language.",
+        "schema": {"type": "string"},
+    },
 }
 PARAMETERS: dict[str, dict[str, Any]] = {
     "IfNoneMatch": {
@@ -119,6 +129,8 @@ def _finish_operation(document: dict[str, Any], path: str, method: str, operatio
             content.pop("application/json", None)
         headers = response.setdefault("headers", {})
         headers["X-Request-ID"] = _header("X-Request-ID")
+        headers["Content-Language"] = _header("Content-Language")
+        headers["Vary"] = _header("Vary")
         ok = status.startswith("2")
         if ok and (method in ("get", "put", "patch") or (status == "201" and readable_item)):
             headers["ETag"] = _header("ETag")
