@@ -105,16 +105,7 @@ def test_cli_import(settings: Settings, tmp_path: Path) -> None:
             }
         ],
     )
-    env = {"DATABASE_URL": settings.database_url or "", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-m", "app", "import", str(path)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_cli(settings, path)
     assert done.returncode == 0, done.stderr
     assert "memberships_created=1" in done.stdout
 

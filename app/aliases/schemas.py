@@ -1,9 +1,9 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from app.core.i18n import _
+from app.core.corrections import Correction
 from app.core.types import SearchableName, Text, not_null
 
 _NAME = Field(
@@ -42,7 +42,7 @@ class AliasCreate(BaseModel):
     source: Text | None = _SOURCE
 
 
-class AliasUpdate(BaseModel):
+class AliasUpdate(Correction):
     """A correction of an alias, or its retirement (`active: false`); a new version each time."""
 
     model_config = ConfigDict(
@@ -63,15 +63,6 @@ class AliasUpdate(BaseModel):
         description="`false` retires the alias: it no longer matches names (it stays listed).",
         json_schema_extra=not_null,
     )
-
-    @model_validator(mode="after")
-    def _something(self) -> "AliasUpdate":
-        if not self.model_fields_set:
-            raise ValueError(_("Give at least one field to change."))
-        for field in ("name", "active"):
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(_("{field} cannot be null.", field=field))
-        return self
 
 
 class AliasOut(BaseModel):

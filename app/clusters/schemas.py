@@ -1,9 +1,9 @@
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.clusters.models import RotationCustom
-from app.core.i18n import _
+from app.core.corrections import Correction
 from app.core.types import Integer, Text, not_null
 
 Number = Field(ge=1, le=999, description="The cluster's number (Cụm thi đua số N).")
@@ -27,7 +27,7 @@ class ClusterCreate(BaseModel):
     note: Text | None = Field(default=None, max_length=2000)
 
 
-class ClusterUpdate(BaseModel):
+class ClusterUpdate(Correction):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"example": {"note": "Theo Quyết định …"}, "minProperties": 1},
@@ -36,15 +36,6 @@ class ClusterUpdate(BaseModel):
     name: Text | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=not_null)
     rotation_custom: RotationCustom | None = Field(default=None, json_schema_extra=not_null)
     note: Text | None = Field(default=None, max_length=2000)
-
-    @model_validator(mode="after")
-    def _something(self) -> "ClusterUpdate":
-        if not self.model_fields_set:
-            raise ValueError(_("Give at least one field to change."))
-        for field in ("name", "rotation_custom"):
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(_("{field} cannot be null.", field=field))
-        return self
 
 
 class ClusterOut(BaseModel):

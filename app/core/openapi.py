@@ -5,9 +5,10 @@ every endpoint follows the same contract without repeating it in each router.
 - Examples are the models' own: FastAPI drops every `null` from the document, which left
   examples without their required nullable fields.
 - `servers`; bearer security for every operation, `security: []` on the public ones.
-- Headers: `X-Request-ID`, `Content-Language` and `Vary` on every answer; `ETag` (and a 304) on GETs; `ETag` on answers to
-  PUT/PATCH; `Location` and `ETag` on a 201 whose resource can be read back; `Idempotent-Replayed`
-  on answers to a POST that takes `Idempotency-Key`; `WWW-Authenticate` on 401.
+- Headers: `X-Request-ID`, `Content-Language` and `Vary` on every answer; `ETag` (and a 304)
+  on GETs; `ETag` on answers to PUT/PATCH; `Location` and `ETag` on a 201 whose resource can be
+  read back; `Idempotent-Replayed` on answers to a POST that takes `Idempotency-Key`;
+  `WWW-Authenticate` on 401.
 - `If-None-Match` on every GET; `If-Match` required on every PATCH (the server answers 428
   without it).
 - A request field or parameter that the server defaults is optional for every generator: its

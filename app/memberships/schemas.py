@@ -2,6 +2,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.corrections import Correction
 from app.core.i18n import _
 from app.core.types import Integer, IsoDate, Text, not_null
 from app.memberships.models import PeriodPrecision
@@ -42,7 +43,7 @@ class MembershipCreate(BaseModel):
         return self
 
 
-class MembershipUpdate(BaseModel):
+class MembershipUpdate(Correction):
     """A correction; the previous version stays readable under `/revisions`."""
 
     model_config = ConfigDict(
@@ -56,15 +57,6 @@ class MembershipUpdate(BaseModel):
     period_precision: PeriodPrecision | None = Field(default=None, json_schema_extra=not_null)
     source: Text | None = _SOURCE
     note: Text | None = _NOTE
-
-    @model_validator(mode="after")
-    def _something(self) -> "MembershipUpdate":
-        if not self.model_fields_set:
-            raise ValueError(_("Give at least one field to change."))
-        for field in ("cluster", "valid_from", "period_precision"):
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(_("{field} cannot be null.", field=field))
-        return self
 
 
 class MembershipOut(BaseModel):

@@ -2,9 +2,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.i18n import _
+from app.core.corrections import Correction
 from app.core.types import SearchableName, not_null
 from app.units.examples import HO_CHI_MINH, HUNG_YEN, THAI_BINH_FULL
 from app.units.models import SuccessionKind, UnitKind
@@ -33,7 +33,7 @@ class UnitRef(BaseModel):
         )
 
 
-class UnitUpdate(BaseModel):
+class UnitUpdate(Correction):
     """A correction of a unit's code, name or kind. Its period changes only through a succession."""
 
     model_config = ConfigDict(
@@ -47,15 +47,6 @@ class UnitUpdate(BaseModel):
         default=None, min_length=1, max_length=120, json_schema_extra=not_null
     )
     kind: UnitKind | None = Field(default=None, json_schema_extra=not_null)
-
-    @model_validator(mode="after")
-    def _something(self) -> "UnitUpdate":
-        if not self.model_fields_set:
-            raise ValueError(_("Give at least one field to change."))
-        for field in self.model_fields_set:
-            if getattr(self, field) is None:
-                raise ValueError(_("{field} cannot be null.", field=field))
-        return self
 
 
 class UnitOut(UnitRef):
