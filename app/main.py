@@ -26,6 +26,7 @@ from app.health.router import router as health_router
 from app.keys.router import router as keys_router
 from app.leadership.router import router as leadership_router
 from app.memberships.router import router as memberships_router
+from app.metrics.router import router as metrics_router
 from app.sheets.router import router as sheets_router
 from app.successions.router import router as successions_router
 from app.units.router import router as units_router
@@ -66,6 +67,10 @@ TAGS = [
     },
     {"name": "memberships", "description": "Which unit is in which cluster when; versioned."},
     {"name": "leadership", "description": "Leader (Cụm trưởng) and deputy (Cụm phó) rotation."},
+    {
+        "name": "metrics",
+        "description": "The metric catalogue: what figures and covenant targets are counted in.",
+    },
     {"name": "keys", "description": "API keys and their roles."},
     {"name": "operations", "description": "Liveness, readiness and metrics."},
 ]
@@ -122,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         memberships_router,
         leadership_router,
         sheets_router,
+        metrics_router,
         keys_router,
         health_router,
     ):

@@ -8,6 +8,7 @@ from app.core.models import IdempotencyRecord, Revision
 from app.keys.models import ApiKey
 from app.leadership.models import Leadership
 from app.memberships.models import Membership
+from app.metrics.models import Metric
 from app.units.models import Succession, Unit
 
 metadata = SQLModel.metadata
@@ -18,6 +19,7 @@ __all__ = [
     "IdempotencyRecord",
     "Leadership",
     "Membership",
+    "Metric",
     "Revision",
     "Succession",
     "Unit",

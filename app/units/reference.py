@@ -24,6 +24,7 @@ from app.core.database import table
 from app.core.models import Revision
 from app.core.revisions import record_revision
 from app.core.text import fold, search_key
+from app.metrics.catalogue import load_catalogue
 from app.units.models import REFERENCE_ACTOR, Succession, Unit
 from app.units.service import RESOURCE as UNIT_RESOURCE
 from app.units.service import unit_out
@@ -34,6 +35,7 @@ class ReferenceReport:
     units_added: int
     successions_added: int
     aliases_added: int
+    metrics_added: int = 0
 
 
 async def _record_first_versions(
@@ -135,7 +137,10 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
     successions_added = len(result.all())
     aliases_added = await _load_aliases(session, directory / "unit_aliases.csv", ids)
     return ReferenceReport(
-        units_added=units_added, successions_added=successions_added, aliases_added=aliases_added
+        units_added=units_added,
+        successions_added=successions_added,
+        aliases_added=aliases_added,
+        metrics_added=await load_catalogue(session, directory / "metrics.csv"),
     )
 
 
