@@ -42,6 +42,7 @@ async def test_an_admin_adds_a_rate_and_keys_are_unique(admin: httpx.AsyncClient
     created = await admin.post("/v1/metrics", json=body)
     assert created.status_code == 201, created.text
     assert created.headers["location"] == "/v1/metrics/drug_cases_per_report"
+    assert created.headers["etag"] == (await admin.get(created.headers["location"])).headers["etag"]
     problem(await admin.post("/v1/metrics", json=body), 409)
     problem(await admin.post("/v1/metrics", json={**body, "key": "other", "numerator": "nothing"}), 422)
     problem(await admin.post("/v1/metrics", json={**body, "key": "other2", "numerator": None}), 422)

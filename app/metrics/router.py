@@ -30,8 +30,10 @@ async def list_metrics(
 
 
 @router.get("/{key}", operation_id="getMetric", summary="Get a metric", responses=problem_responses(404))
-async def get_metric(session: SessionDep, _: CurrentKey, key: MetricKeyPath) -> MetricOut:
-    return await service.get(session, key=key)
+async def get_metric(session: SessionDep, _: CurrentKey, key: MetricKeyPath, response: Response) -> MetricOut:
+    out = await service.get(session, key=key)
+    response.headers["ETag"] = service.metric_etag(out)
+    return out
 
 
 @router.post(
@@ -48,5 +50,5 @@ async def create_metric(
     return await idempotency.run(
         lambda: service.create(session, data=body, actor=key.actor),
         response=response,
-        headers=lambda out: {"Location": f"/v1/metrics/{out.key}"},
+        headers=lambda out: {"Location": f"/v1/metrics/{out.key}", "ETag": service.metric_etag(out)},
     )

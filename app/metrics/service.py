@@ -9,6 +9,7 @@ from sqlmodel import col
 
 from app.core.database import table
 from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.revisions import record_revision
@@ -23,6 +24,10 @@ _SELECT = (
     .outerjoin(_NUMERATOR, col(Metric.numerator_id) == _NUMERATOR.c.id)
     .outerjoin(_DENOMINATOR, col(Metric.denominator_id) == _DENOMINATOR.c.id)
 )
+
+
+def metric_etag(metric: MetricOut) -> str:
+    return record_etag(RESOURCE, metric.key, metric.version, metric)
 
 
 def _out(row: Any) -> MetricOut:
