@@ -1,0 +1,127 @@
+"""What `GET /v1/clusters/{number}/years/{year}/evaluation` answers.
+
+Numbers are decimal strings, not JSON numbers: the engine computes with exact fractions, and a
+JSON number becomes a binary float in most clients (JavaScript's `0.1 + 0.2`, VND amounts past
+2^53). A string is exact when the decimal terminates (`"87.5"`) and otherwise rounded half to even
+to 6 places (`"-7.142857"`); a client that needs arithmetic parses it as a decimal. The rounded
+text people read is in `why`, in the request's language (`7,14%` in Vietnamese)."""
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.i18n import Localized
+from app.evaluation.domain import Basis, EvaluationRow, Problem, Role, Scope, Verdict
+
+DecimalString = Field(
+    pattern=r"^-?\d+(\.\d+)?$",
+    description="Exact when the decimal terminates, else rounded half to even to 6 places; "
+    "a rate in percent, a change in percent (counts, amounts) or percentage points (rates).",
+)
+
+_USED_EXAMPLE: dict[str, Any] = {
+    "unit_id": 12,
+    "start": "2024-01-01",
+    "end": "2024-12-31",
+    "role": "baseline",
+}
+_MISSING_EXAMPLE: dict[str, Any] = {
+    "problem": "no_figures",
+    "unit_id": 57,
+    "start": "2024-01-01",
+    "end": "2024-12-31",
+    "role": "baseline",
+}
+_ROW_EXAMPLE: dict[str, Any] = {
+    "target_index": 0,
+    "metric": "social_order_crimes",
+    "basis": "change_vs_previous_period",
+    "scope": "each_member",
+    "unit_id": 60,
+    "value": "26",
+    "baseline": "28",
+    "change": "-7.142857",
+    "verdict": "met",
+    "why": "Giảm 7,14% so với cùng kỳ (26 vụ so với 28 vụ), đạt chỉ tiêu giảm ít nhất 5%. "
+    "Cùng kỳ năm trước gồm số liệu của Hưng Yên (cũ) và Thái Bình từ 1/1 đến 31/12/2024.",
+    "combined": [
+        {"unit_id": 60, "start": "2025-01-01", "end": "2025-12-31", "role": "value"},
+        {**_USED_EXAMPLE, "unit_id": 12},
+        {**_USED_EXAMPLE, "unit_id": 57},
+    ],
+    "missing": [],
+}
+
+
+class UsedOut(BaseModel):
+    """A figure set that went into a row: whose, which days, for the value or the baseline."""
+
+    model_config = ConfigDict(json_schema_extra={"example": _USED_EXAMPLE})
+
+    unit_id: int
+    start: date
+    end: date
+    role: Role
+
+
+class MissingOut(BaseModel):
+    """What makes a row unknown: the problem, whose figures (null: the cluster's), which days."""
+
+    model_config = ConfigDict(json_schema_extra={"example": _MISSING_EXAMPLE})
+
+    problem: Problem
+    unit_id: int | None
+    start: date
+    end: date
+    role: Role
+
+
+class EvaluationRowOut(BaseModel):
+    """One target judged for one member, or for the whole cluster (`unit_id` null)."""
+
+    model_config = ConfigDict(json_schema_extra={"example": _ROW_EXAMPLE})
+
+    target_index: int = Field(description="The target's position in the covenant, from 0.")
+    metric: str
+    basis: Basis
+    scope: Scope
+    unit_id: int | None = Field(description="The member; null for a cluster-total row.")
+    value: str | None = DecimalString
+    baseline: str | None = DecimalString
+    change: str | None = DecimalString
+    verdict: Verdict
+    why: Localized = Field(description="One sentence, then what was combined when it is not one set.")
+    combined: list[UsedOut]
+    missing: list[MissingOut]
+
+    @classmethod
+    def of(cls, row: EvaluationRow, basis: Basis) -> "EvaluationRowOut":
+        """The row as the API answers it (`basis` from the covenant's target)."""
+        return cls.model_validate({**row.to_json(), "basis": basis})
+
+
+class EvaluationOut(BaseModel):
+    """A cluster's year against its covenant: targets in order, members in the order given."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "cluster": 4,
+                "year": 2025,
+                "period_start": "2025-01-01",
+                "period_end": "2025-12-31",
+                "baseline_start": "2024-01-01",
+                "baseline_end": "2024-12-31",
+                "rows": [_ROW_EXAMPLE],
+            }
+        }
+    )
+
+    cluster: int
+    year: int
+    period_start: date
+    period_end: date
+    baseline_start: date = Field(description="The like period one year earlier (cùng kỳ).")
+    baseline_end: date
+    rows: list[EvaluationRowOut]
