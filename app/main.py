@@ -22,11 +22,13 @@ from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
 from app.core.openapi import build_openapi
 from app.core.request_id import RequestIdMiddleware
+from app.covenants.router import router as covenants_router
 from app.health.router import router as health_router
 from app.keys.router import router as keys_router
 from app.leadership.router import router as leadership_router
 from app.memberships.router import router as memberships_router
 from app.metrics.router import router as metrics_router
+from app.reported.router import router as reported_router
 from app.sheets.router import router as sheets_router
 from app.successions.router import router as successions_router
 from app.units.router import router as units_router
@@ -70,6 +72,15 @@ TAGS = [
     {
         "name": "metrics",
         "description": "The metric catalogue: what figures and covenant targets are counted in.",
+    },
+    {
+        "name": "covenants",
+        "description": "A cluster's yearly emulation covenant (giao ước thi đua): key contents and "
+        "numeric targets.",
+    },
+    {
+        "name": "reported-figures",
+        "description": "Figures a conference reports for the whole cluster, with their qualifiers.",
     },
     {"name": "keys", "description": "API keys and their roles."},
     {"name": "operations", "description": "Liveness, readiness and metrics."},
@@ -128,6 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         leadership_router,
         sheets_router,
         metrics_router,
+        covenants_router,
+        reported_router,
         keys_router,
         health_router,
     ):
