@@ -79,7 +79,8 @@ async def test_create_replace_and_keep_every_version(
         URL, json={"targets": [], "key_contents": []}, headers={"If-Match": replaced.headers["etag"]}
     )
     assert emptied.status_code == 200
-    assert emptied.json()["targets"] == [] and emptied.json()["host"] is None
+    assert emptied.json()["targets"] == []
+    assert emptied.json()["host"] is None
     revisions = (await admin.get(f"{URL}/revisions")).json()
     assert [r["version"] for r in revisions["items"]] == [1, 2, 3]
     assert [len(r["data"]["targets"]) for r in revisions["items"]] == [2, 2, 0]
@@ -168,8 +169,10 @@ async def test_reported_figures_round_trip(admin: httpx.AsyncClient, cluster_70:
         (2, "exact", -14.8),
         (3, "over", 500000000),
     ]
-    assert out[1]["period_start"] == "2023-12-15" and out[1]["compared_with"] == "cùng kỳ năm 2023"
-    assert out[2]["metric"] is None and out[2]["unit_of_measure"] == "vnd"
+    assert out[1]["period_start"] == "2023-12-15"
+    assert out[1]["compared_with"] == "cùng kỳ năm 2023"
+    assert out[2]["metric"] is None
+    assert out[2]["unit_of_measure"] == "vnd"
     assert (await admin.get(FIGURES)).json() == created.json()
     problem(await admin.put(FIGURES, json={"figures": figures[:1]}), 428)
     replaced = await admin.put(
