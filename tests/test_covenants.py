@@ -1,9 +1,18 @@
 """A cluster's covenant for a year and the figures its conferences report: versioned, If-Match."""
 
+from pathlib import Path
+from typing import Any
+
 import httpx
 import pytest
+import yaml
 
+from app.core.config import Settings
+from app.core.database import Database
+from app.core.i18n import use_locale
+from app.history.importer import HistoryImportError, _Loader
 from tests.conftest import bearer, problem, unit_id
+from tests.helpers import run_import
 
 
 @pytest.fixture
@@ -204,3 +213,80 @@ async def test_reported_figures_round_trip(admin: httpx.AsyncClient, cluster_70:
         await admin.put(FIGURES, json={"figures": [unknown]}, headers={"If-Match": replaced.headers["etag"]}),
         422,
     )
+
+
+async def test_seed_history_loads_the_covenant_and_the_reported_figures(
+    admin: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    first = await run_import(database, settings.history_file)
+    assert first.covenants_created == 1
+    assert first.reported_figure_sets_created == 3
+    covenant = (await admin.get("/v1/clusters/4/years/2024/covenant")).json()
+    assert covenant["signed_on"] == "2024-03-01"
+    assert covenant["host"]["name"] == "Quảng Ninh"
+    assert covenant["source"].startswith("[seed-004]")
+    assert len(covenant["key_contents"]) == 8
+    assert "180 triệu" in covenant["key_contents"][-1]
+    targets = [
+        (t["metric"], t["comparator"], t["threshold"], t["basis"], t["scope"]) for t in covenant["targets"]
+    ]
+    assert targets == [
+        ("social_order_crimes", "le", -5, "change_vs_previous_period", "each_member"),
+        ("crime_reports_handled_rate", "eq", 100, "absolute", "each_member"),
+        ("social_order_clearance_rate", "gt", 90, "absolute", "each_member"),
+    ]
+
+    def figures(number: int, year: int) -> Any:
+        return admin.get(f"/v1/clusters/{number}/years/{year}/reported-figures")
+
+    c3_2022 = (await figures(3, 2022)).json()["figures"]
+    assert [(f["metric"], f["qualifier"], f["value"]) for f in c3_2022] == [
+        ("commended_collectives", "approximately", 2600),
+        ("commended_individuals", "over", 5900),
+        (None, "over", 500000000),
+    ]
+    assert all(f["source"].startswith("[seed-003]") for f in c3_2022)
+    c3_2025 = {f["metric"]: f for f in (await figures(3, 2025)).json()["figures"] if f["metric"]}
+    assert (c3_2025["commended_collectives"]["value"], c3_2025["commended_individuals"]["value"]) == (
+        1616,
+        7186,
+    )
+    assert (c3_2025["thank_you_letters"]["qualifier"], c3_2025["thank_you_letters"]["value"]) == ("over", 248)
+    assert c3_2025["housing_support_vnd"]["value"] == 120000000
+    c4_2025 = (await figures(4, 2025)).json()["figures"]
+    assert [(f["metric"], f["kind"], f["qualifier"], f["value"]) for f in c4_2025] == [
+        ("social_order_crimes", "change", "exact", -14.8),
+        ("serious_crimes_clearance_rate", "rate", "exact", 98.47),
+    ]
+    assert c4_2025[0]["compared_with"] == "cùng kỳ năm 2024"
+    sheet = (await admin.get("/v1/clusters/4/years/2024")).json()
+    assert len(sheet["covenant"]["targets"]) == 3
+    before = [(await admin.get(u)).headers["etag"] for u in ("/v1/clusters/4/years/2024/covenant",)]
+    again = await run_import(database, settings.history_file)
+    assert again.covenants_created == again.reported_figure_sets_created == 0
+    assert again.covenants_unchanged == 1
+    assert again.reported_figure_sets_unchanged == 3
+    after = [(await admin.get(u)).headers["etag"] for u in ("/v1/clusters/4/years/2024/covenant",)]
+    assert after == before
+    assert len((await admin.get("/v1/clusters/3/years/2022/reported-figures/revisions")).json()["items"]) == 1
+
+
+async def test_a_different_covenant_in_a_file_is_a_problem(
+    admin: httpx.AsyncClient, database: Database, settings: Settings, tmp_path: Path
+) -> None:
+    await run_import(database, settings.history_file)
+    document = yaml.load(settings.history_file.read_text(encoding="utf-8"), Loader=_Loader)
+    year = document["clusters"][1]["years"][0]
+    year["covenant"]["targets"][0]["threshold"] = -6
+    year["reported_figures"] = [
+        {"label": "x", "kind": "value", "qualifier": "exact", "value": 1, "metric": "nope"}
+    ]
+    path = tmp_path / "history.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(HistoryImportError) as failure, use_locale("en"):
+        await run_import(database, path)
+    problems = failure.value.problems
+    assert any("covenant: A different covenant is already recorded" in p for p in problems), problems
+    assert any("reported_figures: No metric with key nope" in p for p in problems), problems
+    targets = (await admin.get("/v1/clusters/4/years/2024/covenant")).json()["targets"]
+    assert targets[0]["threshold"] == -5
