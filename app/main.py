@@ -22,11 +22,13 @@ from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
 from app.core.openapi import build_openapi
 from app.core.request_id import RequestIdMiddleware
+from app.covenants.router import router as covenants_router
 from app.health.router import router as health_router
 from app.keys.router import router as keys_router
 from app.leadership.router import router as leadership_router
 from app.memberships.router import router as memberships_router
 from app.metrics.router import router as metrics_router
+from app.reported.router import router as reported_router
 from app.sheets.router import router as sheets_router
 from app.successions.router import router as successions_router
 from app.units.router import router as units_router
@@ -48,8 +50,9 @@ memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-y
 * **Request ids**: send `X-Request-ID` (1–128 of `A-Z a-z 0-9 . _ : -`) or get one; every
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
-* **Versioned records** (units, unit aliases, clusters, memberships, leaderships): updates need
-  `If-Match` (428 without, 412 when stale); every version stays readable under `/revisions`.
+* **Versioned records** (units, unit aliases, clusters, memberships, leaderships, covenants,
+  reported figures): updates need `If-Match` (428 without, 412 when stale); every version stays
+  readable under `/revisions`.
 * **Retries**: creating POSTs take `Idempotency-Key`; a retry replays the first answer.
 * **Lists**: `limit` and an opaque `cursor`; the body carries `next_cursor`.
 * **Time**: `as_of=YYYY-MM-DD` reads the state on that day; `year=YYYY` everything overlapping it.
@@ -70,6 +73,15 @@ TAGS = [
     {
         "name": "metrics",
         "description": "The metric catalogue: what figures and covenant targets are counted in.",
+    },
+    {
+        "name": "covenants",
+        "description": "A cluster's yearly emulation covenant (giao ước thi đua): key contents and "
+        "numeric targets.",
+    },
+    {
+        "name": "reported-figures",
+        "description": "Figures a conference reports for the whole cluster, with their qualifiers.",
     },
     {"name": "keys", "description": "API keys and their roles."},
     {"name": "operations", "description": "Liveness, readiness and metrics."},
@@ -128,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         leadership_router,
         sheets_router,
         metrics_router,
+        covenants_router,
+        reported_router,
         keys_router,
         health_router,
     ):

@@ -5,10 +5,12 @@ from sqlmodel import SQLModel
 from app.aliases.models import UnitAlias
 from app.clusters.models import Cluster
 from app.core.models import IdempotencyRecord, Revision
+from app.covenants.models import Covenant, CovenantTarget
 from app.keys.models import ApiKey
 from app.leadership.models import Leadership
 from app.memberships.models import Membership
 from app.metrics.models import Metric
+from app.reported.models import ReportedFigure, ReportedFigureSet
 from app.units.models import Succession, Unit
 
 metadata = SQLModel.metadata
@@ -16,10 +18,14 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiKey",
     "Cluster",
+    "Covenant",
+    "CovenantTarget",
     "IdempotencyRecord",
     "Leadership",
     "Membership",
     "Metric",
+    "ReportedFigure",
+    "ReportedFigureSet",
     "Revision",
     "Succession",
     "Unit",

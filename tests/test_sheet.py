@@ -59,12 +59,36 @@ async def test_query_count_does_not_grow_with_members(admin: httpx.AsyncClient, 
             json={"leader_unit_id": members[0], "deputy_unit_id": members[1]},
         )
         await admin.put(f"/v1/clusters/{number}/years/2025/leadership", json={"leader_unit_id": members[1]})
+        targets = [
+            {
+                "metric": metric,
+                "comparator": "ge",
+                "threshold": 90,
+                "basis": "absolute",
+                "scope": "each_member",
+            }
+            for metric in ("social_order_clearance_rate", "crime_reports_handled_rate")
+        ]
+        covenant = {"host_unit_id": members[-1], "key_contents": ["a", "b"], "targets": targets}
+        put = await admin.put(f"/v1/clusters/{number}/years/2024/covenant", json=covenant)
+        assert put.status_code == 201, put.text
+        figure = {"label": "x", "kind": "value", "qualifier": "over", "value": 1}
+        put = await admin.put(
+            f"/v1/clusters/{number}/years/2024/reported-figures", json={"figures": [figure] * 3}
+        )
+        assert put.status_code == 201, put.text
     small, small_sheet = await sheet_queries(admin, database, 80)
     large, large_sheet = await sheet_queries(admin, database, 81)
     assert len(small_sheet["members"]) == 2
     assert len(large_sheet["members"]) == 6
     assert large_sheet["leadership"]["deputy"]["unit"]["name"] == "Lai Châu"
-    assert small == large <= 6
+    assert large_sheet["covenant"]["host"]["name"] == "Thanh Hóa"
+    assert [t["metric"] for t in large_sheet["covenant"]["targets"]] == [
+        "social_order_clearance_rate",
+        "crime_reports_handled_rate",
+    ]
+    assert [f["position"] for f in large_sheet["reported_figures"]["figures"]] == [1, 2, 3]
+    assert small == large <= 8
 
 
 async def test_sheet_etag(admin: httpx.AsyncClient) -> None:
@@ -72,6 +96,8 @@ async def test_sheet_etag(admin: httpx.AsyncClient) -> None:
     first = await admin.get("/v1/clusters/82/years/2024")
     assert first.json()["members"] == []
     assert first.json()["leadership"] is None
+    assert first.json()["covenant"] is None
+    assert first.json()["reported_figures"] is None
     cached = await admin.get("/v1/clusters/82/years/2024", headers={"If-None-Match": first.headers["etag"]})
     assert cached.status_code == 304
     ha_noi = await unit_id(admin, "Hà Nội", "2024-06-01")
@@ -79,3 +105,8 @@ async def test_sheet_etag(admin: httpx.AsyncClient) -> None:
     changed = await admin.get("/v1/clusters/82/years/2024", headers={"If-None-Match": first.headers["etag"]})
     assert changed.status_code == 200
     assert len(changed.json()["members"]) == 1
+    figures = {"figures": [{"label": "x", "kind": "change", "qualifier": "exact", "value": -3}]}
+    assert (await admin.put("/v1/clusters/82/years/2024/reported-figures", json=figures)).status_code == 201
+    again = await admin.get("/v1/clusters/82/years/2024", headers={"If-None-Match": changed.headers["etag"]})
+    assert again.status_code == 200
+    assert again.json()["reported_figures"]["figures"][0]["value"] == -3

@@ -22,6 +22,8 @@ from app.core.errors import AppError, Unprocessable
 from app.core.i18n import _
 from app.core.periods import year_bounds
 from app.core.validation import field_message
+from app.covenants.schemas import CovenantOut, CovenantPut, TargetIn
+from app.covenants.service import covenant_of, put_covenant
 from app.history.schemas import ClusterEntry, HistoryFile, ImportSummary, MemberEntry, Source, YearEntry
 from app.leadership.models import Leadership
 from app.leadership.schemas import LeadershipPut
@@ -29,6 +31,8 @@ from app.leadership.service import put_leadership
 from app.memberships.models import Membership, PeriodPrecision
 from app.memberships.schemas import MembershipCreate
 from app.memberships.service import create_membership
+from app.reported.schemas import ReportedFigureIn, ReportedFiguresOut, ReportedFiguresPut
+from app.reported.service import figures_of, put_figures
 from app.units.models import Unit
 from app.units.service import resolve_name
 
@@ -218,6 +222,22 @@ async def _import_year(
             problems.append(f"{where}.members[{m}] ({member.unit}): {exc.detail}")
         except ValidationError as exc:
             problems.extend(validation_problems(exc, f"{where}.members[{m}] ({member.unit})"))
+    await _import_leadership(session, number, cluster_id, entry, history, actor, summary, where, problems)
+    await _import_covenant(session, number, cluster_id, entry, history, actor, summary, where, problems)
+    await _import_figures(session, number, cluster_id, entry, history, actor, summary, where, problems)
+
+
+async def _import_leadership(
+    session: AsyncSession,
+    number: int,
+    cluster_id: int,
+    entry: YearEntry,
+    history: HistoryFile,
+    actor: str,
+    summary: ImportSummary,
+    where: str,
+    problems: list[str],
+) -> None:
     if entry.leadership is None:
         return
     lead = entry.leadership
@@ -253,6 +273,122 @@ async def _import_year(
         problems.append(f"{where}.leadership: {exc.detail}")
     except ValidationError as exc:
         problems.extend(validation_problems(exc, f"{where}.leadership"))
+
+
+def _same_covenant(stored: CovenantOut, data: CovenantPut) -> bool:
+    """The stored covenant says what `data` says (the importer leaves it alone)."""
+    targets = [
+        TargetIn(
+            metric=t.metric,
+            comparator=t.comparator,
+            threshold=t.threshold,
+            basis=t.basis,
+            scope=t.scope,
+            label=t.label,
+        )
+        for t in stored.targets
+    ]
+    return (
+        stored.signed_on == data.signed_on
+        and (stored.host.id if stored.host else None) == data.host_unit_id
+        and stored.source == data.source
+        and stored.key_contents == data.key_contents
+        and stored.note == data.note
+        and targets == data.targets
+    )
+
+
+async def _import_covenant(
+    session: AsyncSession,
+    number: int,
+    cluster_id: int,
+    entry: YearEntry,
+    history: HistoryFile,
+    actor: str,
+    summary: ImportSummary,
+    where: str,
+    problems: list[str],
+) -> None:
+    if entry.covenant is None:
+        return
+    covenant = entry.covenant
+    try:
+        async with session.begin_nested():
+            if covenant.source is not None and covenant.source not in history.sources:
+                raise Unprocessable(_("unknown source {source!r}", source=covenant.source))
+            host = None
+            if covenant.host is not None:
+                host = await _resolve(session, covenant.host, covenant.host_code, entry.attested_on)
+            data = CovenantPut(
+                signed_on=covenant.signed_on,
+                host_unit_id=host.id if host else None,
+                source=_citation(history, covenant.source or entry.source),
+                key_contents=covenant.key_contents,
+                targets=[TargetIn.model_validate(t.model_dump()) for t in covenant.targets],
+                note=covenant.note,
+            )
+            stored = await covenant_of(session, cluster_id, entry.year)
+            if stored is not None:
+                if _same_covenant(stored, data):
+                    summary.covenants_unchanged += 1
+                    return
+                raise Unprocessable(_("A different covenant is already recorded for this year."))
+            await put_covenant(session, number, entry.year, data, None, actor)
+            summary.covenants_created += 1
+    except AppError as exc:
+        problems.append(f"{where}.covenant: {exc.detail}")
+    except ValidationError as exc:
+        problems.extend(validation_problems(exc, f"{where}.covenant"))
+
+
+def _same_figures(stored: ReportedFiguresOut, data: ReportedFiguresPut) -> bool:
+    figures = [ReportedFigureIn.model_validate(f.model_dump(exclude={"position"})) for f in stored.figures]
+    return figures == data.figures
+
+
+async def _import_figures(
+    session: AsyncSession,
+    number: int,
+    cluster_id: int,
+    entry: YearEntry,
+    history: HistoryFile,
+    actor: str,
+    summary: ImportSummary,
+    where: str,
+    problems: list[str],
+) -> None:
+    if not entry.reported_figures:
+        return
+    try:
+        async with session.begin_nested():
+            for f, figure in enumerate(entry.reported_figures):
+                if figure.source is not None and figure.source not in history.sources:
+                    raise Unprocessable(
+                        _("reported_figures[{f}]: unknown source {source!r}", f=f, source=figure.source)
+                    )
+            data = ReportedFiguresPut(
+                figures=[
+                    ReportedFigureIn.model_validate(
+                        {
+                            **figure.model_dump(exclude={"source"}),
+                            "source": _citation(history, figure.source or entry.source),
+                        }
+                    )
+                    for figure in entry.reported_figures
+                ]
+            )
+            stored = await figures_of(session, cluster_id, entry.year)
+            if stored is not None:
+                if _same_figures(stored, data):
+                    summary.reported_figure_sets_unchanged += 1
+                    return
+                raise Unprocessable(_("Different reported figures are already recorded for this year."))
+            await put_figures(session, number, entry.year, data, None, actor)
+            summary.reported_figure_sets_created += 1
+    except AppError as exc:
+        problems.append(f"{where}.reported_figures: {exc.detail}")
+    except ValidationError as exc:
+        problems.extend(validation_problems(exc, f"{where}.reported_figures"))
 
 
 async def _import_member(

@@ -5,16 +5,27 @@ members and the leadership. Units are named as the source writes them ("Hoà Bì
 "Hòa Bình"); a name is resolved among the units that exist on the year's `attested_on`
 day (the date of the source), or by `code` where a name is ambiguous. Where a source gives
 no dates, a membership spans the year within the unit's existence, with
-`period_precision: year`. Covenants, figures and awards will join the year entries.
+`period_precision: year`.
+
+A year entry may also carry the year's `covenant` (key contents as text, numeric targets on
+the metric catalogue, the host named like a member) and the `reported_figures` a conference
+gave for the whole cluster, each with the qualifier the source uses ("gần" `approximately`,
+"trên"/"hơn" `over`). Both are loaded through the same services as `PUT …/covenant` and
+`PUT …/reported-figures`; one already stored as the file says is left alone, one stored
+differently is a problem. Awards will join the year entries.
 """
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.clusters.models import RotationCustom
 from app.core.types import Integer, Text
+from app.covenants.models import Basis, Comparator, Scope
+from app.covenants.schemas import Number
+from app.metrics.models import MeasureUnit
+from app.reported.models import FigureKind, Qualifier
 
 # The same limits as the API's, so that a file is checked whole before anything is written.
 _NAME = Field(min_length=1, max_length=120)
@@ -52,12 +63,55 @@ class LeadershipEntry(_Strict):
     source: str | None = None
 
 
+class TargetEntry(_Strict):
+    """A numeric target; see `TargetIn` (`PUT …/covenant`)."""
+
+    metric: str = Field(pattern=r"^[a-z][a-z0-9_]{0,59}$", description="A key of the metric catalogue.")
+    comparator: Comparator
+    threshold: Number
+    basis: Basis
+    scope: Scope
+    label: Text | None = Field(default=None, max_length=500, description="The covenant's own wording.")
+
+
+class CovenantEntry(_Strict):
+    signed_on: date | None = None
+    host: Text | None = Field(
+        default=None, min_length=1, max_length=120, description="The host unit, named like a member."
+    )
+    host_code: str | None = Field(default=None, pattern=r"^\d{2,3}$", description="If the name is ambiguous.")
+    key_contents: list[Annotated[Text, Field(min_length=1, max_length=2000)]] = Field(
+        default_factory=list, max_length=50
+    )
+    targets: list[TargetEntry] = Field(default_factory=list, max_length=50)
+    note: Text | None = _NOTE
+    source: str | None = Field(default=None, description="Key into `sources`; default: the year's.")
+
+
+class ReportedFigureEntry(_Strict):
+    """A figure a conference reported for the whole cluster; see `ReportedFigureIn`."""
+
+    label: Text = Field(min_length=1, max_length=500)
+    metric: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,59}$")
+    kind: FigureKind
+    qualifier: Qualifier
+    value: Number
+    unit_of_measure: MeasureUnit | None = None
+    compared_with: Text | None = Field(default=None, max_length=200)
+    period_start: date | None = None
+    period_end: date | None = None
+    note: Text | None = _NOTE
+    source: str | None = Field(default=None, description="Key into `sources`; default: the year's.")
+
+
 class YearEntry(_Strict):
     year: Integer = Field(ge=2000, le=2100)
     source: str = Field(description="Key into `sources`; records of the year cite it.")
     attested_on: date = Field(description="The day the source speaks of; names resolve on it.")
     members: list[MemberEntry] = Field(default_factory=list)
     leadership: LeadershipEntry | None = None
+    covenant: CovenantEntry | None = None
+    reported_figures: list[ReportedFigureEntry] = Field(default_factory=list, max_length=200)
 
 
 class ClusterEntry(_Strict):
@@ -80,3 +134,7 @@ class ImportSummary(BaseModel):
     memberships_unchanged: int = 0
     leaderships_created: int = 0
     leaderships_unchanged: int = 0
+    covenants_created: int = 0
+    covenants_unchanged: int = 0
+    reported_figure_sets_created: int = 0
+    reported_figure_sets_unchanged: int = 0

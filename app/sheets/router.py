@@ -15,7 +15,8 @@ router = APIRouter(tags=["clusters"], responses=problem_responses(401, 404, 422,
     operation_id="getClusterYear",
     summary="The cluster-year sheet: one call per screen",
     description="Members with their periods and lineage, leader and deputy with the decision, "
-    "next year's leadership, and notes on units that ceased. ETag/304 supported.",
+    "next year's leadership, the covenant with its targets, the figures the conferences reported "
+    "for the whole cluster, and notes on units that ceased. ETag/304 supported.",
 )
 async def cluster_year(
     session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year

@@ -2,8 +2,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.clusters.models import RotationCustom
 from app.core.i18n import Localized
+from app.covenants.schemas import CovenantOut
 from app.leadership.schemas import LeadershipOut
 from app.memberships.schemas import Member
+from app.reported.schemas import ReportedFiguresOut
 
 
 class ClusterBrief(BaseModel):
@@ -13,7 +15,7 @@ class ClusterBrief(BaseModel):
 
 
 class ClusterYearSheet(BaseModel):
-    """A cluster's year on one screen. Later sections (covenant, standings, awards) join here."""
+    """A cluster's year on one screen. Later sections (standings, awards) join here."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -27,6 +29,8 @@ class ClusterYearSheet(BaseModel):
                 "members": [],
                 "leadership": None,
                 "next_leadership": None,
+                "covenant": None,
+                "reported_figures": None,
                 "notes": ["Thái Bình đã kết thúc hoạt động ngày 30/6/2025; đơn vị kế thừa: Hưng Yên."],
             }
         }
@@ -38,6 +42,10 @@ class ClusterYearSheet(BaseModel):
     leadership: LeadershipOut | None = Field(description="Leader and deputy for this year.")
     next_leadership: LeadershipOut | None = Field(
         description="Leader and deputy for next year, usually chosen at this year's conference."
+    )
+    covenant: CovenantOut | None = Field(description="The covenant the members signed for the year.")
+    reported_figures: ReportedFiguresOut | None = Field(
+        description="Figures the year's conferences reported for the whole cluster."
     )
     notes: list[Localized] = Field(
         description="Units that ceased during the year, and who succeeded them, in the request's "

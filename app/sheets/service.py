@@ -4,13 +4,16 @@ from app.clusters.models import RotationCustom
 from app.clusters.service import find_cluster
 from app.core.i18n import _
 from app.core.periods import year_bounds
+from app.covenants.service import covenant_of
 from app.leadership.service import leaderships
 from app.memberships.service import members
+from app.reported.service import figures_of
 from app.sheets.schemas import ClusterBrief, ClusterYearSheet
 
 
 async def cluster_year(session: AsyncSession, number: int, year: int) -> ClusterYearSheet:
-    """Three queries whatever the cluster's size: cluster, members with lineage, leaderships."""
+    """Five queries whatever the cluster's size: cluster, members with lineage, leaderships, the
+    covenant with its host and targets, the reported figures."""
     cluster = await find_cluster(session, number)
     assert cluster.id is not None
     start, end = year_bounds(year)
@@ -37,5 +40,7 @@ async def cluster_year(session: AsyncSession, number: int, year: int) -> Cluster
         members=roster,
         leadership=by_year.get(year),
         next_leadership=by_year.get(year + 1),
+        covenant=await covenant_of(session, cluster.id, year),
+        reported_figures=await figures_of(session, cluster.id, year),
         notes=notes,
     )

@@ -1,0 +1,85 @@
+from fastapi import APIRouter, Response
+
+from app.core.database import SessionDep
+from app.core.errors import problem_responses
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
+from app.core.params import ClusterNumber, IfMatch, Year
+from app.core.revisions import RevisionOut, list_revisions
+from app.core.security import ClusterWriterKey, CurrentKey
+from app.covenants import service
+from app.covenants.schemas import CovenantOut, CovenantPut
+
+router = APIRouter(
+    prefix="/v1/clusters/{number}",
+    tags=["covenants"],
+    responses=problem_responses(401, 404, 422, 500),
+)
+
+
+@router.get(
+    "/years/{year}/covenant",
+    operation_id="getCovenant",
+    summary="A cluster's covenant for a year",
+    description="The emulation covenant (giao ước thi đua) the members signed: its key contents "
+    "as text, in order, and its numeric targets.",
+)
+async def get_covenant(
+    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year, response: Response
+) -> CovenantOut:
+    out, etag = await service.get_covenant(session, number, year)
+    response.headers["ETag"] = etag
+    return out
+
+
+@router.put(
+    "/years/{year}/covenant",
+    operation_id="putCovenant",
+    summary="Record or replace a cluster's covenant for a year (admin or the cluster's key)",
+    description="Replaces the whole covenant, its targets included. Each target names a metric of "
+    "the catalogue (422 naming the field otherwise), a comparator, a threshold, a basis "
+    "(`absolute`, or `change_vs_previous_period`: a relative change in percent for counts and "
+    'amounts, percentage points for rates; "cut by at least 5%" is `le` `-5`) and a scope. The '
+    "host must be a member of the cluster that year (409). Creating: 201 without `If-Match`. "
+    "Replacing: `If-Match` with the current ETag (428 without, 412 if stale); the previous "
+    "version stays under `/revisions`.",
+    responses={
+        200: {"model": CovenantOut, "description": "Replaced"},
+        201: {"model": CovenantOut, "description": "Created"},
+        **problem_responses(403, 409, 412, 413, 428),
+    },
+)
+async def put_covenant(
+    session: SessionDep,
+    key: ClusterWriterKey,
+    number: ClusterNumber,
+    year: Year,
+    body: CovenantPut,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CovenantOut:
+    out, etag, created = await service.put_covenant(
+        session, number, year, body, if_match, key.actor, writer=key
+    )
+    response.headers["ETag"] = etag
+    if created:
+        response.status_code = 201
+    return out
+
+
+@router.get(
+    "/years/{year}/covenant/revisions",
+    operation_id="listCovenantRevisions",
+    summary="Every version of a year's covenant",
+)
+async def covenant_revisions(
+    session: SessionDep,
+    _: CurrentKey,
+    number: ClusterNumber,
+    year: Year,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RevisionOut[CovenantOut]]:
+    record_id = await service.covenant_record_id(session, number, year)
+    return await list_revisions(
+        session, service.RESOURCE, record_id, CovenantOut, limit=limit, after=decode_cursor(cursor)
+    )
