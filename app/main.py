@@ -22,6 +22,8 @@ from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
 from app.core.openapi import build_openapi
 from app.core.request_id import RequestIdMiddleware
+from app.figures.router import BATCH_PATH, unit_figures_router
+from app.figures.router import router as figures_router
 from app.health.router import router as health_router
 from app.keys.router import router as keys_router
 from app.leadership.router import router as leadership_router
@@ -70,6 +72,11 @@ TAGS = [
     {
         "name": "metrics",
         "description": "The metric catalogue: what figures and covenant targets are counted in.",
+    },
+    {
+        "name": "figures",
+        "description": "Figures of a unit for a period (its dates), pushed by provincial systems one "
+        "set at a time or in bulk (JSON or CSV), versioned.",
     },
     {"name": "keys", "description": "API keys and their roles."},
     {"name": "operations", "description": "Liveness, readiness and metrics."},
@@ -128,13 +135,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         leadership_router,
         sheets_router,
         metrics_router,
+        unit_figures_router,
+        figures_router,
         keys_router,
         health_router,
     ):
         app.include_router(router)
 
     app.add_middleware(ETagMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        larger={BATCH_PATH: settings.max_batch_bytes},
+    )
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(

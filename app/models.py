@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from app.aliases.models import UnitAlias
 from app.clusters.models import Cluster
 from app.core.models import IdempotencyRecord, Revision
+from app.figures.models import FigureSet, FigureValue
 from app.keys.models import ApiKey
 from app.leadership.models import Leadership
 from app.memberships.models import Membership
@@ -16,6 +17,8 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiKey",
     "Cluster",
+    "FigureSet",
+    "FigureValue",
     "IdempotencyRecord",
     "Leadership",
     "Membership",
