@@ -266,7 +266,7 @@ async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_ru
                         row,
                         name,
                         _(
-                            "Rows of one unit and period agree on it (row {row} differs).",
+                            "Rows of one unit and period must agree on this column (row {row} differs).",
                             row=first_row.number,
                         ),
                     )
