@@ -2,6 +2,7 @@
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -90,13 +91,11 @@ async def test_a_dry_run_writes_nothing(admin: httpx.AsyncClient, database: Data
         "/v1/figures:batch", params={"dry_run": "true"}, content=as_csv(rows), headers=CSV
     )
     assert checked.status_code == 200, checked.text
-    assert checked.json()["valid"] is True
+    assert checked.json()["dry_run"] is True
     assert checked.json()["created"] == len(checked.json()["sets"]) > 0
     rows[10][4] = "no_such_metric"
     bad = await admin.post("/v1/figures:batch", params={"dry_run": "true"}, content=as_csv(rows), headers=CSV)
-    assert bad.status_code == 200
-    assert bad.json()["valid"] is False
-    assert [(p["row"], p["column"]) for p in bad.json()["problems"]] == [(12, "chi_tieu")]
+    assert [(p["row"], p["column"]) for p in problem(bad, 422)["rows"]] == [(12, "chi_tieu")]
     assert await counts(database) == before
 
 
@@ -214,3 +213,11 @@ async def test_other_media_types_and_the_template(admin: httpx.AsyncClient) -> N
     lines = template.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("don_vi_id,ma_don_vi,ngay_hieu_luc,nam,tu_ngay,den_ngay,chi_tieu")
     assert len(lines) == 1 + len(await catalogue(admin))
+
+
+async def test_the_sample_file_is_a_valid_batch(admin: httpx.AsyncClient) -> None:
+    sample = (Path(__file__).resolve().parents[1] / "data" / "samples" / "figures_sample.csv").read_bytes()
+    assert sample.startswith(b"\xef\xbb\xbf")
+    checked = await admin.post("/v1/figures:batch", params={"dry_run": "true"}, content=sample, headers=CSV)
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["created"] == 3

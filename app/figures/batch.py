@@ -289,7 +289,7 @@ async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_ru
             )
 
     problems = sorted(report.problems, key=lambda p: (p[0].row, p[0].column or ""))
-    if problems and not dry_run:
+    if problems:
         listed = [p.model_dump() for p, _c in problems]
         detail = _("The batch was not applied: {count} problems; see `rows`.", count=len(problems))
         if all(conflict for _p, conflict in problems):
@@ -314,13 +314,7 @@ async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_ru
         ]
     created = sum(1 for s in outcome if s.created)
     return BatchReport(
-        dry_run=dry_run,
-        valid=not problems,
-        rows=len(rows),
-        created=created,
-        replaced=len(outcome) - created,
-        sets=outcome if not problems else [],
-        problems=[p for p, _c in problems],
+        dry_run=dry_run, rows=len(rows), created=created, replaced=len(outcome) - created, sets=outcome
     )
 
 

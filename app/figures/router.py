@@ -191,7 +191,7 @@ _CSV_DOC = (
 
 @router.post(
     ":batch",
-    operation_id="pushFigures",
+    operation_id="recordFigures",
     summary="Push many figures at once, JSON or CSV (admin or a unit key)",
     description="All or nothing: every row is checked, and any bad row rejects the whole batch "
     "with a report of every bad row (`rows`: row number as in the file, column, problem), 422, or "
@@ -201,8 +201,9 @@ _CSV_DOC = (
     "**If-Match in a batch**: a row may carry `expected_version`; without it, the set is created or "
     "replaced whatever its version. A unit key whose batch names a unit it may not write for (not "
     "its own, nor one it succeeded) gets 403 listing only those rows (`forbidden_rows`), whether or "
-    "not such a unit exists. `dry_run=true` checks and reports (200, `valid`, `problems`) without "
-    "writing. `Idempotency-Key`: a retry with the same body replays the first answer. Bodies up to "
+    "not such a unit exists. `dry_run=true` checks everything and answers as the push would (200 with the "
+    "sets it would create or replace, or the same problem), writing nothing. "
+    "`Idempotency-Key`: a retry with the same body replays the first answer. Bodies up to "
     "`MAX_BATCH_BYTES` (16 MiB by default). " + _CSV_DOC,
     openapi_extra={
         "requestBody": {

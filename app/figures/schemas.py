@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
-from app.core.errors import BatchRowProblem
 from app.core.i18n import _
 from app.core.types import Integer, IsoDate, Text
 from app.units.schemas import UnitRef
@@ -271,7 +270,6 @@ class BatchReport(BaseModel):
         json_schema_extra={
             "example": {
                 "dry_run": False,
-                "valid": True,
                 "rows": 2,
                 "created": 1,
                 "replaced": 0,
@@ -284,15 +282,12 @@ class BatchReport(BaseModel):
                         "created": True,
                     }
                 ],
-                "problems": [],
             }
         }
     )
 
-    dry_run: bool
-    valid: bool = Field(description="False only on a dry run that found bad rows (`problems`).")
+    dry_run: bool = Field(description="True: nothing was written; `sets` says what would be.")
     rows: int
     created: int
     replaced: int
     sets: list[BatchSet]
-    problems: list[BatchRowProblem] = Field(description="A dry run's bad rows (a push fails instead).")
