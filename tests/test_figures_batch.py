@@ -217,7 +217,7 @@ async def test_other_media_types_and_the_template(admin: httpx.AsyncClient) -> N
 
 
 async def test_the_sample_file_is_a_valid_batch(admin: httpx.AsyncClient) -> None:
-    sample = SAMPLE.read_bytes()  # noqa: ASYNC240 (a small file of the repository)
+    sample = SAMPLE.read_bytes()
     assert sample.startswith(b"\xef\xbb\xbf")
     checked = await admin.post("/v1/figures:batch", params={"dry_run": "true"}, content=sample, headers=CSV)
     assert checked.status_code == 200, checked.text
