@@ -9,8 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from app.core.config import Settings
 from app.core.database import Database
 from tests.conftest import UnitKey, bearer, problem, unit_id
+from tests.test_sheet import counting
 
 HEADER = ["don_vi_id", "nam", "tu_ngay", "den_ngay", "chi_tieu", "gia_tri", "tu_so", "mau_so"]
 
@@ -200,6 +202,7 @@ async def test_json_batches_expected_versions_and_their_own_size_limit(
         (b"\xff\xfe", 400),
         (b"don_vi,nam\n1,2025\n", 422),
         (b"don_vi_id,nam,tu_ngay,den_ngay,chi_tieu,gia_tri\n", 422),
+        (b"don_vi_id,nam\n1,\x00\n", 422),
     ],
 )
 async def test_undecodable_and_malformed_files(admin: httpx.AsyncClient, content: bytes, status: int) -> None:
@@ -222,3 +225,24 @@ async def test_the_sample_file_is_a_valid_batch(admin: httpx.AsyncClient) -> Non
     checked = await admin.post("/v1/figures:batch", params={"dry_run": "true"}, content=sample, headers=CSV)
     assert checked.status_code == 200, checked.text
     assert checked.json()["created"] == 3
+
+
+async def test_a_batch_is_a_fixed_number_of_statements(admin: httpx.AsyncClient, database: Database) -> None:
+    small, large = (await rows_for(admin, 20)), (await rows_for(admin, 3_000))
+    large = [[*r[:2], "2025-08-01", r[3].replace("-07-", "-08-"), *r[4:]] for r in large]
+    counted = []
+    for rows in (small, large):
+        with counting(database) as statements:
+            response = await admin.post("/v1/figures:batch", content=as_csv(rows), headers=CSV)
+            assert response.status_code == 200, response.text
+        counted.append(len(statements))
+    assert counted[0] == counted[1], counted
+
+
+async def test_the_batch_has_its_own_size_limit(admin: httpx.AsyncClient, settings: Settings) -> None:
+    over_the_general_limit = b"x" * (settings.max_request_bytes + 1)
+    problem(await admin.post("/v1/clusters", content=over_the_general_limit, headers=CSV), 413)
+    body = problem(await admin.post("/v1/figures:batch", content=over_the_general_limit, headers=CSV), 422)
+    assert body["rows"][0]["row"] == 1
+    over = b"x" * (settings.max_batch_bytes + 1)
+    problem(await admin.post("/v1/figures:batch", content=over, headers=CSV), 413)

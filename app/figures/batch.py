@@ -105,6 +105,18 @@ def _csv_rows(body: bytes) -> list[Row]:
     except UnicodeDecodeError:
         raise MalformedBody(_("A CSV batch is UTF-8 text (with or without a BOM).")) from None
     reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        return _read_csv(reader)
+    except csv.Error as exc:
+        problem = BatchRowProblem(
+            row=reader.line_num, column=None, problem=_("This line is not CSV: {error}", error=str(exc))
+        )
+        raise Unprocessable(
+            _("The batch was not applied; see `rows`."), rows=[problem.model_dump()]
+        ) from None
+
+
+def _read_csv(reader: Any) -> list[Row]:
     header = next(reader, None)
     if not header:
         raise Unprocessable(_("The batch has no rows."), field="rows")
