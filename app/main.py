@@ -36,7 +36,8 @@ from app.units.router import router as units_router
 DESCRIPTION = """\
 The emulation movement **"Vì an ninh Tổ quốc"** of the Ministry of Public Security:
 provincial police units and their 2025 lineage, emulation clusters (Cụm thi đua), versioned
-memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-year sheet.
+memberships, leadership rotation (Cụm trưởng, Cụm phó), the cluster-year sheet, the metric
+catalogue and the figures provincial systems push.
 
 * **Auth**: `Authorization: Bearer <api key>`. Reads need any key; writes need the role named in
   each operation (`admin`, `cluster`, `unit`, `reader`).
@@ -50,8 +51,9 @@ memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-y
 * **Request ids**: send `X-Request-ID` (1–128 of `A-Z a-z 0-9 . _ : -`) or get one; every
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
-* **Versioned records** (units, unit aliases, clusters, memberships, leaderships): updates need
-  `If-Match` (428 without, 412 when stale); every version stays readable under `/revisions`.
+* **Versioned records** (units, unit aliases, clusters, memberships, leaderships, figure sets):
+  updates need `If-Match` (428 without, 412 when stale); every version stays readable under
+  `/revisions`.
 * **Retries**: creating POSTs take `Idempotency-Key`; a retry replays the first answer.
 * **Lists**: `limit` and an opaque `cursor`; the body carries `next_cursor`.
 * **Time**: `as_of=YYYY-MM-DD` reads the state on that day; `year=YYYY` everything overlapping it.
