@@ -18,7 +18,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 LOCALES := app/locales
 
-.PHONY: install run test lint typecheck client-check browser openapi messages lock bench clean
+.PHONY: install run test lint typecheck client-check browser openapi messages lock bench bench-figures clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ lock: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# A 10,000-row CSV batch through HTTP beside a raw COPY + upsert of the same rows.
+bench-figures: install
+	$(BIN)/python bench/figures_batch.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CLIENT)/node_modules

@@ -23,6 +23,8 @@ from app.core.metrics import MetricsMiddleware
 from app.core.openapi import build_openapi
 from app.core.request_id import RequestIdMiddleware
 from app.covenants.router import router as covenants_router
+from app.figures.router import BATCH_PATH, unit_figures_router
+from app.figures.router import router as figures_router
 from app.health.router import router as health_router
 from app.keys.router import router as keys_router
 from app.leadership.router import router as leadership_router
@@ -36,7 +38,8 @@ from app.units.router import router as units_router
 DESCRIPTION = """\
 The emulation movement **"Vì an ninh Tổ quốc"** of the Ministry of Public Security:
 provincial police units and their 2025 lineage, emulation clusters (Cụm thi đua), versioned
-memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-year sheet.
+memberships, leadership rotation (Cụm trưởng, Cụm phó), the cluster-year sheet, the metric
+catalogue and the figures provincial systems push.
 
 * **Auth**: `Authorization: Bearer <api key>`. Reads need any key; writes need the role named in
   each operation (`admin`, `cluster`, `unit`, `reader`).
@@ -51,8 +54,8 @@ memberships, leadership rotation (Cụm trưởng, Cụm phó) and the cluster-y
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
 * **Versioned records** (units, unit aliases, clusters, memberships, leaderships, covenants,
-  reported figures): updates need `If-Match` (428 without, 412 when stale); every version stays
-  readable under `/revisions`.
+  reported figures, figure sets): updates need `If-Match` (428 without, 412 when stale); every
+  version stays readable under `/revisions`.
 * **Retries**: creating POSTs take `Idempotency-Key`; a retry replays the first answer.
 * **Lists**: `limit` and an opaque `cursor`; the body carries `next_cursor`.
 * **Time**: `as_of=YYYY-MM-DD` reads the state on that day; `year=YYYY` everything overlapping it.
@@ -82,6 +85,11 @@ TAGS = [
     {
         "name": "reported-figures",
         "description": "Figures a conference reports for the whole cluster, with their qualifiers.",
+    },
+    {
+        "name": "figures",
+        "description": "Figures of a unit for a period (its dates), pushed by provincial systems one "
+        "set at a time or in bulk (JSON or CSV), versioned.",
     },
     {"name": "keys", "description": "API keys and their roles."},
     {"name": "operations", "description": "Liveness, readiness and metrics."},
@@ -142,13 +150,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics_router,
         covenants_router,
         reported_router,
+        unit_figures_router,
+        figures_router,
         keys_router,
         health_router,
     ):
         app.include_router(router)
 
     app.add_middleware(ETagMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        larger={BATCH_PATH: settings.max_batch_bytes},
+    )
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(

@@ -6,6 +6,7 @@ from app.aliases.models import UnitAlias
 from app.clusters.models import Cluster
 from app.core.models import IdempotencyRecord, Revision
 from app.covenants.models import Covenant, CovenantTarget
+from app.figures.models import FigureSet, FigureValue
 from app.keys.models import ApiKey
 from app.leadership.models import Leadership
 from app.memberships.models import Membership
@@ -20,6 +21,8 @@ __all__ = [
     "Cluster",
     "Covenant",
     "CovenantTarget",
+    "FigureSet",
+    "FigureValue",
     "IdempotencyRecord",
     "Leadership",
     "Membership",

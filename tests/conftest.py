@@ -176,6 +176,23 @@ async def cluster_key(database: Database) -> Callable[[int], Awaitable[str]]:
     return make
 
 
+UnitKey = Callable[[int], Awaitable[str]]
+
+
+@pytest.fixture
+async def unit_key(database: Database) -> UnitKey:
+    """Makes a `unit` key for a unit."""
+
+    async def make(unit: int) -> str:
+        async with database.sessionmaker() as session, session.begin():
+            data = TypeAdapter(KeyCreate).validate_python(
+                {"name": f"unit {unit}", "role": "unit", "unit_id": unit}
+            )
+            return (await create_key(session, data, "test")).key
+
+    return make
+
+
 async def unit_id(client: httpx.AsyncClient, name: str, as_of: str) -> int:
     """The id of the unit named `name` on `as_of`."""
     page = (await client.get("/v1/units", params={"q": name, "as_of": as_of})).json()

@@ -18,9 +18,30 @@ WRITES = sorted(
 
 
 def concrete(path: str) -> str:
-    """Fill path parameters with values of existing records (cluster 5, year 2025, id 1)."""
-    values = {"number": "5", "year": "2025"}
+    """Fill path parameters with values of existing records (cluster 5, year 2025, id 1; unit 2,
+    which the wrong unit's key, Hà Nội's, may not write for)."""
+    values = {"number": "5", "year": "2025", "unit_id": "2", "period": "2025-01-01..2025-06-30"}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "1"), path)
+
+
+BODIES = {
+    "/v1/figures:batch": {
+        "rows": [
+            {
+                "unit_id": 2,
+                "year": 2025,
+                "period_start": "2025-01-01",
+                "period_end": "2025-01-31",
+                "metric": "drug_cases",
+                "value": 1,
+            }
+        ]
+    }
+}
+"""A body where `{}` would be rejected before whose rows it names are known."""
+
+BATCH_MEMBERS = {"forbidden_rows"}
+"""A batch's 403 lists the rows it refuses (row numbers of the request, nothing of the target)."""
 
 
 @pytest.fixture
@@ -45,15 +66,22 @@ async def test_anonymous_writes_are_401(client: httpx.AsyncClient, method: str, 
 async def test_reader_writes_are_403(
     client: httpx.AsyncClient, keys: Keys, cluster_five: None, method: str, path: str
 ) -> None:
-    problem(await client.request(method, concrete(path), json={}, headers=bearer(keys.reader)), 403)
+    response = await client.request(
+        method, concrete(path), json=BODIES.get(path, {}), headers=bearer(keys.reader)
+    )
+    problem(response, 403)
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES)
 async def test_wrong_unit_writes_are_403_and_reveal_nothing(
     client: httpx.AsyncClient, keys: Keys, cluster_five: None, method: str, path: str
 ) -> None:
-    body = problem(await client.request(method, concrete(path), json={}, headers=bearer(keys.unit)), 403)
-    assert set(body) <= {"type", "title", "status", "detail", "instance", "request_id"}
+    response = await client.request(
+        method, concrete(path), json=BODIES.get(path, {}), headers=bearer(keys.unit)
+    )
+    body = problem(response, 403)
+    extra = BATCH_MEMBERS if path in BODIES else set()
+    assert set(body) <= {"type", "title", "status", "detail", "instance", "request_id", *extra}
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     page_default_limit: int = 50
     page_max_limit: int = 200
     max_request_bytes: int = 1_048_576
+    max_batch_bytes: int = Field(
+        default=16_777_216, gt=0, description="Largest body of `POST /v1/figures:batch`, in bytes."
+    )
     idempotency_ttl_hours: int = Field(default=24, gt=0)
     idempotency_sweep_minutes: float = Field(default=10, gt=0)
     timezone: str = Field(

@@ -42,6 +42,21 @@ class ConflictingLeadership(BaseModel):
     href: str
 
 
+class BatchRowProblem(BaseModel):
+    """One bad row of a batch."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"row": 7, "column": "gia_tri", "problem": "Phải là một số."}}
+    )
+
+    row: int = Field(
+        description="As in the file: the CSV line (the header is line 1), or the "
+        "1-based position in a JSON `rows` array."
+    )
+    column: str | None = Field(description="The column (CSV header as written, JSON field), if one.")
+    problem: Localized = Field(description="What is wrong, in the request's language.")
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem. Besides the standard members, a problem may carry the members below
     that apply to it; programs read those, people read `title` and `detail`."""
@@ -88,6 +103,18 @@ class Problem(BaseModel):
         default=None, description="422: the units a name could mean (never chosen by similarity)."
     )
     constraint: str | None = Field(default=None, description="The database rule the change breaks.")
+    predecessors: list[dict[str, Any]] | None = Field(
+        default=None, description="409: the units a period before the unit's first day belongs to."
+    )
+    successors: list[dict[str, Any]] | None = Field(
+        default=None, description="409: the units a period after the unit's last day belongs to."
+    )
+    rows: list[BatchRowProblem] | None = Field(
+        default=None, description="422/409 on a batch: every bad row (row numbers as in the file)."
+    )
+    forbidden_rows: list[int] | None = Field(
+        default=None, description="403 on a batch: the rows naming a unit this key may not write for."
+    )
     idempotency_key: str | None = Field(
         default=None, description="422: the `Idempotency-Key` already used with another request."
     )
@@ -374,6 +401,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflicts with the stored state",
         412: "`If-Match` does not match the current version",
         413: "Request body too large",
+        415: "The body's media type is not one the operation reads",
         422: "Validation failed; `errors` lists the fields",
         428: "`If-Match` is required to change a versioned record",
         500: "Unexpected error (no internals are revealed)",

@@ -80,11 +80,12 @@ class Idempotency:
         create: Callable[[], Awaitable[M]],
         *,
         response: Response,
-        status_code: int = 201,
+        status_code: int | Callable[[M], int] = 201,
         headers: Callable[[M], dict[str, str]] | None = None,
         remembered: Callable[[M], BaseModel] | None = None,
     ) -> M:
-        """Create once per key. `headers` gives the answer's representation headers (set on
+        """Create once per key (`status_code`: the answer's, or a function of the result).
+        `headers` gives the answer's representation headers (set on
         `response` and replayed); `remembered` the body kept for replays, when the answer holds
         something that must not be stored (a secret)."""
         claimed = await self._claim() if self.key is not None else None
@@ -97,7 +98,7 @@ class Idempotency:
                 update(_records)
                 .where(_records.c.id == claimed)
                 .values(
-                    status_code=status_code,
+                    status_code=status_code(result) if callable(status_code) else status_code,
                     body=kept.model_dump(mode="json"),
                     headers={
                         "Content-Type": "application/json",

@@ -71,6 +71,23 @@ PARAMETERS: dict[str, dict[str, Any]] = {
 _METHODS = ("get", "put", "post", "patch", "delete")
 
 
+_REQUEST_MODELS: list[type[BaseModel]] = []
+
+
+def register_request_model(model: type[BaseModel]) -> None:
+    """A request body model an operation names by `$ref` in its `openapi_extra` (a body the handler
+    reads itself, such as JSON or CSV), added to the components."""
+    _REQUEST_MODELS.append(model)
+
+
+def _add_request_models(schemas: dict[str, Any]) -> None:
+    for model in _REQUEST_MODELS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
+        schemas.setdefault(model.__name__, schema)
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     """The document `/openapi.json` serves and `openapi/openapi.json` commits."""
     if app.openapi_schema:
@@ -87,6 +104,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components = document.setdefault("components", {})
     components["headers"] = dict(HEADERS)
     components["parameters"] = dict(PARAMETERS)
+    _add_request_models(components.setdefault("schemas", {}))
     document["security"] = [{SECURITY_SCHEME: []}]
     _restore_examples(components.get("schemas", {}))
     document = _rename_generics(document)

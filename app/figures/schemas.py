@@ -1,0 +1,293 @@
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+
+from app.core.i18n import _
+from app.core.types import Integer, IsoDate, Text
+from app.units.schemas import UnitRef
+
+METRIC_KEY = r"^[a-z][a-z0-9_]{0,59}$"
+MAX_FIGURE = Decimal("1e18")
+
+
+def _number(value: Decimal) -> float | int:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+FigureNumber = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_FIGURE, allow_inf_nan=False),
+    PlainSerializer(_number, return_type=float, when_used="json"),
+]
+"""A non-negative exact decimal; in answers a JSON number."""
+
+
+def value_or_parts(value: Decimal | None, numerator: Decimal | None, denominator: Decimal | None) -> None:
+    parts = (numerator is not None) + (denominator is not None)
+    if parts == 1:
+        raise ValueError(_("A rate's numerator and denominator go together."))
+    if (value is None) == (parts == 0):
+        raise ValueError(_("Give either `value` or both `numerator` and `denominator`."))
+
+
+_HUNG_YEN: dict[str, Any] = {
+    "id": 99,
+    "code": "33",
+    "name": "Hưng Yên",
+    "valid_from": "2025-07-01",
+    "valid_to": None,
+}
+_THAI_BINH: dict[str, Any] = {
+    "id": 54,
+    "code": "34",
+    "name": "Thái Bình",
+    "valid_from": None,
+    "valid_to": "2025-06-30",
+}
+
+
+class FigureIn(BaseModel):
+    """One metric's figure: `value` for a count or an amount; `numerator` and `denominator` for a
+    rate (a bare percentage `value` for a rate is kept but cannot be re-aggregated)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"metric": "social_order_crimes", "value": 412}},
+    )
+
+    metric: str = Field(pattern=METRIC_KEY, description="The metric's key in the catalogue.")
+    value: FigureNumber | None = None
+    numerator: FigureNumber | None = None
+    denominator: FigureNumber | None = None
+
+    @model_validator(mode="after")
+    def _value_or_parts(self) -> "FigureIn":
+        value_or_parts(self.value, self.numerator, self.denominator)
+        return self
+
+
+_PUT_EXAMPLE: dict[str, Any] = {
+    "year": 2025,
+    "values": [
+        {"metric": "social_order_crimes", "value": 412, "numerator": None, "denominator": None},
+        {"metric": "crime_reports_handled_rate", "value": None, "numerator": 1804, "denominator": 1932},
+    ],
+    "source": "Hệ thống thống kê Công an tỉnh Thái Bình",
+    "note": None,
+}
+
+
+class FigureSetPut(BaseModel):
+    """A unit's figures for the period in the path, within the reporting `year` (the year of the
+    period's first or last day; a period spans at most 366 days)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": _PUT_EXAMPLE})
+
+    year: Integer = Field(ge=2000, le=2100, description="The reporting year.")
+    values: list[FigureIn] = Field(min_length=1, max_length=500)
+    source: Text | None = Field(default=None, max_length=500)
+    note: Text | None = Field(default=None, max_length=2000)
+
+
+class FigureOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "metric": "crime_reports_handled_rate",
+                "value": None,
+                "numerator": 1804,
+                "denominator": 1932,
+                "re_aggregable": True,
+            }
+        }
+    )
+
+    metric: str
+    value: FigureNumber | None
+    numerator: FigureNumber | None
+    denominator: FigureNumber | None
+    re_aggregable: bool = Field(
+        description="False for a rate given only as a percentage: it cannot be summed with others."
+    )
+
+
+_SET_EXAMPLE: dict[str, Any] = {
+    "unit": _THAI_BINH,
+    "year": 2025,
+    "period_start": "2024-12-15",
+    "period_end": "2025-06-14",
+    "values": [
+        {
+            "metric": "social_order_crimes",
+            "value": 412,
+            "numerator": None,
+            "denominator": None,
+            "re_aggregable": True,
+        },
+        {
+            "metric": "crime_reports_handled_rate",
+            "value": None,
+            "numerator": 1804,
+            "denominator": 1932,
+            "re_aggregable": True,
+        },
+    ],
+    "written_by": _HUNG_YEN,
+    "source": "Hệ thống thống kê Công an tỉnh Hưng Yên",
+    "note": None,
+    "version": 2,
+    "recorded_by": "key:7:Công an tỉnh Hưng Yên",
+    "recorded_at": "2026-11-26T08:00:00Z",
+}
+
+
+class FigureSetOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": _SET_EXAMPLE})
+
+    unit: UnitRef
+    year: int
+    period_start: date
+    period_end: date
+    values: list[FigureOut]
+    written_by: UnitRef | None = Field(
+        description="The successor whose key wrote these figures of its predecessor; null otherwise."
+    )
+    source: str | None
+    note: str | None
+    version: int
+    recorded_by: str
+    recorded_at: datetime
+
+
+class FigureItem(BaseModel):
+    """One value, with its set's unit and period."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "unit": _THAI_BINH,
+                "year": 2025,
+                "period_start": "2024-12-15",
+                "period_end": "2025-06-14",
+                "metric": "social_order_crimes",
+                "value": 412,
+                "numerator": None,
+                "denominator": None,
+                "re_aggregable": True,
+                "set_version": 2,
+                "written_by_unit_id": 99,
+            }
+        }
+    )
+
+    unit: UnitRef
+    year: int
+    period_start: date
+    period_end: date
+    metric: str
+    value: FigureNumber | None
+    numerator: FigureNumber | None
+    denominator: FigureNumber | None
+    re_aggregable: bool
+    set_version: int
+    written_by_unit_id: int | None
+
+
+_ROW_EXAMPLE: dict[str, Any] = {
+    "unit_id": None,
+    "unit_code": "34",
+    "unit_code_on": "2025-01-01",
+    "year": 2025,
+    "period_start": "2024-12-15",
+    "period_end": "2025-06-14",
+    "metric": "social_order_crimes",
+    "value": 412,
+    "numerator": None,
+    "denominator": None,
+    "source": None,
+    "note": None,
+    "expected_version": None,
+}
+
+
+class FigureRowIn(BaseModel):
+    """One value of a batch. The unit is named by `unit_id`, or by `unit_code` with a day on which
+    that code names it (`unit_code_on`). Rows of one set (unit and period) share `year`, `source`,
+    `note` and `expected_version`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": _ROW_EXAMPLE})
+
+    unit_id: Integer | None = Field(default=None, ge=1, le=2_147_483_647)
+    unit_code: str | None = Field(default=None, pattern=r"^\d{2,3}$")
+    unit_code_on: IsoDate | None = None
+    year: Integer = Field(ge=2000, le=2100)
+    period_start: IsoDate
+    period_end: IsoDate
+    metric: str = Field(pattern=METRIC_KEY)
+    value: FigureNumber | None = None
+    numerator: FigureNumber | None = None
+    denominator: FigureNumber | None = None
+    source: Text | None = Field(default=None, max_length=500)
+    note: Text | None = Field(default=None, max_length=2000)
+    expected_version: Integer | None = Field(
+        default=None,
+        ge=1,
+        le=2_147_483_647,
+        description="If-Match for a batch: the set must exist with this version (409 otherwise). "
+        "Left out: the set is created or replaced, whatever its version.",
+    )
+
+    @model_validator(mode="after")
+    def _checks(self) -> "FigureRowIn":
+        if (self.unit_id is None) == (self.unit_code is None):
+            raise ValueError(_("Name the unit by `unit_id`, or by `unit_code` with `unit_code_on`."))
+        if self.unit_code is not None and self.unit_code_on is None:
+            raise ValueError(_("A unit code needs the day on which it names the unit (`unit_code_on`)."))
+        value_or_parts(self.value, self.numerator, self.denominator)
+        return self
+
+
+class FigureBatch(BaseModel):
+    """A bulk push as JSON (CSV: see the operation's description)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"rows": [_ROW_EXAMPLE]}})
+
+    rows: list[FigureRowIn] = Field(min_length=1)
+
+
+class BatchSet(BaseModel):
+    unit_id: int
+    period_start: date
+    period_end: date
+    version: int = Field(description="The set's version after the push (would be, on a dry run).")
+    created: bool
+
+
+class BatchReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "dry_run": False,
+                "rows": 2,
+                "created": 1,
+                "replaced": 0,
+                "sets": [
+                    {
+                        "unit_id": 54,
+                        "period_start": "2024-12-15",
+                        "period_end": "2025-06-14",
+                        "version": 1,
+                        "created": True,
+                    }
+                ],
+            }
+        }
+    )
+
+    dry_run: bool = Field(description="True: nothing was written; `sets` says what would be.")
+    rows: int
+    created: int
+    replaced: int
+    sets: list[BatchSet]
