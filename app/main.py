@@ -23,6 +23,7 @@ from app.core.metrics import MetricsMiddleware
 from app.core.openapi import build_openapi
 from app.core.request_id import RequestIdMiddleware
 from app.covenants.router import router as covenants_router
+from app.evaluation.router import router as evaluation_router
 from app.figures.router import BATCH_PATH, unit_figures_router
 from app.figures.router import router as figures_router
 from app.health.router import router as health_router
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reported_router,
         unit_figures_router,
         figures_router,
+        evaluation_router,
         keys_router,
         health_router,
     ):

@@ -126,3 +126,11 @@ def test_every_example_is_valid_against_its_schema() -> None:
                     check(f"{method.upper()} {path} {where}", media["schema"], media["example"])
     assert invalid == [], "\n".join(invalid)
     assert len([s for s in components["schemas"].values() if "example" in s]) > 20
+
+
+def test_component_names_are_plain() -> None:
+    """Two models with one name make FastAPI qualify both (`app__core__errors__Problem`), which
+    renames a type every generated client uses: give each model its own name."""
+    names = app.openapi()["components"]["schemas"]
+    assert [n for n in names if "__" in n] == []
+    assert "Problem" in names

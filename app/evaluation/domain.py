@@ -8,29 +8,14 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from app.covenants.models import Basis, Comparator, Scope
 from app.evaluation.numbers import decimal_string
 from app.metrics.models import MetricKind
 
 Span = tuple[date, date]
 """Inclusive days `[start, end]`."""
 
-
-class Comparator(StrEnum):
-    lt = "lt"
-    le = "le"
-    eq = "eq"
-    ge = "ge"
-    gt = "gt"
-
-
-class Basis(StrEnum):
-    absolute = "absolute"
-    change_vs_previous_period = "change_vs_previous_period"
-
-
-class Scope(StrEnum):
-    each_member = "each_member"
-    cluster_total = "cluster_total"
+__all__ = ["Basis", "Comparator", "Scope"]  # the covenant's vocabulary, re-exported for the engine
 
 
 class Verdict(StrEnum):
@@ -39,14 +24,14 @@ class Verdict(StrEnum):
     unknown = "unknown"
 
 
-class Role(StrEnum):
+class PeriodRole(StrEnum):
     """Whether a figure set or a gap belongs to the period judged or to its baseline."""
 
     value = "value"
     baseline = "baseline"
 
 
-class Problem(StrEnum):
+class MissingReason(StrEnum):
     """Why a value is unknown."""
 
     no_figures = "no_figures"
@@ -139,7 +124,7 @@ class Used:
     unit_id: int
     start: date
     end: date
-    role: Role = Role.value
+    role: PeriodRole = PeriodRole.value
 
     def to_json(self) -> dict[str, Any]:
         """Unit id, ISO dates, role."""
@@ -155,14 +140,14 @@ class Used:
 class Missing:
     """What makes a row unknown: a problem, whose figures (None: the cluster's), which days."""
 
-    problem: Problem
+    problem: MissingReason
     unit_id: int | None
     start: date
     end: date
-    role: Role = Role.value
+    role: PeriodRole = PeriodRole.value
 
     def to_json(self) -> dict[str, Any]:
-        """Problem, unit id (None: the cluster's), ISO dates, role."""
+        """MissingReason, unit id (None: the cluster's), ISO dates, role."""
         return {
             "problem": self.problem.value,
             "unit_id": self.unit_id,

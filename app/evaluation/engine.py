@@ -33,11 +33,11 @@ from app.evaluation.domain import (
     Lineage,
     MetricInfo,
     Missing,
+    MissingReason,
     Outcome,
+    PeriodRole,
     Predecessor,
-    Problem,
     Quantity,
-    Role,
     Scope,
     Span,
     Target,
@@ -59,9 +59,9 @@ __all__ = [
     "MetricInfo",
     "MetricKind",
     "Missing",
+    "MissingReason",
+    "PeriodRole",
     "Predecessor",
-    "Problem",
-    "Role",
     "Scope",
     "Target",
     "Used",
@@ -139,7 +139,7 @@ def compose(
     *,
     sets: Sequence[FigureSet],
     lineage: Lineage,
-    role: Role = Role.value,
+    role: PeriodRole = PeriodRole.value,
 ) -> Composition:
     """The figure sets that make up `unit_id`'s value for `[start, end]`, or what is missing."""
     by_unit: dict[int, list[FigureSet]] = {}
@@ -149,7 +149,7 @@ def compose(
 
 
 def _compose(
-    unit_id: int, need: list[Span], by_unit: Mapping[int, list[FigureSet]], lineage: Lineage, role: Role
+    unit_id: int, need: list[Span], by_unit: Mapping[int, list[FigureSet]], lineage: Lineage, role: PeriodRole
 ) -> Composition:
     """Own sets first; the days they leave go to the predecessors that lived then."""
     own = _own_tiles(unit_id, need, by_unit.get(unit_id, []), role)
@@ -169,7 +169,7 @@ def _compose(
     return Composition(tuple(parts), tuple(missing))
 
 
-def _own_tiles(unit_id: int, need: list[Span], own: list[FigureSet], role: Role) -> Composition:
+def _own_tiles(unit_id: int, need: list[Span], own: list[FigureSet], role: PeriodRole) -> Composition:
     """A set for exactly a needed span wins; else the sets inside it, which must not overlap."""
     chosen: list[FigureSet] = []
     for span in need:
@@ -178,7 +178,7 @@ def _own_tiles(unit_id: int, need: list[Span], own: list[FigureSet], role: Role)
     chosen.sort(key=_start)
     overlaps = [
         Missing(
-            Problem.overlapping_sets,
+            MissingReason.overlapping_sets,
             unit_id,
             later.period_start,
             min(earlier.period_end, later.period_end),
@@ -194,14 +194,14 @@ def _start(figure_set: FigureSet) -> date:
     return figure_set.period_start
 
 
-def _uncovered(unit_id: int, rest: list[Span], lineage: Lineage, role: Role) -> list[Missing]:
+def _uncovered(unit_id: int, rest: list[Span], lineage: Lineage, role: PeriodRole) -> list[Missing]:
     """Days nobody covers: after the predecessors ceased, and not before the unit began."""
     predecessors = lineage.of(unit_id)
     if predecessors:
         rest = _subtract(rest, (date.min, max(p.ceased_on for p in predecessors)))
     elif (began := lineage.started.get(unit_id)) is not None:
         rest = _subtract(rest, (date.min, began - ONE_DAY))
-    return [Missing(Problem.no_figures, unit_id, start, end, role) for start, end in rest]
+    return [Missing(MissingReason.no_figures, unit_id, start, end, role) for start, end in rest]
 
 
 # --- Arithmetic -----------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def _parts_as_metrics(figure_set: FigureSet, metric: MetricInfo) -> FigureValue 
     return FigureValue(numerator=numerator.value, denominator=denominator.value)
 
 
-def aggregate(parts: Sequence[FigureSet], metric: MetricInfo, role: Role = Role.value) -> Outcome:
+def aggregate(parts: Sequence[FigureSet], metric: MetricInfo, role: PeriodRole = PeriodRole.value) -> Outcome:
     """Counts and amounts add; a rate is summed numerators over summed denominators, in percent."""
     used = tuple(Used(p.unit_id, p.period_start, p.period_end, role) for p in parts)
     entries = [(p, e) for p in parts if (e := _entry(p, metric)) is not None]
@@ -238,21 +238,21 @@ def aggregate(parts: Sequence[FigureSet], metric: MetricInfo, role: Role = Role.
     if bare and len(entries) == 1:
         return Outcome(Quantity(bare[0][1].value or Fraction(0)), used, ())
     if bare:
-        return Outcome(None, used, tuple(_gap(Problem.percentage_only, p, role) for p, _e in bare))
+        return Outcome(None, used, tuple(_gap(MissingReason.percentage_only, p, role) for p, _e in bare))
     return _ratio(entries, used, role)
 
 
-def _ratio(entries: list[tuple[FigureSet, FigureValue]], used: tuple[Used, ...], role: Role) -> Outcome:
+def _ratio(entries: list[tuple[FigureSet, FigureValue]], used: tuple[Used, ...], role: PeriodRole) -> Outcome:
     numerator = sum((e.numerator or Fraction(0) for _p, e in entries), Fraction(0))
     denominator = sum((e.denominator or Fraction(0) for _p, e in entries), Fraction(0))
     if denominator == 0:
         first, last = min(p.period_start for p, _e in entries), max(p.period_end for p, _e in entries)
         unit = entries[0][0].unit_id if len({p.unit_id for p, _e in entries}) == 1 else None
-        return Outcome(None, used, (Missing(Problem.zero_denominator, unit, first, last, role),))
+        return Outcome(None, used, (Missing(MissingReason.zero_denominator, unit, first, last, role),))
     return Outcome(Quantity(numerator / denominator * HUNDRED, numerator, denominator), used, ())
 
 
-def _gap(problem: Problem, figure_set: FigureSet, role: Role) -> Missing:
+def _gap(problem: MissingReason, figure_set: FigureSet, role: PeriodRole) -> Missing:
     return Missing(problem, figure_set.unit_id, figure_set.period_start, figure_set.period_end, role)
 
 
@@ -263,7 +263,7 @@ def value_of(
     *,
     figures: Sequence[FigureSet],
     lineage: Lineage,
-    role: Role = Role.value,
+    role: PeriodRole = PeriodRole.value,
 ) -> Outcome:
     """The value of `metric` for the units together over `span`, successor-aware."""
     sets = [s for s in figures if has_metric(s, metric)]
@@ -351,7 +351,9 @@ def _baseline(target: Target, metric: MetricInfo, units: Sequence[int], context:
     if target.basis is Basis.absolute:
         return None
     span = like_period(context.start, context.end)
-    return value_of(units, span, metric, figures=context.figures, lineage=context.lineage, role=Role.baseline)
+    return value_of(
+        units, span, metric, figures=context.figures, lineage=context.lineage, role=PeriodRole.baseline
+    )
 
 
 def _change(
@@ -365,7 +367,7 @@ def _change(
         return delta, []
     start, end = like_period(context.start, context.end)
     unit = units[0] if len(units) == 1 else None
-    return None, [Missing(Problem.zero_baseline, unit, start, end, Role.baseline)]
+    return None, [Missing(MissingReason.zero_baseline, unit, start, end, PeriodRole.baseline)]
 
 
 def _parts(outcome: Outcome | None) -> tuple[Fraction, Fraction] | None:

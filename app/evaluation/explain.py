@@ -13,8 +13,8 @@ from app.evaluation.domain import (
     Lineage,
     MetricInfo,
     Missing,
-    Problem,
-    Role,
+    MissingReason,
+    PeriodRole,
     Scope,
     Target,
     Used,
@@ -42,13 +42,15 @@ _SYMBOLS = {
 }
 
 _REASONS = {
-    Problem.no_figures: N_("no figures of {unit} from {start} to {end}"),
-    Problem.overlapping_sets: N_("the figures of {unit} overlap from {start} to {end} and are not added up"),
-    Problem.percentage_only: N_(
+    MissingReason.no_figures: N_("no figures of {unit} from {start} to {end}"),
+    MissingReason.overlapping_sets: N_(
+        "the figures of {unit} overlap from {start} to {end} and are not added up"
+    ),
+    MissingReason.percentage_only: N_(
         "{unit} reported only a percentage from {start} to {end}, which cannot be combined with other figures"
     ),
-    Problem.zero_denominator: N_("the denominator of the rate of {unit} is zero from {start} to {end}"),
-    Problem.zero_baseline: N_("the same period last year ({start} to {end}) is zero for {unit}"),
+    MissingReason.zero_denominator: N_("the denominator of the rate of {unit} is zero from {start} to {end}"),
+    MissingReason.zero_baseline: N_("the same period last year ({start} to {end}) is zero for {unit}"),
 }
 
 
@@ -131,7 +133,7 @@ def quantity(
 def _reason(gap: Missing, lineage: Lineage) -> str:
     unit = unit_name(gap.unit_id, lineage)
     text = _(_REASONS[gap.problem], unit=unit, start=_day(gap.start, gap.end), end=gap.end)
-    return _("{reason} (same period last year)", reason=text) if gap.role is Role.baseline else text
+    return _("{reason} (same period last year)", reason=text) if gap.role is PeriodRole.baseline else text
 
 
 def unit_name(unit_id: int | None, lineage: Lineage) -> str:
@@ -152,8 +154,8 @@ def _combined(used: Sequence[Used], unit_id: int | None, lineage: Lineage) -> li
     """ "Includes the figures of Hưng Yên (cũ) and Thái Bình from 1/1 to 30/6/2025." per role."""
     sentences = []
     for role, message in (
-        (Role.value, N_("Includes {parts}.")),
-        (Role.baseline, N_("The same period last year includes {parts}.")),
+        (PeriodRole.value, N_("Includes {parts}.")),
+        (PeriodRole.baseline, N_("The same period last year includes {parts}.")),
     ):
         parts = [u for u in used if u.role is role]
         if len(parts) > 1 or any(u.unit_id != unit_id for u in parts):
@@ -162,8 +164,8 @@ def _combined(used: Sequence[Used], unit_id: int | None, lineage: Lineage) -> li
 
 
 _COMBINED = (
-    (Role.value, N_("Includes {parts}.")),
-    (Role.baseline, N_("The same period last year includes {parts}.")),
+    (PeriodRole.value, N_("Includes {parts}.")),
+    (PeriodRole.baseline, N_("The same period last year includes {parts}.")),
 )
 
 

@@ -6,13 +6,13 @@ JSON number becomes a binary float in most clients (JavaScript's `0.1 + 0.2`, VN
 to 6 places (`"-7.142857"`); a client that needs arithmetic parses it as a decimal. The rounded
 text people read is in `why`, in the request's language (`7,14%` in Vietnamese)."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.i18n import Localized
-from app.evaluation.domain import Basis, EvaluationRow, Problem, Role, Scope, Verdict
+from app.evaluation.domain import Basis, EvaluationRow, MissingReason, PeriodRole, Scope, Verdict
 
 DecimalString = Field(
     pattern=r"^-?\d+(\.\d+)?$",
@@ -62,7 +62,7 @@ class UsedOut(BaseModel):
     unit_id: int
     start: date
     end: date
-    role: Role
+    role: PeriodRole
 
 
 class MissingOut(BaseModel):
@@ -70,11 +70,11 @@ class MissingOut(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"example": _MISSING_EXAMPLE})
 
-    problem: Problem
+    problem: MissingReason
     unit_id: int | None
     start: date
     end: date
-    role: Role
+    role: PeriodRole
 
 
 class EvaluationRowOut(BaseModel):
@@ -113,6 +113,7 @@ class EvaluationOut(BaseModel):
                 "period_end": "2025-12-31",
                 "baseline_start": "2024-01-01",
                 "baseline_end": "2024-12-31",
+                "figures_recorded_at": "2026-01-10T08:00:00Z",
                 "rows": [_ROW_EXAMPLE],
             }
         }
@@ -124,4 +125,31 @@ class EvaluationOut(BaseModel):
     period_end: date
     baseline_start: date = Field(description="The like period one year earlier (cùng kỳ).")
     baseline_end: date
+    figures_recorded_at: datetime | None = Field(
+        description="When the latest figure set that was read was recorded (null: none was)."
+    )
     rows: list[EvaluationRowOut]
+
+
+class EvaluationSummary(BaseModel):
+    """The year's verdicts counted, for the sheet; the rows are at `href`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "met": 9,
+                "not_met": 4,
+                "unknown": 5,
+                "figures_recorded_at": "2026-01-10T08:00:00Z",
+                "href": "/v1/clusters/4/years/2025/evaluation",
+            }
+        }
+    )
+
+    met: int
+    not_met: int
+    unknown: int
+    figures_recorded_at: datetime | None = Field(
+        description="When the latest figure set read was recorded: the sheet's ETag changes with it."
+    )
+    href: str

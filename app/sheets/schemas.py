@@ -3,6 +3,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.clusters.models import RotationCustom
 from app.core.i18n import Localized
 from app.covenants.schemas import CovenantOut
+from app.evaluation.schemas import EvaluationSummary
 from app.leadership.schemas import LeadershipOut
 from app.memberships.schemas import Member
 from app.reported.schemas import ReportedFiguresOut
@@ -31,6 +32,7 @@ class ClusterYearSheet(BaseModel):
                 "next_leadership": None,
                 "covenant": None,
                 "reported_figures": None,
+                "evaluation": None,
                 "notes": ["Thái Bình đã kết thúc hoạt động ngày 30/6/2025; đơn vị kế thừa: Hưng Yên."],
             }
         }
@@ -46,6 +48,10 @@ class ClusterYearSheet(BaseModel):
     covenant: CovenantOut | None = Field(description="The covenant the members signed for the year.")
     reported_figures: ReportedFiguresOut | None = Field(
         description="Figures the year's conferences reported for the whole cluster."
+    )
+    evaluation: EvaluationSummary | None = Field(
+        description="How the members stand against the covenant's targets (null: no targets); "
+        "the rows are at its `href`."
     )
     notes: list[Localized] = Field(
         description="Units that ceased during the year, and who succeeded them, in the request's "

@@ -5,6 +5,7 @@ from app.clusters.service import find_cluster
 from app.core.i18n import _
 from app.core.periods import year_bounds
 from app.covenants.service import covenant_of
+from app.evaluation.service import summary as evaluation_summary
 from app.leadership.service import leaderships
 from app.memberships.service import members
 from app.reported.service import figures_of
@@ -12,8 +13,9 @@ from app.sheets.schemas import ClusterBrief, ClusterYearSheet
 
 
 async def cluster_year(session: AsyncSession, number: int, year: int) -> ClusterYearSheet:
-    """Five queries whatever the cluster's size: cluster, members with lineage, leaderships, the
-    covenant with its host and targets, the reported figures."""
+    """A fixed number of queries whatever the cluster's size: cluster, members with lineage,
+    leaderships, the covenant with its host and targets, the reported figures, and the
+    evaluation's six (`app.evaluation.service.evaluate_cluster`)."""
     cluster = await find_cluster(session, number)
     assert cluster.id is not None
     start, end = year_bounds(year)
@@ -42,5 +44,6 @@ async def cluster_year(session: AsyncSession, number: int, year: int) -> Cluster
         next_leadership=by_year.get(year + 1),
         covenant=await covenant_of(session, cluster.id, year),
         reported_figures=await figures_of(session, cluster.id, year),
+        evaluation=await evaluation_summary(session, cluster.id, number, year),
         notes=notes,
     )

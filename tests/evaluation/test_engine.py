@@ -22,9 +22,9 @@ from app.evaluation.engine import (
     MetricInfo,
     MetricKind,
     Missing,
+    MissingReason,
+    PeriodRole,
     Predecessor,
-    Problem,
-    Role,
     Scope,
     Target,
     Used,
@@ -86,7 +86,7 @@ def only_row(
     return row
 
 
-def used(rows: Mapping[int, Sequence[tuple[date, date]]], role: Role = Role.value) -> set[Used]:
+def used(rows: Mapping[int, Sequence[tuple[date, date]]], role: PeriodRole = PeriodRole.value) -> set[Used]:
     return {Used(unit, *span, role) for unit, spans in rows.items() for span in spans}
 
 
@@ -134,7 +134,7 @@ class TestComposition:
         row = only_row(replace(CUT_5, basis=Basis.absolute), figures)
         assert row.verdict is Verdict.unknown
         assert row.value is None
-        assert row.missing == [Missing(Problem.no_figures, THAI_BINH, *H1_2025)]
+        assert row.missing == [Missing(MissingReason.no_figures, THAI_BINH, *H1_2025)]
         with use_locale("vi"):
             row = only_row(replace(CUT_5, basis=Basis.absolute), figures)
         assert row.why == "Chưa xác định được: thiếu số liệu của Thái Bình từ 1/1 đến 30/6/2025."
@@ -142,7 +142,7 @@ class TestComposition:
     def test_days_after_the_predecessors_ceased_are_the_successor_s_to_report(self) -> None:
         figures = [crimes(OLD_HUNG_YEN, H1_2025, 40), crimes(THAI_BINH, H1_2025, 30)]
         row = only_row(replace(CUT_5, basis=Basis.absolute), figures)
-        assert row.missing == [Missing(Problem.no_figures, HUNG_YEN, *H2_2025)]
+        assert row.missing == [Missing(MissingReason.no_figures, HUNG_YEN, *H2_2025)]
 
     def test_overlapping_own_sets_are_a_stated_problem_never_summed(self) -> None:
         figures = [
@@ -153,7 +153,7 @@ class TestComposition:
         assert row.verdict is Verdict.unknown
         assert row.value is None
         assert row.missing == [
-            Missing(Problem.overlapping_sets, BAC_NINH, date(2025, 4, 1), date(2025, 6, 30))
+            Missing(MissingReason.overlapping_sets, BAC_NINH, date(2025, 4, 1), date(2025, 6, 30))
         ]
 
     def test_a_unit_that_began_without_predecessors_misses_nothing_before(self) -> None:
@@ -195,7 +195,7 @@ class TestRates:
         ]
         row = only_row(target, figures)
         assert row.verdict is Verdict.unknown
-        assert row.missing == [Missing(Problem.percentage_only, OLD_HUNG_YEN, *H1_2025)]
+        assert row.missing == [Missing(MissingReason.percentage_only, OLD_HUNG_YEN, *H1_2025)]
 
     def test_a_rate_target_is_judged_in_percentage_points(self) -> None:
         # 92% against 90%: +2 points (a relative change would be +2.22%, meeting "≥ +2.1").
@@ -225,12 +225,14 @@ class TestChange:
     def test_a_zero_baseline_is_unknown(self) -> None:
         row = only_row(CUT_5, [crimes(BAC_NINH, YEAR_2025, 3), crimes(BAC_NINH, YEAR_2024, 0)], [BAC_NINH])
         assert (row.baseline, row.change, row.verdict) == (0, None, Verdict.unknown)
-        assert row.missing == [Missing(Problem.zero_baseline, BAC_NINH, *YEAR_2024, Role.baseline)]
+        assert row.missing == [
+            Missing(MissingReason.zero_baseline, BAC_NINH, *YEAR_2024, PeriodRole.baseline)
+        ]
 
     def test_a_missing_baseline_is_unknown_naming_it(self) -> None:
         row = only_row(CUT_5, [crimes(BAC_NINH, YEAR_2025, 3)], [BAC_NINH])
         assert row.verdict is Verdict.unknown
-        assert row.missing == [Missing(Problem.no_figures, BAC_NINH, *YEAR_2024, Role.baseline)]
+        assert row.missing == [Missing(MissingReason.no_figures, BAC_NINH, *YEAR_2024, PeriodRole.baseline)]
 
 
 class TestSuccessorAwareBaseline:
@@ -252,7 +254,7 @@ class TestSuccessorAwareBaseline:
         assert row.change == Fraction("2.5")
         assert row.verdict is Verdict.not_met
         assert set(row.combined) == used({HUNG_YEN: [YEAR_2025]}) | used(
-            {OLD_HUNG_YEN: [YEAR_2024], THAI_BINH: [YEAR_2024]}, Role.baseline
+            {OLD_HUNG_YEN: [YEAR_2024], THAI_BINH: [YEAR_2024]}, PeriodRole.baseline
         )
 
     def test_counts_of_the_predecessors_add(self) -> None:
@@ -267,7 +269,7 @@ class TestSuccessorAwareBaseline:
     def test_missing_predecessor_figures_in_the_baseline_are_named(self) -> None:
         row = only_row(CUT_5, [crimes(HUNG_YEN, YEAR_2025, 26), crimes(OLD_HUNG_YEN, YEAR_2024, 16)])
         assert row.verdict is Verdict.unknown
-        assert row.missing == [Missing(Problem.no_figures, THAI_BINH, *YEAR_2024, Role.baseline)]
+        assert row.missing == [Missing(MissingReason.no_figures, THAI_BINH, *YEAR_2024, PeriodRole.baseline)]
 
 
 class TestRows:
