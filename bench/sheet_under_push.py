@@ -4,7 +4,9 @@ Starts one uvicorn worker on the bench database (embedded PostgreSQL unless BENC
 set) with the reference units, the seed history and the metric catalogue, pushes the 10,000-row
 CSV of `figures_batch.py` once (creating its sets, so both phases read the same sheet), then, for
 each sheet, in the same run: a window of `--seconds` with `--concurrency` keep-alive readers alone
-(idle), and the same window while a thread pushes the batch back to back (the replace rounds).
+(idle), the same window while a thread pushes the batch back to back through HTTP (the replace
+rounds), and, to tell the database's share from the server's, while it writes the same rows
+with `figures_batch.raw_push` (COPY + upsert, no HTTP) back to back.
 All traffic stays on 127.0.0.1; every window is bounded in time.
 
     make bench-sheet              # or: .venv/bin/python bench/sheet_under_push.py --seconds 5
@@ -19,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,16 +94,16 @@ async def clear(dsn: str) -> None:
 
 
 def pusher(
-    base: str, key: str, bodies: list[bytes], stop: threading.Event, done: list[float], failed: list[str]
+    push: Callable[[bytes], object], bodies: list[bytes], stop: threading.Event, done: list[float]
 ) -> None:
-    """Back-to-back pushes until `stop`; appends each push's end time (perf_counter)."""
+    """Back-to-back pushes until `stop`; appends each push's end time (perf_counter), or the error."""
     try:
-        with httpx.Client(base_url=base, timeout=120) as client:
-            while not stop.is_set():
-                figures_batch.http_push(client, key, bodies[len(done) % len(bodies)])
-                done.append(time.perf_counter())
-    except (SystemExit, httpx.HTTPError) as error:
-        failed.append(str(error))
+        while not stop.is_set():
+            push(bodies[len(done) % len(bodies)])
+            done.append(time.perf_counter())
+    except (SystemExit, Exception) as error:
+        print(f"a push failed: {error}", file=sys.stderr)
+        done.append(float("nan"))
 
 
 async def window(
@@ -144,29 +146,42 @@ def main(seconds: float, concurrency: int) -> None:
         print(
             f"{figures_batch.ROWS}-row CSV batch ({len(units)} units × {len(metrics)} metrics × periods), "
             f"created in {created * 1000:.0f} ms; 1 uvicorn worker; readers: {concurrency} connections "
-            f"× {seconds:.0f}s per window; pushes: 1 thread, back to back (replace rounds)\n"
+            f"× {seconds:.0f}s per window; pushes: 1 thread, back to back (replace rounds): through HTTP, "
+            "then raw COPY + upsert\n"
         )
-        print(f"{'sheet':42} {'phase':>6} {'reads':>6} {'p50':>8} {'p99':>8} {'pushes':>7} {'p99 ×':>6}")
-        for name, path in SHEETS:
-            asyncio.run(window(base, path, reader, 1, concurrency))  # warm-up
-            idle, statuses = asyncio.run(window(base, path, reader, seconds, concurrency))
-            stop, done, failed = threading.Event(), [], []
-            thread = threading.Thread(target=pusher, args=(base, admin, bodies, stop, done, failed))
-            thread.start()
-            started = time.perf_counter()
-            busy, busy_statuses = asyncio.run(window(base, path, reader, seconds, concurrency))
-            ended = time.perf_counter()
-            stop.set()
-            thread.join(timeout=120)
-            if failed:
-                raise SystemExit(f"a push failed: {failed[0]}")
-            if statuses | busy_statuses != {200}:
-                raise SystemExit(f"{path}: statuses {statuses | busy_statuses}")
-            pushes = sum(started < t <= ended for t in done)
-            (i50, i99), (b50, b99) = percentiles(idle), percentiles(busy)
-            print(f"{name:42} {'idle':>6} {len(idle):>6} {i50:6.1f}ms {i99:6.1f}ms {'':>7} {'':>6}")
-            ratio = b99 / i99
-            print(f"{'':42} {'push':>6} {len(busy):>6} {b50:6.1f}ms {b99:6.1f}ms {pushes:>7} {ratio:5.2f}×")
+        print(f"{'sheet':42} {'phase':>8} {'reads':>6} {'p50':>8} {'p99':>8} {'pushes':>7} {'p99 ×':>6}")
+        with httpx.Client(base_url=base, timeout=120) as client:
+            phases: list[tuple[str, Callable[[bytes], object] | None]] = [
+                ("idle", None),
+                ("HTTP", lambda body: figures_batch.http_push(client, admin, body)),
+                ("raw COPY", lambda body: asyncio.run(figures_batch.raw_push(dsn, body))),
+            ]
+            for name, path in SHEETS:
+                asyncio.run(window(base, path, reader, 1, concurrency))  # warm-up
+                idle99 = 0.0
+                for phase, push in phases:
+                    stop, done = threading.Event(), []
+                    thread = (
+                        threading.Thread(target=pusher, args=(push, bodies, stop, done)) if push else None
+                    )
+                    if thread:
+                        thread.start()
+                    started = time.perf_counter()
+                    latencies, statuses = asyncio.run(window(base, path, reader, seconds, concurrency))
+                    ended = time.perf_counter()
+                    stop.set()
+                    if thread:
+                        thread.join(timeout=120)
+                    if statuses != {200} or any(t != t for t in done):
+                        raise SystemExit(f"{path} ({phase}): statuses {statuses}, a push failed: see above")
+                    p50, p99 = percentiles(latencies)
+                    idle99 = idle99 or p99
+                    pushes = f"{sum(started < t <= ended for t in done)}" if push else ""
+                    ratio = f"{p99 / idle99:5.2f}×" if push else ""
+                    print(
+                        f"{name if phase == 'idle' else '':42} {phase:>8} {len(latencies):>6} "
+                        f"{p50:6.1f}ms {p99:6.1f}ms {pushes:>7} {ratio:>6}"
+                    )
         print("\ngoal: p99 during pushes within 2× of idle")
     asyncio.run(clear(dsn))
 
