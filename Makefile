@@ -18,7 +18,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 LOCALES := app/locales
 
-.PHONY: install run test lint typecheck client-check browser openapi messages lock bench bench-figures clean
+.PHONY: install run test lint typecheck client-check browser openapi messages lock bench bench-figures bench-sheet clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,10 @@ bench: install
 # A 10,000-row CSV batch through HTTP beside a raw COPY + upsert of the same rows.
 bench-figures: install
 	$(BIN)/python bench/figures_batch.py
+
+# The year sheet's read p50/p99 idle, then while the 10,000-row batch is pushed back to back.
+bench-sheet: install
+	$(BIN)/python bench/sheet_under_push.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CLIENT)/node_modules
