@@ -3,6 +3,7 @@
 Row numbers are as in the file: the CSV line (the header is line 1), or the 1-based position
 in the JSON `rows` array. Columns are named as the file names them."""
 
+import asyncio
 import csv
 import io
 import json
@@ -175,45 +176,16 @@ def _unit_ref(data: dict[str, Any]) -> tuple[str, Any] | None:
     return None
 
 
-async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_run: bool) -> BatchReport:
-    """Validate every row; then write all (fixed number of statements) or nothing."""
-    report = Report()
-    for row in rows:
-        try:
-            row.parsed = FigureRowIn.model_validate(row.data)
-        except ValidationError as exc:
-            for error in exc.errors():
-                loc = [str(p) for p in error.get("loc", ())]
-                report.add(row, loc[0] if loc else None, field_message(error))
-
-    refs = {row.number: _unit_ref(row.data) for row in rows}
-    by_code = await service.units_by_code(
-        session, {ref[1] for ref in refs.values() if ref is not None and ref[0] == "code"}
-    )
-    unit_of: dict[int, int | None] = {}
-    for number, ref in refs.items():
-        if ref is None:
-            unit_of[number] = None
-        else:
-            unit_of[number] = ref[1] if ref[0] == "id" else by_code.get(ref[1])
-    allowed = await service.writable_units(session, key)
-    if allowed is not None:
-        foreign = [
-            n
-            for n, ref in refs.items()
-            if ref is not None and (unit_of[n] is None or unit_of[n] not in allowed)
-        ]
-        if foreign:
-            raise Forbidden(
-                _(
-                    "Rows {rows} name a unit this key may not write figures for; nothing was written.",
-                    rows=", ".join(map(str, foreign[:50])) + ("…" if len(foreign) > 50 else ""),
-                ),
-                forbidden_rows=foreign,
-            )
-
-    units = await service.units_by_id(session, {u for u in unit_of.values() if u is not None})
-    metrics = await service.metrics_by_key(session, {r.parsed.metric for r in rows if r.parsed})
+def _plan_sets(
+    rows: list[Row],
+    report: Report,
+    unit_of: dict[int, int | None],
+    units: dict[int, Any],
+    metrics: dict[str, Any],
+    key: Principal,
+) -> dict[Key, tuple[SetWrite, Row, int | None]]:
+    """Check each valid row against the stored units and the catalogue, and group the rows into
+    the sets they write. Pure Python over every row: run off the event loop."""
     sets: dict[Key, tuple[SetWrite, Row, int | None]] = {}
     seen: dict[tuple[Key, str], int] = {}
     for row in rows:
@@ -285,6 +257,55 @@ async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_ru
                     break
         entry[0].values.append((metric.id, parsed.value, parsed.numerator, parsed.denominator))
 
+    return sets
+
+
+def _validate_rows(rows: list[Row], report: Report) -> None:
+    """Each row against the row schema (CPU-bound over 10,000 rows: run off the event loop, so
+    that reads keep being served while a batch is checked)."""
+    for row in rows:
+        try:
+            row.parsed = FigureRowIn.model_validate(row.data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = [str(p) for p in error.get("loc", ())]
+                report.add(row, loc[0] if loc else None, field_message(error))
+
+
+async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_run: bool) -> BatchReport:
+    """Validate every row; then write all (fixed number of statements) or nothing."""
+    report = Report()
+    await asyncio.to_thread(_validate_rows, rows, report)
+
+    refs = {row.number: _unit_ref(row.data) for row in rows}
+    by_code = await service.units_by_code(
+        session, {ref[1] for ref in refs.values() if ref is not None and ref[0] == "code"}
+    )
+    unit_of: dict[int, int | None] = {}
+    for number, ref in refs.items():
+        if ref is None:
+            unit_of[number] = None
+        else:
+            unit_of[number] = ref[1] if ref[0] == "id" else by_code.get(ref[1])
+    allowed = await service.writable_units(session, key)
+    if allowed is not None:
+        foreign = [
+            n
+            for n, ref in refs.items()
+            if ref is not None and (unit_of[n] is None or unit_of[n] not in allowed)
+        ]
+        if foreign:
+            raise Forbidden(
+                _(
+                    "Rows {rows} name a unit this key may not write figures for; nothing was written.",
+                    rows=", ".join(map(str, foreign[:50])) + ("…" if len(foreign) > 50 else ""),
+                ),
+                forbidden_rows=foreign,
+            )
+
+    units = await service.units_by_id(session, {u for u in unit_of.values() if u is not None})
+    metrics = await service.metrics_by_key(session, {r.parsed.metric for r in rows if r.parsed})
+    sets = await asyncio.to_thread(_plan_sets, rows, report, unit_of, units, metrics, key)
     stored = await existing_sets(session, list(sets), lock=not dry_run)
     for key_, (_write, row, expected) in sets.items():
         current = stored.get(key_)
