@@ -5,6 +5,8 @@ A record that contradicts what is stored fails the whole import, with every prob
 """
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
@@ -41,6 +43,19 @@ class HistoryImportError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+@asynccontextmanager
+async def _collecting(session: AsyncSession, problems: list[str], where: str) -> AsyncIterator[None]:
+    """Import one record in a savepoint; its problem is listed under `where`, not raised, so that
+    every problem of the file is found before the whole import fails."""
+    try:
+        async with session.begin_nested():
+            yield
+    except AppError as exc:
+        problems.append(f"{where}: {exc.detail}")
+    except ValidationError as exc:
+        problems.extend(validation_problems(exc, where))
 
 
 def validation_problems(exc: ValidationError, where: str = "") -> list[str]:
@@ -215,13 +230,8 @@ async def _import_year(
     problems: list[str],
 ) -> None:
     for m, member in enumerate(entry.members):
-        try:
-            async with session.begin_nested():
-                await _import_member(session, number, cluster_id, entry, member, history, actor, summary)
-        except AppError as exc:
-            problems.append(f"{where}.members[{m}] ({member.unit}): {exc.detail}")
-        except ValidationError as exc:
-            problems.extend(validation_problems(exc, f"{where}.members[{m}] ({member.unit})"))
+        async with _collecting(session, problems, f"{where}.members[{m}] ({member.unit})"):
+            await _import_member(session, number, cluster_id, entry, member, history, actor, summary)
     await _import_leadership(session, number, cluster_id, entry, history, actor, summary, where, problems)
     await _import_covenant(session, number, cluster_id, entry, history, actor, summary, where, problems)
     await _import_figures(session, number, cluster_id, entry, history, actor, summary, where, problems)
@@ -241,38 +251,33 @@ async def _import_leadership(
     if entry.leadership is None:
         return
     lead = entry.leadership
-    try:
-        async with session.begin_nested():
-            leader = await _resolve(session, lead.leader, None, entry.attested_on)
-            deputy = await _resolve(session, lead.deputy, None, entry.attested_on) if lead.deputy else None
-            existing = (
-                await session.execute(
-                    select(Leadership).where(
-                        col(Leadership.cluster_id) == cluster_id, col(Leadership.year) == entry.year
-                    )
+    async with _collecting(session, problems, f"{where}.leadership"):
+        leader = await _resolve(session, lead.leader, None, entry.attested_on)
+        deputy = await _resolve(session, lead.deputy, None, entry.attested_on) if lead.deputy else None
+        existing = (
+            await session.execute(
+                select(Leadership).where(
+                    col(Leadership.cluster_id) == cluster_id, col(Leadership.year) == entry.year
                 )
-            ).scalar_one_or_none()
-            if existing is not None:
-                if existing.leader_unit_id == leader.id and existing.deputy_unit_id == (
-                    deputy.id if deputy else None
-                ):
-                    summary.leaderships_unchanged += 1
-                    return
-                raise Unprocessable(_("A different leadership is already recorded for this year."))
-            data = LeadershipPut(
-                leader_unit_id=leader.id,
-                deputy_unit_id=deputy.id if deputy else None,
-                decided_on=lead.decided_on,
-                conference=lead.conference,
-                note=lead.note,
-                source=_citation(history, lead.source or entry.source),
             )
-            await put_leadership(session, number, entry.year, data, None, actor)
-            summary.leaderships_created += 1
-    except AppError as exc:
-        problems.append(f"{where}.leadership: {exc.detail}")
-    except ValidationError as exc:
-        problems.extend(validation_problems(exc, f"{where}.leadership"))
+        ).scalar_one_or_none()
+        if existing is not None:
+            if existing.leader_unit_id == leader.id and existing.deputy_unit_id == (
+                deputy.id if deputy else None
+            ):
+                summary.leaderships_unchanged += 1
+                return
+            raise Unprocessable(_("A different leadership is already recorded for this year."))
+        data = LeadershipPut(
+            leader_unit_id=leader.id,
+            deputy_unit_id=deputy.id if deputy else None,
+            decided_on=lead.decided_on,
+            conference=lead.conference,
+            note=lead.note,
+            source=_citation(history, lead.source or entry.source),
+        )
+        await put_leadership(session, number, entry.year, data, None, actor)
+        summary.leaderships_created += 1
 
 
 def _same_covenant(stored: CovenantOut, data: CovenantPut) -> bool:
@@ -312,33 +317,28 @@ async def _import_covenant(
     if entry.covenant is None:
         return
     covenant = entry.covenant
-    try:
-        async with session.begin_nested():
-            if covenant.source is not None and covenant.source not in history.sources:
-                raise Unprocessable(_("unknown source {source!r}", source=covenant.source))
-            host = None
-            if covenant.host is not None:
-                host = await _resolve(session, covenant.host, covenant.host_code, entry.attested_on)
-            data = CovenantPut(
-                signed_on=covenant.signed_on,
-                host_unit_id=host.id if host else None,
-                source=_citation(history, covenant.source or entry.source),
-                key_contents=covenant.key_contents,
-                targets=[TargetIn.model_validate(t.model_dump()) for t in covenant.targets],
-                note=covenant.note,
-            )
-            stored = await covenant_of(session, cluster_id, entry.year)
-            if stored is not None:
-                if _same_covenant(stored, data):
-                    summary.covenants_unchanged += 1
-                    return
-                raise Unprocessable(_("A different covenant is already recorded for this year."))
-            await put_covenant(session, number, entry.year, data, None, actor)
-            summary.covenants_created += 1
-    except AppError as exc:
-        problems.append(f"{where}.covenant: {exc.detail}")
-    except ValidationError as exc:
-        problems.extend(validation_problems(exc, f"{where}.covenant"))
+    async with _collecting(session, problems, f"{where}.covenant"):
+        if covenant.source is not None and covenant.source not in history.sources:
+            raise Unprocessable(_("unknown source {source!r}", source=covenant.source))
+        host = None
+        if covenant.host is not None:
+            host = await _resolve(session, covenant.host, covenant.host_code, entry.attested_on)
+        data = CovenantPut(
+            signed_on=covenant.signed_on,
+            host_unit_id=host.id if host else None,
+            source=_citation(history, covenant.source or entry.source),
+            key_contents=covenant.key_contents,
+            targets=[TargetIn.model_validate(t.model_dump()) for t in covenant.targets],
+            note=covenant.note,
+        )
+        stored = await covenant_of(session, cluster_id, entry.year)
+        if stored is not None:
+            if _same_covenant(stored, data):
+                summary.covenants_unchanged += 1
+                return
+            raise Unprocessable(_("A different covenant is already recorded for this year."))
+        await put_covenant(session, number, entry.year, data, None, actor)
+        summary.covenants_created += 1
 
 
 def _same_figures(stored: ReportedFiguresOut, data: ReportedFiguresPut) -> bool:
@@ -359,36 +359,31 @@ async def _import_figures(
 ) -> None:
     if not entry.reported_figures:
         return
-    try:
-        async with session.begin_nested():
-            for f, figure in enumerate(entry.reported_figures):
-                if figure.source is not None and figure.source not in history.sources:
-                    raise Unprocessable(
-                        _("reported_figures[{f}]: unknown source {source!r}", f=f, source=figure.source)
-                    )
-            data = ReportedFiguresPut(
-                figures=[
-                    ReportedFigureIn.model_validate(
-                        {
-                            **figure.model_dump(exclude={"source"}),
-                            "source": _citation(history, figure.source or entry.source),
-                        }
-                    )
-                    for figure in entry.reported_figures
-                ]
-            )
-            stored = await figures_of(session, cluster_id, entry.year)
-            if stored is not None:
-                if _same_figures(stored, data):
-                    summary.reported_figure_sets_unchanged += 1
-                    return
-                raise Unprocessable(_("Different reported figures are already recorded for this year."))
-            await put_figures(session, number, entry.year, data, None, actor)
-            summary.reported_figure_sets_created += 1
-    except AppError as exc:
-        problems.append(f"{where}.reported_figures: {exc.detail}")
-    except ValidationError as exc:
-        problems.extend(validation_problems(exc, f"{where}.reported_figures"))
+    async with _collecting(session, problems, f"{where}.reported_figures"):
+        for f, figure in enumerate(entry.reported_figures):
+            if figure.source is not None and figure.source not in history.sources:
+                raise Unprocessable(
+                    _("reported_figures[{f}]: unknown source {source!r}", f=f, source=figure.source)
+                )
+        data = ReportedFiguresPut(
+            figures=[
+                ReportedFigureIn.model_validate(
+                    {
+                        **figure.model_dump(exclude={"source"}),
+                        "source": _citation(history, figure.source or entry.source),
+                    }
+                )
+                for figure in entry.reported_figures
+            ]
+        )
+        stored = await figures_of(session, cluster_id, entry.year)
+        if stored is not None:
+            if _same_figures(stored, data):
+                summary.reported_figure_sets_unchanged += 1
+                return
+            raise Unprocessable(_("Different reported figures are already recorded for this year."))
+        await put_figures(session, number, entry.year, data, None, actor)
+        summary.reported_figure_sets_created += 1
 
 
 async def _import_member(
