@@ -17,7 +17,7 @@ stored, so nothing here needs to know who cast what.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -142,17 +142,19 @@ def count_round(
 
     base = eligible if rule.approval_base is ApprovalBase.ELIGIBLE_VOTERS else present
     quorum_met = rule.quorum.reached(present, eligible)
-    common = {
-        "eligible": eligible,
-        "present": present,
-        "ballots": len(ballot_list),
-        "quorum_met": quorum_met,
-        "quorum_minimum": rule.quorum.minimum(eligible),
-        "approval_base": base,
-        "approval_minimum": rule.approval.minimum(base),
-    }
+    void = RoundResult(
+        outcome=RoundOutcome.VOID_NO_QUORUM,
+        eligible=eligible,
+        present=present,
+        ballots=len(ballot_list),
+        quorum_met=quorum_met,
+        quorum_minimum=rule.quorum.minimum(eligible),
+        approval_base=base,
+        approval_minimum=rule.approval.minimum(base),
+        seats_left=seats,
+    )
     if not quorum_met:
-        return RoundResult(outcome=RoundOutcome.VOID_NO_QUORUM, seats_left=seats, **common)
+        return void
 
     approvals = {c.unit_id: 0 for c in candidates}
     for ballot in ballot_list:
@@ -165,14 +167,14 @@ def count_round(
     )
     passed = [c for c, t in zip(candidates, tallies, strict=True) if t.passed]
     allocation = _allocate(rule.tie_break, passed, approvals, seats, chair_choice)
-    return RoundResult(
+    return replace(
+        void,
         outcome=RoundOutcome.TIE_UNRESOLVED if allocation.tied else RoundOutcome.COUNTED,
         tallies=tallies,
         seats=allocation.seats,
         tied=allocation.tied,
         seats_left=seats - len(allocation.seats),
         breakers_used=allocation.breakers_used,
-        **common,
     )
 
 
