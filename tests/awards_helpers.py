@@ -27,7 +27,9 @@ def nomination(unit: int, award_type: str = "government_flag", **extra: Any) -> 
     }
 
 
-async def nominate(client: httpx.AsyncClient, unit: int, award_type: str = "government_flag", **extra: Any) -> httpx.Response:
+async def nominate(
+    client: httpx.AsyncClient, unit: int, award_type: str = "government_flag", **extra: Any
+) -> httpx.Response:
     return await client.post("/v1/awards", json=nomination(unit, award_type, **extra))
 
 

@@ -28,7 +28,11 @@ async def test_two_rule_sets_one_per_period_with_typed_parameters(admin: httpx.A
     assert old["parameters"]["approval_denominator"]["value"] == "eligible_voters"
     assert old["parameters"]["quorum"]["confidence"] == "analogue"
     assert old["parameters"]["cluster_vote_share"]["confidence"] == "unknown"
-    assert old["parameters"]["government_flag_dossier_due"]["value"] == {"month": 6, "day": 30, "years_after": 1}
+    assert old["parameters"]["government_flag_dossier_due"]["value"] == {
+        "month": 6,
+        "day": 30,
+        "years_after": 1,
+    }
     # "The same under Decree 152/2025 is unconfirmed": carried over, unknown, and said so.
     carried = new["parameters"]["approval_threshold"]
     assert carried["value"] == {"numerator": 4, "denominator": 5}
@@ -39,7 +43,9 @@ async def test_two_rule_sets_one_per_period_with_typed_parameters(admin: httpx.A
     assert steps == ["women_preference", "stronger_record", "chair_vote"]
 
 
-async def test_the_rule_set_is_chosen_by_the_emulation_year(admin: httpx.AsyncClient, database: Database) -> None:
+async def test_the_rule_set_is_chosen_by_the_emulation_year(
+    admin: httpx.AsyncClient, database: Database
+) -> None:
     assert (await admin.get("/v1/rule-sets/for-year/2024")).json()["code"] == DECREE_98
     assert (await admin.get("/v1/rule-sets/for-year/2025")).json()["code"] == DECREE_152
     assert (await admin.get("/v1/rule-sets/for-year/2031")).json()["code"] == DECREE_152
@@ -57,7 +63,9 @@ async def test_get_one_with_its_etag(admin: httpx.AsyncClient) -> None:
     response = await admin.get(f"/v1/rule-sets/{DECREE_152}")
     assert response.status_code == 200
     assert response.headers["etag"].startswith(f'"rule_set-{DECREE_152}-v1-')
-    again = await admin.get(f"/v1/rule-sets/{DECREE_152}", headers={"If-None-Match": response.headers["etag"]})
+    again = await admin.get(
+        f"/v1/rule-sets/{DECREE_152}", headers={"If-None-Match": response.headers["etag"]}
+    )
     assert again.status_code == 304
     problem(await admin.get("/v1/rule-sets/no-such-rules"), 404)
 
@@ -90,7 +98,9 @@ async def test_periods_cannot_overlap(database: Database, settings: Settings, tm
             await load_rule_sets(session, path)
 
 
-async def test_a_broken_file_is_refused_at_load(database: Database, settings: Settings, tmp_path: Path) -> None:
+async def test_a_broken_file_is_refused_at_load(
+    database: Database, settings: Settings, tmp_path: Path
+) -> None:
     document = yaml.safe_load((settings.reference_dir / "rule_sets.yaml").read_text(encoding="utf-8"))
     document["rule_sets"][0]["parameters"]["quorum"]["confidence"] = "rumour"
     path = tmp_path / "rule_sets.yaml"

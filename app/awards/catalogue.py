@@ -56,10 +56,15 @@ async def list_award_types(session: AsyncSession, *, limit: int, after: int | No
     return Page[AwardTypeOut](items=[award_type_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
+def read_file(path: Path) -> AwardTypeFile:
+    """The data file, validated (a broken file stops the loader with Pydantic's message)."""
+    return AwardTypeFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
 async def load_award_types(session: AsyncSession, path: Path) -> int:
     """Add or update the file's award types (the ones another names as its standard first);
     returns how many were added or changed."""
-    data = AwardTypeFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    data = read_file(path)
     stored = {r.code: r for r in (await session.execute(select(AwardType))).scalars()}
     ordered = sorted(data.award_types, key=lambda t: t.standard_of is not None)
     changed = 0

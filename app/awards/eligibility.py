@@ -46,20 +46,27 @@ MESSAGES: dict[str, str] = {
     "unit_existed": N_("The unit existed during {year}."),
     "unit_absent": N_("The unit did not exist during {year}."),
     "member": N_("The unit is a member of cluster {cluster} in {year}."),
-    "not_member": N_("The unit is not a member of cluster {cluster} in {year}: a cluster nominates its own members."),
+    "not_member": N_(
+        "The unit is not a member of cluster {cluster} in {year}: a cluster nominates its own members."
+    ),
     "no_open_proceeding": N_("No proceeding that blocks a nomination is open on {day}."),
     "open_proceeding": N_(
-        "Proceeding {proceeding_id} ({kind}, opened on {opened_on}) is open on {day}: no nomination while it is."
+        "Proceeding {proceeding_id} ({kind}, opened on {opened_on}) is open on {day}: no nomination "
+        "while it is."
     ),
     "ranks_first": N_("The unit ranks first in its cluster's standings."),
     "rank_unknown": N_("The unit's rank in its cluster's standings is not known."),
-    "not_first": N_("The unit ranks {rank} in its cluster's standings, not first: the award needs the cluster's leader in results."),
+    "not_first": N_(
+        "The unit ranks {rank} in its cluster's standings, not first: the award needs the cluster's "
+        "leader in results."
+    ),
     "standard_not_recorded": N_(
         "Whether the unit meets the standard of {standard} beyond its rank is not recorded here."
     ),
     "first_award": N_("No other award of this type recognises the unit's {year}."),
     "award_exists": N_(
-        "Award {award_id} ({status}) already recognises the unit's {year} with this award: one achievement, one award."
+        "Award {award_id} ({status}) already recognises the unit's {year} with this award: one "
+        "achievement, one award."
     ),
 }
 ATTESTED = N_("Attested by its source: reported as not verifiable rather than refused.")
@@ -68,9 +75,16 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def with_message(check: RuleCheck) -> RuleCheck:
     """The check with its `message` in the current language."""
-    values = {k: date.fromisoformat(v) if isinstance(v, str) and _ISO_DAY.match(v) else v for k, v in check.facts.items()}
+    values = {
+        k: date.fromisoformat(v) if isinstance(v, str) and _ISO_DAY.match(v) else v
+        for k, v in check.facts.items()
+    }
     message = _(MESSAGES[check.finding], **values)
-    if check.outcome is Outcome.cannot_be_verified and check.finding not in ("rank_unknown", "rule_set_missing", "standard_not_recorded"):
+    if check.outcome is Outcome.cannot_be_verified and check.finding not in (
+        "rank_unknown",
+        "rule_set_missing",
+        "standard_not_recorded",
+    ):
         message = f"{message} {_(ATTESTED)}"
     return check.model_copy(update={"message": message})
 
@@ -98,7 +112,9 @@ def _check(
     )
 
 
-def _unknowable(rule: str, finding: str, basis: Citation | None, confidence: Confidence | None, **facts: Any) -> RuleCheck:
+def _unknowable(
+    rule: str, finding: str, basis: Citation | None, confidence: Confidence | None, **facts: Any
+) -> RuleCheck:
     return with_message(
         RuleCheck(
             rule=rule,
@@ -121,14 +137,18 @@ async def _unit_existed(session: AsyncSession, unit_id: int, year: int, attested
         )
     ).first()
     finding = "unit_existed" if found else "unit_absent"
-    return _check("unit_existed", found is not None, finding, attested=attested, basis=None, confidence=None, year=year)
+    return _check(
+        "unit_existed", found is not None, finding, attested=attested, basis=None, confidence=None, year=year
+    )
 
 
 async def _membership(
     session: AsyncSession, unit_id: int, cluster_id: int, year: int, attested: bool
 ) -> RuleCheck:
     start, end = year_bounds(year)
-    number = (await session.execute(select(col(Cluster.number)).where(col(Cluster.id) == cluster_id))).scalar_one()
+    number = (
+        await session.execute(select(col(Cluster.number)).where(col(Cluster.id) == cluster_id))
+    ).scalar_one()
     found = (
         await session.execute(
             select(col(Membership.id)).where(
@@ -157,7 +177,15 @@ async def _proceedings(
     blocking = await open_on(session, unit_id=unit_id, day=on, kinds=[k.value for k in parameter.value])
     rule = "blocking_proceeding_kinds"
     if not blocking:
-        return _check(rule, True, "no_open_proceeding", attested=attested, basis=parameter.basis, confidence=parameter.confidence, day=on)
+        return _check(
+            rule,
+            True,
+            "no_open_proceeding",
+            attested=attested,
+            basis=parameter.basis,
+            confidence=parameter.confidence,
+            day=on,
+        )
     first = blocking[0]
     return _check(
         rule,
@@ -179,7 +207,15 @@ def _cluster_lead(rule: str, parameter: BoolParameter, rank: int | None, atteste
     if rank is None:
         return _unknowable(rule, "rank_unknown", parameter.basis, parameter.confidence, rank=None)
     finding = "ranks_first" if rank == 1 else "not_first"
-    return _check(rule, rank == 1, finding, attested=attested, basis=parameter.basis, confidence=parameter.confidence, rank=rank)
+    return _check(
+        rule,
+        rank == 1,
+        finding,
+        attested=attested,
+        basis=parameter.basis,
+        confidence=parameter.confidence,
+        rank=rank,
+    )
 
 
 async def _one_award(
@@ -196,7 +232,15 @@ async def _one_award(
         )
     ).first()
     if existing is None:
-        return _check("one_achievement_one_award", True, "first_award", attested=attested, basis=ONE_ACHIEVEMENT, confidence=Confidence.text, year=year)
+        return _check(
+            "one_achievement_one_award",
+            True,
+            "first_award",
+            attested=attested,
+            basis=ONE_ACHIEVEMENT,
+            confidence=Confidence.text,
+            year=year,
+        )
     return _check(
         "one_achievement_one_award",
         False,
@@ -229,15 +273,30 @@ async def check_nomination(
     an attested record a `cannot_be_verified` check with the rule-set rules left unchecked."""
     award_type = await get_award_type(session, code=award_type_code)
     checks: list[RuleCheck] = []
+    rules: RuleSet | None
     try:
-        rules: RuleSet | None = await rule_set_for_year(session, emulation_year)
+        rules = await rule_set_for_year(session, emulation_year)
     except NoRuleSet:
         if not attested:
             raise
         rules = None
-        checks.append(_unknowable("rule_set", "rule_set_missing", None, Confidence.unknown, year=emulation_year))
+    if rules is None:
+        checks.append(
+            _unknowable("rule_set", "rule_set_missing", None, Confidence.unknown, year=emulation_year)
+        )
     else:
-        checks.append(_check("rule_set", True, "rule_set_found", attested=attested, basis=rules.basis[0], confidence=Confidence.text, rule_set=rules.code, year=emulation_year))
+        checks.append(
+            _check(
+                "rule_set",
+                True,
+                "rule_set_found",
+                attested=attested,
+                basis=rules.basis[0],
+                confidence=Confidence.text,
+                rule_set=rules.code,
+                year=emulation_year,
+            )
+        )
     checks.append(await _unit_existed(session, unit_id, emulation_year, attested))
     if cluster_id is not None:
         checks.append(await _membership(session, unit_id, cluster_id, emulation_year, attested))
@@ -249,7 +308,9 @@ async def check_nomination(
     return checks
 
 
-def _type_rules(award_type: AwardTypeOut, rules: RuleSet, rank: int | None, attested: bool) -> list[RuleCheck]:
+def _type_rules(
+    award_type: AwardTypeOut, rules: RuleSet, rank: int | None, attested: bool
+) -> list[RuleCheck]:
     found: list[RuleCheck] = []
     for rule in _CLUSTER_LEAD_RULES:
         if rule in award_type.rules:
@@ -258,7 +319,13 @@ def _type_rules(award_type: AwardTypeOut, rules: RuleSet, rank: int | None, atte
                 found.append(check)
     if award_type.standard_of is not None:
         found.append(
-            _unknowable("standard_of", "standard_not_recorded", award_type.basis, Confidence.text, standard=award_type.standard_of)
+            _unknowable(
+                "standard_of",
+                "standard_not_recorded",
+                award_type.basis,
+                Confidence.text,
+                standard=award_type.standard_of,
+            )
         )
     return found
 

@@ -12,7 +12,7 @@ from app.core.time import timestamp_field
 class AwardKind(StrEnum):
     flag = "flag"
     certificate_of_merit = "certificate_of_merit"
-    title = "title"
+    honorific_title = "title"  # not `title`: that would shadow str.title
 
 
 class Recipient(StrEnum):
@@ -123,9 +123,7 @@ class AwardTransition(SQLModel, table=True):
         UniqueConstraint("award_id", "position"),
         CheckConstraint("position >= 1", name="transition_position_positive"),
         CheckConstraint(f"to_status IN ({_STATUSES})", name="transition_status_known"),
-        CheckConstraint(
-            "(position = 1) = (from_status IS NULL)", name="transition_first_has_no_origin"
-        ),
+        CheckConstraint("(position = 1) = (from_status IS NULL)", name="transition_first_has_no_origin"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

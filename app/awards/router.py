@@ -6,7 +6,15 @@ from fastapi.responses import Response as RawResponse
 
 from app.awards import catalogue, service
 from app.awards.models import AwardStatus
-from app.awards.schemas import AWARD_TYPE_CODE, AwardCreate, AwardOut, AwardTypeOut, DocumentOut, TransitionIn, TransitionOut
+from app.awards.schemas import (
+    AWARD_TYPE_CODE,
+    AwardCreate,
+    AwardOut,
+    AwardTypeOut,
+    DocumentOut,
+    TransitionIn,
+    TransitionOut,
+)
 from app.clusters.service import find_cluster
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, problem_responses
@@ -18,7 +26,9 @@ from app.core.security import AdminKey, ClusterWriterKey, CurrentKey, ensure_clu
 from app.core.types import PlainDecimal
 from app.keys.models import Role
 
-types_router = APIRouter(prefix="/v1/award-types", tags=["awards"], responses=problem_responses(401, 422, 500))
+types_router = APIRouter(
+    prefix="/v1/award-types", tags=["awards"], responses=problem_responses(401, 422, 500)
+)
 router = APIRouter(prefix="/v1/awards", tags=["awards"], responses=problem_responses(401, 422, 500))
 
 AwardTypeCode = Annotated[str, Path(pattern=AWARD_TYPE_CODE, description="The award type's code.")]
@@ -43,7 +53,9 @@ async def list_award_types(
 @types_router.get(
     "/{code}", operation_id="getAwardType", summary="Get an award type", responses=problem_responses(404)
 )
-async def get_award_type(session: SessionDep, _: CurrentKey, code: AwardTypeCode, response: Response) -> AwardTypeOut:
+async def get_award_type(
+    session: SessionDep, _: CurrentKey, code: AwardTypeCode, response: Response
+) -> AwardTypeOut:
     out = await catalogue.get(session, code=code)
     response.headers["ETag"] = catalogue.award_type_etag(out)
     return out
@@ -60,11 +72,19 @@ async def get_award_type(session: SessionDep, _: CurrentKey, code: AwardTypeCode
 async def list_awards(
     session: SessionDep,
     _: CurrentKey,
-    year: Annotated[int | None, Query(ge=2000, le=2100, description="The emulation year."), PlainDecimal] = None,
-    unit_id: Annotated[int | None, Query(ge=1, le=2_147_483_647, description="A unit's id."), PlainDecimal] = None,
-    award_type: Annotated[str | None, Query(pattern=AWARD_TYPE_CODE, description="An award type's code.")] = None,
+    year: Annotated[
+        int | None, Query(ge=2000, le=2100, description="The emulation year."), PlainDecimal
+    ] = None,
+    unit_id: Annotated[
+        int | None, Query(ge=1, le=2_147_483_647, description="A unit's id."), PlainDecimal
+    ] = None,
+    award_type: Annotated[
+        str | None, Query(pattern=AWARD_TYPE_CODE, description="An award type's code.")
+    ] = None,
     status: AwardStatus | None = None,
-    cluster: Annotated[int | None, Query(ge=1, le=999, description="A cluster's number."), PlainDecimal] = None,
+    cluster: Annotated[
+        int | None, Query(ge=1, le=999, description="A cluster's number."), PlainDecimal
+    ] = None,
     include_predecessors: Annotated[
         bool, Query(description="With `unit_id`: the predecessors' awards too (transitively).")
     ] = False,
@@ -103,7 +123,11 @@ async def list_awards(
     responses=problem_responses(403, 404, 409, 413),
 )
 async def create_award(
-    session: SessionDep, key: ClusterWriterKey, idempotency: IdempotencyDep, body: AwardCreate, response: Response
+    session: SessionDep,
+    key: ClusterWriterKey,
+    idempotency: IdempotencyDep,
+    body: AwardCreate,
+    response: Response,
 ) -> AwardOut:
     cluster_id = None
     if body.cluster is not None:
@@ -133,7 +157,12 @@ async def create_award(
     )
 
 
-@router.get("/{award_id}", operation_id="getAward", summary="Get an award with its whole history", responses=problem_responses(404))
+@router.get(
+    "/{award_id}",
+    operation_id="getAward",
+    summary="Get an award with its whole history",
+    responses=problem_responses(404),
+)
 async def get_award(session: SessionDep, _: CurrentKey, award_id: AwardId, response: Response) -> AwardOut:
     out = await service.get(session, award_id=award_id)
     response.headers["ETag"] = service.award_etag(out)
@@ -163,7 +192,9 @@ async def record_award_transition(
     response: Response,
     if_match: IfMatch = None,
 ) -> AwardOut:
-    out = await service.record_transition(session, award_id=award_id, data=body, if_match=if_match, actor=key.actor)
+    out = await service.record_transition(
+        session, award_id=award_id, data=body, if_match=if_match, actor=key.actor
+    )
     response.headers["ETag"] = service.award_etag(out)
     return out
 
@@ -182,7 +213,9 @@ async def list_award_transitions(
 
 Filename = Annotated[
     str,
-    Query(pattern=r"^[^/\\\x00-\x1f]{1,200}$", description="The document's file name.", examples=["bao-cao.pdf"]),
+    Query(
+        pattern=r"^[^/\\\x00-\x1f]{1,200}$", description="The document's file name.", examples=["bao-cao.pdf"]
+    ),
 ]
 
 
@@ -221,7 +254,12 @@ async def create_award_document(
     content_type = request.headers.get("content-type") or "application/octet-stream"
     return await idempotency.run(
         lambda: service.add_document(
-            session, award_id=award_id, filename=filename, content_type=content_type[:120], content=content, actor=key.actor
+            session,
+            award_id=award_id,
+            filename=filename,
+            content_type=content_type[:120],
+            content=content,
+            actor=key.actor,
         ),
         response=response,
         headers=lambda out: {"Location": f"/v1/awards/{award_id}/documents/{out.id}"},
@@ -236,11 +274,16 @@ async def create_award_document(
     "`sha256` of its record.",
     response_class=RawResponse,
     responses={
-        200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}, "description": "The document"},
+        200: {
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The document",
+        },
         **problem_responses(404),
     },
 )
-async def get_award_document(session: SessionDep, _: CurrentKey, award_id: AwardId, document_id: DocumentId) -> RawResponse:
+async def get_award_document(
+    session: SessionDep, _: CurrentKey, award_id: AwardId, document_id: DocumentId
+) -> RawResponse:
     document = await service.get_document(session, award_id=award_id, document_id=document_id)
     return RawResponse(
         document.content,

@@ -43,7 +43,11 @@ _TYPE_EXAMPLE: dict[str, Any] = {
     "requires_vote": True,
     "approval_class": "standard",
     "standard_of": "ministry_flag",
-    "rules": ["government_flag_requires_cluster_lead", "government_flag_dossier_due", "blocking_proceeding_kinds"],
+    "rules": [
+        "government_flag_requires_cluster_lead",
+        "government_flag_dossier_due",
+        "blocking_proceeding_kinds",
+    ],
     "basis": {"document": "Thông tư 12/2019/TT-BCA", "article": "art. 18(1)(a)", "note": None},
     **_RECORDED,
 }
@@ -119,7 +123,12 @@ _SOURCE_EXAMPLE: dict[str, Any] = {
     "title": "Cụm thi đua số 5 tổng kết phong trào thi đua “Vì an ninh Tổ quốc” năm 2024",
     "url": "https://congan.hanam.gov.vn/",
     "published": "2024-11-26",
-    "facts": {"nomination": "stated", "vote_counts": "not_stated", "scores": "not_stated", "rank": "not_stated"},
+    "facts": {
+        "nomination": "stated",
+        "vote_counts": "not_stated",
+        "scores": "not_stated",
+        "rank": "not_stated",
+    },
 }
 
 
@@ -155,16 +164,26 @@ class AwardCreate(BaseModel):
     )
 
     award_type: str = Field(pattern=AWARD_TYPE_CODE, description="A code of `GET /v1/award-types`.")
-    unit_id: Integer = Field(ge=1, le=2_147_483_647, description="The collective's unit; it may have ceased since.")
+    unit_id: Integer = Field(
+        ge=1, le=2_147_483_647, description="The collective's unit; it may have ceased since."
+    )
     emulation_year: Integer = Field(ge=2000, le=2100, description="The year the award recognises.")
     cluster: Integer | None = Field(
-        default=None, ge=1, le=999, description="The cluster whose vote nominated it (required when the type needs a vote)."
+        default=None,
+        ge=1,
+        le=999,
+        description="The cluster whose vote nominated it (required when the type needs a vote).",
     )
     nominated_on: IsoDate = Field(description="The day of the nomination (the conference's).")
     rank: Integer | None = Field(
-        default=None, ge=1, le=1000, description="The unit's rank in its cluster's standings that year, if known."
+        default=None,
+        ge=1,
+        le=1000,
+        description="The unit's rank in its cluster's standings that year, if known.",
     )
-    vote_id: Integer | None = Field(default=None, ge=1, le=2_147_483_647, description="The vote that nominated it.")
+    vote_id: Integer | None = Field(
+        default=None, ge=1, le=2_147_483_647, description="The vote that nominated it."
+    )
     standings_version: Integer | None = Field(
         default=None, ge=1, le=2_147_483_647, description="The standings version the nomination relied on."
     )
@@ -237,7 +256,9 @@ class TransitionIn(BaseModel):
 
     to: AwardStatus = Field(description="The new status (`nominated` is only the first).")
     decided_on: IsoDate
-    decision_number: Text | None = Field(default=None, max_length=100, description="Needed to grant or revoke.")
+    decision_number: Text | None = Field(
+        default=None, max_length=100, description="Needed to grant or revoke."
+    )
     authority: Text | None = Field(default=None, max_length=200, description="Needed to grant or revoke.")
     reason: Text | None = Field(
         default=None, max_length=2000, description="Needed to return, refuse or revoke (Law 06/2022 ch. VII)."
@@ -254,7 +275,10 @@ class TransitionIn(BaseModel):
             raise ValueError(_("A reason is needed to move an award to {status}.", status=self.to.value))
         if self.to in _NEEDS_DECISION and not (self.decision_number and self.authority):
             raise ValueError(
-                _("A decision number and authority are needed to move an award to {status}.", status=self.to.value)
+                _(
+                    "A decision number and authority are needed to move an award to {status}.",
+                    status=self.to.value,
+                )
             )
         if (self.to is AwardStatus.proposed) != bool(self.dossier):
             raise ValueError(_("A proposal needs its dossier, and only a proposal carries one."))
@@ -318,7 +342,11 @@ _AWARD_EXAMPLE: dict[str, Any] = {
             "rule": "ministry_flag_requires_cluster_lead",
             "outcome": "cannot_be_verified",
             "finding": "rank_unknown",
-            "basis": {"document": "Luật Thi đua, khen thưởng số 06/2022/QH15", "article": "art. 26(1)", "note": None},
+            "basis": {
+                "document": "Luật Thi đua, khen thưởng số 06/2022/QH15",
+                "article": "art. 26(1)",
+                "note": None,
+            },
             "confidence": "analogue",
             "facts": {"rank": None},
             "message": "The unit's rank in its cluster's standings is not known.",
@@ -380,4 +408,3 @@ class DocumentOut(BaseModel):
     sha256: str
     recorded_by: str
     recorded_at: datetime
-

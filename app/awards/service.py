@@ -50,7 +50,12 @@ ALLOWED: dict[AwardStatus, tuple[AwardStatus, ...]] = {
 
 def _select() -> Select[Any]:
     return (
-        select(Award, col(AwardType.name).label("type_name"), col(Cluster.number).label("cluster_number"), *unit_columns(Unit))
+        select(
+            Award,
+            col(AwardType.name).label("type_name"),
+            col(Cluster.number).label("cluster_number"),
+            *unit_columns(Unit),
+        )
         .join(AwardType, col(AwardType.code) == col(Award.award_type))
         .join(Unit, col(Unit.id) == col(Award.unit_id))
         .outerjoin(Cluster, col(Cluster.id) == col(Award.cluster_id))
@@ -75,9 +80,15 @@ async def _histories(session: AsyncSession, award_ids: list[int]) -> dict[int, l
         ).scalars()
     )
     items: dict[int, list[DossierItemOut]] = {}
-    query = select(DossierItem).where(col(DossierItem.transition_id).in_([s.id for s in steps])).order_by(col(DossierItem.id))
+    query = (
+        select(DossierItem)
+        .where(col(DossierItem.transition_id).in_([s.id for s in steps]))
+        .order_by(col(DossierItem.id))
+    )
     for item in (await session.execute(query)).scalars():
-        items.setdefault(item.transition_id, []).append(DossierItemOut.model_validate(item, from_attributes=True))
+        items.setdefault(item.transition_id, []).append(
+            DossierItemOut.model_validate(item, from_attributes=True)
+        )
     histories: dict[int, list[TransitionOut]] = {}
     for step in steps:
         assert step.id is not None
@@ -127,7 +138,9 @@ def _out(row: Any, history: list[TransitionOut]) -> AwardOut:
 
 async def get(session: AsyncSession, *, award_id: int) -> AwardOut:
     """The award with its whole history, or 404."""
-    row = (await session.execute(_select().where(col(Award.id) == award_id))).first()
+    # populate_existing: an award written in this transaction is read as stored (JSONB orders keys).
+    query = _select().where(col(Award.id) == award_id).execution_options(populate_existing=True)
+    row = (await session.execute(query)).first()
     if row is None:
         raise NotFound(_("No award with id {award_id}.", award_id=award_id))
     return _out(row, (await _histories(session, [award_id])).get(award_id, []))
@@ -193,7 +206,10 @@ async def nominate(
     award_type = await get_award_type(session, code=award_type_code)
     if award_type.recipient.value != "collective":
         raise Unprocessable(
-            _("Award type {code} is for individuals; only collective awards are recorded.", code=award_type.code),
+            _(
+                "Award type {code} is for individuals; only collective awards are recorded.",
+                code=award_type.code,
+            ),
             field="award_type",
         )
     await get_unit(session, unit_id)
@@ -213,7 +229,9 @@ async def nominate(
         attested=attested,
     )
     ensure_no_refusal(checks)
-    rule_set = next((c.facts["rule_set"] for c in checks if c.rule == "rule_set" and c.outcome is Outcome.passed), None)
+    rule_set = next(
+        (c.facts["rule_set"] for c in checks if c.rule == "rule_set" and c.outcome is Outcome.passed), None
+    )
     award = Award(
         award_type=award_type.code,
         unit_id=unit_id,
@@ -237,13 +255,21 @@ async def nominate(
         if constraint_name(exc) != _ONE_PER_ACHIEVEMENT:
             raise
         raise Conflict(
-            _("Another award of this type already recognises the unit's {year}: one achievement, one award.", year=emulation_year),
+            _(
+                "Another award of this type already recognises the unit's {year}: one achievement, "
+                "one award.",
+                year=emulation_year,
+            ),
             rule="one_achievement_one_award",
         ) from exc
     assert award.id is not None
     session.add(
         AwardTransition(
-            award_id=award.id, position=1, to_status=AwardStatus.nominated.value, decided_on=on, recorded_by=actor
+            award_id=award.id,
+            position=1,
+            to_status=AwardStatus.nominated.value,
+            decided_on=on,
+            recorded_by=actor,
         )
     )
     await session.flush()
@@ -278,7 +304,11 @@ async def record_transition(
     last = current.transitions[-1]
     if data.decided_on < last.decided_on:
         raise Conflict(
-            _("This step is dated {day}, before the previous one ({previous}).", day=data.decided_on, previous=last.decided_on),
+            _(
+                "This step is dated {day}, before the previous one ({previous}).",
+                day=data.decided_on,
+                previous=last.decided_on,
+            ),
             field="decided_on",
         )
     due = await _default_due(session, award)
@@ -344,14 +374,22 @@ async def _check_documents(session: AsyncSession, award_id: int, data: Transitio
     for i, document_id in wanted.items():
         if document_id not in found:
             raise Unprocessable(
-                _("Award {award_id} has no document {document_id}.", award_id=award_id, document_id=document_id),
+                _(
+                    "Award {award_id} has no document {document_id}.",
+                    award_id=award_id,
+                    document_id=document_id,
+                ),
                 field=f"dossier.{i}.document_id",
             )
 
 
-async def transitions(session: AsyncSession, *, award_id: int, limit: int, after: int | None) -> Page[TransitionOut]:
+async def transitions(
+    session: AsyncSession, *, award_id: int, limit: int, after: int | None
+) -> Page[TransitionOut]:
     """An award's history in order (keyset on the position)."""
-    steps = [t for t in (await get(session, award_id=award_id)).transitions if after is None or t.position > after]
+    steps = [
+        t for t in (await get(session, award_id=award_id)).transitions if after is None or t.position > after
+    ]
     return page_of(steps[: limit + 1], limit, lambda t: t.position)
 
 
@@ -364,7 +402,8 @@ async def award_cluster(session: AsyncSession, award_id: int) -> int | None:
     row = (await session.execute(select(col(Award.cluster_id)).where(col(Award.id) == award_id))).first()
     if row is None:
         raise NotFound(_("No award with id {award_id}.", award_id=award_id))
-    return row.cluster_id
+    cluster_id: int | None = row.cluster_id
+    return cluster_id
 
 
 async def add_document(
@@ -392,9 +431,13 @@ async def get_document(session: AsyncSession, *, award_id: int, document_id: int
     """A document of the award, with its bytes, or 404."""
     row = (
         await session.execute(
-            select(AwardDocument).where(col(AwardDocument.id) == document_id, col(AwardDocument.award_id) == award_id)
+            select(AwardDocument).where(
+                col(AwardDocument.id) == document_id, col(AwardDocument.award_id) == award_id
+            )
         )
     ).scalar_one_or_none()
     if row is None:
-        raise NotFound(_("Award {award_id} has no document {document_id}.", award_id=award_id, document_id=document_id))
+        raise NotFound(
+            _("Award {award_id} has no document {document_id}.", award_id=award_id, document_id=document_id)
+        )
     return row

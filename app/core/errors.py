@@ -123,7 +123,8 @@ class Problem(BaseModel):
         default=None, description="409: that rule's basis (`document`, `article`, `note`)."
     )
     confidence: str | None = Field(
-        default=None, description="409: how sure we are of that rule: `text`, `analogue`, `practice`, `unknown`."
+        default=None,
+        description="409: how sure we are of that rule: `text`, `analogue`, `practice`, `unknown`.",
     )
     facts: dict[str, Any] | None = Field(
         default=None, description="409: what the refused check found (a proceeding's id, a rank, …)."

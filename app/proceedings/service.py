@@ -42,7 +42,11 @@ async def get(
     row = (await session.execute(query)).scalar_one_or_none()
     if row is None:
         raise NotFound(
-            _("Unit {unit_id} has no proceeding {proceeding_id}.", unit_id=unit_id, proceeding_id=proceeding_id)
+            _(
+                "Unit {unit_id} has no proceeding {proceeding_id}.",
+                unit_id=unit_id,
+                proceeding_id=proceeding_id,
+            )
         )
     return row
 
@@ -98,7 +102,9 @@ async def update(
     return out
 
 
-async def open_on(session: AsyncSession, *, unit_id: int, day: date, kinds: Iterable[str]) -> list[ProceedingOut]:
+async def open_on(
+    session: AsyncSession, *, unit_id: int, day: date, kinds: Iterable[str]
+) -> list[ProceedingOut]:
     """The unit's proceedings of `kinds` open on `day`, oldest first."""
     query = (
         select(Proceeding)

@@ -12,9 +12,7 @@ from app.rules.schemas import RuleSet
 
 router = APIRouter(prefix="/v1/rule-sets", tags=["rules"], responses=problem_responses(401, 422, 500))
 
-RuleSetCode = Annotated[
-    str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$", description="The rule set's code.")
-]
+RuleSetCode = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$", description="The rule set's code.")]
 _READ_ONLY = (
     " Read-only: rule sets are data (`data/reference/rule_sets.yaml`), changed by a reviewed edit "
     "of that file, loaded with the reference data (`python -m app load-reference`) as a new version."
@@ -43,7 +41,9 @@ async def list_rule_sets(
     "year when no rule set covers it (before 2024)." + _READ_ONLY,
     responses=problem_responses(404),
 )
-async def get_rule_set_for_year(session: SessionDep, _: CurrentKey, year: Year, response: Response) -> RuleSet:
+async def get_rule_set_for_year(
+    session: SessionDep, _: CurrentKey, year: Year, response: Response
+) -> RuleSet:
     out = await service.get_for_year(session, emulation_year=year)
     response.headers["ETag"] = service.rule_set_etag(out)
     return out

@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.aliases.models import UnitAlias
 from app.aliases.service import RESOURCE as ALIAS_RESOURCE
 from app.aliases.service import alias_out
+from app.awards.catalogue import load_award_types
 from app.core.database import table
 from app.core.models import Revision
 from app.core.revisions import record_revision
 from app.core.text import fold, search_key
-from app.awards.catalogue import load_award_types
 from app.metrics.catalogue import load_catalogue
 from app.rules.service import load_rule_sets
 from app.units.models import REFERENCE_ACTOR, Succession, Unit

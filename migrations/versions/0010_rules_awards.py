@@ -41,7 +41,9 @@ def upgrade() -> None:
         sa.Column("basis", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("parameters", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         *_recorded(),
-        sa.CheckConstraint("in_force_to IS NULL OR in_force_from <= in_force_to", name="rule_set_period_ordered"),
+        sa.CheckConstraint(
+            "in_force_to IS NULL OR in_force_from <= in_force_to", name="rule_set_period_ordered"
+        ),
         sa.CheckConstraint("jsonb_typeof(basis) = 'array'", name="rule_set_basis_is_list"),
         sa.CheckConstraint("jsonb_typeof(parameters) = 'object'", name="rule_set_parameters_is_object"),
         postgresql.ExcludeConstraint(
