@@ -67,7 +67,9 @@ async def get_award_type(
     summary="List awards",
     description="Awards by id with their whole history, filtered by emulation year, unit, award "
     "type, status and cluster. `include_predecessors=true` (with `unit_id`) adds the awards of the "
-    "unit's predecessors, transitively through the successions: a post-2025 unit's whole record.",
+    "unit's predecessors, transitively through the successions: a post-2025 unit's whole record "
+    "(404 if that unit does not exist; 422 without `unit_id`).",
+    responses=problem_responses(404),
 )
 async def list_awards(
     session: SessionDep,
