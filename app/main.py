@@ -60,8 +60,8 @@ awards register.
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
 * **Versioned records** (units, unit aliases, clusters, memberships, leaderships, covenants,
-  reported figures, figure sets, proceedings, awards): updates need `If-Match` (428 without, 412 when stale); every
-  version stays readable under `/revisions`.
+  reported figures, figure sets, proceedings, awards): updates need `If-Match` (428 without, 412
+  when stale); every version stays readable under `/revisions`.
 * **Retries**: creating POSTs take `Idempotency-Key`; a retry replays the first answer.
 * **Lists**: `limit` and an opaque `cursor`; the body carries `next_cursor`.
 * **Time**: `as_of=YYYY-MM-DD` reads the state on that day; `year=YYYY` everything overlapping it.
