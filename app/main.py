@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from app.aliases.router import router as aliases_router
+from app.awards.router import router as awards_router
+from app.awards.router import types_router as award_types_router
 from app.clusters.router import router as clusters_router
 from app.core.config import Settings, get_settings
 from app.core.cors import ProblemCORSMiddleware
@@ -31,7 +33,9 @@ from app.keys.router import router as keys_router
 from app.leadership.router import router as leadership_router
 from app.memberships.router import router as memberships_router
 from app.metrics.router import router as metrics_router
+from app.proceedings.router import router as proceedings_router
 from app.reported.router import router as reported_router
+from app.rules.router import router as rules_router
 from app.sheets.router import router as sheets_router
 from app.successions.router import router as successions_router
 from app.units.router import router as units_router
@@ -40,7 +44,8 @@ DESCRIPTION = """\
 The emulation movement **"Vì an ninh Tổ quốc"** of the Ministry of Public Security:
 provincial police units and their 2025 lineage, emulation clusters (Cụm thi đua), versioned
 memberships, leadership rotation (Cụm trưởng, Cụm phó), the cluster-year sheet, the metric
-catalogue and the figures provincial systems push.
+catalogue and the figures provincial systems push, the rule sets, the award catalogue and the
+awards register.
 
 * **Auth**: `Authorization: Bearer <api key>`. Reads need any key; writes need the role named in
   each operation (`admin`, `cluster`, `unit`, `reader`).
@@ -55,8 +60,8 @@ catalogue and the figures provincial systems push.
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
 * **Versioned records** (units, unit aliases, clusters, memberships, leaderships, covenants,
-  reported figures, figure sets): updates need `If-Match` (428 without, 412 when stale); every
-  version stays readable under `/revisions`.
+  reported figures, figure sets, proceedings, awards): updates need `If-Match` (428 without, 412
+  when stale); every version stays readable under `/revisions`.
 * **Retries**: creating POSTs take `Idempotency-Key`; a retry replays the first answer.
 * **Lists**: `limit` and an opaque `cursor`; the body carries `next_cursor`.
 * **Time**: `as_of=YYYY-MM-DD` reads the state on that day; `year=YYYY` everything overlapping it.
@@ -91,6 +96,21 @@ TAGS = [
         "name": "figures",
         "description": "Figures of a unit for a period (its dates), pushed by provincial systems one "
         "set at a time or in bulk (JSON or CSV), versioned.",
+    },
+    {
+        "name": "rules",
+        "description": "Rule sets: the dated rules votes and awards are judged by, each parameter "
+        "with its basis and confidence (text, analogue, practice, unknown).",
+    },
+    {
+        "name": "awards",
+        "description": "The award catalogue and the awards register: nominations checked against "
+        "the year's rules, and explicit transitions (proposed, returned, granted, refused, revoked).",
+    },
+    {
+        "name": "proceedings",
+        "description": "Disciplinary reviews, investigations, inspections and complaints that block "
+        "a unit's nomination while open.",
     },
     {"name": "keys", "description": "API keys and their roles."},
     {"name": "operations", "description": "Liveness, readiness and metrics."},
@@ -154,6 +174,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         unit_figures_router,
         figures_router,
         evaluation_router,
+        rules_router,
+        award_types_router,
+        awards_router,
+        proceedings_router,
         keys_router,
         health_router,
     ):

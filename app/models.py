@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from app.aliases.models import UnitAlias
+from app.awards.models import Award, AwardDocument, AwardTransition, AwardType, DossierItem
 from app.clusters.models import Cluster
 from app.core.models import IdempotencyRecord, Revision
 from app.covenants.models import Covenant, CovenantTarget
@@ -11,25 +12,34 @@ from app.keys.models import ApiKey
 from app.leadership.models import Leadership
 from app.memberships.models import Membership
 from app.metrics.models import Metric
+from app.proceedings.models import Proceeding
 from app.reported.models import ReportedFigure, ReportedFigureSet
+from app.rules.models import RuleSet
 from app.units.models import Succession, Unit
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "ApiKey",
+    "Award",
+    "AwardDocument",
+    "AwardTransition",
+    "AwardType",
     "Cluster",
     "Covenant",
     "CovenantTarget",
+    "DossierItem",
     "FigureSet",
     "FigureValue",
     "IdempotencyRecord",
     "Leadership",
     "Membership",
     "Metric",
+    "Proceeding",
     "ReportedFigure",
     "ReportedFigureSet",
     "Revision",
+    "RuleSet",
     "Succession",
     "Unit",
     "UnitAlias",

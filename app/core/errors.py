@@ -118,6 +118,24 @@ class Problem(BaseModel):
     idempotency_key: str | None = Field(
         default=None, description="422: the `Idempotency-Key` already used with another request."
     )
+    rule: str | None = Field(default=None, description="409: the rule (a rule-set parameter) refusing it.")
+    basis: dict[str, Any] | None = Field(
+        default=None, description="409: that rule's basis (`document`, `article`, `note`)."
+    )
+    confidence: str | None = Field(
+        default=None,
+        description="409: how sure we are of that rule: `text`, `analogue`, `practice`, `unknown`.",
+    )
+    facts: dict[str, Any] | None = Field(
+        default=None, description="409: what the refused check found (a proceeding's id, a rank, …)."
+    )
+    rule_checks: list[dict[str, Any]] | None = Field(
+        default=None, description="409: every rule checked for the nomination, with its outcome."
+    )
+    emulation_year: int | None = Field(default=None, description="409/404: the year no rule set covers.")
+    allowed_transitions: list[str] | None = Field(
+        default=None, description="409: the statuses the award may move to from its current one."
+    )
 
 
 class AppError(Exception):

@@ -1,5 +1,5 @@
-"""Load the provincial units, the 2025 successions and the units' common aliases from
-`data/reference/`; safe to run twice.
+"""Load the provincial units, the 2025 successions, the units' common aliases, the metric
+catalogue, the rule sets and the award catalogue from `data/reference/`; safe to run twice.
 
 Rows already present (same reference key, same predecessor → successor link, same alias
 reference key) are left as they are, so corrections made through the API are not undone: a
@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.aliases.models import UnitAlias
 from app.aliases.service import RESOURCE as ALIAS_RESOURCE
 from app.aliases.service import alias_out
+from app.awards.catalogue import load_award_types
 from app.core.database import table
 from app.core.models import Revision
 from app.core.revisions import record_revision
 from app.core.text import fold, search_key
 from app.metrics.catalogue import load_catalogue
+from app.rules.service import load_rule_sets
 from app.units.models import REFERENCE_ACTOR, Succession, Unit
 from app.units.service import RESOURCE as UNIT_RESOURCE
 from app.units.service import unit_out
@@ -36,6 +38,8 @@ class ReferenceReport:
     successions_added: int
     aliases_added: int
     metrics_added: int = 0
+    rule_sets_changed: int = 0
+    award_types_changed: int = 0
 
 
 async def _record_first_versions(
@@ -141,6 +145,8 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
         successions_added=successions_added,
         aliases_added=aliases_added,
         metrics_added=await load_catalogue(session, directory / "metrics.csv"),
+        rule_sets_changed=await load_rule_sets(session, directory / "rule_sets.yaml"),
+        award_types_changed=await load_award_types(session, directory / "award_types.yaml"),
     )
 
 

@@ -1,0 +1,294 @@
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.responses import Response as RawResponse
+
+from app.awards import catalogue, service
+from app.awards.models import AwardStatus
+from app.awards.schemas import (
+    AWARD_TYPE_CODE,
+    AwardCreate,
+    AwardOut,
+    AwardTypeOut,
+    DocumentOut,
+    TransitionIn,
+    TransitionOut,
+)
+from app.clusters.service import find_cluster
+from app.core.database import SessionDep
+from app.core.errors import Forbidden, problem_responses
+from app.core.i18n import _
+from app.core.idempotency import IdempotencyDep
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
+from app.core.params import IfMatch
+from app.core.security import AdminKey, ClusterWriterKey, CurrentKey, ensure_cluster_writer
+from app.core.types import PlainDecimal
+from app.keys.models import Role
+
+types_router = APIRouter(
+    prefix="/v1/award-types", tags=["awards"], responses=problem_responses(401, 422, 500)
+)
+router = APIRouter(prefix="/v1/awards", tags=["awards"], responses=problem_responses(401, 422, 500))
+
+AwardTypeCode = Annotated[str, Path(pattern=AWARD_TYPE_CODE, description="The award type's code.")]
+AwardId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The award's id."), PlainDecimal]
+DocumentId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The document's id."), PlainDecimal]
+
+
+@types_router.get(
+    "",
+    operation_id="listAwardTypes",
+    summary="The award catalogue",
+    description="Each award's kind, recipient, level, deciding authority, whether a vote proposes "
+    "it, which approval threshold it needs and which rules apply. Read-only: the catalogue is data "
+    "(`data/reference/award_types.yaml`), loaded with the reference data.",
+)
+async def list_award_types(
+    session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[AwardTypeOut]:
+    return await catalogue.list_award_types(session, limit=limit, after=decode_cursor(cursor))
+
+
+@types_router.get(
+    "/{code}", operation_id="getAwardType", summary="Get an award type", responses=problem_responses(404)
+)
+async def get_award_type(
+    session: SessionDep, _: CurrentKey, code: AwardTypeCode, response: Response
+) -> AwardTypeOut:
+    out = await catalogue.get(session, code=code)
+    response.headers["ETag"] = catalogue.award_type_etag(out)
+    return out
+
+
+@router.get(
+    "",
+    operation_id="listAwards",
+    summary="List awards",
+    description="Awards by id with their whole history, filtered by emulation year, unit, award "
+    "type, status and cluster. `include_predecessors=true` (with `unit_id`) adds the awards of the "
+    "unit's predecessors, transitively through the successions: a post-2025 unit's whole record "
+    "(404 if that unit does not exist; 422 without `unit_id`).",
+    responses=problem_responses(404),
+)
+async def list_awards(
+    session: SessionDep,
+    _: CurrentKey,
+    year: Annotated[
+        int | None, Query(ge=2000, le=2100, description="The emulation year."), PlainDecimal
+    ] = None,
+    unit_id: Annotated[
+        int | None, Query(ge=1, le=2_147_483_647, description="A unit's id."), PlainDecimal
+    ] = None,
+    award_type: Annotated[
+        str | None, Query(pattern=AWARD_TYPE_CODE, description="An award type's code.")
+    ] = None,
+    status: AwardStatus | None = None,
+    cluster: Annotated[
+        int | None, Query(ge=1, le=999, description="A cluster's number."), PlainDecimal
+    ] = None,
+    include_predecessors: Annotated[
+        bool, Query(description="With `unit_id`: the predecessors' awards too (transitively).")
+    ] = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[AwardOut]:
+    return await service.list_awards(
+        session,
+        year=year,
+        unit_id=unit_id,
+        award_type=award_type,
+        status=status,
+        cluster=cluster,
+        include_predecessors=include_predecessors,
+        limit=limit,
+        after=decode_cursor(cursor),
+    )
+
+
+@router.post(
+    "",
+    operation_id="createAward",
+    status_code=status.HTTP_201_CREATED,
+    summary="Nominate a unit for an award (admin or the nominating cluster's key)",
+    description="Checks every rule of the emulation year's rule set (the one in force on 31 "
+    "December of that year, whatever the day) and answers them in `rule_checks`: the unit existed "
+    "that year and is a member of the cluster; no disciplinary review, investigation, inspection "
+    "or complaint is open on `nominated_on` (Decree 152/2025 art. 4); for the Government flag (and "
+    "the Ministry flag) the unit ranks first in its cluster's standings (Thông tư 12/2019/TT-BCA "
+    "art. 18(1)(a); `rank` null: cannot be verified); one achievement, one award (Law 06/2022 "
+    "art. 5). A refusal is 409 quoting the rule, its basis and confidence (`rule`, `basis`, "
+    "`confidence`, `rule_checks`); a year no rule set covers is 409 naming it. `attested: true` "
+    "(admin, with `source`): a record a public source attests; what cannot be verified is "
+    "`cannot_be_verified`, never a refusal. Only collective awards; a unit that has since ceased "
+    "is fine.",
+    responses=problem_responses(403, 404, 409, 413),
+)
+async def create_award(
+    session: SessionDep,
+    key: ClusterWriterKey,
+    idempotency: IdempotencyDep,
+    body: AwardCreate,
+    response: Response,
+) -> AwardOut:
+    cluster_id = None
+    if body.cluster is not None:
+        cluster = await find_cluster(session, body.cluster)
+        cluster_id = cluster.id
+        assert cluster_id is not None
+        ensure_cluster_writer(key, cluster_id)
+    if (body.cluster is None or body.attested) and key.role is not Role.admin:
+        raise Forbidden(_("This operation needs an admin key."))
+    return await idempotency.run(
+        lambda: service.nominate(
+            session,
+            award_type_code=body.award_type,
+            unit_id=body.unit_id,
+            emulation_year=body.emulation_year,
+            cluster_id=cluster_id,
+            vote_id=body.vote_id,
+            standings_version=body.standings_version,
+            on=body.nominated_on,
+            actor=key.actor,
+            source=body.source,
+            attested=body.attested,
+            rank=body.rank,
+        ),
+        response=response,
+        headers=lambda out: {"Location": f"/v1/awards/{out.id}", "ETag": service.award_etag(out)},
+    )
+
+
+@router.get(
+    "/{award_id}",
+    operation_id="getAward",
+    summary="Get an award with its whole history",
+    responses=problem_responses(404),
+)
+async def get_award(session: SessionDep, _: CurrentKey, award_id: AwardId, response: Response) -> AwardOut:
+    out = await service.get(session, award_id=award_id)
+    response.headers["ETag"] = service.award_etag(out)
+    return out
+
+
+@router.post(
+    "/{award_id}/transitions",
+    operation_id="recordAwardTransition",
+    summary="Move an award one step in its lifecycle (admin, If-Match)",
+    description="nominated → proposed (with its dossier: each item an uploaded document of the "
+    "award or a reference, and its due date; for the Government flag the due date defaults to the "
+    "rule set's `government_flag_dossier_due`, 30 June of the next year) or refused; proposed → "
+    "returned (for more documents), granted or refused; returned → proposed or refused; granted → "
+    "revoked (Law 06/2022 ch. VII: fraud, a false dossier, an unlawful appraisal). Each step "
+    "records its date, decision number, authority, reason and who recorded it. Another step is "
+    "409 naming the allowed ones (`allowed_transitions`); a step dated before the previous one is "
+    "409. A reason is needed to return, refuse or revoke, a decision number and authority to grant "
+    "or revoke, and a dossier with (only) a proposal: 422 otherwise.",
+    responses=problem_responses(403, 404, 409, 412, 413, 428),
+)
+async def record_award_transition(
+    session: SessionDep,
+    key: AdminKey,
+    award_id: AwardId,
+    body: TransitionIn,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AwardOut:
+    out = await service.record_transition(
+        session, award_id=award_id, data=body, if_match=if_match, actor=key.actor
+    )
+    response.headers["ETag"] = service.award_etag(out)
+    return out
+
+
+@router.get(
+    "/{award_id}/transitions",
+    operation_id="listAwardTransitions",
+    summary="An award's history, in order",
+    responses=problem_responses(404),
+)
+async def list_award_transitions(
+    session: SessionDep, _: CurrentKey, award_id: AwardId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[TransitionOut]:
+    return await service.transitions(session, award_id=award_id, limit=limit, after=decode_cursor(cursor))
+
+
+Filename = Annotated[
+    str,
+    Query(
+        pattern=r"^[^/\\\x00-\x1f]{1,200}$", description="The document's file name.", examples=["bao-cao.pdf"]
+    ),
+]
+
+
+@router.post(
+    "/{award_id}/documents",
+    operation_id="createAwardDocument",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a dossier document for an award (admin or the nominating cluster's key)",
+    description="The body is the document itself (any media type, named by `Content-Type`), up to "
+    "`MAX_REQUEST_BYTES`; kept with its SHA-256, size and type. A proposal's dossier item then "
+    "names it by `document_id`. `Idempotency-Key`: a retry replays the first answer.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    responses=problem_responses(403, 404, 413),
+)
+async def create_award_document(
+    request: Request,
+    session: SessionDep,
+    key: ClusterWriterKey,
+    idempotency: IdempotencyDep,
+    award_id: AwardId,
+    filename: Filename,
+    response: Response,
+) -> DocumentOut:
+    cluster_id = await service.award_cluster(session, award_id)
+    if cluster_id is None:
+        if key.role is not Role.admin:
+            raise Forbidden(_("This operation needs an admin key."))
+    else:
+        ensure_cluster_writer(key, cluster_id)
+    content = await request.body()
+    content_type = request.headers.get("content-type") or "application/octet-stream"
+    return await idempotency.run(
+        lambda: service.add_document(
+            session,
+            award_id=award_id,
+            filename=filename,
+            content_type=content_type[:120],
+            content=content,
+            actor=key.actor,
+        ),
+        response=response,
+        headers=lambda out: {"Location": f"/v1/awards/{award_id}/documents/{out.id}"},
+    )
+
+
+@router.get(
+    "/{award_id}/documents/{document_id}",
+    operation_id="getAwardDocument",
+    summary="Download a dossier document",
+    description="The bytes as uploaded, with their media type; `Digest`-like integrity: the "
+    "`sha256` of its record.",
+    response_class=RawResponse,
+    responses={
+        200: {
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The document",
+        },
+        **problem_responses(404),
+    },
+)
+async def get_award_document(
+    session: SessionDep, _: CurrentKey, award_id: AwardId, document_id: DocumentId
+) -> RawResponse:
+    document = await service.get_document(session, award_id=award_id, document_id=document_id)
+    return RawResponse(
+        document.content,
+        media_type=document.content_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
+    )

@@ -1,0 +1,410 @@
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from app.awards.models import ApprovalClass, AwardKind, AwardLevel, AwardStatus, Recipient
+from app.core.i18n import Localized, _
+from app.core.types import Integer, IsoDate, Text
+from app.rules.schemas import Citation, Confidence
+from app.units.examples import THAI_BINH
+from app.units.schemas import UnitRef
+
+AWARD_TYPE_CODE = r"^[a-z][a-z0-9_]{0,59}$"
+_RECORDED = {"version": 1, "recorded_by": "reference-data", "recorded_at": "2026-11-26T08:00:00Z"}
+
+
+class AwardTypeData(BaseModel):
+    """An award type as the data file writes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=AWARD_TYPE_CODE)
+    name: str = Field(min_length=1, max_length=200)
+    kind: AwardKind
+    recipient: Recipient
+    level: AwardLevel
+    authority: str = Field(min_length=1, max_length=200)
+    requires_vote: bool
+    approval_class: ApprovalClass
+    standard_of: str | None = Field(pattern=AWARD_TYPE_CODE)
+    rules: list[str]
+    basis: Citation
+
+
+_TYPE_EXAMPLE: dict[str, Any] = {
+    "code": "government_flag",
+    "name": "Cờ thi đua của Chính phủ",
+    "kind": "flag",
+    "recipient": "collective",
+    "level": "government",
+    "authority": "Thủ tướng Chính phủ",
+    "requires_vote": True,
+    "approval_class": "standard",
+    "standard_of": "ministry_flag",
+    "rules": [
+        "government_flag_requires_cluster_lead",
+        "government_flag_dossier_due",
+        "blocking_proceeding_kinds",
+    ],
+    "basis": {"document": "Thông tư 12/2019/TT-BCA", "article": "art. 18(1)(a)", "note": None},
+    **_RECORDED,
+}
+
+
+class AwardTypeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": _TYPE_EXAMPLE})
+
+    code: str
+    name: str = Field(description="The award's Vietnamese name.")
+    kind: AwardKind
+    recipient: Recipient
+    level: AwardLevel
+    authority: str = Field(description="Who decides it.")
+    requires_vote: bool = Field(description="Proposed by a secret-ballot vote.")
+    approval_class: ApprovalClass = Field(
+        description="`standard`: the rule set's `approval_threshold`; `high`: `approval_threshold_high`."
+    )
+    standard_of: str | None = Field(description="The award whose standard a nominee must also meet.")
+    rules: list[str] = Field(description="The rule-set parameters that apply to it.")
+    basis: Citation
+    version: int
+    recorded_by: str
+    recorded_at: datetime
+
+
+class Outcome(StrEnum):
+    passed = "passed"
+    refused = "refused"
+    cannot_be_verified = "cannot_be_verified"
+
+
+class RuleCheck(BaseModel):
+    """One rule checked for a nomination: its outcome, its basis and how sure we are of it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "rule": "government_flag_requires_cluster_lead",
+                "outcome": "cannot_be_verified",
+                "finding": "rank_unknown",
+                "basis": {"document": "Thông tư 12/2019/TT-BCA", "article": "art. 18(1)(a)", "note": None},
+                "confidence": "text",
+                "facts": {"rank": None},
+                "message": "The unit's rank in its cluster's standings is not known.",
+            }
+        }
+    )
+
+    rule: str = Field(description="The rule-set parameter, or the rule, checked.")
+    outcome: Outcome
+    finding: str = Field(description="What was found, as a key (`first`, `not_first`, `open`, …).")
+    basis: Citation | None
+    confidence: Confidence | None
+    facts: dict[str, Any] = Field(description="The values the check used (rank, proceeding id, …).")
+    message: Localized = Field(default="", description="The check in words, in the request's language.")
+
+
+class Fact(StrEnum):
+    nomination = "nomination"
+    vote_counts = "vote_counts"
+    scores = "scores"
+    rank = "rank"
+    decision = "decision"
+
+
+class Statement(StrEnum):
+    stated = "stated"
+    not_stated = "not_stated"
+
+
+_SOURCE_EXAMPLE: dict[str, Any] = {
+    "title": "Cụm thi đua số 5 tổng kết phong trào thi đua “Vì an ninh Tổ quốc” năm 2024",
+    "url": "https://congan.hanam.gov.vn/",
+    "published": "2024-11-26",
+    "facts": {
+        "nomination": "stated",
+        "vote_counts": "not_stated",
+        "scores": "not_stated",
+        "rank": "not_stated",
+    },
+}
+
+
+class AwardSource(BaseModel):
+    """The public record an attested award cites, and which facts it states (nothing it does not
+    state is invented)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": _SOURCE_EXAMPLE})
+
+    title: Text = Field(min_length=1, max_length=500)
+    url: Text | None = Field(default=None, max_length=1000)
+    published: IsoDate | None = None
+    facts: dict[Fact, Statement] = Field(default_factory=dict, description="Per fact: stated or not.")
+
+
+class AwardCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "award_type": "ministry_flag",
+                "unit_id": 22,
+                "emulation_year": 2024,
+                "cluster": 5,
+                "nominated_on": "2024-11-25",
+                "rank": None,
+                "vote_id": None,
+                "standings_version": None,
+                "attested": True,
+                "source": _SOURCE_EXAMPLE,
+            }
+        },
+    )
+
+    award_type: str = Field(pattern=AWARD_TYPE_CODE, description="A code of `GET /v1/award-types`.")
+    unit_id: Integer = Field(
+        ge=1, le=2_147_483_647, description="The collective's unit; it may have ceased since."
+    )
+    emulation_year: Integer = Field(ge=2000, le=2100, description="The year the award recognises.")
+    cluster: Integer | None = Field(
+        default=None,
+        ge=1,
+        le=999,
+        description="The cluster whose vote nominated it (required when the type needs a vote).",
+    )
+    nominated_on: IsoDate = Field(description="The day of the nomination (the conference's).")
+    rank: Integer | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="The unit's rank in its cluster's standings that year, if known.",
+    )
+    vote_id: Integer | None = Field(
+        default=None, ge=1, le=2_147_483_647, description="The vote that nominated it."
+    )
+    standings_version: Integer | None = Field(
+        default=None, ge=1, le=2_147_483_647, description="The standings version the nomination relied on."
+    )
+    attested: StrictBool = Field(
+        default=False,
+        description="A historical record a public source attests (admin only; needs `source`): checks "
+        "that cannot be verified say so instead of refusing.",
+    )
+    source: AwardSource | None = None
+
+    @model_validator(mode="after")
+    def _attested_has_source(self) -> Self:
+        if self.attested and self.source is None:
+            raise ValueError(_("An attested award needs its source."))
+        return self
+
+
+class DossierItemIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "title": "Biên bản họp Cụm và kết quả bỏ phiếu",
+                "document_id": None,
+                "reference": "Biên bản số 05/BB-CTĐ5 ngày 25/11/2024",
+                "due_on": None,
+            }
+        },
+    )
+
+    title: Text = Field(min_length=1, max_length=300)
+    document_id: Integer | None = Field(
+        default=None, ge=1, le=2_147_483_647, description="A document uploaded for this award."
+    )
+    reference: Text | None = Field(default=None, max_length=500, description="Where the document is.")
+    due_on: IsoDate | None = Field(
+        default=None,
+        description="When it is due; for the Government flag, default the rule set's "
+        "`government_flag_dossier_due` (30 June of the next year).",
+    )
+
+    @model_validator(mode="after")
+    def _document_or_reference(self) -> Self:
+        if self.document_id is None and self.reference is None:
+            raise ValueError(_("A dossier item needs a document_id or a reference."))
+        return self
+
+
+_NEEDS_REASON = {AwardStatus.returned, AwardStatus.refused, AwardStatus.revoked}
+_NEEDS_DECISION = {AwardStatus.granted, AwardStatus.revoked}
+
+
+class TransitionIn(BaseModel):
+    """A step of the lifecycle: nominated → proposed (with its dossier) → returned / granted /
+    refused; returned → proposed / refused; granted → revoked."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "to": "granted",
+                "decided_on": "2025-09-10",
+                "decision_number": "1234/QĐ-TTg",
+                "authority": "Thủ tướng Chính phủ",
+                "reason": None,
+                "dossier": [],
+            }
+        },
+    )
+
+    to: AwardStatus = Field(description="The new status (`nominated` is only the first).")
+    decided_on: IsoDate
+    decision_number: Text | None = Field(
+        default=None, max_length=100, description="Needed to grant or revoke."
+    )
+    authority: Text | None = Field(default=None, max_length=200, description="Needed to grant or revoke.")
+    reason: Text | None = Field(
+        default=None, max_length=2000, description="Needed to return, refuse or revoke (Law 06/2022 ch. VII)."
+    )
+    dossier: list[DossierItemIn] = Field(
+        default_factory=list, max_length=50, description="Only with `proposed`, and then at least one item."
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.to is AwardStatus.nominated:
+            raise ValueError(_("An award is nominated only when it is created."))
+        if self.to in _NEEDS_REASON and not self.reason:
+            raise ValueError(_("A reason is needed to move an award to {status}.", status=self.to.value))
+        if self.to in _NEEDS_DECISION and not (self.decision_number and self.authority):
+            raise ValueError(
+                _(
+                    "A decision number and authority are needed to move an award to {status}.",
+                    status=self.to.value,
+                )
+            )
+        if (self.to is AwardStatus.proposed) != bool(self.dossier):
+            raise ValueError(_("A proposal needs its dossier, and only a proposal carries one."))
+        return self
+
+
+class DossierItemOut(BaseModel):
+    id: int
+    title: str
+    document_id: int | None
+    reference: str | None
+    due_on: date | None
+
+
+class TransitionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "position": 1,
+                "from_status": None,
+                "to_status": "nominated",
+                "decided_on": "2024-11-25",
+                "decision_number": None,
+                "authority": None,
+                "reason": None,
+                "dossier": [],
+                "recorded_by": "key:1:Cục Công tác chính trị",
+                "recorded_at": "2026-11-26T08:00:00Z",
+            }
+        }
+    )
+
+    position: int = Field(description="1-based; the first is the nomination.")
+    from_status: AwardStatus | None
+    to_status: AwardStatus
+    decided_on: date
+    decision_number: str | None
+    authority: str | None
+    reason: str | None
+    dossier: list[DossierItemOut]
+    recorded_by: str
+    recorded_at: datetime
+
+
+_AWARD_EXAMPLE: dict[str, Any] = {
+    "id": 2,
+    "award_type": "ministry_flag",
+    "award_type_name": "Cờ thi đua của Bộ Công an",
+    "unit": THAI_BINH,
+    "emulation_year": 2024,
+    "cluster": 5,
+    "status": "nominated",
+    "rule_set": "law-06-2022-decree-98-2023",
+    "vote_id": None,
+    "standings_version": None,
+    "nominated_on": "2024-11-25",
+    "attested": True,
+    "source": _SOURCE_EXAMPLE,
+    "rule_checks": [
+        {
+            "rule": "ministry_flag_requires_cluster_lead",
+            "outcome": "cannot_be_verified",
+            "finding": "rank_unknown",
+            "basis": {
+                "document": "Luật Thi đua, khen thưởng số 06/2022/QH15",
+                "article": "art. 26(1)",
+                "note": None,
+            },
+            "confidence": "analogue",
+            "facts": {"rank": None},
+            "message": "The unit's rank in its cluster's standings is not known.",
+        }
+    ],
+    "transitions": [TransitionOut.model_config["json_schema_extra"]["example"]],  # type: ignore[index]
+    "allowed_transitions": ["proposed", "refused"],
+    "version": 1,
+    "recorded_by": "key:1:Cục Công tác chính trị",
+    "recorded_at": "2026-11-26T08:00:00Z",
+}
+
+
+class AwardOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": _AWARD_EXAMPLE})
+
+    id: int
+    award_type: str
+    award_type_name: str
+    unit: UnitRef
+    emulation_year: int
+    cluster: int | None = Field(description="The number of the cluster whose vote nominated it.")
+    status: AwardStatus
+    rule_set: str | None = Field(description="The rule set that judged it; null: none covers its year.")
+    vote_id: int | None
+    standings_version: int | None
+    nominated_on: date
+    attested: bool
+    source: AwardSource | None
+    rule_checks: list[RuleCheck]
+    transitions: list[TransitionOut] = Field(description="Its whole history, in order.")
+    allowed_transitions: list[AwardStatus] = Field(description="Where it may go next.")
+    version: int = Field(description="Bumped by each transition; `If-Match` names it.")
+    recorded_by: str
+    recorded_at: datetime
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 1,
+                "award_id": 2,
+                "filename": "bao-cao-thanh-tich.pdf",
+                "content_type": "application/pdf",
+                "size": 183204,
+                "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                "recorded_by": "key:1:Cục Công tác chính trị",
+                "recorded_at": "2026-11-26T08:00:00Z",
+            }
+        }
+    )
+
+    id: int
+    award_id: int
+    filename: str
+    content_type: str
+    size: int = Field(description="Bytes.")
+    sha256: str
+    recorded_by: str
+    recorded_at: datetime

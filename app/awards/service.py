@@ -1,0 +1,443 @@
+"""The awards register: nominations (checked by `eligibility`), explicit transitions with their
+dossier, uploaded documents, and listings that can follow a unit's predecessors."""
+
+import hashlib
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.awards.catalogue import get as get_award_type
+from app.awards.eligibility import check_nomination, ensure_no_refusal, with_message
+from app.awards.models import Award, AwardDocument, AwardStatus, AwardTransition, AwardType, DossierItem
+from app.awards.schemas import (
+    AwardOut,
+    AwardSource,
+    DocumentOut,
+    DossierItemOut,
+    Outcome,
+    RuleCheck,
+    TransitionIn,
+    TransitionOut,
+)
+from app.clusters.models import Cluster
+from app.core.errors import Conflict, NotFound, Unprocessable, constraint_name
+from app.core.etag import record_etag, require_match
+from app.core.i18n import _
+from app.core.pagination import Page, page_of
+from app.core.time import utcnow
+from app.rules.service import NoRuleSet, rule_set_for_year
+from app.units.models import Unit
+from app.units.schemas import UnitRef
+from app.units.service import get_unit, lineage, unit_columns
+
+RESOURCE = "award"
+_ONE_PER_ACHIEVEMENT = "awards_one_per_achievement"
+
+ALLOWED: dict[AwardStatus, tuple[AwardStatus, ...]] = {
+    AwardStatus.nominated: (AwardStatus.proposed, AwardStatus.refused),
+    AwardStatus.proposed: (AwardStatus.returned, AwardStatus.granted, AwardStatus.refused),
+    AwardStatus.returned: (AwardStatus.proposed, AwardStatus.refused),
+    AwardStatus.granted: (AwardStatus.revoked,),
+    AwardStatus.refused: (),
+    AwardStatus.revoked: (),
+}
+"""The lifecycle: each status and where it may go next."""
+
+
+def _select() -> Select[Any]:
+    return (
+        select(
+            Award,
+            col(AwardType.name).label("type_name"),
+            col(Cluster.number).label("cluster_number"),
+            *unit_columns(Unit),
+        )
+        .join(AwardType, col(AwardType.code) == col(Award.award_type))
+        .join(Unit, col(Unit.id) == col(Award.unit_id))
+        .outerjoin(Cluster, col(Cluster.id) == col(Award.cluster_id))
+    )
+
+
+def award_etag(out: AwardOut) -> str:
+    return record_etag(RESOURCE, out.id, out.version, out)
+
+
+async def _histories(session: AsyncSession, award_ids: list[int]) -> dict[int, list[TransitionOut]]:
+    """The transitions of each award, in order, each with its dossier items (two queries)."""
+    if not award_ids:
+        return {}
+    steps = list(
+        (
+            await session.execute(
+                select(AwardTransition)
+                .where(col(AwardTransition.award_id).in_(award_ids))
+                .order_by(col(AwardTransition.award_id), col(AwardTransition.position))
+            )
+        ).scalars()
+    )
+    items: dict[int, list[DossierItemOut]] = {}
+    query = (
+        select(DossierItem)
+        .where(col(DossierItem.transition_id).in_([s.id for s in steps]))
+        .order_by(col(DossierItem.id))
+    )
+    for item in (await session.execute(query)).scalars():
+        items.setdefault(item.transition_id, []).append(
+            DossierItemOut.model_validate(item, from_attributes=True)
+        )
+    histories: dict[int, list[TransitionOut]] = {}
+    for step in steps:
+        assert step.id is not None
+        histories.setdefault(step.award_id, []).append(
+            TransitionOut(
+                position=step.position,
+                from_status=AwardStatus(step.from_status) if step.from_status else None,
+                to_status=AwardStatus(step.to_status),
+                decided_on=step.decided_on,
+                decision_number=step.decision_number,
+                authority=step.authority,
+                reason=step.reason,
+                dossier=items.get(step.id, []),
+                recorded_by=step.recorded_by,
+                recorded_at=step.recorded_at,
+            )
+        )
+    return histories
+
+
+def _out(row: Any, history: list[TransitionOut]) -> AwardOut:
+    award: Award = row.Award
+    assert award.id is not None
+    status = AwardStatus(award.status)
+    return AwardOut(
+        id=award.id,
+        award_type=award.award_type,
+        award_type_name=row.type_name,
+        unit=UnitRef.from_row(row),
+        emulation_year=award.emulation_year,
+        cluster=row.cluster_number,
+        status=status,
+        rule_set=award.rule_set,
+        vote_id=award.vote_id,
+        standings_version=award.standings_version,
+        nominated_on=award.nominated_on,
+        attested=award.attested,
+        source=AwardSource.model_validate(award.source) if award.source is not None else None,
+        rule_checks=[with_message(RuleCheck.model_validate(c)) for c in award.rule_checks],
+        transitions=history,
+        allowed_transitions=list(ALLOWED[status]),
+        version=award.version,
+        recorded_by=award.recorded_by,
+        recorded_at=award.recorded_at,
+    )
+
+
+async def get(session: AsyncSession, *, award_id: int) -> AwardOut:
+    """The award with its whole history, or 404."""
+    # populate_existing: an award written in this transaction is read as stored (JSONB orders keys).
+    query = _select().where(col(Award.id) == award_id).execution_options(populate_existing=True)
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise NotFound(_("No award with id {award_id}.", award_id=award_id))
+    return _out(row, (await _histories(session, [award_id])).get(award_id, []))
+
+
+async def list_awards(
+    session: AsyncSession,
+    *,
+    year: int | None,
+    unit_id: int | None,
+    award_type: str | None,
+    status: AwardStatus | None,
+    cluster: int | None,
+    include_predecessors: bool,
+    limit: int,
+    after: int | None,
+) -> Page[AwardOut]:
+    """Awards by id, filtered; with `include_predecessors`, the unit's and its predecessors'
+    (transitively, through the successions): a post-2025 unit's whole record."""
+    query = _select().order_by(col(Award.id))
+    if include_predecessors and unit_id is None:
+        raise Unprocessable(_("include_predecessors needs unit_id."), field="include_predecessors")
+    if unit_id is not None:
+        units = [unit_id]
+        if include_predecessors:
+            units += [link.unit.id for link in (await lineage(session, unit_id)).predecessors]
+        query = query.where(col(Award.unit_id).in_(units))
+    if year is not None:
+        query = query.where(col(Award.emulation_year) == year)
+    if award_type is not None:
+        query = query.where(col(Award.award_type) == award_type)
+    if status is not None:
+        query = query.where(col(Award.status) == status.value)
+    if cluster is not None:
+        query = query.where(col(Cluster.number) == cluster)
+    if after is not None:
+        query = query.where(col(Award.id) > after)
+    rows = (await session.execute(query.limit(limit + 1))).all()
+    histories = await _histories(session, [r.Award.id for r in rows[:limit]])
+    outs = [_out(r, histories.get(r.Award.id, [])) for r in rows]
+    return page_of(outs, limit, lambda a: a.id)
+
+
+async def nominate(
+    session: AsyncSession,
+    *,
+    award_type_code: str,
+    unit_id: int,
+    emulation_year: int,
+    cluster_id: int | None,
+    vote_id: int | None,
+    standings_version: int | None,
+    on: date,
+    actor: str,
+    source: AwardSource | None = None,
+    attested: bool = False,
+    rank: int | None,
+) -> AwardOut:
+    """Record a nomination after `check_nomination`: 409 (`RuleRefused`) quoting the first rule it
+    breaks, or `NoRuleSet` for a year no rule set covers (an attested record is recorded with
+    `cannot_be_verified` checks instead). Only collective awards; a unit that has since ceased is
+    fine. The first transition (to `nominated`, on `on`) is its history's first step."""
+    award_type = await get_award_type(session, code=award_type_code)
+    if award_type.recipient.value != "collective":
+        raise Unprocessable(
+            _(
+                "Award type {code} is for individuals; only collective awards are recorded.",
+                code=award_type.code,
+            ),
+            field="award_type",
+        )
+    await get_unit(session, unit_id)
+    if award_type.requires_vote and cluster_id is None:
+        raise Unprocessable(
+            _("Award type {code} is proposed by a cluster's vote: name the cluster.", code=award_type.code),
+            field="cluster",
+        )
+    checks = await check_nomination(
+        session,
+        unit_id=unit_id,
+        award_type_code=award_type.code,
+        emulation_year=emulation_year,
+        cluster_id=cluster_id,
+        on=on,
+        rank=rank,
+        attested=attested,
+    )
+    ensure_no_refusal(checks)
+    rule_set = next(
+        (c.facts["rule_set"] for c in checks if c.rule == "rule_set" and c.outcome is Outcome.passed), None
+    )
+    award = Award(
+        award_type=award_type.code,
+        unit_id=unit_id,
+        emulation_year=emulation_year,
+        cluster_id=cluster_id,
+        status=AwardStatus.nominated.value,
+        rule_set=rule_set,
+        vote_id=vote_id,
+        standings_version=standings_version,
+        nominated_on=on,
+        attested=attested,
+        source=source.model_dump(mode="json") if source is not None else None,
+        rule_checks=[c.model_dump(mode="json", exclude={"message"}) for c in checks],
+        recorded_by=actor,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(award)
+            await session.flush()
+    except IntegrityError as exc:
+        if constraint_name(exc) != _ONE_PER_ACHIEVEMENT:
+            raise
+        raise Conflict(
+            _(
+                "Another award of this type already recognises the unit's {year}: one achievement, "
+                "one award.",
+                year=emulation_year,
+            ),
+            rule="one_achievement_one_award",
+        ) from exc
+    assert award.id is not None
+    session.add(
+        AwardTransition(
+            award_id=award.id,
+            position=1,
+            to_status=AwardStatus.nominated.value,
+            decided_on=on,
+            recorded_by=actor,
+        )
+    )
+    await session.flush()
+    return await get(session, award_id=award.id)
+
+
+async def record_transition(
+    session: AsyncSession, *, award_id: int, data: TransitionIn, if_match: str | None, actor: str
+) -> AwardOut:
+    """Move an award one step under `If-Match`: only to a status its current one allows (409
+    naming those), not dated before its previous step (409); a proposal's dossier items name
+    this award's documents or a reference, due by default (Government flag) on the rule set's
+    `government_flag_dossier_due`."""
+    award = (
+        await session.execute(select(Award).where(col(Award.id) == award_id).with_for_update())
+    ).scalar_one_or_none()
+    if award is None:
+        raise NotFound(_("No award with id {award_id}.", award_id=award_id))
+    current = await get(session, award_id=award_id)
+    require_match(if_match, award_etag(current))
+    allowed = ALLOWED[current.status]
+    if data.to not in allowed:
+        raise Conflict(
+            _(
+                "An award that is {status} cannot become {to}; allowed: {allowed}.",
+                status=current.status.value,
+                to=data.to.value,
+                allowed=", ".join(a.value for a in allowed) or "—",
+            ),
+            allowed_transitions=[a.value for a in allowed],
+        )
+    last = current.transitions[-1]
+    if data.decided_on < last.decided_on:
+        raise Conflict(
+            _(
+                "This step is dated {day}, before the previous one ({previous}).",
+                day=data.decided_on,
+                previous=last.decided_on,
+            ),
+            field="decided_on",
+        )
+    due = await _default_due(session, award)
+    await _check_documents(session, award_id, data)
+    step = AwardTransition(
+        award_id=award_id,
+        position=last.position + 1,
+        from_status=current.status.value,
+        to_status=data.to.value,
+        decided_on=data.decided_on,
+        decision_number=data.decision_number,
+        authority=data.authority,
+        reason=data.reason,
+        recorded_by=actor,
+    )
+    session.add(step)
+    await session.flush()
+    assert step.id is not None
+    for item in data.dossier:
+        session.add(
+            DossierItem(
+                transition_id=step.id,
+                title=item.title,
+                document_id=item.document_id,
+                reference=item.reference,
+                due_on=item.due_on or due,
+            )
+        )
+    award.status = data.to.value
+    award.version += 1
+    award.recorded_by = actor
+    award.recorded_at = utcnow()
+    session.add(award)
+    await session.flush()
+    return await get(session, award_id=award_id)
+
+
+async def _default_due(session: AsyncSession, award: Award) -> date | None:
+    """The dossier's default due date: the Government flag's, from the year's rule set."""
+    award_type = await get_award_type(session, code=award.award_type)
+    if "government_flag_dossier_due" not in award_type.rules:
+        return None
+    try:
+        rules = await rule_set_for_year(session, award.emulation_year)
+    except NoRuleSet:
+        return None
+    return rules.parameters.government_flag_dossier_due.value.for_year(award.emulation_year)
+
+
+async def _check_documents(session: AsyncSession, award_id: int, data: TransitionIn) -> None:
+    wanted = {i: item.document_id for i, item in enumerate(data.dossier) if item.document_id is not None}
+    if not wanted:
+        return
+    found = set(
+        (
+            await session.execute(
+                select(col(AwardDocument.id)).where(
+                    col(AwardDocument.award_id) == award_id, col(AwardDocument.id).in_(list(wanted.values()))
+                )
+            )
+        ).scalars()
+    )
+    for i, document_id in wanted.items():
+        if document_id not in found:
+            raise Unprocessable(
+                _(
+                    "Award {award_id} has no document {document_id}.",
+                    award_id=award_id,
+                    document_id=document_id,
+                ),
+                field=f"dossier.{i}.document_id",
+            )
+
+
+async def transitions(
+    session: AsyncSession, *, award_id: int, limit: int, after: int | None
+) -> Page[TransitionOut]:
+    """An award's history in order (keyset on the position)."""
+    steps = [
+        t for t in (await get(session, award_id=award_id)).transitions if after is None or t.position > after
+    ]
+    return page_of(steps[: limit + 1], limit, lambda t: t.position)
+
+
+def document_out(row: Any) -> DocumentOut:
+    return DocumentOut.model_validate(row, from_attributes=True)
+
+
+async def award_cluster(session: AsyncSession, award_id: int) -> int | None:
+    """The id of the cluster that nominated the award (for access checks), or 404."""
+    row = (await session.execute(select(col(Award.cluster_id)).where(col(Award.id) == award_id))).first()
+    if row is None:
+        raise NotFound(_("No award with id {award_id}.", award_id=award_id))
+    cluster_id: int | None = row.cluster_id
+    return cluster_id
+
+
+async def add_document(
+    session: AsyncSession, *, award_id: int, filename: str, content_type: str, content: bytes, actor: str
+) -> DocumentOut:
+    """Keep a dossier document's bytes with their SHA-256 (the body limit bounds its size)."""
+    await award_cluster(session, award_id)
+    if not content:
+        raise Unprocessable(_("The document is empty."), field="body")
+    document = AwardDocument(
+        award_id=award_id,
+        filename=filename,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        recorded_by=actor,
+    )
+    session.add(document)
+    await session.flush()
+    return document_out(document)
+
+
+async def get_document(session: AsyncSession, *, award_id: int, document_id: int) -> AwardDocument:
+    """A document of the award, with its bytes, or 404."""
+    row = (
+        await session.execute(
+            select(AwardDocument).where(
+                col(AwardDocument.id) == document_id, col(AwardDocument.award_id) == award_id
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(
+            _("Award {award_id} has no document {document_id}.", award_id=award_id, document_id=document_id)
+        )
+    return row

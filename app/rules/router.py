@@ -1,0 +1,62 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from app.core.database import SessionDep
+from app.core.errors import problem_responses
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
+from app.core.params import Year
+from app.core.security import CurrentKey
+from app.rules import service
+from app.rules.schemas import RuleSet
+
+router = APIRouter(prefix="/v1/rule-sets", tags=["rules"], responses=problem_responses(401, 422, 500))
+
+RuleSetCode = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$", description="The rule set's code.")]
+_READ_ONLY = (
+    " Read-only: rule sets are data (`data/reference/rule_sets.yaml`), changed by a reviewed edit "
+    "of that file, loaded with the reference data (`python -m app load-reference`) as a new version."
+)
+
+
+@router.get(
+    "",
+    operation_id="listRuleSets",
+    summary="List the rule sets",
+    description="Each rule set's period, its basis (documents) and its parameters, each with its "
+    "value, confidence (`text`, `analogue`, `practice`, `unknown`) and basis." + _READ_ONLY,
+)
+async def list_rule_sets(
+    session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[RuleSet]:
+    return await service.list_rule_sets(session, limit=limit, after=decode_cursor(cursor))
+
+
+@router.get(
+    "/for-year/{year}",
+    operation_id="getRuleSetForYear",
+    summary="The rule set that judges an emulation year",
+    description="The rule set in force on the year's last day (31 December), whatever the day a "
+    "vote or decision is taken: 2024 → Decree 98/2023, 2025 → Decree 152/2025. 404 naming the "
+    "year when no rule set covers it (before 2024)." + _READ_ONLY,
+    responses=problem_responses(404),
+)
+async def get_rule_set_for_year(
+    session: SessionDep, _: CurrentKey, year: Year, response: Response
+) -> RuleSet:
+    out = await service.get_for_year(session, emulation_year=year)
+    response.headers["ETag"] = service.rule_set_etag(out)
+    return out
+
+
+@router.get(
+    "/{code}",
+    operation_id="getRuleSet",
+    summary="Get a rule set",
+    description="A rule set by its code." + _READ_ONLY,
+    responses=problem_responses(404),
+)
+async def get_rule_set(session: SessionDep, _: CurrentKey, code: RuleSetCode, response: Response) -> RuleSet:
+    out = await service.get(session, code=code)
+    response.headers["ETag"] = service.rule_set_etag(out)
+    return out
