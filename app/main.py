@@ -32,6 +32,7 @@ from app.leadership.router import router as leadership_router
 from app.memberships.router import router as memberships_router
 from app.metrics.router import router as metrics_router
 from app.reported.router import router as reported_router
+from app.scoring.router import router as scoring_router
 from app.sheets.router import router as sheets_router
 from app.successions.router import router as successions_router
 from app.units.router import router as units_router
@@ -55,10 +56,13 @@ catalogue and the figures provincial systems push.
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
 * **Versioned records** (units, unit aliases, clusters, memberships, leaderships, covenants,
-  reported figures, figure sets): updates need `If-Match` (428 without, 412 when stale); every
-  version stays readable under `/revisions`.
+  reported figures, figure sets, scoring frameworks, score sheets): updates need `If-Match` (428
+  without, 412 when stale); every version stays readable under `/revisions`.
 * **Retries**: creating POSTs take `Idempotency-Key`; a retry replays the first answer.
 * **Lists**: `limit` and an opaque `cursor`; the body carries `next_cursor`.
+* **Exports**: the cluster-year sheet and the standings also come as CSV or XLSX, by `Accept`
+  (`text/csv`, `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`) or
+  `?format=csv|xlsx|json`, with `Content-Disposition` and `Vary: Accept`.
 * **Time**: `as_of=YYYY-MM-DD` reads the state on that day; `year=YYYY` everything overlapping it.
 """
 
@@ -91,6 +95,12 @@ TAGS = [
         "name": "figures",
         "description": "Figures of a unit for a period (its dates), pushed by provincial systems one "
         "set at a time or in bulk (JSON or CSV), versioned.",
+    },
+    {
+        "name": "scoring",
+        "description": "A cluster-year's scoring framework (criteria, classes, scorers), the scores "
+        "each scorer gives each member, the standings (totals, ranks, classes), their freezes for the "
+        "conference, and their exports (CSV, XLSX).",
     },
     {"name": "keys", "description": "API keys and their roles."},
     {"name": "operations", "description": "Liveness, readiness and metrics."},
@@ -154,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         unit_figures_router,
         figures_router,
         evaluation_router,
+        scoring_router,
         keys_router,
         health_router,
     ):

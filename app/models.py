@@ -12,6 +12,15 @@ from app.leadership.models import Leadership
 from app.memberships.models import Membership
 from app.metrics.models import Metric
 from app.reported.models import ReportedFigure, ReportedFigureSet
+from app.scoring.models import (
+    ScoreItem,
+    Scorer,
+    ScoreSheet,
+    ScoringClass,
+    ScoringCriterion,
+    ScoringFramework,
+    StandingsFreeze,
+)
 from app.units.models import Succession, Unit
 
 metadata = SQLModel.metadata
@@ -30,6 +39,13 @@ __all__ = [
     "ReportedFigure",
     "ReportedFigureSet",
     "Revision",
+    "ScoreItem",
+    "ScoreSheet",
+    "Scorer",
+    "ScoringClass",
+    "ScoringCriterion",
+    "ScoringFramework",
+    "StandingsFreeze",
     "Succession",
     "Unit",
     "UnitAlias",
