@@ -128,6 +128,7 @@ _ITEMS = (
             literal_column("'[]'::json"),
         )
     )
+    .select_from(ScoreItem)
     .join(
         ScoringCriterion,
         (col(ScoringCriterion.framework_id) == col(ScoreItem.framework_id))
