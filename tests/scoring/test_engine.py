@@ -111,8 +111,11 @@ def test_a_unit_with_missing_scores_is_not_ranked_and_takes_no_place() -> None:
     fw = framework(scorers=[Scorer("C", None), Scorer("X", None)])
     scores = {1: {"C": sheet("40", "50"), "X": sheet("40", "50")}, 2: {"C": sheet("40", "60")}, 3: {}}
     results = {r.unit_id: r for r in engine.standings(fw, [1, 2, 3], scores)}
-    assert results[1].rank == 1 and results[1].combined == 180
-    assert results[2].rank is None and results[2].combined is None and results[2].klass is None
+    assert results[1].rank == 1
+    assert results[1].combined == 180
+    assert results[2].rank is None
+    assert results[2].combined is None
+    assert results[2].klass is None
     assert results[2].totals == {"C": D(100), "X": None}
     assert results[2].missing == [("X", "A"), ("X", "B")]
     assert len(results[3].missing) == 4

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from app.core.exports import XLSX, ExportFormat, ascii_name, negotiate
 from app.core.errors import NotAcceptable
+from app.core.exports import XLSX, ExportFormat, ascii_name, negotiate
 from tests.conftest import problem
 from tests.scoring.helpers import STANDINGS_URL, items, put_framework, score
 
@@ -47,7 +47,8 @@ async def test_standings_as_xlsx_with_vietnamese_headers_and_the_right_rows(
     response = await admin.get(STANDINGS_URL, headers={"Accept": XLSX, **VI})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == XLSX
-    assert "Accept" in response.headers["vary"] and "Accept-Language" in response.headers["vary"]
+    assert "Accept" in response.headers["vary"]
+    assert "Accept-Language" in response.headers["vary"]
     version = (await admin.get(STANDINGS_URL)).json()["version"]
     disposition = response.headers["content-disposition"]
     assert disposition.startswith("attachment; ")
@@ -150,7 +151,8 @@ async def test_the_year_sheet_as_xlsx_and_csv(admin: httpx.AsyncClient, seeded: 
 
     csv_answer = await admin.get("/v1/clusters/5/years/2024", params={"format": "csv"}, headers=VI)
     rows = csv_rows(csv_answer)
-    assert rows[0][2] == "Đơn vị" and {r[2] for r in rows[1:]} == set(roles)
+    assert rows[0][2] == "Đơn vị"
+    assert {r[2] for r in rows[1:]} == set(roles)
     assert "Accept" in csv_answer.headers["vary"]
 
 

@@ -28,7 +28,8 @@ async def test_create_read_replace_and_keep_every_version(admin: httpx.AsyncClie
     assert body["classes"][-1]["min_points"] is None
     assert body["version"] == 1
     read = await admin.get(FRAMEWORK_URL)
-    assert read.json() == body and read.headers["etag"] == created.headers["etag"]
+    assert read.json() == body
+    assert read.headers["etag"] == created.headers["etag"]
 
     problem(await admin.put(FRAMEWORK_URL, json=framework(combination="mean")), 428)
     problem(await admin.put(FRAMEWORK_URL, json=framework(), headers={"If-Match": '"stale"'}), 412)
@@ -36,7 +37,8 @@ async def test_create_read_replace_and_keep_every_version(admin: httpx.AsyncClie
         FRAMEWORK_URL, json=framework(combination="mean"), headers={"If-Match": created.headers["etag"]}
     )
     assert replaced.status_code == 200, replaced.text
-    assert replaced.json()["version"] == 2 and replaced.json()["combination"] == "mean"
+    assert replaced.json()["version"] == 2
+    assert replaced.json()["combination"] == "mean"
     revisions = (await admin.get(f"{FRAMEWORK_URL}/revisions")).json()["items"]
     assert [(r["version"], r["data"]["combination"]) for r in revisions] == [(1, "sum"), (2, "mean")]
 
@@ -103,7 +105,8 @@ async def test_a_replacement_keeps_what_scores_use(
     assert (await score(admin, "X01", cluster_70["Cao Bằng"], items(38, 55))).status_code == 201
     criteria = framework()["criteria"]
     body = problem(await put_framework(admin, criteria=[criteria[1], *criteria[2:]]), 409)
-    assert body["field"] == "criteria" and "A" in body["detail"]
+    assert body["field"] == "criteria"
+    assert "A" in body["detail"]
     problem(await put_framework(admin, criteria=[{**criteria[0], "max_points": 30}, *criteria[1:]]), 409)
     body = problem(await put_framework(admin, scorers=[framework()["scorers"][0]]), 409)
     assert body["field"] == "scorers"

@@ -6,14 +6,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import event
 
 from app.clusters.service import find_cluster
 from app.core.database import Database
 from app.scoring.service import current_standings, rank_of, standings_at
 from tests.conftest import bearer, join, problem, unit_id
-from tests.scoring.helpers import BASE, STANDINGS_URL, framework, items, put_framework, score, sheet_url
+from tests.scoring.helpers import BASE, STANDINGS_URL, framework, items, put_framework, score
 
 FREEZES = f"{BASE}/standings/freezes"
 
@@ -52,7 +51,8 @@ async def test_sum_totals_ranks_classes_and_missing_scores_named(
     assert response.headers["etag"].startswith('"standings-70-2024-v')
     assert "Accept" in response.headers["vary"]
     body = response.json()
-    assert body["frozen"] is False and body["freeze"] is None
+    assert body["frozen"] is False
+    assert body["freeze"] is None
     rows = by_name(body)
     assert [r["unit_name"] for r in body["rows"]] == ["Cao Bằng", "Lào Cai", "Hà Giang", "Lai Châu"]
     assert rows["Cao Bằng"]["scorer_totals"] == [
@@ -75,8 +75,10 @@ async def test_sum_totals_ranks_classes_and_missing_scores_named(
         "K",
     )
     lai_chau = rows["Lai Châu"]
-    assert lai_chau["rank"] is None and lai_chau["unranked_reason"] == "missing_scores"
-    assert lai_chau["combined_total"] is None and lai_chau["class_code"] is None
+    assert lai_chau["rank"] is None
+    assert lai_chau["unranked_reason"] == "missing_scores"
+    assert lai_chau["combined_total"] is None
+    assert lai_chau["class_code"] is None
     assert lai_chau["scorer_totals"] == [{"scorer": "CUM", "total": None}, {"scorer": "X01", "total": None}]
     assert lai_chau["missing"] == [
         {"scorer": "CUM", "criterion": "B"},
@@ -189,36 +191,43 @@ async def test_freeze_blocks_writes_and_the_snapshot_stays_readable(
     frozen = await client.post(FREEZES, headers={**key, "Idempotency-Key": "freeze-1"})
     assert frozen.status_code == 201, frozen.text
     freeze = frozen.json()
-    assert freeze["number"] == 1 and freeze["frozen_by"].endswith("cluster 70")
+    assert freeze["number"] == 1
+    assert freeze["frozen_by"].endswith("cluster 70")
     assert frozen.headers["location"] == f"{FREEZES}/1"
     snapshot = freeze["standings"]
-    assert snapshot["frozen"] is True and snapshot["version"] == before["version"]
+    assert snapshot["frozen"] is True
+    assert snapshot["version"] == before["version"]
     assert snapshot["rows"] == before["rows"]
     replay = await client.post(FREEZES, headers={**key, "Idempotency-Key": "freeze-1"})
-    assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"
+    assert replay.status_code == 201
+    assert replay.headers["idempotent-replayed"] == "true"
     assert problem(await client.post(FREEZES, headers=key), 409)["freeze_number"] == 1
 
     blocked = problem(await score(admin, "CUM", cluster_70["Cao Bằng"], items(1, 1)), 409)
-    assert blocked["freeze_number"] == 1 and "1" in blocked["detail"]
+    assert blocked["freeze_number"] == 1
+    assert "1" in blocked["detail"]
     problem(await score(admin, "X01", cluster_70["Lai Châu"], items(1, 1)), 409)
     assert problem(await put_framework(admin, note="x"), 409)["freeze_number"] == 1
     current = (await admin.get(STANDINGS_URL)).json()
-    assert (
-        current["frozen"] is True and current["freeze"]["number"] == 1 and current["rows"] == before["rows"]
-    )
+    assert current["frozen"] is True
+    assert current["freeze"]["number"] == 1
+    assert current["rows"] == before["rows"]
 
     problem(await client.post(f"{FREEZES}/1/thaw", json={"reason": "sửa điểm"}, headers=key), 403)
     thawed = await admin.post(f"{FREEZES}/1/thaw", json={"reason": "Cục X01 điều chỉnh điểm"})
     assert thawed.status_code == 200, thawed.text
-    assert thawed.json()["thaw_reason"] == "Cục X01 điều chỉnh điểm" and thawed.json()["thawed_by"]
+    assert thawed.json()["thaw_reason"] == "Cục X01 điều chỉnh điểm"
+    assert thawed.json()["thawed_by"]
     problem(await admin.post(f"{FREEZES}/1/thaw", json={"reason": "again"}), 409)
     assert (await score(admin, "CUM", cluster_70["Cao Bằng"], items(1, 1))).status_code == 200
 
     old = await admin.get(f"{STANDINGS_URL}/versions/{before['version']}")
     assert old.status_code == 200
-    assert old.json()["rows"] == before["rows"] and old.json()["freeze"]["thaw_reason"]
+    assert old.json()["rows"] == before["rows"]
+    assert old.json()["freeze"]["thaw_reason"]
     now = (await admin.get(STANDINGS_URL)).json()
-    assert now["version"] == before["version"] + 1 and now["frozen"] is False
+    assert now["version"] == before["version"] + 1
+    assert now["frozen"] is False
     assert (await admin.get(f"{STANDINGS_URL}/versions/{now['version']}")).json()["rows"] == now["rows"]
     problem(await admin.get(f"{STANDINGS_URL}/versions/{before['version'] - 1}"), 404)
     listed = (await admin.get(FREEZES)).json()["items"]
@@ -244,13 +253,18 @@ async def test_the_python_interface(
         assert cluster.id is not None
         cluster_id = cluster.id
         now = await current_standings(session, cluster_id, 2024)
-        assert now is not None and now.frozen and now.version == version
+        assert now is not None
+        assert now.frozen
+        assert now.version == version
         assert rank_of(now, cluster_70["Hà Giang"]) == 1
         assert rank_of(now, cluster_70["Cao Bằng"]) == 3
         assert rank_of(now, 999999) is None
         row = now.row(cluster_70["Hà Giang"])
-        assert row is not None and row.combined_total == 180 and row.class_code == "T"
+        assert row is not None
+        assert row.combined_total == 180
+        assert row.class_code == "T"
         at = await standings_at(session, cluster_id, 2024, version)
-        assert at is not None and at.rows == now.rows
+        assert at is not None
+        assert at.rows == now.rows
         assert await standings_at(session, cluster_id, 2024, version + 5) is None
         assert await current_standings(session, cluster_id, 2023) is None
