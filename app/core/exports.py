@@ -140,6 +140,17 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name(filename)}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Control characters XML 1.0 (so XLSX) cannot hold; dropped from exported text."""
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(text: str) -> str:
+    """Text as text: a spreadsheet reading `=…`, `+…`, `-…` or `@…` from a CSV would run it as a
+    formula, so such text is prefixed with `'` (OWASP's advice for CSV injection)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _text(cell: Cell) -> str:
     if cell is None:
         return ""
@@ -154,7 +165,7 @@ def csv_bytes(table: Table) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(table.headers)
-    writer.writerows([_text(c) for c in row] for row in table.rows)
+    writer.writerows([_safe(c) if isinstance(c, str) else _text(c) for c in row] for row in table.rows)
     return ("\ufeff" + out.getvalue()).encode()
 
 
@@ -171,7 +182,10 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append(list(row))
+            sheet.append([_ILLEGAL.sub("", c) if isinstance(c, str) else c for c in row])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text starts with
         sheet.freeze_panes = "A2"
         for i, header in enumerate(table.headers, start=1):
             width = max([len(header), *(len(_text(r[i - 1])) for r in table.rows)])

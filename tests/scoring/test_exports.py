@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from app.core.errors import NotAcceptable
 from app.core.exports import XLSX, ExportFormat, ascii_name, negotiate
-from tests.conftest import problem
+from tests.conftest import problem, unit_id
 from tests.scoring.helpers import STANDINGS_URL, items, put_framework, score
 
 VI = {"Accept-Language": "vi"}
@@ -169,3 +169,19 @@ def test_negotiation() -> None:
         negotiate("text/csv;q=0, image/png", None)
     assert negotiate("image/png", ExportFormat.csv) is ExportFormat.csv
     assert ascii_name("Bảng xếp hạng Cụm 5 – Đắk Lắk.xlsx") == "Bang-xep-hang-Cum-5-Dak-Lak.xlsx"
+
+
+async def test_exported_text_stays_text(admin: httpx.AsyncClient) -> None:
+    """A note that reads like a formula is not one, in XLSX or CSV; control characters XLSX
+    cannot hold are dropped."""
+    assert (await admin.post("/v1/clusters", json={"number": 72})).status_code == 201
+    unit = await unit_id(admin, "Cao Bằng", "2024-06-01")
+    body = {"unit_id": unit, "cluster": 72, "valid_from": "2024-01-01", "note": "=1+1\x1f"}
+    assert (await admin.post("/v1/memberships", json=body)).status_code == 201
+    xlsx = await admin.get("/v1/clusters/72/years/2024", params={"format": "xlsx"})
+    assert xlsx.status_code == 200, xlsx.text
+    sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    assert sheet.cell(row=2, column=9).value == "=1+1"
+    assert sheet.cell(row=2, column=9).data_type == "s"
+    rows = csv_rows(await admin.get("/v1/clusters/72/years/2024", params={"format": "csv"}))
+    assert rows[1][8] == "'=1+1\x1f"
