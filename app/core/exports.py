@@ -177,8 +177,8 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)  # type: ignore[arg-type]
     for table in tables:
-        sheet = workbook.create_sheet(_SHEET_TITLE.sub("-", table.title)[:31])
-        sheet.append(list(table.headers))
+        sheet = workbook.create_sheet(_SHEET_TITLE.sub("-", _ILLEGAL.sub("", table.title))[:31])
+        sheet.append([_ILLEGAL.sub("", h) for h in table.headers])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
