@@ -36,6 +36,7 @@ from app.metrics.router import router as metrics_router
 from app.proceedings.router import router as proceedings_router
 from app.reported.router import router as reported_router
 from app.rules.router import router as rules_router
+from app.scoring.router import router as scoring_router
 from app.sheets.router import router as sheets_router
 from app.successions.router import router as successions_router
 from app.units.router import router as units_router
@@ -60,10 +61,14 @@ awards register.
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
 * **Versioned records** (units, unit aliases, clusters, memberships, leaderships, covenants,
-  reported figures, figure sets, proceedings, awards): updates need `If-Match` (428 without, 412
-  when stale); every version stays readable under `/revisions`.
+  reported figures, figure sets, scoring frameworks, score sheets, proceedings, awards): updates
+  need `If-Match` (428 without, 412 when stale); every version stays readable under `/revisions`
+  (an award's steps under `/transitions`).
 * **Retries**: creating POSTs take `Idempotency-Key`; a retry replays the first answer.
 * **Lists**: `limit` and an opaque `cursor`; the body carries `next_cursor`.
+* **Exports**: the cluster-year sheet and the standings also come as CSV or XLSX, by `Accept`
+  (`text/csv`, `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`) or
+  `?format=csv|xlsx|json`, with `Content-Disposition` and `Vary: Accept`.
 * **Time**: `as_of=YYYY-MM-DD` reads the state on that day; `year=YYYY` everything overlapping it.
 """
 
@@ -111,6 +116,12 @@ TAGS = [
         "name": "proceedings",
         "description": "Disciplinary reviews, investigations, inspections and complaints that block "
         "a unit's nomination while open.",
+    },
+    {
+        "name": "scoring",
+        "description": "A cluster-year's scoring framework (criteria, classes, scorers), the scores "
+        "each scorer gives each member, the standings (totals, ranks, classes), their freezes for the "
+        "conference, and their exports (CSV, XLSX).",
     },
     {"name": "keys", "description": "API keys and their roles."},
     {"name": "operations", "description": "Liveness, readiness and metrics."},
@@ -178,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         award_types_router,
         awards_router,
         proceedings_router,
+        scoring_router,
         keys_router,
         health_router,
     ):

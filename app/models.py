@@ -15,6 +15,15 @@ from app.metrics.models import Metric
 from app.proceedings.models import Proceeding
 from app.reported.models import ReportedFigure, ReportedFigureSet
 from app.rules.models import RuleSet
+from app.scoring.models import (
+    ScoreItem,
+    Scorer,
+    ScoreSheet,
+    ScoringClass,
+    ScoringCriterion,
+    ScoringFramework,
+    StandingsFreeze,
+)
 from app.units.models import Succession, Unit
 
 metadata = SQLModel.metadata
@@ -40,6 +49,13 @@ __all__ = [
     "ReportedFigureSet",
     "Revision",
     "RuleSet",
+    "ScoreItem",
+    "ScoreSheet",
+    "Scorer",
+    "ScoringClass",
+    "ScoringCriterion",
+    "ScoringFramework",
+    "StandingsFreeze",
     "Succession",
     "Unit",
     "UnitAlias",

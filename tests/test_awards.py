@@ -375,7 +375,7 @@ async def test_the_rule_set_follows_the_emulation_year_across_2025_07_01(
         checks = await check_nomination(
             session,
             unit_id=units["Hải Dương"],
-            award_type_code="ministry_flag",
+            award_type_code="government_flag",
             emulation_year=2024,
             cluster_id=None,
             on=date(2025, 9, 10),
@@ -383,11 +383,24 @@ async def test_the_rule_set_follows_the_emulation_year_across_2025_07_01(
             attested=False,
         )
         assert [c.facts.get("rule_set") for c in checks if c.rule == "rule_set"] == [DECREE_98]
-        lead = next(c for c in checks if c.rule == "ministry_flag_requires_cluster_lead")
-        assert (lead.outcome.value, lead.confidence and lead.confidence.value) == ("refused", "analogue")
+        lead = next(c for c in checks if c.rule == "government_flag_requires_cluster_lead")
+        assert (lead.outcome.value, lead.confidence and lead.confidence.value) == ("refused", "text")
         with pytest.raises(Conflict) as raised:
             ensure_no_refusal(checks)
-        assert raised.value.extra["rule"] == "ministry_flag_requires_cluster_lead"
+        assert raised.value.extra["rule"] == "government_flag_requires_cluster_lead"
+        ministry = await check_nomination(
+            session,
+            unit_id=units["Hải Dương"],
+            award_type_code="ministry_flag",
+            emulation_year=2024,
+            cluster_id=None,
+            on=date(2025, 9, 10),
+            rank=3,
+            attested=False,
+        )
+        # Practice (seed 002): a cluster proposes the Ministry flag for more than its leader.
+        assert not [c for c in ministry if c.rule == "ministry_flag_requires_cluster_lead"]
+        ensure_no_refusal(ministry)
 
 
 async def test_who_may_nominate(client: httpx.AsyncClient, admin: httpx.AsyncClient, cluster_key) -> None:

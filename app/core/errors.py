@@ -115,6 +115,10 @@ class Problem(BaseModel):
     forbidden_rows: list[int] | None = Field(
         default=None, description="403 on a batch: the rows naming a unit this key may not write for."
     )
+    freeze_number: int | None = Field(
+        default=None, description="409: the freeze of the standings that blocks the change."
+    )
+    available: list[str] | None = Field(default=None, description="406: the media types served.")
     idempotency_key: str | None = Field(
         default=None, description="422: the `Idempotency-Key` already used with another request."
     )
@@ -173,6 +177,10 @@ class Forbidden(AppError):
 
 class NotFound(AppError):
     status, slug = 404, "not-found"
+
+
+class NotAcceptable(AppError):
+    status, slug = 406, "not-acceptable"
 
 
 class Conflict(AppError):
@@ -416,6 +424,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or invalid API key",
         403: "The key's role may not do this",
         404: "Not found",
+        406: "None of the media types `Accept` names (nor `format`) is served here",
         409: "Conflicts with the stored state",
         412: "`If-Match` does not match the current version",
         413: "Request body too large",

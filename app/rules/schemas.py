@@ -225,7 +225,7 @@ def _example() -> dict[str, Any]:
             ),
             "government_flag_requires_cluster_lead": p(True),
             "government_flag_dossier_due": p({"month": 6, "day": 30, "years_after": 1}),
-            "ministry_flag_requires_cluster_lead": p(True, "analogue"),
+            "ministry_flag_requires_cluster_lead": p(False, "practice"),
         },
         "version": 1,
         "recorded_by": "reference-data",

@@ -1,10 +1,19 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
+from app.core.exports import (
+    EXPORT_RESPONSES,
+    ExportFormat,
+    FormatQuery,
+    export_response,
+    negotiate,
+    representation_etag,
+)
 from app.core.params import ClusterNumber, Year
 from app.core.security import CurrentKey
 from app.sheets import service
+from app.sheets.exports import sheet_filename, sheet_tables
 from app.sheets.schemas import ClusterYearSheet
 
 router = APIRouter(tags=["clusters"], responses=problem_responses(401, 404, 422, 500))
@@ -16,9 +25,27 @@ router = APIRouter(tags=["clusters"], responses=problem_responses(401, 404, 422,
     summary="The cluster-year sheet: one call per screen",
     description="Members with their periods and lineage, leader and deputy with the decision, "
     "next year's leadership, the covenant with its targets, the figures the conferences reported "
-    "for the whole cluster, and notes on units that ceased. ETag/304 supported.",
+    "for the whole cluster, and notes on units that ceased. ETag/304 supported. **Exports**: "
+    "`Accept: text/csv` or the XLSX media type, or `?format=csv|xlsx|json`: the CSV is the members "
+    "(one row per membership, with the year's leader and deputy; UTF-8 with a BOM), the XLSX has a "
+    "worksheet each for the members, the covenant's targets, the reported figures and the notes; "
+    "headers in the request's language (Vietnamese by default), `Content-Disposition` with the "
+    "file name. Another `Accept` is 406.",
+    response_model=ClusterYearSheet,
+    responses={**EXPORT_RESPONSES, **problem_responses(406)},
 )
 async def cluster_year(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year
-) -> ClusterYearSheet:
-    return await service.cluster_year(session, number, year)
+    session: SessionDep,
+    _: CurrentKey,
+    request: Request,
+    number: ClusterNumber,
+    year: Year,
+    response: Response,
+    format: FormatQuery = None,
+) -> ClusterYearSheet | Response:
+    fmt = negotiate(request.headers.get("accept"), format)
+    sheet = await service.cluster_year(session, number, year)
+    if fmt is not ExportFormat.json:
+        return export_response(fmt, sheet_tables(sheet), sheet_filename(sheet), representation_etag(sheet))
+    response.headers["Vary"] = "Accept"
+    return sheet

@@ -9,9 +9,12 @@ type ClusterYearSheet = components["schemas"]["ClusterYearSheet"];
 type MembershipOut = components["schemas"]["MembershipOut"];
 type LeadershipOut = components["schemas"]["LeadershipOut"];
 type Problem = components["schemas"]["Problem"];
+type Standings = components["schemas"]["Standings"];
 
+/** JSON answers only (`application/json`, `application/problem+json`): the sheet and the
+ * standings are also served as CSV and XLSX, which `exportStandings` asks for. */
 export function thidua(baseUrl: string, apiKey: string) {
-  return createClient<paths>({
+  return createClient<paths, `${string}/${string}json`>({
     baseUrl,
     headers: { Authorization: `Bearer ${apiKey}`, "Accept-Language": "vi" },
   });
@@ -64,6 +67,33 @@ export async function replaceLeadership(
   });
   if (error) throw new Error(describe(error));
   return data;
+}
+
+/** The leader of the standings (dẫn đầu): rank 1, or null while scores are missing. */
+export async function leaderOfStandings(api: Client, number: number, year: number): Promise<Standings["rows"][number] | null> {
+  const { data, error } = await api.GET("/v1/clusters/{number}/years/{year}/standings", {
+    params: { path: { number, year } },
+  });
+  if (error) throw new Error(describe(error));
+  console.log(`phiên bản ${data.version}${data.frozen ? " (đã chốt)" : ""}`);
+  return data.rows.find((row) => row.rank === 1) ?? null;
+}
+
+/** The standings as an Excel file with Vietnamese headers, and the file name the server gives. */
+export async function exportStandings(
+  baseUrl: string,
+  apiKey: string,
+  number: number,
+  year: number,
+): Promise<{ file: Blob; name: string | null }> {
+  const files = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${apiKey}` } });
+  const { data, error, response } = await files.GET("/v1/clusters/{number}/years/{year}/standings", {
+    params: { path: { number, year }, query: { format: "xlsx" } },
+    parseAs: "blob",
+  });
+  if (error || data === undefined) throw new Error(`export failed: ${response.status}`);
+  const name = /filename\*=UTF-8''([^;]+)/.exec(response.headers.get("Content-Disposition") ?? "")?.[1];
+  return { file: data, name: name ? decodeURIComponent(name) : null };
 }
 
 /** Every error is an RFC 9457 problem; programs read `type` and the extension members. */

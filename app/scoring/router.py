@@ -1,0 +1,327 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from app.core.database import SessionDep
+from app.core.errors import problem_responses
+from app.core.exports import EXPORT_RESPONSES, ExportFormat, FormatQuery, export_response, negotiate
+from app.core.idempotency import IdempotencyDep
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
+from app.core.params import ClusterNumber, IfMatch, UnitId, Year
+from app.core.revisions import RevisionOut, list_revisions
+from app.core.security import AdminKey, ClusterWriterKey, CurrentKey
+from app.core.types import PlainDecimal
+from app.scoring import service
+from app.scoring.exports import standings_filename, standings_tables
+from app.scoring.schemas import (
+    FrameworkOut,
+    FrameworkPut,
+    FreezeOut,
+    ScoreSheetOut,
+    ScoreSheetPut,
+    Standings,
+    ThawIn,
+)
+
+router = APIRouter(
+    prefix="/v1/clusters/{number}/years/{year}",
+    tags=["scoring"],
+    responses=problem_responses(401, 404, 422, 500),
+)
+
+ScorerCode = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", description="A scorer's code in the framework.")
+]
+StandingsVersion = Annotated[
+    int, Path(ge=1, le=2_147_483_647, description="A version of the standings."), PlainDecimal
+]
+FreezeNumber = Annotated[
+    int, Path(ge=1, le=2_147_483_647, description="The freeze's number in the cluster-year."), PlainDecimal
+]
+_FROZEN = "While the standings are frozen (`…/standings/freezes`), 409 naming the freeze (`freeze_number`)."
+
+
+@router.get(
+    "/scoring-framework",
+    operation_id="getScoringFramework",
+    summary="A cluster's scoring framework for a year",
+    description="Criteria (with their group, maximum and kind: criterion, bonus, penalty), classes "
+    "with their thresholds, scorers (the cluster, Ministry departments) and how totals are combined "
+    "and ties ranked.",
+)
+async def get_framework(
+    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year, response: Response
+) -> FrameworkOut:
+    out, etag = await service.get_framework(session, number, year)
+    response.headers["ETag"] = etag
+    return out
+
+
+@router.put(
+    "/scoring-framework",
+    operation_id="putScoringFramework",
+    summary="Record or replace a cluster's scoring framework for a year (admin or the cluster's key)",
+    description="Replaces the whole framework. 422 naming the field for: a code given twice, class "
+    "thresholds that do not decrease strictly (only the last class may have none), a `weighted` "
+    "combination without every scorer's weight, a tie-break order naming no criterion code or group "
+    "(or given without `by_criteria_then_shared`, or missing with it). 409 when a replacement would "
+    "drop a scorer or criterion with recorded scores, or lower a maximum below recorded points. "
+    + _FROZEN
+    + " Creating: 201 without `If-Match`. Replacing: `If-Match` with the current ETag (428 without, "
+    "412 if stale); the previous version stays under `/revisions`. Every change bumps the standings "
+    "`version`.",
+    responses={
+        200: {"model": FrameworkOut, "description": "Replaced"},
+        201: {"model": FrameworkOut, "description": "Created"},
+        **problem_responses(403, 409, 412, 413, 428),
+    },
+)
+async def put_framework(
+    session: SessionDep,
+    key: ClusterWriterKey,
+    number: ClusterNumber,
+    year: Year,
+    body: FrameworkPut,
+    response: Response,
+    if_match: IfMatch = None,
+) -> FrameworkOut:
+    out, etag, created = await service.put_framework(session, number, year, body, if_match, key)
+    response.headers["ETag"] = etag
+    if created:
+        response.status_code = 201
+    return out
+
+
+@router.get(
+    "/scoring-framework/revisions",
+    operation_id="listScoringFrameworkRevisions",
+    summary="Every version of a year's scoring framework",
+)
+async def framework_revisions(
+    session: SessionDep,
+    _: CurrentKey,
+    number: ClusterNumber,
+    year: Year,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RevisionOut[FrameworkOut]]:
+    record_id = await service.framework_record_id(session, number, year)
+    return await list_revisions(
+        session, service.FRAMEWORK, record_id, FrameworkOut, limit=limit, after=decode_cursor(cursor)
+    )
+
+
+@router.get(
+    "/scores/{scorer}/units/{unit_id}",
+    operation_id="getScoreSheet",
+    summary="The points a scorer gave a member",
+)
+async def get_sheet(
+    session: SessionDep,
+    _: CurrentKey,
+    number: ClusterNumber,
+    year: Year,
+    scorer: ScorerCode,
+    unit_id: UnitId,
+    response: Response,
+) -> ScoreSheetOut:
+    out, etag = await service.get_sheet(session, number, year, scorer, unit_id)
+    response.headers["ETag"] = etag
+    return out
+
+
+@router.put(
+    "/scores/{scorer}/units/{unit_id}",
+    operation_id="putScoreSheet",
+    summary="Record or replace the points a scorer gave a member (admin; the cluster's key for "
+    "the cluster's own scores)",
+    description="Points per criterion of the framework, each within `[0, max_points]` (a penalty "
+    "as the positive deduction); an unknown criterion, one given twice or points above the maximum "
+    "are 422 naming the item. Criteria items left out are named as missing in the standings; bonus "
+    "and penalty items left out count 0. The unit must be a member of the cluster that year (409); "
+    "without a framework, 409. **Who writes**: the scores of the `cluster` scorer, admin or the "
+    "cluster's key; those of a `department` (a Ministry department), admin only: the Ministry "
+    "enters them, so a cluster's secretariat cannot change what a department gave its members "
+    "(403). " + _FROZEN + " Creating: 201 without `If-Match`. Replacing: `If-Match` (428 without, "
+    "412 if stale); every version stays under `/revisions`. Every change bumps the standings "
+    "`version`.",
+    responses={
+        200: {"model": ScoreSheetOut, "description": "Replaced"},
+        201: {"model": ScoreSheetOut, "description": "Created"},
+        **problem_responses(403, 409, 412, 413, 428),
+    },
+)
+async def put_sheet(
+    session: SessionDep,
+    key: ClusterWriterKey,
+    number: ClusterNumber,
+    year: Year,
+    scorer: ScorerCode,
+    unit_id: UnitId,
+    body: ScoreSheetPut,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ScoreSheetOut:
+    out, etag, created = await service.put_sheet(session, number, year, scorer, unit_id, body, if_match, key)
+    response.headers["ETag"] = etag
+    if created:
+        response.status_code = 201
+    return out
+
+
+@router.get(
+    "/scores/{scorer}/units/{unit_id}/revisions",
+    operation_id="listScoreSheetRevisions",
+    summary="Every version of the points a scorer gave a member",
+)
+async def sheet_revisions(
+    session: SessionDep,
+    _: CurrentKey,
+    number: ClusterNumber,
+    year: Year,
+    scorer: ScorerCode,
+    unit_id: UnitId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RevisionOut[ScoreSheetOut]]:
+    record_id = await service.sheet_record_id(session, number, year, scorer, unit_id)
+    return await list_revisions(
+        session, service.SHEET, record_id, ScoreSheetOut, limit=limit, after=decode_cursor(cursor)
+    )
+
+
+_STANDINGS_DOC = (
+    "Per member: each scorer's total (criteria + bonus − penalty), the combined total (the "
+    "framework's `sum`, `mean` or `weighted` mean; exact, shown to 4 decimals when not a finite "
+    "decimal), the rank (standard competition ranking 1, 1, 3, ties first broken by the "
+    "framework's `tie_break_order` under `by_criteria_then_shared`) and the class. A member with a "
+    "criterion missing from any scorer is **not ranked** (`rank: null`, `unranked_reason: "
+    "missing_scores`, every missing scorer × criterion in `missing`) and has no combined total or "
+    "class. `version` names the state (bumped by every framework or score change). **Exports**: "
+    "`Accept: text/csv` or the XLSX media type, or `?format=csv|xlsx|json`, give a file with "
+    "headers in the request's language (Vietnamese by default) and `Content-Disposition`; CSV is "
+    "UTF-8 with a BOM. Another `Accept` is 406."
+)
+
+
+def _standings_answer(out: Standings, fmt: ExportFormat, response: Response) -> Standings | Response:
+    etag = service.standings_etag(out)
+    if fmt is not ExportFormat.json:
+        return export_response(fmt, standings_tables(out), standings_filename(out), etag)
+    response.headers["ETag"] = etag
+    response.headers["Vary"] = "Accept"
+    return out
+
+
+@router.get(
+    "/standings",
+    operation_id="getStandings",
+    summary="A cluster-year's standings: totals, ranks, classes, missing scores",
+    description=_STANDINGS_DOC + " While frozen, the frozen snapshot.",
+    response_model=Standings,
+    responses={**EXPORT_RESPONSES, **problem_responses(406)},
+)
+async def get_standings(
+    session: SessionDep,
+    _: CurrentKey,
+    request: Request,
+    number: ClusterNumber,
+    year: Year,
+    response: Response,
+    format: FormatQuery = None,
+) -> Standings | Response:
+    fmt = negotiate(request.headers.get("accept"), format)
+    return _standings_answer(await service.get_standings(session, number, year), fmt, response)
+
+
+@router.get(
+    "/standings/versions/{version}",
+    operation_id="getStandingsVersion",
+    summary="The standings at a version (frozen snapshots stay readable)",
+    description="The latest frozen snapshot at `version`, or the current standings if `version` is "
+    "current; 404 for a version never frozen and since changed. " + _STANDINGS_DOC,
+    response_model=Standings,
+    responses={**EXPORT_RESPONSES, **problem_responses(406)},
+)
+async def get_standings_version(
+    session: SessionDep,
+    _: CurrentKey,
+    request: Request,
+    number: ClusterNumber,
+    year: Year,
+    version: StandingsVersion,
+    response: Response,
+    format: FormatQuery = None,
+) -> Standings | Response:
+    fmt = negotiate(request.headers.get("accept"), format)
+    return _standings_answer(await service.get_standings(session, number, year, version), fmt, response)
+
+
+@router.get(
+    "/standings/freezes",
+    operation_id="listStandingsFreezes",
+    summary="Every freeze of a cluster-year's standings, with its snapshot",
+)
+async def list_freezes(
+    session: SessionDep,
+    _: CurrentKey,
+    number: ClusterNumber,
+    year: Year,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[FreezeOut]:
+    return await service.list_freezes(session, number, year, limit=limit, after=decode_cursor(cursor))
+
+
+@router.post(
+    "/standings/freezes",
+    operation_id="createStandingsFreeze",
+    summary="Freeze the framework, the scores and the standings for the conference (admin or the "
+    "cluster's key)",
+    description="Stores the standings as they are now (their `version`), readable later under "
+    "`…/standings/versions/{version}`; until an admin thaws it, framework and score writes are 409 "
+    "naming the freeze. 409 when already frozen, or without a framework. `Idempotency-Key`: a "
+    "retry replays the first answer.",
+    status_code=201,
+    responses=problem_responses(403, 409),
+)
+async def freeze(
+    session: SessionDep,
+    key: ClusterWriterKey,
+    idempotency: IdempotencyDep,
+    number: ClusterNumber,
+    year: Year,
+    response: Response,
+) -> FreezeOut:
+    return await idempotency.run(
+        lambda: service.freeze(session, number, year, key),
+        response=response,
+        headers=lambda out: {
+            "Location": f"/v1/clusters/{number}/years/{year}/standings/freezes/{out.number}"
+        },
+    )
+
+
+@router.get(
+    "/standings/freezes/{freeze}",
+    operation_id="getStandingsFreeze",
+    summary="One freeze of the standings, with its snapshot",
+)
+async def get_freeze(
+    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year, freeze: FreezeNumber
+) -> FreezeOut:
+    return await service.get_freeze(session, number, year, freeze)
+
+
+@router.post(
+    "/standings/freezes/{freeze}/thaw",
+    operation_id="revokeStandingsFreeze",
+    summary="Thaw frozen standings (admin, with a reason)",
+    description="Ends the freeze; who, when and why are recorded on it, and its snapshot stays "
+    "readable. 409 when it was already thawed.",
+    responses=problem_responses(403, 409, 413),
+)
+async def thaw(
+    session: SessionDep, key: AdminKey, number: ClusterNumber, year: Year, freeze: FreezeNumber, body: ThawIn
+) -> FreezeOut:
+    return await service.thaw(session, number, year, freeze, body.reason, key.actor)

@@ -1,0 +1,104 @@
+"""The cluster-year sheet as tables people read: the members (the CSV), then the covenant's
+targets, the reported figures and the notes (more worksheets of the XLSX)."""
+
+from app.core.exports import Table
+from app.core.i18n import _
+from app.sheets.schemas import ClusterYearSheet
+
+
+def sheet_filename(sheet: ClusterYearSheet) -> str:
+    return _("Cluster {number} year {year}", number=sheet.cluster.number, year=sheet.year)
+
+
+def _roles(sheet: ClusterYearSheet) -> dict[int, str]:
+    roles: dict[int, str] = {}
+    if sheet.leadership is not None:
+        roles[sheet.leadership.leader.unit.id] = _("Leader")
+        if sheet.leadership.deputy is not None:
+            roles[sheet.leadership.deputy.unit.id] = _("Deputy")
+    return roles
+
+
+def _members(sheet: ClusterYearSheet) -> Table:
+    roles = _roles(sheet)
+    return Table(
+        _("Members"),
+        [
+            _("No."),
+            _("Unit code"),
+            _("Unit"),
+            _("From"),
+            _("To"),
+            _("Role in {year}", year=sheet.year),
+            _("Ceased on"),
+            _("Successors"),
+            _("Note"),
+        ],
+        [
+            [
+                i,
+                m.unit.code,
+                m.unit.name,
+                m.valid_from,
+                m.valid_to,
+                roles.get(m.unit.id),
+                m.ceased_on,
+                ", ".join(s.name for s in m.successors) or None,
+                m.note,
+            ]
+            for i, m in enumerate(sheet.members, start=1)
+        ],
+    )
+
+
+def _targets(sheet: ClusterYearSheet) -> Table:
+    targets = sheet.covenant.targets if sheet.covenant is not None else []
+    return Table(
+        _("Covenant targets"),
+        [_("No."), _("Metric"), _("Comparator"), _("Threshold"), _("Basis"), _("Scope"), _("Wording")],
+        [
+            [
+                t.position,
+                t.metric_name,
+                t.comparator.value,
+                t.threshold,
+                t.basis.value,
+                t.scope.value,
+                t.label,
+            ]
+            for t in targets
+        ],
+    )
+
+
+def _reported(sheet: ClusterYearSheet) -> Table:
+    figures = sheet.reported_figures.figures if sheet.reported_figures is not None else []
+    return Table(
+        _("Reported figures"),
+        [
+            _("No."),
+            _("Label"),
+            _("Kind"),
+            _("Qualifier"),
+            _("Value"),
+            _("Unit of measure"),
+            _("Compared with"),
+        ],
+        [
+            [
+                f.position,
+                f.label,
+                f.kind.value,
+                f.qualifier.value,
+                f.value,
+                f.unit_of_measure.value if f.unit_of_measure else None,
+                f.compared_with,
+            ]
+            for f in figures
+        ],
+    )
+
+
+def sheet_tables(sheet: ClusterYearSheet) -> list[Table]:
+    notes = Table(_("Notes"), [_("Note")], [[n] for n in sheet.notes])
+    return [_members(sheet), _targets(sheet), _reported(sheet), notes]
