@@ -13,6 +13,7 @@ from app.aliases.router import router as aliases_router
 from app.awards.router import router as awards_router
 from app.awards.router import types_router as award_types_router
 from app.clusters.router import router as clusters_router
+from app.core.cache import Listener, ReadCache, listener_dsn
 from app.core.config import Settings, get_settings
 from app.core.cors import ProblemCORSMiddleware
 from app.core.database import Database, resolve_database_url
@@ -133,7 +134,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.database = Database(resolve_database_url(settings), settings)
+        url = resolve_database_url(settings)
+        app.state.cache = ReadCache(enabled=settings.cache_enabled, max_entries=settings.cache_max_entries)
+        app.state.database = Database(url, settings, app.state.cache)
+        listener = Listener(app.state.cache, listener_dsn(url), settings)
+        if settings.cache_enabled:
+            listener.start()
         sweep = asyncio.create_task(
             sweep_expired_forever(
                 app.state.database.engine,
@@ -147,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sweep.cancel()
             with suppress(asyncio.CancelledError):
                 await sweep
+            await listener.stop()
             await app.state.database.dispose()
 
     app = FastAPIOffline(

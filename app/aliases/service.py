@@ -9,6 +9,7 @@ from sqlmodel import col
 
 from app.aliases.models import UnitAlias
 from app.aliases.schemas import AliasCreate, AliasOut, AliasUpdate
+from app.core.cache import UNITS, invalidate
 from app.core.errors import Conflict, NotFound, constraint_name
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
@@ -67,6 +68,7 @@ async def create(session: AsyncSession, *, unit_id: int, data: AliasCreate, acto
     await _write(session, alias, {})
     out = alias_out(alias)
     await record_revision(session, RESOURCE, out.id, out.version, out, actor)
+    await invalidate(session, UNITS)
     return out
 
 
@@ -83,6 +85,7 @@ async def update(
     await _write(session, alias, changes)
     out = alias_out(alias)
     await record_revision(session, RESOURCE, out.id, out.version, out, actor)
+    await invalidate(session, UNITS)
     return out
 
 

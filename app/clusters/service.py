@@ -7,6 +7,7 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate, ClusterOut, ClusterUpdate
+from app.core.cache import cluster_tag, invalidate
 from app.core.errors import Conflict, NotFound
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
@@ -61,6 +62,7 @@ async def create_cluster(session: AsyncSession, data: ClusterCreate, actor: str)
     out = cluster_out(cluster)
     assert cluster.id is not None
     await record_revision(session, RESOURCE, cluster.id, cluster.version, out, actor)
+    await invalidate(session, cluster_tag(out.number))
     return out
 
 
@@ -81,4 +83,5 @@ async def update_cluster(
     out = cluster_out(cluster)
     assert cluster.id is not None
     await record_revision(session, RESOURCE, cluster.id, cluster.version, out, actor)
+    await invalidate(session, cluster_tag(out.number))
     return out

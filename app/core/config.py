@@ -67,6 +67,20 @@ class Settings(BaseSettings):
         description="Origins (scheme://host[:port]) whose web apps may call the API; none by default.",
     )
     cors_max_age_seconds: int = Field(default=600, ge=0)
+    cache_enabled: bool = Field(
+        default=True, description="Serve hot reads from the in-process cache (invalidated by NOTIFY)."
+    )
+    cache_channel: str = Field(
+        default="thidua_cache",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="The PostgreSQL channel invalidations are notified on (the same for every instance).",
+    )
+    cache_max_entries: int = Field(default=10_000, gt=0, description="Rendered entries kept (LRU).")
+    cache_keepalive_seconds: float = Field(
+        default=5.0, gt=0, description="How often the listening connection is checked (SELECT 1)."
+    )
+    cache_reconnect_min_seconds: float = Field(default=0.1, gt=0, description="First reconnect delay.")
+    cache_reconnect_max_seconds: float = Field(default=5.0, gt=0, description="Longest reconnect delay.")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

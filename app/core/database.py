@@ -18,6 +18,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.util import await_only
 from sqlmodel import SQLModel
 
+from app.core.cache import ReadCache, session_info
 from app.core.config import Settings
 from app.core.embedded import ensure_database
 
@@ -52,7 +53,9 @@ def _connect_args(settings: Settings) -> dict[str, Any]:
 
 
 class Database:
-    def __init__(self, url: str, settings: Settings) -> None:
+    def __init__(self, url: str, settings: Settings, cache: ReadCache | None = None) -> None:
+        self.url = url
+        self.cache = cache
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=settings.db_pool_size,
@@ -62,7 +65,9 @@ class Database:
         )
         if settings.db_pool_pre_ping:
             _pre_ping(self.engine, timeout=settings.db_connect_timeout_seconds)
-        self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False, info=session_info(cache, settings)
+        )
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -5,11 +5,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
 from sqlmodel import col
 
+from app.core.cache import ReadCache
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.i18n import _
@@ -60,15 +61,27 @@ _KEY_BY_HASH = select(
 
 
 async def current_key(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """A valid key costs no SQL once seen: valid keys are held in the read cache, dropped (tag
+    `keys`) when a key is created or revoked, here at once and on other instances by NOTIFY."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized(_("An API key is required: `Authorization: Bearer <key>`."))
-    row = (await session.execute(_KEY_BY_HASH, {"key_hash": hash_key(credentials.credentials)})).first()
+    key_hash = hash_key(credentials.credentials)
+    cache: ReadCache | None = getattr(request.app.state, "cache", None)
+    if cache is not None and (known := cache.key(key_hash)) is not None:
+        assert isinstance(known, Principal)
+        return known
+    generation = cache.generation() if cache is not None else None
+    row = (await session.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()
     if row is None:
         raise _unauthorized(_("The API key is unknown or revoked."), "invalid_token")
-    return Principal(row.id, row.name, Role(row.role), row.cluster_id, row.unit_id)
+    principal = Principal(row.id, row.name, Role(row.role), row.cluster_id, row.unit_id)
+    if cache is not None:
+        cache.store_key(key_hash, principal, generation)
+    return principal
 
 
 CurrentKey = Annotated[Principal, Depends(current_key)]

@@ -20,7 +20,7 @@ from app.core.i18n import _
 from app.core.security import Principal
 from app.core.validation import field_message
 from app.figures import service
-from app.figures.queries import Key, SetWrite, existing_sets, write_sets
+from app.figures.queries import Key, SetWrite, existing_sets, invalidate_figures, write_sets
 from app.figures.schemas import BatchReport, BatchSet, FigureRowIn
 
 CSV_COLUMNS = {
@@ -341,6 +341,7 @@ async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_ru
         ]
     else:
         written = await write_sets(session, [w for w, _r, _e in sets.values()], key.actor)
+        await invalidate_figures(session, {k[0] for k in written})
         outcome = [
             BatchSet(unit_id=k[0], period_start=k[1], period_end=k[2], version=v[1], created=v[2])
             for k, v in sorted(written.items())

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.cache import invalidate, unit_tag
+
 RESOURCE = "figure_set"
 
 _UNIT_JSON = (
@@ -160,3 +162,24 @@ async def predecessors_of(session: AsyncSession, unit_id: int) -> set[int]:
         {"u": unit_id},
     )
     return {r.id for r in rows}
+
+
+async def successors_of(session: AsyncSession, unit_ids: set[int]) -> set[int]:
+    """Every unit that succeeded one of `unit_ids`, transitively: whose values count their figures."""
+    rows = await session.execute(
+        text(
+            "WITH RECURSIVE s(id, depth) AS ("
+            " SELECT successor_id, 1 FROM successions WHERE predecessor_id = ANY(:units)"
+            " UNION SELECT n.successor_id, s.depth + 1 FROM successions n JOIN s ON n.predecessor_id = s.id"
+            " WHERE s.depth < 32) SELECT DISTINCT id FROM s"
+        ),
+        {"units": sorted(unit_ids)},
+    )
+    return {r.id for r in rows}
+
+
+async def invalidate_figures(session: AsyncSession, unit_ids: set[int]) -> None:
+    """Figures of `unit_ids` changed: drop what shows them, theirs and their successors' values."""
+    if unit_ids:
+        touched = unit_ids | await successors_of(session, unit_ids)
+        await invalidate(session, *(unit_tag(u) for u in sorted(touched)))

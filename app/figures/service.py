@@ -15,7 +15,15 @@ from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_at
 from app.core.security import Principal
-from app.figures.queries import RESOURCE, SetWrite, existing_sets, predecessors_of, read_set, write_sets
+from app.figures.queries import (
+    RESOURCE,
+    SetWrite,
+    existing_sets,
+    invalidate_figures,
+    predecessors_of,
+    read_set,
+    write_sets,
+)
 from app.figures.schemas import FigureItem, FigureSetOut, FigureSetPut
 from app.keys.models import Role
 from app.units.models import Unit
@@ -251,6 +259,7 @@ async def put_set(
     set_id, _version, created = written[key_]
     if existing is None and not created:
         raise PreconditionFailed(_("These figures were recorded meanwhile; read them, then replace them."))
+    await invalidate_figures(session, {unit_id})
     return FigureSetOut.model_validate(await read_set(session, set_id))
 
 

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.clusters.models import Cluster
+from app.core.cache import KEYS, invalidate
 from app.core.errors import Conflict, NotFound
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
@@ -56,6 +57,7 @@ async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyC
     session.add(key)
     await session.flush()
     await session.refresh(key)
+    await invalidate(session, KEYS)
     cluster = data.cluster if isinstance(data, ClusterKeyCreate) else None
     return KeyCreated(**_out(key, cluster, unit).model_dump(), key=raw)
 
@@ -84,3 +86,4 @@ async def revoke_key(session: AsyncSession, key_id: int, caller_key_id: int) -> 
         key.revoked_at = utcnow()
         session.add(key)
         await session.flush()
+        await invalidate(session, KEYS)

@@ -8,6 +8,7 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster, RotationCustom
 from app.clusters.service import find_cluster
+from app.core.cache import cluster_tag, invalidate
 from app.core.errors import Conflict, NotFound, PreconditionFailed
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
@@ -201,6 +202,7 @@ async def put_leadership(
     assert record.id is not None
     out = (await leaderships(session, cluster.id, [year]))[0]
     await record_revision(session, RESOURCE, record.id, record.version, out, actor)
+    await invalidate(session, cluster_tag(number))
     return out, leadership_etag(out), existing is None
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.clusters.models import Cluster
+from app.core.cache import cluster_tag, invalidate
 from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
@@ -217,6 +218,7 @@ async def create_membership(session: AsyncSession, data: MembershipCreate, actor
     )
     await _flush_checked(session, membership, {})
     assert membership.id is not None
+    await invalidate(session, cluster_tag(data.cluster))
     return await _record(session, membership.id, actor)
 
 
@@ -249,7 +251,8 @@ async def update_membership(
     membership = (
         await session.execute(select(Membership).where(col(Membership.id) == membership_id).with_for_update())
     ).scalar_one()
-    require_match(if_match, membership_etag(await get_membership(session, membership_id)))
+    before = await get_membership(session, membership_id)
+    require_match(if_match, membership_etag(before))
     changes = data.model_dump(include=data.model_fields_set)
     if "cluster" in changes:
         changes["cluster_id"] = await _cluster_id(session, changes.pop("cluster"))
@@ -268,7 +271,9 @@ async def update_membership(
     changes.update(version=membership.version + 1, recorded_by=actor, recorded_at=utcnow())
     await _flush_checked(session, membership, changes)
     await _check_leaderships_kept(session, unit, old_cluster_id)
-    return await _record(session, membership_id, actor)
+    out = await _record(session, membership_id, actor)
+    await invalidate(session, cluster_tag(before.cluster), cluster_tag(out.cluster))
+    return out
 
 
 _ORPHANED_LEADERSHIPS = (
@@ -385,6 +390,7 @@ async def close_for_units(
     await session.flush()
     for change in closed:
         await _record(session, change.membership_id, actor)
+    await invalidate(session, *(cluster_tag(change.cluster) for change in closed))
     return closed
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.cache import METRICS, invalidate
 from app.core.database import table
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.etag import record_etag
@@ -99,4 +100,5 @@ async def create(session: AsyncSession, *, data: MetricCreate, actor: str) -> Me
     out = await get(session, key=data.key)
     assert metric.id is not None
     await record_revision(session, RESOURCE, metric.id, out.version, out, actor)
+    await invalidate(session, METRICS)
     return out

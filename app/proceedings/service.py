@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.cache import invalidate, unit_tag
 from app.core.errors import NotFound, Unprocessable
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
@@ -71,6 +72,7 @@ async def create(session: AsyncSession, *, unit_id: int, data: ProceedingCreate,
     await session.flush()
     out = proceeding_out(row)
     await record_revision(session, RESOURCE, out.id, out.version, out, actor)
+    await invalidate(session, unit_tag(unit_id))
     return out
 
 
@@ -99,6 +101,7 @@ async def update(
     await session.flush()
     out = proceeding_out(row)
     await record_revision(session, RESOURCE, out.id, out.version, out, actor)
+    await invalidate(session, unit_tag(unit_id))
     return out
 
 

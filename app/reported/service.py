@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.clusters.service import find_cluster
+from app.core.cache import cluster_tag, invalidate
 from app.core.database import table
 from app.core.errors import NotFound, PreconditionFailed, Unprocessable
 from app.core.etag import record_etag, require_match
@@ -202,6 +203,7 @@ async def put_figures(
     out = await figures_of(session, cluster.id, year)
     assert out is not None
     await record_revision(session, RESOURCE, record.id, record.version, out, actor)
+    await invalidate(session, cluster_tag(number))
     return out, figures_etag(out), existing is None
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.cache import RULES, invalidate
 from app.core.errors import Conflict, NotFound
 from app.core.etag import record_etag
 from app.core.i18n import _
@@ -127,6 +128,8 @@ async def load_rule_sets(session: AsyncSession, path: Path) -> int:
         out = rule_set_out(row)
         await record_revision(session, RESOURCE, row.id, out.version, out, REFERENCE_ACTOR)
         changed += 1
+    if changed:
+        await invalidate(session, RULES)
     return changed
 
 

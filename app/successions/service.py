@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.clusters.models import Cluster
+from app.core.cache import UNITS, cluster_tag, invalidate, unit_tag
 from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.i18n import _
 from app.core.revisions import record_revision
@@ -135,6 +136,12 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
         await record_revision(session, UNIT_RESOURCE, stored_id(unit), unit.version, unit_out(unit), actor)
     closed = await close_for_units(session, [stored_id(u) for u in predecessors], last_day, actor)
     affected = await _leaderships_affected(session, predecessors, data.effective_date.year)
+    await invalidate(
+        session,
+        UNITS,
+        *(unit_tag(stored_id(u)) for u in [*predecessors, *opened, *continuing]),
+        *(cluster_tag(c.cluster) for c in closed),
+    )
     return SuccessionOut(
         kind=data.kind,
         effective_date=data.effective_date,

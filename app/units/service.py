@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from app.core.cache import UNITS, invalidate, unit_tag
 from app.core.config import get_settings
 from app.core.database import table
 from app.core.errors import Conflict, NotFound, Unprocessable, sqlstate
@@ -236,6 +237,7 @@ async def update_unit(
         ) from exc
     out = await get_unit(session, unit_id)
     await record_revision(session, RESOURCE, unit_id, out.version, out, actor)
+    await invalidate(session, UNITS, unit_tag(unit_id))
     return out
 
 

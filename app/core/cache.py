@@ -1,0 +1,369 @@
+"""An in-process read cache with exact, transactional invalidation, coherent across instances.
+
+Entries are rendered responses (body bytes, ETag, content type) per variant (path and query,
+`Accept`, the negotiated language, `Accept-Encoding`), each carrying the **tags** it depends on
+(`unit:12`, `cluster:5`, `units`, `keys`, …). A write calls `await invalidate(session, *tags)`
+inside its transaction: `pg_notify` there is delivered to every instance only on commit, and the
+tags are dropped on this instance right after the commit (a session `after_commit` event), so
+the instance that wrote serves its own next read fresh at once.
+
+Every instance `LISTEN`s on a dedicated asyncpg connection (not one from the pool). While it is
+not listening (not yet connected, connection lost, keep-alive failed) the cache is empty and
+every read goes to the database: nothing is served that cannot be proven current. After
+`LISTEN` succeeds again the cache is dropped once more, since notifications may have been missed.
+
+Races: a read captures the cache's generation before its queries and stores its result only if
+no invalidation (nor loss of the listener) happened in between.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+from prometheus_client import Counter, Gauge
+from pydantic import BaseModel
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.core.config import Settings
+from app.core.etag import body_etag, none_match
+from app.core.i18n import current_locale
+
+log = logging.getLogger("thidua.cache")
+
+HITS = Counter("thidua_cache_hits_total", "Reads answered from the in-process cache", ("kind",))
+MISSES = Counter("thidua_cache_misses_total", "Cacheable reads that went to the database", ("kind",))
+STORES = Counter("thidua_cache_stores_total", "Rendered reads stored in the cache", ("kind",))
+INVALIDATIONS = Counter(
+    "thidua_cache_invalidations_total", "Tags invalidated (local commits and notifications)", ("tag_kind",)
+)
+RECONNECTS = Counter("thidua_cache_listener_reconnects_total", "Times the cache listener (re)connected")
+LISTENING = Gauge("thidua_cache_listening", "1 while this instance listens for invalidations (cache in use)")
+
+ALL = "*"
+"""The tag of a notification that drops everything (payload too long, or a bulk load)."""
+_MAX_PAYLOAD = 7000
+_SESSION_TAGS = "cache_tags"
+_SESSION_CACHE = "read_cache"
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    body: bytes
+    etag: str
+    media_type: str
+    tags: frozenset[str]
+
+
+def _kind(tag: str) -> str:
+    return tag.split(":", 1)[0]
+
+
+class ReadCache:
+    """Rendered entries (LRU, bounded) and the principals of API keys, both dropped by tag."""
+
+    def __init__(self, *, enabled: bool = True, max_entries: int = 10_000) -> None:
+        self.enabled = enabled
+        self.max_entries = max_entries
+        self.listening = False
+        self._generation = 0
+        self._entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
+        self._by_tag: dict[str, set[tuple[str, ...]]] = {}
+        self._keys: dict[str, Any] = {}
+
+    # --- state -----------------------------------------------------------------------------
+
+    @property
+    def usable(self) -> bool:
+        return self.enabled and self.listening
+
+    def generation(self) -> int | None:
+        """The token a read captures before its queries; None when nothing may be cached."""
+        return self._generation if self.usable else None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # --- entries ---------------------------------------------------------------------------
+
+    def get(self, key: tuple[str, ...]) -> Entry | None:
+        if not self.usable:
+            return None
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def store(self, key: tuple[str, ...], entry: Entry, generation: int | None) -> bool:
+        """Keeps `entry` unless something was invalidated since `generation` was captured."""
+        if generation is None or not self.usable or generation != self._generation:
+            return False
+        self._unlink(key)
+        self._entries[key] = entry
+        for tag in entry.tags:
+            self._by_tag.setdefault(tag, set()).add(key)
+        while len(self._entries) > self.max_entries:
+            self._unlink(next(iter(self._entries)))
+        return True
+
+    def _unlink(self, key: tuple[str, ...]) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        for tag in entry.tags:
+            keys = self._by_tag.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_tag[tag]
+
+    # --- API keys --------------------------------------------------------------------------
+
+    def key(self, key_hash: str) -> Any | None:
+        return self._keys.get(key_hash) if self.usable else None
+
+    def store_key(self, key_hash: str, principal: Any, generation: int | None) -> None:
+        if generation is None or not self.usable or generation != self._generation:
+            return
+        if len(self._keys) >= self.max_entries:
+            self._keys.clear()
+        self._keys[key_hash] = principal
+
+    # --- invalidation ----------------------------------------------------------------------
+
+    def drop(self, tags: Iterable[str]) -> None:
+        """Drops every entry carrying one of `tags` (`*`: everything)."""
+        self._generation += 1
+        for tag in tags:
+            INVALIDATIONS.labels(_kind(tag)).inc()
+            if tag == ALL:
+                self.clear()
+                return
+            if tag == "keys":
+                self._keys.clear()
+            for key in list(self._by_tag.get(tag, ())):
+                self._unlink(key)
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._entries.clear()
+        self._by_tag.clear()
+        self._keys.clear()
+
+    def set_listening(self, listening: bool) -> None:
+        self.clear()
+        self.listening = listening
+        LISTENING.set(1 if listening else 0)
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+async def invalidate(session: AsyncSession, *tags: str) -> None:
+    """Inside a write's transaction: every instance drops `tags` once (and only if) it commits.
+
+    The notification goes out with the commit; this instance drops them right after the commit.
+    """
+    wanted = {t for t in tags if t}
+    if not wanted:
+        return
+    pending: set[str] = session.info.setdefault(_SESSION_TAGS, set())
+    new = wanted - pending
+    if not new:
+        return
+    pending.update(new)
+    payload = " ".join(sorted(new))
+    if len(payload) > _MAX_PAYLOAD:
+        payload = ALL
+    channel = session.info.get("cache_channel", "thidua_cache")
+    await session.execute(_NOTIFY, {"channel": channel, "payload": payload})
+
+
+@event.listens_for(Session, "after_commit")
+def _dropped_after_commit(session: Session) -> None:
+    tags = session.info.pop(_SESSION_TAGS, None)
+    cache = session.info.get(_SESSION_CACHE)
+    if tags and isinstance(cache, ReadCache):
+        cache.drop(tags)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forgotten_after_rollback(session: Session) -> None:
+    session.info.pop(_SESSION_TAGS, None)
+
+
+def session_info(cache: ReadCache | None, settings: Settings) -> dict[str, Any]:
+    """What every session of a database carries: the cache to drop from after a commit, and the
+    channel to notify."""
+    return {_SESSION_CACHE: cache, "cache_channel": settings.cache_channel}
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def variant_key(request: Request) -> tuple[str, ...]:
+    headers = request.headers
+    return (
+        request.url.path,
+        request.url.query,
+        headers.get("accept", ""),
+        current_locale(),
+        headers.get("accept-encoding", ""),
+    )
+
+
+def _answer(request: Request, entry: Entry) -> Response:
+    if none_match(request.headers.get("if-none-match"), entry.etag):
+        return Response(status_code=304, headers={"ETag": entry.etag})
+    return Response(entry.body, media_type=entry.media_type, headers={"ETag": entry.etag})
+
+
+async def cached(
+    request: Request,
+    *,
+    tags: Iterable[str] | Callable[[M], Iterable[str]],
+    render: Callable[[], Awaitable[M]],
+    etag: Callable[[M], str] | None = None,
+    kind: str = "",
+) -> Response:
+    """A GET answered from the cache, or rendered, stored (tagged) and answered.
+
+    `render` builds the response model (its queries run only on a miss); `etag` gives a
+    versioned record's ETag (else a hash of the body); `tags` are what the entry depends on,
+    or a function of the rendered model (e.g. the units a list names). A `304` for a cached
+    entry compares the stored ETag: no rendering, no hashing.
+    """
+    cache: ReadCache | None = getattr(request.app.state, "cache", None)
+    kind = kind or (request.scope.get("route").path if request.scope.get("route") else "")  # type: ignore[union-attr]
+    key = variant_key(request)
+    if cache is not None:
+        entry = cache.get(key)
+        if entry is not None:
+            HITS.labels(kind).inc()
+            return _answer(request, entry)
+        MISSES.labels(kind).inc()
+    generation = cache.generation() if cache is not None else None
+    model = await render()
+    body = model.model_dump_json(by_alias=True).encode()
+    entry = Entry(
+        body=body,
+        etag=etag(model) if etag is not None else body_etag(body),
+        media_type="application/json",
+        tags=frozenset(tags(model) if callable(tags) else tags),
+    )
+    if cache is not None and cache.store(key, entry, generation):
+        STORES.labels(kind).inc()
+    return _answer(request, entry)
+
+
+# --- the listener ----------------------------------------------------------------------------
+
+
+def listener_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Listener:
+    """LISTENs on a dedicated connection and drops what each notification names.
+
+    Connection lost (termination callback) or keep-alive failed: the cache is dropped and reads go
+    to the database until LISTEN succeeds again (backoff between attempts), then the cache is
+    dropped once more and used again.
+    """
+
+    def __init__(self, cache: ReadCache, dsn: str, settings: Settings) -> None:
+        self.cache = cache
+        self.dsn = dsn
+        self.channel = settings.cache_channel
+        self.keepalive = settings.cache_keepalive_seconds
+        self.reconnect_min = settings.cache_reconnect_min_seconds
+        self.reconnect_max = settings.cache_reconnect_max_seconds
+        self.connect_timeout = settings.db_connect_timeout_seconds
+        self._lost = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.connection: asyncpg.Connection | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._close()
+        self.cache.set_listening(False)
+
+    def _notified(self, connection: Any, pid: int, channel: str, payload: object) -> None:
+        self.cache.drop(str(payload).split())
+
+    def _terminated(self, connection: Any) -> None:
+        if connection is self.connection:
+            self.cache.set_listening(False)
+            self._lost.set()
+
+    async def _close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None and not connection.is_closed():
+            connection.terminate()
+
+    async def _listen(self) -> None:
+        connection = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
+        self.connection = connection
+        self._lost.clear()
+        connection.add_termination_listener(self._terminated)
+        await connection.add_listener(self.channel, self._notified)
+        RECONNECTS.inc()
+        self.cache.set_listening(True)
+
+    async def _run(self) -> None:
+        delay = self.reconnect_min
+        while True:
+            try:
+                await self._listen()
+                delay = self.reconnect_min
+                while not self._lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._lost.wait(), self.keepalive)
+                    if self._lost.is_set() or self.connection is None:
+                        break
+                    await self.connection.fetchval("SELECT 1", timeout=self.keepalive)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure means: not listening
+                log.warning("cache listener lost (%s); reading through", type(exc).__name__)
+            self.cache.set_listening(False)
+            await self._close()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.reconnect_max)
+
+
+# --- tags ------------------------------------------------------------------------------------
+
+UNITS = "units"
+"""The unit list and name search (every unit, every alias)."""
+KEYS = "keys"
+METRICS = "metrics"
+RULES = "rules"
+
+
+def unit_tag(unit_id: int) -> str:
+    """A unit's record, and everything that shows it or counts its figures."""
+    return f"unit:{unit_id}"
+
+
+def cluster_tag(number: int) -> str:
+    """A cluster's record and everything of its years (members, leadership, covenant, …)."""
+    return f"cluster:{number}"
