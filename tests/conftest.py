@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.core.cache import ALL, invalidate
 from app.core.config import Settings, get_settings
 from app.core.database import Database
 from app.core.embedded import ensure_database
@@ -102,6 +103,7 @@ async def clean(database: Database, settings: Settings) -> None:
     """Reference data only, with the same ids every time."""
     async with database.sessionmaker() as session, session.begin():
         await session.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+        await invalidate(session, ALL)
         await load_reference(session, settings.reference_dir)
 
 

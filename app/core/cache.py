@@ -237,17 +237,20 @@ async def cached(
     render: Callable[[], Awaitable[M]],
     etag: Callable[[M], str] | None = None,
     kind: str = "",
+    variant: str = "",
 ) -> Response:
     """A GET answered from the cache, or rendered, stored (tagged) and answered.
 
     `render` builds the response model (its queries run only on a miss); `etag` gives a
     versioned record's ETag (else a hash of the body); `tags` are what the entry depends on,
-    or a function of the rendered model (e.g. the units a list names). A `304` for a cached
-    entry compares the stored ETag: no rendering, no hashing.
+    or a function of the rendered model (e.g. the units a list names); `variant` is whatever
+    else the answer depends on beyond the URL and the negotiated headers (the day a default
+    `as_of` stands for). A `304` for a cached entry compares the stored ETag: no rendering, no
+    hashing.
     """
     cache: ReadCache | None = getattr(request.app.state, "cache", None)
     kind = kind or (request.scope.get("route").path if request.scope.get("route") else "")  # type: ignore[union-attr]
-    key = variant_key(request)
+    key = (*variant_key(request), variant)
     if cache is not None:
         entry = cache.get(key)
         if entry is not None:

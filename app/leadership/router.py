@@ -1,5 +1,8 @@
-from fastapi import APIRouter, Response
+from collections.abc import Iterable
 
+from fastapi import APIRouter, Request, Response
+
+from app.core.cache import cached, cluster_tag, unit_tag
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
@@ -8,6 +11,19 @@ from app.core.revisions import RevisionOut, list_revisions
 from app.core.security import ClusterWriterKey, CurrentKey
 from app.leadership import service
 from app.leadership.schemas import LeadershipOut, LeadershipPut, SuggestionOut
+
+
+def _tags(number: int, leaderships: Iterable[LeadershipOut]) -> list[str]:
+    """The cluster, and every unit a leadership shows (holders and their successors)."""
+    units = {
+        u.id
+        for lead in leaderships
+        for holder in (lead.leader, lead.deputy)
+        if holder is not None
+        for u in (holder.unit, *holder.successors)
+    }
+    return [cluster_tag(number), *(unit_tag(u) for u in sorted(units))]
+
 
 router = APIRouter(
     prefix="/v1/clusters/{number}",
@@ -22,24 +38,42 @@ router = APIRouter(
     summary="Rotation history of a cluster",
     description="Leader (Cụm trưởng) and deputy (Cụm phó) of every recorded year. A unit that "
     "ceased to exist before or during its term says so (`ceased_on`) and names its successors.",
+    response_model=Page[LeadershipOut],
 )
 async def leadership_history(
+    request: Request,
     session: SessionDep,
     _: CurrentKey,
     number: ClusterNumber,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[LeadershipOut]:
-    return await service.history(session, number, limit=limit, after=decode_cursor(cursor))
+) -> Response:
+    after = decode_cursor(cursor)
+    return await cached(
+        request,
+        tags=lambda page: _tags(number, page.items),
+        render=lambda: service.history(session, number, limit=limit, after=after),
+    )
 
 
-@router.get("/years/{year}/leadership", operation_id="getLeadership", summary="Leader and deputy for a year")
+@router.get(
+    "/years/{year}/leadership",
+    operation_id="getLeadership",
+    summary="Leader and deputy for a year",
+    response_model=LeadershipOut,
+)
 async def get_leadership(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year, response: Response
-) -> LeadershipOut:
-    out, etag = await service.get_leadership(session, number, year)
-    response.headers["ETag"] = etag
-    return out
+    request: Request, session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year
+) -> Response:
+    async def render() -> LeadershipOut:
+        return (await service.get_leadership(session, number, year))[0]
+
+    return await cached(
+        request,
+        tags=lambda out: _tags(number, [out]),
+        render=render,
+        etag=service.leadership_etag,
+    )
 
 
 @router.put(

@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.clusters.service import find_cluster
+from app.core.cache import cached, cluster_tag, unit_tag
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
@@ -138,23 +139,37 @@ async def membership_revisions(
     "Neither: today (the date in Vietnam). A cluster's members come in one page "
     "(`next_cursor` is null).",
     responses=problem_responses(404),
+    response_model=Page[Member],
 )
 async def cluster_members(
+    request: Request,
     session: SessionDep,
     _: CurrentKey,
     number: ClusterNumber,
     year: YearQuery = None,
     as_of: AsOfQuery = None,
-) -> Page[Member]:
+) -> Response:
     if year is None and as_of is None:
         as_of = today()
-    cluster = await find_cluster(session, number)
-    assert cluster.id is not None
-    window = time_window(year, as_of)
-    members = []
-    if window is not None:
-        start, end = window
-        assert start is not None
-        assert end is not None
-        members = await service.members(session, cluster.id, start, end)
-    return Page[Member](items=members, next_cursor=None)
+
+    async def render() -> Page[Member]:
+        cluster = await find_cluster(session, number)
+        assert cluster.id is not None
+        window = time_window(year, as_of)
+        members = []
+        if window is not None:
+            start, end = window
+            assert start is not None
+            assert end is not None
+            members = await service.members(session, cluster.id, start, end)
+        return Page[Member](items=members, next_cursor=None)
+
+    return await cached(
+        request,
+        tags=lambda page: [
+            cluster_tag(number),
+            *(unit_tag(u.id) for m in page.items for u in (m.unit, *m.predecessors, *m.successors)),
+        ],
+        render=render,
+        variant=str(as_of),
+    )

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.cache import METRICS, invalidate
 from app.core.database import table
 from app.core.revisions import record_revision
 from app.metrics.models import Metric
@@ -51,4 +52,6 @@ async def load_catalogue(session: AsyncSession, path: Path) -> int:
                 session, RESOURCE, row.id, 1, await get(session, key=row.key), REFERENCE_ACTOR
             )
             added += 1
+    if added:
+        await invalidate(session, METRICS)
     return added

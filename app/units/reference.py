@@ -7,6 +7,7 @@ unit or alias keeps the reference key of the row it was loaded from whatever an 
 """
 
 import csv
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from app.aliases.models import UnitAlias
 from app.aliases.service import RESOURCE as ALIAS_RESOURCE
 from app.aliases.service import alias_out
 from app.awards.catalogue import load_award_types
+from app.core.cache import ALL, invalidate
 from app.core.database import table
 from app.core.models import Revision
 from app.core.revisions import record_revision
@@ -140,7 +142,7 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
     )
     successions_added = len(result.all())
     aliases_added = await _load_aliases(session, directory / "unit_aliases.csv", ids)
-    return ReferenceReport(
+    report = ReferenceReport(
         units_added=units_added,
         successions_added=successions_added,
         aliases_added=aliases_added,
@@ -148,6 +150,9 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
         rule_sets_changed=await load_rule_sets(session, directory / "rule_sets.yaml"),
         award_types_changed=await load_award_types(session, directory / "award_types.yaml"),
     )
+    if any(dataclasses.astuple(report)):
+        await invalidate(session, ALL)  # a bulk load: every cached read may show what it changed
+    return report
 
 
 async def _load_aliases(session: AsyncSession, path: Path, ids: dict[str, int]) -> int:

@@ -1,7 +1,8 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from app.core.cache import UNITS, cached, unit_tag
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
@@ -28,8 +29,10 @@ router = APIRouter(prefix="/v1/units", tags=["units"], responses=problem_respons
     "the units come ranked, each with its `match`: `exact`, then `alias`, then `partial` (the "
     "query is part of the name), then `similar` (near misses by trigram similarity, e.g. "
     "`Ha Tihn`); then by score, then id.",
+    response_model=Page[UnitListItem],
 )
 async def list_units(
+    request: Request,
     session: SessionDep,
     _: CurrentKey,
     as_of: Annotated[IsoDate | None, Query(description="Day of validity, `YYYY-MM-DD`.")] = None,
@@ -39,23 +42,30 @@ async def list_units(
     code: Annotated[str | None, Query(pattern=r"^\d{2,3}$", description="Official code, e.g. `08`.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[UnitListItem]:
+) -> Response:
     after = decode_cursor(cursor)
-    return await service.list_units(
-        session,
-        as_of=as_of,
-        q=q,
-        code=code,
-        limit=limit,
-        after=after,
+    return await cached(
+        request,
+        tags=[UNITS],
+        render=lambda: service.list_units(session, as_of=as_of, q=q, code=code, limit=limit, after=after),
+        variant=str(service.similarity_threshold()) if q else "",
     )
 
 
-@router.get("/{unit_id}", operation_id="getUnit", summary="Get a unit", responses=problem_responses(404))
-async def get_unit(session: SessionDep, _: CurrentKey, unit_id: UnitId, response: Response) -> UnitOut:
-    out = await service.get_unit(session, unit_id)
-    response.headers["ETag"] = service.unit_etag(out)
-    return out
+@router.get(
+    "/{unit_id}",
+    operation_id="getUnit",
+    summary="Get a unit",
+    responses=problem_responses(404),
+    response_model=UnitOut,
+)
+async def get_unit(request: Request, session: SessionDep, _: CurrentKey, unit_id: UnitId) -> Response:
+    return await cached(
+        request,
+        tags=[unit_tag(unit_id)],
+        render=lambda: service.get_unit(session, unit_id),
+        etag=service.unit_etag,
+    )
 
 
 @router.patch(

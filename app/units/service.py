@@ -86,7 +86,7 @@ def _filtered(query: S, as_of: date | None, code: str | None) -> S:
     return query
 
 
-def _similarity_threshold() -> float:
+def similarity_threshold() -> float:
     """`NAME_SIMILARITY_THRESHOLD`, read per query rather than at import (tests change it)."""
     return get_settings().name_similarity_threshold
 
@@ -123,7 +123,7 @@ async def _search(
     """The units matching any of `keys`, best match first (see `app.units.search`)."""
     if not keys:
         return Page[UnitListItem](items=[], next_cursor=None)
-    best = best_matches(keys, _similarity_threshold())
+    best = best_matches(keys, similarity_threshold())
     query = (
         _filtered(select(*_UNIT_COLUMNS, best.c.rank, best.c.score, best.c.alias), as_of, code)
         .join(best, best.c.unit_id == col(Unit.id))
