@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = resolve_database_url(settings)
         app.state.cache = ReadCache(enabled=settings.cache_enabled, max_entries=settings.cache_max_entries)
         app.state.database = Database(url, settings, app.state.cache)
-        listener = Listener(app.state.cache, listener_dsn(url), settings)
+        listener = app.state.cache_listener = Listener(app.state.cache, listener_dsn(url), settings)
         if settings.cache_enabled:
             listener.start()
         sweep = asyncio.create_task(

@@ -19,6 +19,7 @@ no invalidation (nor loss of the listener) happened in between.
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ class ReadCache:
     def __init__(self, *, enabled: bool = True, max_entries: int = 10_000) -> None:
         self.enabled = enabled
         self.max_entries = max_entries
+        self.instance = uuid.uuid4().hex[:16]
+        """Names this process's notifications, which it has dropped already (after its commit)."""
         self.listening = False
         self._generation = 0
         self._entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
@@ -185,6 +188,8 @@ async def invalidate(session: AsyncSession, *tags: str) -> None:
     payload = " ".join(sorted(new))
     if len(payload) > _MAX_PAYLOAD:
         payload = ALL
+    cache = session.info.get(_SESSION_CACHE)
+    payload = f"{cache.instance if isinstance(cache, ReadCache) else '-'} {payload}"
     channel = session.info.get("cache_channel", "thidua_cache")
     await session.execute(_NOTIFY, {"channel": channel, "payload": payload})
 
@@ -310,7 +315,10 @@ class Listener:
         self.cache.set_listening(False)
 
     def _notified(self, connection: Any, pid: int, channel: str, payload: object) -> None:
-        self.cache.drop(str(payload).split())
+        """`<instance> <tag> <tag> …`: another instance's commit (ours were dropped after commit)."""
+        sender, *tags = str(payload).split()
+        if sender != self.cache.instance:
+            self.cache.drop(tags)
 
     def _terminated(self, connection: Any) -> None:
         if connection is self.connection:
