@@ -78,6 +78,7 @@ def cases(base: str, key: str) -> list[tuple[str, str, dict[str, str]]]:
         except httpx.TransportError:
             time.sleep(0.1)
     sheet = httpx.get(f"{base}/v1/clusters/5/years/2025", headers=auth)
+    unit_etag = httpx.get(f"{base}/v1/units/22", headers=auth).headers["etag"]
     return [
         ("healthz (no auth, no DB)", "/healthz", {}),
         ("GET /v1/units/{id}", "/v1/units/22", auth),
@@ -89,6 +90,8 @@ def cases(base: str, key: str) -> list[tuple[str, str, dict[str, str]]]:
             {**auth, "If-None-Match": sheet.headers["etag"]},
         ),
         ("GET /v1/clusters/5/leadership", "/v1/clusters/5/leadership", auth),
+        ("GET /v1/clusters/5/members?year=2025", "/v1/clusters/5/members?year=2025", auth),
+        ("GET /v1/units/{id}, If-None-Match -> 304", "/v1/units/22", {**auth, "If-None-Match": unit_etag}),
     ]
 
 
@@ -101,8 +104,8 @@ def with_wrk(url: str, headers: dict[str, str], seconds: float, concurrency: int
         check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)  # type: ignore[union-attr]
     return rate, p50, p99
 
 
@@ -118,49 +121,58 @@ async def with_python(
     return count / seconds, f"{p50:.1f}ms", f"{p99:.1f}ms"
 
 
-def measure(base: str, key: str, seconds: float, concurrency: int) -> None:
+def measure(base: str, hello: str, key: str, seconds: float, concurrency: int) -> None:
     client = "wrk" if shutil.which("wrk") else "python (httpx)"
     print(f"{seconds:.0f}s per case, {concurrency} connections, 1 uvicorn worker, client: {client}\n")
-    print(f"{'case':46} {'req/s':>8} {'p50':>9} {'p99':>9}")
-    for name, path, headers in cases(base, key):
+    print(f"{'case':46} {'req/s':>8} {'p50':>9} {'p99':>9} {'of hello':>9}")
+    baseline = None
+    for name, url, headers in [("hello-world (FastAPI, same .venv)", hello + "/", {})] + [
+        (name, base + path, headers) for name, path, headers in cases(base, key)
+    ]:
         if shutil.which("wrk"):
-            with_wrk(base + path, headers, 1, concurrency)
-            rate, p50, p99 = with_wrk(base + path, headers, seconds, concurrency)
+            with_wrk(url, headers, 1, concurrency)
+            rate, p50, p99 = with_wrk(url, headers, seconds, concurrency)
         else:
-            rate, p50, p99 = asyncio.run(with_python(base, path, headers, seconds, concurrency))
-        print(f"{name:46} {rate:8.0f} {p50:>9} {p99:>9}")
+            rate, p50, p99 = asyncio.run(with_python(url, "", headers, seconds, concurrency))
+        baseline = baseline or rate
+        print(f"{name:46} {rate:8.0f} {p50:>9} {p99:>9} {rate / baseline:9.1%}")
 
 
 def main(seconds: float, concurrency: int) -> None:
     url, key = prepare()
-    with socket.socket() as s:
+    with socket.socket() as s, socket.socket() as t:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url},
-    )
+        t.bind(("127.0.0.1", 0))
+        port, hello_port = s.getsockname()[1], t.getsockname()[1]
+    servers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                target,
+                "--port",
+                str(at),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": url},
+        )
+        for target, at in (("app.main:app", port), ("bench.hello:app", hello_port))
+    ]
     try:
-        measure(f"http://127.0.0.1:{port}", key, seconds, concurrency)
+        measure(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}", key, seconds, concurrency)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     main(args.seconds, args.concurrency)

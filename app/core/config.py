@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_pre_ping: bool = True
+    db_pool_ping_idle_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="Pre-ping only a pooled connection idle this long (0: every checkout); one "
+        "whose socket is closed is always replaced.",
+    )
     db_connect_timeout_seconds: float = 2.0
     db_pool_timeout_seconds: float = 2.0
     db_statement_timeout_seconds: float = 5.0

@@ -1,5 +1,6 @@
 """Engine, sessions and the one-transaction-per-request dependency."""
 
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, cast
 
@@ -64,7 +65,11 @@ class Database:
             connect_args=_connect_args(settings),
         )
         if settings.db_pool_pre_ping:
-            _pre_ping(self.engine, timeout=settings.db_connect_timeout_seconds)
+            _pre_ping(
+                self.engine,
+                timeout=settings.db_connect_timeout_seconds,
+                idle=settings.db_pool_ping_idle_seconds,
+            )
         self.sessionmaker = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, info=session_info(cache, settings)
         )
@@ -73,21 +78,33 @@ class Database:
         await self.engine.dispose()
 
 
-def _pre_ping(engine: AsyncEngine, *, timeout: float) -> None:
+def _pre_ping(engine: AsyncEngine, *, timeout: float, idle: float) -> None:
     """Check each pooled connection before use, giving up after `timeout`.
 
-    SQLAlchemy's own pre-ping waits out the whole command timeout, then 2 s more to close the
-    connection, when the server is frozen. This one drops the connection at once and lets the
-    pool open a new one, which the connect timeout bounds. New connections are not pinged.
+    A connection whose socket is closed (the server restarted or dropped it: asyncpg saw the end
+    of the stream) is replaced without a round trip. One that sat idle in the pool for `idle`
+    seconds or more is pinged (`SELECT 1`); a busy pool's connections, back from a request a
+    moment ago, are not: under load a read costs no extra round trip, and a server that froze
+    meanwhile is caught by the statement timeout instead. SQLAlchemy's own pre-ping waits out
+    the whole command timeout, then 2 s more to close the connection, when the server is
+    frozen; this one drops the connection at once and lets the pool open a new one, which the
+    connect timeout bounds. New connections are not pinged.
     """
 
     def connected(_: Any, record: ConnectionPoolEntry) -> None:
         record.info["fresh"] = True
 
+    def checkin(_: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned"] = time.monotonic()
+
     def checkout(_: Any, record: ConnectionPoolEntry, __: PoolProxiedConnection) -> None:
         if record.info.pop("fresh", False):
             return
         connection = cast(asyncpg.Connection, record.driver_connection)
+        if connection.is_closed():
+            raise DisconnectionError("the connection was closed")
+        if time.monotonic() - record.info.get("returned", 0.0) < idle:
+            return
         try:
             await_only(connection.execute("SELECT 1", timeout=timeout))
         except Exception as exc:
@@ -96,12 +113,18 @@ def _pre_ping(engine: AsyncEngine, *, timeout: float) -> None:
 
     event.listen(engine.sync_engine, "connect", connected)
     event.listen(engine.sync_engine, "checkout", checkout)
+    event.listen(engine.sync_engine, "checkin", checkin)
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The transaction begins with the first statement (a read answered from the cache runs
+    none, so it takes no connection and opens no transaction) and commits before the response
+    is sent; an exception rolls it back (closing the session)."""
     database: Database = request.app.state.database
-    async with database.sessionmaker() as session, session.begin():
+    async with database.sessionmaker() as session:
         yield session
+        if session.in_transaction():
+            await session.commit()
 
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
