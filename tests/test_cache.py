@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import event, text
 
-from app.core.cache import Entry, ReadCache
+from app.core.cache import Entry, ReadCache, cached
 from app.core.config import Settings
 from app.core.database import Database
 from app.main import create_app
@@ -384,3 +384,34 @@ def test_the_cache_is_bounded() -> None:
     assert cache.get(("0",)) is None
     assert cache.get(("2",)) is not None
     assert len(cache) == 2
+
+
+async def test_a_rendered_export_is_cached_with_its_headers(admin: httpx.AsyncClient, app: FastAPI) -> None:
+    """What the year sheet's exports will use: `render` may return a whole `Response`."""
+    renders: list[int] = []
+
+    async def export(request: Request) -> Response:
+        async def render() -> Response:
+            renders.append(1)
+            return Response(
+                b"a;b\n",
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="x.csv"', "Vary": "Accept"},
+            )
+
+        return await cached(request, tags=["cluster:99"], render=render)
+
+    app.add_api_route("/test-only/export", export, include_in_schema=False)
+    first = await admin.get("/test-only/export")
+    again = await admin.get("/test-only/export")
+    assert renders == [1]
+    assert again.content == first.content == b"a;b\n"
+    assert again.headers["content-disposition"] == 'attachment; filename="x.csv"'
+    assert again.headers["content-type"].startswith("text/csv")
+    assert "Accept" in again.headers["vary"]
+    assert again.headers["etag"] == first.headers["etag"]
+    not_modified = await admin.get("/test-only/export", headers={"If-None-Match": first.headers["etag"]})
+    assert not_modified.status_code == 304
+    app.state.cache.drop(["cluster:99"])
+    await admin.get("/test-only/export")
+    assert renders == [1, 1]

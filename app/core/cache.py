@@ -64,6 +64,8 @@ class Entry:
     etag: str
     media_type: str
     tags: frozenset[str]
+    headers: tuple[tuple[str, str], ...] = ()
+    """Other representation headers (`Content-Disposition`, `Vary`)."""
 
 
 def _kind(tag: str) -> str:
@@ -229,24 +231,29 @@ def variant_key(request: Request) -> tuple[str, ...]:
     )
 
 
+_KEPT_HEADERS = ("content-disposition", "vary")
+
+
 def _answer(request: Request, entry: Entry) -> Response:
+    headers = {"ETag": entry.etag, **dict(entry.headers)}
     if none_match(request.headers.get("if-none-match"), entry.etag):
-        return Response(status_code=304, headers={"ETag": entry.etag})
-    return Response(entry.body, media_type=entry.media_type, headers={"ETag": entry.etag})
+        return Response(status_code=304, headers=headers)
+    return Response(entry.body, media_type=entry.media_type, headers=headers)
 
 
 async def cached(
     request: Request,
     *,
-    tags: Iterable[str] | Callable[[M], Iterable[str]],
-    render: Callable[[], Awaitable[M]],
+    tags: Iterable[str] | Callable[[Any], Iterable[str]],
+    render: Callable[[], Awaitable[M | Response]],
     etag: Callable[[M], str] | None = None,
     kind: str = "",
     variant: str = "",
 ) -> Response:
     """A GET answered from the cache, or rendered, stored (tagged) and answered.
 
-    `render` builds the response model (its queries run only on a miss); `etag` gives a
+    `render` builds the response model, or a whole `Response` (an export: its body, media
+    type, ETag, `Content-Disposition` and `Vary` are kept); its queries run only on a miss; `etag` gives a
     versioned record's ETag (else a hash of the body); `tags` are what the entry depends on,
     or a function of the rendered model (e.g. the units a list names); `variant` is whatever
     else the answer depends on beyond the URL and the negotiated headers (the day a default
@@ -264,13 +271,23 @@ async def cached(
         MISSES.labels(kind).inc()
     generation = cache.generation() if cache is not None else None
     model = await render()
-    body = model.model_dump_json(by_alias=True).encode()
-    entry = Entry(
-        body=body,
-        etag=etag(model) if etag is not None else body_etag(body),
-        media_type="application/json",
-        tags=frozenset(tags(model) if callable(tags) else tags),
-    )
+    if isinstance(model, Response):
+        body = bytes(model.body)
+        entry = Entry(
+            body=body,
+            etag=model.headers.get("etag") or body_etag(body),
+            media_type=model.media_type or model.headers.get("content-type", "application/octet-stream"),
+            tags=frozenset(tags(model) if callable(tags) else tags),
+            headers=tuple((k, v) for k, v in model.headers.items() if k in _KEPT_HEADERS),
+        )
+    else:
+        body = model.model_dump_json(by_alias=True).encode()
+        entry = Entry(
+            body=body,
+            etag=etag(model) if etag is not None else body_etag(body),
+            media_type="application/json",
+            tags=frozenset(tags(model) if callable(tags) else tags),
+        )
     if cache is not None and cache.store(key, entry, generation):
         STORES.labels(kind).inc()
     return _answer(request, entry)
