@@ -1,6 +1,7 @@
 """Prometheus request metrics, labelled by route template (not raw path)."""
 
 import time
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +18,9 @@ LATENCY = Histogram(
 class MetricsMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._latency: dict[tuple[str, str], Any] = {}
+        self._requests: dict[tuple[str, str, int], Any] = {}
+        """Labelled children, looked up once (`labels()` takes a lock and builds a key each call)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,5 +40,14 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
-            REQUESTS.labels(scope["method"], template, str(status)).inc()
+            method = scope["method"]
+            latency = self._latency.get((method, template))
+            if latency is None:
+                latency = self._latency[(method, template)] = LATENCY.labels(method, template)
+            latency.observe(time.perf_counter() - started)
+            counter = self._requests.get((method, template, status))
+            if counter is None:
+                counter = self._requests[(method, template, status)] = REQUESTS.labels(
+                    method, template, str(status)
+                )
+            counter.inc()
