@@ -13,7 +13,7 @@ from app.aliases.router import router as aliases_router
 from app.awards.router import router as awards_router
 from app.awards.router import types_router as award_types_router
 from app.clusters.router import router as clusters_router
-from app.core.cache import Listener, ReadCache, listener_dsn
+from app.core.cache import CachedReadMiddleware, Listener, ReadCache, listener_dsn
 from app.core.config import Settings, get_settings
 from app.core.cors import ProblemCORSMiddleware
 from app.core.database import Database, resolve_database_url
@@ -208,6 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_request_bytes,
         larger={BATCH_PATH: settings.max_batch_bytes},
     )
+    app.add_middleware(CachedReadMiddleware)  # cache hits answered before routing, still counted
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(

@@ -97,10 +97,23 @@ async def test_a_repeated_read_issues_no_sql(admin: httpx.AsyncClient, database:
         assert statements == [], path
         assert again.content == first.content
         assert again.headers["etag"] == first.headers["etag"]
+        per_request = {"x-request-id", "date"}
+        assert {k: v for k, v in again.headers.items() if k not in per_request} == {
+            k: v for k, v in first.headers.items() if k not in per_request
+        }
         assert again.headers["content-type"] == "application/json"
         assert again.headers["content-language"] == "en"
         assert not_modified.status_code == 304
         assert not_modified.headers["etag"] == first.headers["etag"]
+
+
+async def test_a_cached_read_still_needs_a_valid_key(
+    admin: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    assert (await admin.get("/v1/units/1")).status_code == 200
+    assert (await admin.get("/v1/units/1")).status_code == 200  # cached now
+    for headers in ({"Authorization": ""}, bearer("thd_unknown"), {"Authorization": "Basic eDp5"}):
+        assert (await client.get("/v1/units/1", headers=headers)).status_code == 401
 
 
 async def test_variants_are_kept_apart(admin: httpx.AsyncClient) -> None:

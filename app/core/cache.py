@@ -18,6 +18,7 @@ no invalidation (nor loss of the listener) happened in between.
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import uuid
 from collections import OrderedDict
@@ -32,8 +33,10 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings
 from app.core.etag import body_etag, none_match
@@ -62,10 +65,14 @@ _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 class Entry:
     body: bytes
     etag: str
-    media_type: str
+    content_type: str
     tags: frozenset[str]
     headers: tuple[tuple[str, str], ...] = ()
     """Other representation headers (`Content-Disposition`, `Vary`)."""
+    kind: str = ""
+    """The route's path template, for the metrics."""
+    route: Any = None
+    """The route that rendered it (the metrics middleware labels by it)."""
 
 
 def _kind(tag: str) -> str:
@@ -220,14 +227,16 @@ def session_info(cache: ReadCache | None, settings: Settings) -> dict[str, Any]:
 M = TypeVar("M", bound=BaseModel)
 
 
-def variant_key(request: Request) -> tuple[str, ...]:
-    headers = request.headers
+def scope_key(scope: Scope, headers: Headers, variant: str = "") -> tuple[str, ...]:
+    """What a rendered answer depends on: path and query, `Accept`, the negotiated language,
+    `Accept-Encoding`, and the route's `variant`."""
     return (
-        request.url.path,
-        request.url.query,
+        scope["path"],
+        scope["query_string"].decode("latin-1"),
         headers.get("accept", ""),
         current_locale(),
         headers.get("accept-encoding", ""),
+        variant,
     )
 
 
@@ -238,7 +247,7 @@ def _answer(request: Request, entry: Entry) -> Response:
     headers = {"ETag": entry.etag, **dict(entry.headers)}
     if none_match(request.headers.get("if-none-match"), entry.etag):
         return Response(status_code=304, headers=headers)
-    return Response(entry.body, media_type=entry.media_type, headers=headers)
+    return Response(entry.body, headers={**headers, "Content-Type": entry.content_type})
 
 
 async def cached(
@@ -261,8 +270,9 @@ async def cached(
     hashing.
     """
     cache: ReadCache | None = getattr(request.app.state, "cache", None)
-    kind = kind or (request.scope.get("route").path if request.scope.get("route") else "")  # type: ignore[union-attr]
-    key = (*variant_key(request), variant)
+    route = request.scope.get("route")
+    kind = kind or getattr(route, "path", "")
+    key = scope_key(request.scope, request.headers, variant)
     if cache is not None:
         entry = cache.get(key)
         if entry is not None:
@@ -276,17 +286,21 @@ async def cached(
         entry = Entry(
             body=body,
             etag=model.headers.get("etag") or body_etag(body),
-            media_type=model.media_type or model.headers.get("content-type", "application/octet-stream"),
+            content_type=model.headers.get("content-type", "application/octet-stream"),
             tags=frozenset(tags(model) if callable(tags) else tags),
             headers=tuple((k, v) for k, v in model.headers.items() if k in _KEPT_HEADERS),
+            kind=kind,
+            route=route,
         )
     else:
         body = model.model_dump_json(by_alias=True).encode()
         entry = Entry(
             body=body,
             etag=etag(model) if etag is not None else body_etag(body),
-            media_type="application/json",
+            content_type="application/json",
             tags=frozenset(tags(model) if callable(tags) else tags),
+            kind=kind,
+            route=route,
         )
     if cache is not None and cache.store(key, entry, generation):
         STORES.labels(kind).inc()
@@ -395,3 +409,57 @@ def unit_tag(unit_id: int) -> str:
 def cluster_tag(number: int) -> str:
     """A cluster's record and everything of its years (members, leadership, covenant, …)."""
     return f"cluster:{number}"
+
+
+# --- the fast path -----------------------------------------------------------------------------
+
+
+def key_hash(raw: str) -> str:
+    """The stored form of an API key (`app.core.security.hash_key`): keys are 256-bit random
+    tokens, so a plain SHA-256 is safe."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class CachedReadMiddleware:
+    """Answers a GET whose rendered entry is cached, for a key the cache knows, before routing:
+    no route matching, no dependencies, no session. Everything else (a miss, an unknown or
+    missing key, a read whose answer depends on more than its URL and headers) goes on to the
+    app, which renders, stores and answers through `cached()`. Sits inside the request-id,
+    language and metrics middleware, so its answers carry the same headers and are counted."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        cache: ReadCache | None = getattr(scope["app"].state, "cache", None)
+        if cache is None or not cache.usable:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        scheme, _, token = (headers.get("authorization") or "").partition(" ")
+        entry = cache.get(scope_key(scope, headers)) if scheme.lower() == "bearer" else None
+        if entry is None or cache.key(key_hash(token.strip())) is None:
+            await self.app(scope, receive, send)
+            return
+        HITS.labels(entry.kind).inc()
+        if entry.route is not None:
+            scope["route"] = entry.route
+        answer = _answer_headers(entry)
+        if none_match(headers.get("if-none-match"), entry.etag):
+            await send({"type": "http.response.start", "status": 304, "headers": answer})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        answer.append((b"content-type", entry.content_type.encode("latin-1")))
+        answer.append((b"content-length", str(len(entry.body)).encode("latin-1")))
+        await send({"type": "http.response.start", "status": 200, "headers": answer})
+        await send({"type": "http.response.body", "body": entry.body})
+
+
+def _answer_headers(entry: Entry) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"etag", entry.etag.encode("latin-1")),
+        *((k.encode("latin-1"), v.encode("latin-1")) for k, v in entry.headers),
+    ]

@@ -1,6 +1,5 @@
 """API keys: bearer authentication and role checks."""
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
@@ -10,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
 from sqlmodel import col
 
-from app.core.cache import ReadCache
+from app.core.cache import ReadCache, key_hash
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.i18n import _
@@ -31,7 +30,7 @@ def new_key() -> str:
 
 def hash_key(raw: str) -> str:
     """Keys are 256-bit random tokens, so a plain SHA-256 is a safe stored form."""
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return key_hash(raw)
 
 
 @dataclass(frozen=True, slots=True)

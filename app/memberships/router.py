@@ -149,8 +149,10 @@ async def cluster_members(
     year: YearQuery = None,
     as_of: AsOfQuery = None,
 ) -> Response:
+    variant = ""
     if year is None and as_of is None:
         as_of = today()
+        variant = str(as_of)  # "today" moves: the day is part of what is cached
 
     async def render() -> Page[Member]:
         cluster = await find_cluster(session, number)
@@ -171,5 +173,5 @@ async def cluster_members(
             *(unit_tag(u.id) for m in page.items for u in (m.unit, *m.predecessors, *m.successors)),
         ],
         render=render,
-        variant=str(as_of),
+        variant=variant,
     )
