@@ -7,6 +7,7 @@ from app.evaluation.schemas import EvaluationSummary
 from app.leadership.schemas import LeadershipOut
 from app.memberships.schemas import Member
 from app.reported.schemas import ReportedFiguresOut
+from app.votes.schemas import VoteOut
 
 
 class ClusterBrief(BaseModel):
@@ -33,6 +34,7 @@ class ClusterYearSheet(BaseModel):
                 "covenant": None,
                 "reported_figures": None,
                 "evaluation": None,
+                "votes": [],
                 "notes": ["Thái Bình đã kết thúc hoạt động ngày 30/6/2025; đơn vị kế thừa: Hưng Yên."],
             }
         }
@@ -52,6 +54,9 @@ class ClusterYearSheet(BaseModel):
     evaluation: EvaluationSummary | None = Field(
         description="How the members stand against the covenant's targets (null: no targets); "
         "the rows are at its `href`."
+    )
+    votes: list[VoteOut] = Field(
+        description="The cluster-year's nomination votes, by id, with their published results."
     )
     notes: list[Localized] = Field(
         description="Units that ceased during the year, and who succeeded them, in the request's "

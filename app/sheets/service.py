@@ -10,12 +10,15 @@ from app.leadership.service import leaderships
 from app.memberships.service import members
 from app.reported.service import figures_of
 from app.sheets.schemas import ClusterBrief, ClusterYearSheet
+from app.votes.schemas import VoteOut
+from app.votes.service import votes_of
 
 
 async def cluster_year(session: AsyncSession, number: int, year: int) -> ClusterYearSheet:
     """A fixed number of queries whatever the cluster's size: cluster, members with lineage,
     leaderships, the covenant with its host and targets, the reported figures, and the
-    evaluation's six (`app.evaluation.service.evaluate_cluster`)."""
+    evaluation's six (`app.evaluation.service.evaluate_cluster`), and the votes' seven
+    (`_votes`)."""
     cluster = await find_cluster(session, number)
     assert cluster.id is not None
     start, end = year_bounds(year)
@@ -45,5 +48,11 @@ async def cluster_year(session: AsyncSession, number: int, year: int) -> Cluster
         covenant=await covenant_of(session, cluster.id, year),
         reported_figures=await figures_of(session, cluster.id, year),
         evaluation=await evaluation_summary(session, cluster.id, number, year),
+        votes=await _votes(session, cluster.id, year),
         notes=notes,
     )
+
+
+async def _votes(session: AsyncSession, cluster_id: int, year: int) -> list[VoteOut]:
+    """The cluster-year's votes with their rounds and results: seven queries (one without votes)."""
+    return await votes_of(session, cluster_id, year)
