@@ -28,7 +28,7 @@ from app.votes.models import (
     VoteVoter,
 )
 from app.votes.schemas import (
-    CandidateOut,
+    VoteCandidateOut,
     ChairOut,
     ParameterUsed,
     ParticipationOut,
@@ -188,7 +188,7 @@ async def vote_outs(session: AsyncSession, rows: list[Any]) -> list[VoteOut]:
                 state_reason=vote.state_reason,
                 current_round=vote.current_round,
                 candidates=[
-                    CandidateOut(
+                    VoteCandidateOut(
                         unit=UnitRef.from_row(c),
                         women_preference=c.VoteCandidate.women_preference,
                         rank=c.VoteCandidate.rank,

@@ -162,7 +162,7 @@ class ParameterUsed(BaseModel):
     basis: Citation
 
 
-class CandidateOut(BaseModel):
+class VoteCandidateOut(BaseModel):
     unit: UnitRef
     women_preference: bool | None
     rank: int | None = Field(description="In the standings the vote relied on; null: not ranked or none.")
@@ -330,7 +330,7 @@ class VoteOut(BaseModel):
         description="`no_quorum` (void), `seats_filled`, `no_rounds_left`, `next_round_possible`."
     )
     current_round: int
-    candidates: list[CandidateOut]
+    candidates: list[VoteCandidateOut]
     voters: list[UnitRef] = Field(description="The eligible voters: one ballot each per round.")
     rounds: list[RoundOut]
     note: str | None
