@@ -67,7 +67,9 @@ class ApprovalDenominator(StrEnum):
     present_voters = "present_voters"
 
 
-class TieBreak(StrEnum):
+class VoteTieBreak(StrEnum):
+    """A step that settles a tie across the last seat of a nomination vote."""
+
     women_preference = "women_preference"
     stronger_record = "stronger_record"
     chair_vote = "chair_vote"
@@ -76,7 +78,7 @@ class TieBreak(StrEnum):
 class TieBreakStep(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    step: TieBreak
+    step: VoteTieBreak
     confidence: Confidence
     basis: Citation
 
