@@ -164,6 +164,15 @@ async def seeded(database: Database, settings: Settings) -> None:
 
 
 @pytest.fixture
+async def seeded_without_awards(seeded: None, database: Database) -> None:
+    """The seed history without the awards its articles report, for tests that nominate the
+    same units afresh (one achievement earns one award)."""
+    async with database.sessionmaker() as session, session.begin():
+        await session.execute(text("DELETE FROM award_transitions"))
+        await session.execute(text("DELETE FROM awards"))
+
+
+@pytest.fixture
 async def cluster_key(database: Database) -> Callable[[int], Awaitable[str]]:
     async def make(number: int) -> str:
         async with database.sessionmaker() as session, session.begin():

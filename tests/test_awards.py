@@ -16,7 +16,7 @@ from app.core.errors import Conflict
 from tests.awards_helpers import DECREE_98, check, cluster5_2024, nominate, step
 from tests.conftest import bearer, problem, unit_id
 
-pytestmark = pytest.mark.usefixtures("seeded")
+pytestmark = pytest.mark.usefixtures("seeded_without_awards")
 
 SOURCE = {
     "title": "Cụm thi đua số 5 tổng kết phong trào thi đua “Vì an ninh Tổ quốc” năm 2024",

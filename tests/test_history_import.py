@@ -24,7 +24,10 @@ async def test_seed_history_imports_once(database: Database, settings: Settings)
     assert first.clusters_created == 3
     assert first.memberships_created > 30
     assert first.leaderships_created == 8
+    assert first.awards_created == 3
     again = await run_import(database, settings.history_file)
+    assert again.awards_created == 0
+    assert again.awards_unchanged == 3
     assert again.clusters_created == again.memberships_created == again.leaderships_created == 0
     assert again.memberships_unchanged == first.memberships_created
     assert again.leaderships_unchanged == first.leaderships_created

@@ -44,7 +44,7 @@ async def test_a_period_ending_before_it_starts_is_422(admin: httpx.AsyncClient)
     )
 
 
-@pytest.mark.usefixtures("seeded")
+@pytest.mark.usefixtures("seeded_without_awards")
 async def test_an_open_proceeding_blocks_a_nomination_with_the_reason(admin: httpx.AsyncClient) -> None:
     units = await cluster5_2024(admin)
     hung_yen = units["Hưng Yên"]
@@ -74,7 +74,7 @@ async def test_an_open_proceeding_blocks_a_nomination_with_the_reason(admin: htt
     assert check(created.json(), "blocking_proceeding_kinds")["outcome"] == "passed"
 
 
-@pytest.mark.usefixtures("seeded")
+@pytest.mark.usefixtures("seeded_without_awards")
 async def test_a_proceeding_of_another_unit_or_not_open_that_day_does_not_block(
     admin: httpx.AsyncClient,
 ) -> None:

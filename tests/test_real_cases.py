@@ -1,6 +1,9 @@
 """The real cases of design/domain.md, answered over HTTP from the seed history `make run` loads."""
 
+import io
+
 import httpx
+import openpyxl
 import pytest
 
 from tests.conftest import problem, unit_id
@@ -80,6 +83,49 @@ async def test_cluster_5_in_2024(admin: httpx.AsyncClient) -> None:
     assert sheet["leadership"]["deputy"]["unit"]["name"] == "Thái Bình"
     assert sheet["next_leadership"]["leader"]["unit"]["name"] == "Thái Bình"
     assert sheet["next_leadership"]["deputy"]["unit"]["name"] == "Hải Dương"
+
+
+async def test_cluster_5_nominations_for_2024_as_the_article_states_them(admin: httpx.AsyncClient) -> None:
+    """Seed 002: Nam Định voted for the Government flag, Hưng Yên and Thái Bình for the Ministry
+    flag; the article gives no counts, scores or rank, so nothing of them is invented and the
+    Government flag's lead rule cannot be verified (not refused)."""
+    sheet = (await admin.get("/v1/clusters/5/years/2024")).json()
+    assert sorted((a["award_type"], a["unit"]["name"]) for a in sheet["awards"]) == [
+        ("government_flag", "Nam Định"),
+        ("ministry_flag", "Hưng Yên"),
+        ("ministry_flag", "Thái Bình"),
+    ]
+    assert all(a["attested"] and a["status"] == "nominated" and a["vote_id"] is None for a in sheet["awards"])
+    assert sheet["standings"] is None, "the article announces scores without giving any"
+    flag = next(a for a in sheet["awards"] if a["award_type"] == "government_flag")
+    award = (await admin.get(flag["href"], headers={"Accept-Language": "en"})).json()
+    assert award["rule_set"] == "law-06-2022-decree-98-2023"
+    assert award["source"]["facts"] == {
+        "nomination": "stated",
+        "vote_counts": "not_stated",
+        "scores": "not_stated",
+        "rank": "not_stated",
+        "decision": "not_stated",
+    }
+    assert "Nam Định" in award["source"]["quote"]
+    assert award["source"]["published"] == "2024-11-26"
+    lead = next(c for c in award["rule_checks"] if c["rule"] == "government_flag_requires_cluster_lead")
+    assert lead["outcome"] == "cannot_be_verified"
+    assert lead["confidence"] == "text"
+    assert [(t["to_status"], t["decided_on"]) for t in award["transitions"]] == [("nominated", "2024-11-25")]
+
+
+async def test_the_merged_hung_yen_shows_thai_binhs_flag(admin: httpx.AsyncClient) -> None:
+    hung_yen = await unit_id(admin, "Hưng Yên", "2025-12-31")
+    own = (await admin.get("/v1/awards", params={"unit_id": hung_yen})).json()["items"]
+    assert own == []
+    record = (
+        await admin.get("/v1/awards", params={"unit_id": hung_yen, "include_predecessors": "true"})
+    ).json()["items"]
+    assert sorted((a["unit"]["name"], a["award_type"]) for a in record) == [
+        ("Hưng Yên", "ministry_flag"),
+        ("Thái Bình", "ministry_flag"),
+    ]
 
 
 async def test_thai_binh_led_cluster_5_in_2025_and_ceased(admin: httpx.AsyncClient) -> None:
@@ -192,3 +238,18 @@ async def test_a_deputy_cannot_be_moved_out_either(admin: httpx.AsyncClient) -> 
         headers={"If-Match": (await admin.get("/v1/clusters/5/years/2025/leadership")).headers["etag"]},
     )
     assert resaved.status_code == 200, resaved.text
+
+
+async def test_cluster_5_sheet_as_xlsx_lists_the_nominations_in_vietnamese(admin: httpx.AsyncClient) -> None:
+    response = await admin.get(
+        "/v1/clusters/5/years/2024", params={"format": "xlsx"}, headers={"Accept-Language": "vi"}
+    )
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    rows = [list(r) for r in book["Khen thưởng"].iter_rows(values_only=True)]
+    assert rows[0] == ["STT", "Hình thức khen thưởng", "Đơn vị", "Trạng thái", "Ghi nhận theo nguồn"]
+    assert sorted(r[1:] for r in rows[1:]) == [
+        ["Cờ thi đua của Bộ Công an", "Hưng Yên", "Được Cụm suy tôn, đề nghị", "Có"],
+        ["Cờ thi đua của Bộ Công an", "Thái Bình", "Được Cụm suy tôn, đề nghị", "Có"],
+        ["Cờ thi đua của Chính phủ", "Nam Định", "Được Cụm suy tôn, đề nghị", "Có"],
+    ]

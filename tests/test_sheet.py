@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from app.core.database import Database
 from tests.conftest import join, unit_id
+from tests.scoring.helpers import framework, items
 
 
 @contextmanager
@@ -92,6 +93,23 @@ async def test_query_count_does_not_grow_with_members(admin: httpx.AsyncClient, 
                 f"/v1/votes/{vote.json()['id']}/attendance", json={"present": members}
             )
             assert attended.status_code == 200, attended.text
+        base = f"/v1/clusters/{number}/years/2024"
+        assert (await admin.put(f"{base}/scoring-framework", json=framework())).status_code == 201
+        for i, unit in enumerate(members):
+            for scorer in ("CUM", "X01"):
+                put = await admin.put(f"{base}/scores/{scorer}/units/{unit}", json=items(30, 50 - i))
+                assert put.status_code == 201, put.text
+        assert (await admin.post(f"{base}/standings/freezes")).status_code == 201
+        for unit in members:
+            nomination = {
+                "award_type": "minister_certificate_of_merit",
+                "unit_id": unit,
+                "emulation_year": 2024,
+                "cluster": number,
+                "nominated_on": "2024-11-25",
+            }
+            posted = await admin.post("/v1/awards", json=nomination)
+            assert posted.status_code == 201, posted.text
     small, small_sheet = await sheet_queries(admin, database, 80)
     large, large_sheet = await sheet_queries(admin, database, 81)
     assert len(small_sheet["members"]) == 2
@@ -105,7 +123,16 @@ async def test_query_count_does_not_grow_with_members(admin: httpx.AsyncClient, 
     assert [f["position"] for f in large_sheet["reported_figures"]["figures"]] == [1, 2, 3]
     assert [len(v["candidates"]) for v in large_sheet["votes"]] == [6, 6]
     assert [v["rounds"][0]["present"] for v in small_sheet["votes"]] == [sorted(ids[:2])] * 2
-    assert small == large <= 21
+    standings = large_sheet["standings"]
+    assert standings["frozen"] is True
+    assert [(r["unit_name"], r["rank"], r["combined_total"]) for r in standings["rows"]][:2] == [
+        ("Điện Biên", 1, 160),
+        ("Lai Châu", 2, 158),
+    ]
+    assert standings["href"] == "/v1/clusters/81/years/2024/standings"
+    assert len(large_sheet["awards"]) == 6
+    assert {a["status"] for a in large_sheet["awards"]} == {"nominated"}
+    assert small == large <= 27
 
 
 async def test_sheet_etag(admin: httpx.AsyncClient) -> None:
@@ -115,6 +142,8 @@ async def test_sheet_etag(admin: httpx.AsyncClient) -> None:
     assert first.json()["leadership"] is None
     assert first.json()["covenant"] is None
     assert first.json()["reported_figures"] is None
+    assert first.json()["standings"] is None
+    assert first.json()["awards"] == []
     cached = await admin.get("/v1/clusters/82/years/2024", headers={"If-None-Match": first.headers["etag"]})
     assert cached.status_code == 304
     ha_noi = await unit_id(admin, "Hà Nội", "2024-06-01")

@@ -22,7 +22,7 @@ from app.clusters.models import Cluster
 from app.core.errors import Conflict
 from app.core.i18n import N_, _
 from app.core.periods import overlaps, year_bounds
-from app.memberships.models import Membership
+from app.memberships.service import is_member
 from app.proceedings.service import open_on
 from app.rules.schemas import BoolParameter, Citation, Confidence, RuleSet
 from app.rules.service import NoRuleSet, rule_set_for_year
@@ -145,23 +145,14 @@ async def _unit_existed(session: AsyncSession, unit_id: int, year: int, attested
 async def _membership(
     session: AsyncSession, unit_id: int, cluster_id: int, year: int, attested: bool
 ) -> RuleCheck:
-    start, end = year_bounds(year)
     number = (
         await session.execute(select(col(Cluster.number)).where(col(Cluster.id) == cluster_id))
     ).scalar_one()
-    found = (
-        await session.execute(
-            select(col(Membership.id)).where(
-                col(Membership.unit_id) == unit_id,
-                col(Membership.cluster_id) == cluster_id,
-                overlaps(col(Membership.valid_from), col(Membership.valid_to), start, end),
-            )
-        )
-    ).first()
+    member = await is_member(session, cluster_id, unit_id, year)
     return _check(
         "cluster_membership",
-        found is not None,
-        "member" if found else "not_member",
+        member,
+        "member" if member else "not_member",
         attested=attested,
         basis=MEMBERSHIP,
         confidence=Confidence.practice,

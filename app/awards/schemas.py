@@ -129,6 +129,8 @@ _SOURCE_EXAMPLE: dict[str, Any] = {
         "scores": "not_stated",
         "rank": "not_stated",
     },
+    "quote": "Công an tỉnh Hưng Yên và Thái Bình được Cụm thi đua suy tôn, đề nghị tặng Cờ thi đua "
+    "của Bộ Công an năm 2024.",
 }
 
 
@@ -142,6 +144,7 @@ class AwardSource(BaseModel):
     url: Text | None = Field(default=None, max_length=1000)
     published: IsoDate | None = None
     facts: dict[Fact, Statement] = Field(default_factory=dict, description="Per fact: stated or not.")
+    quote: Text | None = Field(default=None, max_length=2000, description="The source's own words.")
 
 
 class AwardCreate(BaseModel):
@@ -408,3 +411,37 @@ class DocumentOut(BaseModel):
     sha256: str
     recorded_by: str
     recorded_at: datetime
+
+
+class AwardBrief(BaseModel):
+    """An award as the year sheet lists it; the whole record is at `href`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 1,
+                "award_type": "government_flag",
+                "award_type_name": "Cờ thi đua của Chính phủ",
+                "unit": {
+                    "id": 36,
+                    "code": "36",
+                    "name": "Nam Định",
+                    "valid_from": None,
+                    "valid_to": "2025-06-30",
+                },
+                "status": "nominated",
+                "attested": True,
+                "vote_id": None,
+                "href": "/v1/awards/1",
+            }
+        }
+    )
+
+    id: int
+    award_type: str
+    award_type_name: str
+    unit: UnitRef
+    status: AwardStatus
+    attested: bool = Field(description="True: recorded from a cited source, not decided here.")
+    vote_id: int | None
+    href: str

@@ -14,6 +14,7 @@ from app.awards.catalogue import get as get_award_type
 from app.awards.eligibility import check_nomination, ensure_no_refusal, with_message
 from app.awards.models import Award, AwardDocument, AwardStatus, AwardTransition, AwardType, DossierItem
 from app.awards.schemas import (
+    AwardBrief,
     AwardOut,
     AwardSource,
     DocumentOut,
@@ -182,6 +183,28 @@ async def list_awards(
     histories = await _histories(session, [r.Award.id for r in rows[:limit]])
     outs = [_out(r, histories.get(r.Award.id, [])) for r in rows]
     return page_of(outs, limit, lambda a: a.id)
+
+
+async def cluster_year_awards(session: AsyncSession, cluster_id: int, year: int) -> list[AwardBrief]:
+    """The awards a cluster nominated for a year, by type then id: one query (the year sheet)."""
+    query = (
+        _select()
+        .where(col(Award.cluster_id) == cluster_id, col(Award.emulation_year) == year)
+        .order_by(col(Award.award_type), col(Award.id))
+    )
+    return [
+        AwardBrief(
+            id=row.Award.id,
+            award_type=row.Award.award_type,
+            award_type_name=row.type_name,
+            unit=UnitRef.from_row(row),
+            status=AwardStatus(row.Award.status),
+            attested=row.Award.attested,
+            vote_id=row.Award.vote_id,
+            href=f"/v1/awards/{row.Award.id}",
+        )
+        for row in (await session.execute(query)).all()
+    ]
 
 
 async def nominate(

@@ -13,13 +13,12 @@ from app.core.database import table
 from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
-from app.core.periods import overlaps, year_bounds
 from app.core.revisions import record_revision
 from app.core.security import Principal, ensure_cluster_writer
 from app.core.time import utcnow
 from app.covenants.models import Basis, Comparator, Covenant, CovenantTarget, Scope
 from app.covenants.schemas import CovenantOut, CovenantPut, TargetOut
-from app.memberships.models import Membership
+from app.memberships.service import is_member
 from app.metrics.models import Metric
 from app.metrics.service import ids_by_key
 from app.units.models import Unit
@@ -108,17 +107,9 @@ async def get_covenant(session: AsyncSession, number: int, year: int) -> tuple[C
 
 
 async def _check_host(session: AsyncSession, cluster: Cluster, year: int, unit_id: int) -> None:
-    start, end = year_bounds(year)
-    member = (
-        await session.execute(
-            select(col(Membership.id)).where(
-                col(Membership.cluster_id) == cluster.id,
-                col(Membership.unit_id) == unit_id,
-                overlaps(col(Membership.valid_from), col(Membership.valid_to), start, end),
-            )
-        )
-    ).first()
-    if member is None:
+    assert cluster.id is not None
+    member = await is_member(session, cluster.id, unit_id, year)
+    if not member:
         raise Conflict(
             _(
                 "The host (unit {unit_id}) is not a member of cluster {cluster} in {year}.",

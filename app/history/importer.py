@@ -16,6 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.awards.models import Award
+from app.awards.schemas import AwardSource, Fact, Statement
+from app.awards.service import nominate
 from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate
 from app.clusters.service import create_cluster
@@ -235,6 +238,7 @@ async def _import_year(
     await _import_leadership(session, number, cluster_id, entry, history, actor, summary, where, problems)
     await _import_covenant(session, number, cluster_id, entry, history, actor, summary, where, problems)
     await _import_figures(session, number, cluster_id, entry, history, actor, summary, where, problems)
+    await _import_awards(session, cluster_id, entry, history, actor, summary, where, problems)
 
 
 async def _import_leadership(
@@ -384,6 +388,66 @@ async def _import_figures(
             raise Unprocessable(_("Different reported figures are already recorded for this year."))
         await put_figures(session, number, entry.year, data, None, actor)
         summary.reported_figure_sets_created += 1
+
+
+async def _import_awards(
+    session: AsyncSession,
+    cluster_id: int,
+    entry: YearEntry,
+    history: HistoryFile,
+    actor: str,
+    summary: ImportSummary,
+    where: str,
+    problems: list[str],
+) -> None:
+    """Attested nominations: what the source states, nothing more; an award already recorded
+    from the same source is left alone, one recorded otherwise is a problem."""
+    awards = table(Award)
+    for a, item in enumerate(entry.awards):
+        async with _collecting(session, problems, f"{where}.awards[{a}] ({item.unit})"):
+            key = item.source or entry.source
+            if key not in history.sources:
+                raise Unprocessable(_("unknown source {source!r}", source=key))
+            cited = history.sources[key]
+            source = AwardSource(
+                title=cited.title,
+                url=cited.url,
+                published=cited.published,
+                facts={fact: item.facts.get(fact, Statement.not_stated) for fact in Fact},
+                quote=item.quote,
+            )
+            unit = await _resolve(session, item.unit, item.code, entry.attested_on)
+            assert unit.id is not None
+            stored = (
+                await session.execute(
+                    select(awards.c.attested, awards.c.source).where(
+                        awards.c.unit_id == unit.id,
+                        awards.c.award_type == item.award_type,
+                        awards.c.emulation_year == entry.year,
+                        awards.c.cluster_id == cluster_id,
+                    )
+                )
+            ).first()
+            if stored is not None:
+                if stored.attested and stored.source == source.model_dump(mode="json"):
+                    summary.awards_unchanged += 1
+                    continue
+                raise Unprocessable(_("A different award is already recorded for this unit and year."))
+            await nominate(
+                session,
+                award_type_code=item.award_type,
+                unit_id=unit.id,
+                emulation_year=entry.year,
+                cluster_id=cluster_id,
+                vote_id=None,
+                standings_version=None,
+                on=item.nominated_on or entry.attested_on,
+                actor=actor,
+                source=source,
+                attested=True,
+                rank=None,
+            )
+            summary.awards_created += 1
 
 
 async def _import_member(

@@ -12,7 +12,12 @@ the metric catalogue, the host named like a member) and the `reported_figures` a
 gave for the whole cluster, each with the qualifier the source uses ("gần" `approximately`,
 "trên"/"hơn" `over`). Both are loaded through the same services as `PUT …/covenant` and
 `PUT …/reported-figures`; one already stored as the file says is left alone, one stored
-differently is a problem. Awards will join the year entries.
+differently is a problem.
+
+A year entry's `awards` are the nominations (and later steps) a source reports, loaded as
+attested records through `app.awards.service.nominate`: each says which facts its source states
+(`nomination`, `vote_counts`, `scores`, `rank`, `decision`); what it does not state stays "not
+stated", and a rule that needs it reports "cannot be verified" instead of refusing.
 """
 
 from datetime import date
@@ -20,6 +25,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.awards.schemas import AWARD_TYPE_CODE, Fact, Statement
 from app.clusters.models import RotationCustom
 from app.core.types import Integer, Text
 from app.covenants.models import Basis, Comparator, Scope
@@ -104,6 +110,20 @@ class ReportedFigureEntry(_Strict):
     source: str | None = Field(default=None, description="Key into `sources`; default: the year's.")
 
 
+class AwardEntry(_Strict):
+    award_type: str = Field(pattern=AWARD_TYPE_CODE, description="A code of the award catalogue.")
+    unit: Text = Field(min_length=1, max_length=120, description="The unit's name as the source writes it.")
+    code: str | None = Field(default=None, pattern=r"^\d{2,3}$")
+    nominated_on: date | None = Field(
+        default=None, description="The day of the nominating vote; the year's `attested_on` if not given."
+    )
+    source: str | None = Field(default=None, description="Key into `sources`; the year's if not given.")
+    facts: dict[Fact, Statement] = Field(
+        description="Which facts the source states; a fact left out is not stated."
+    )
+    quote: Text | None = Field(default=None, max_length=2000, description="The source's words.")
+
+
 class YearEntry(_Strict):
     year: Integer = Field(ge=2000, le=2100)
     source: str = Field(description="Key into `sources`; records of the year cite it.")
@@ -112,6 +132,7 @@ class YearEntry(_Strict):
     leadership: LeadershipEntry | None = None
     covenant: CovenantEntry | None = None
     reported_figures: list[ReportedFigureEntry] = Field(default_factory=list, max_length=200)
+    awards: list[AwardEntry] = Field(default_factory=list, max_length=200)
 
 
 class ClusterEntry(_Strict):
@@ -138,3 +159,5 @@ class ImportSummary(BaseModel):
     covenants_unchanged: int = 0
     reported_figure_sets_created: int = 0
     reported_figure_sets_unchanged: int = 0
+    awards_created: int = 0
+    awards_unchanged: int = 0

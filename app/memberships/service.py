@@ -11,7 +11,7 @@ from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
-from app.core.periods import overlaps, period
+from app.core.periods import overlaps, period, year_bounds
 from app.core.revisions import record_revision
 from app.core.time import utcnow
 from app.leadership.models import Leadership
@@ -410,6 +410,18 @@ _MEMBERS = (
     .order_by(col(Membership.valid_from), col(Unit.name_folded), col(Membership.id))
 )
 """Built once: a hot path (members list, year sheet) should not rebuild its SQL per request."""
+
+
+async def is_member(session: AsyncSession, cluster_id: int, unit_id: int, year: int) -> bool:
+    """Whether the unit belongs to the cluster on some day of the year (covenant hosts, scored
+    units, nominees and voters are members of that year)."""
+    start, end = year_bounds(year)
+    query = select(col(Membership.id)).where(
+        col(Membership.cluster_id) == cluster_id,
+        col(Membership.unit_id) == unit_id,
+        overlaps(col(Membership.valid_from), col(Membership.valid_to), start, end),
+    )
+    return (await session.execute(query.limit(1))).first() is not None
 
 
 async def members(session: AsyncSession, cluster_id: int, start: date, end: date) -> list[Member]:

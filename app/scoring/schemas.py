@@ -438,3 +438,59 @@ class ThawIn(BaseModel):
     )
 
     reason: Text = Field(min_length=1, max_length=2000, description="Why the standings are thawed.")
+
+
+class StandingsBriefRow(BaseModel):
+    unit_id: int
+    unit_name: str
+    rank: int | None = Field(description="Null: not ranked (`unranked_reason`).")
+    unranked_reason: Literal["missing_scores"] | None
+    combined_total: Score | None
+    class_code: str | None
+    class_name: str | None
+
+
+class StandingsBrief(BaseModel):
+    """The standings as the year sheet shows them: rank, total and class per member; each
+    scorer's totals and the missing scores are at `href`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "version": 12,
+                "frozen": True,
+                "freeze_number": 1,
+                "rows": [
+                    {
+                        key: _ROW[key]
+                        for key in (
+                            "unit_id",
+                            "unit_name",
+                            "rank",
+                            "unranked_reason",
+                            "combined_total",
+                            "class_code",
+                            "class_name",
+                        )
+                    }
+                ],
+                "href": "/v1/clusters/5/years/2024/standings",
+            }
+        }
+    )
+
+    version: int
+    frozen: bool
+    freeze_number: int | None
+    rows: list[StandingsBriefRow]
+    href: str
+
+    @classmethod
+    def of(cls, standings: Standings) -> "StandingsBrief":
+        return cls(
+            version=standings.version,
+            frozen=standings.frozen,
+            freeze_number=standings.freeze.number if standings.freeze else None,
+            rows=[StandingsBriefRow.model_validate(row, from_attributes=True) for row in standings.rows],
+            href=f"/v1/clusters/{standings.cluster}/years/{standings.year}/standings",
+        )

@@ -23,13 +23,12 @@ from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, U
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
-from app.core.periods import overlaps, year_bounds
+from app.core.periods import year_bounds
 from app.core.revisions import record_revision
 from app.core.security import Principal, ensure_cluster_writer
 from app.core.time import utcnow
 from app.keys.models import Role
-from app.memberships.models import Membership
-from app.memberships.service import members
+from app.memberships.service import is_member, members
 from app.scoring import engine, queries
 from app.scoring.models import (
     Combination,
@@ -442,17 +441,9 @@ def _ensure_scorer_writer(writer: Principal, cluster: Cluster, scorer: ScorerOut
 async def _check_member(session: AsyncSession, cluster: Cluster, year: int, unit_id: int) -> None:
     if (await session.get(Unit, unit_id)) is None:
         raise NotFound(_("No unit with id {unit_id}.", unit_id=unit_id))
-    start, end = year_bounds(year)
-    member = (
-        await session.execute(
-            select(col(Membership.id)).where(
-                col(Membership.cluster_id) == cluster.id,
-                col(Membership.unit_id) == unit_id,
-                overlaps(col(Membership.valid_from), col(Membership.valid_to), start, end),
-            )
-        )
-    ).first()
-    if member is None:
+    assert cluster.id is not None
+    member = await is_member(session, cluster.id, unit_id, year)
+    if not member:
         raise Conflict(
             _(
                 "Unit {unit_id} is not a member of cluster {cluster} in {year}.",

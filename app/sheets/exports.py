@@ -1,8 +1,10 @@
 """The cluster-year sheet as tables people read: the members (the CSV), then the covenant's
-targets, the reported figures and the notes (more worksheets of the XLSX)."""
+targets, the reported figures, the standings, the awards and the notes (more worksheets of the
+XLSX)."""
 
+from app.awards.models import AwardStatus
 from app.core.exports import Table
-from app.core.i18n import _
+from app.core.i18n import N_, _
 from app.sheets.schemas import ClusterYearSheet
 
 
@@ -99,6 +101,42 @@ def _reported(sheet: ClusterYearSheet) -> Table:
     )
 
 
+def _standings(sheet: ClusterYearSheet) -> Table:
+    rows = sheet.standings.rows if sheet.standings is not None else []
+    return Table(
+        _("Standings"),
+        [_("Rank"), _("Unit"), _("Combined total"), _("Class")],
+        [[r.rank, r.unit_name, r.combined_total, r.class_name] for r in rows],
+    )
+
+
+AWARD_STATUS_LABELS = {
+    AwardStatus.nominated: N_("Nominated by the cluster"),
+    AwardStatus.proposed: N_("Proposed"),
+    AwardStatus.returned: N_("Returned for more documents"),
+    AwardStatus.granted: N_("Granted"),
+    AwardStatus.refused: N_("Refused"),
+    AwardStatus.revoked: N_("Revoked"),
+}
+
+
+def _awards(sheet: ClusterYearSheet) -> Table:
+    return Table(
+        _("Awards"),
+        [_("No."), _("Award"), _("Unit"), _("Status"), _("Recorded from a source")],
+        [
+            [
+                i,
+                a.award_type_name,
+                a.unit.name,
+                _(AWARD_STATUS_LABELS[a.status]),
+                _("Yes") if a.attested else _("No"),
+            ]
+            for i, a in enumerate(sheet.awards, start=1)
+        ],
+    )
+
+
 def sheet_tables(sheet: ClusterYearSheet) -> list[Table]:
     notes = Table(_("Notes"), [_("Note")], [[n] for n in sheet.notes])
-    return [_members(sheet), _targets(sheet), _reported(sheet), notes]
+    return [_members(sheet), _targets(sheet), _reported(sheet), _standings(sheet), _awards(sheet), notes]

@@ -1,5 +1,6 @@
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.awards.schemas import AwardBrief
 from app.clusters.models import RotationCustom
 from app.core.i18n import Localized
 from app.covenants.schemas import CovenantOut
@@ -7,6 +8,7 @@ from app.evaluation.schemas import EvaluationSummary
 from app.leadership.schemas import LeadershipOut
 from app.memberships.schemas import Member
 from app.reported.schemas import ReportedFiguresOut
+from app.scoring.schemas import StandingsBrief
 from app.votes.schemas import VoteOut
 
 
@@ -17,7 +19,7 @@ class ClusterBrief(BaseModel):
 
 
 class ClusterYearSheet(BaseModel):
-    """A cluster's year on one screen. Later sections (standings, awards) join here."""
+    """A cluster's year on one screen."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -34,6 +36,8 @@ class ClusterYearSheet(BaseModel):
                 "covenant": None,
                 "reported_figures": None,
                 "evaluation": None,
+                "standings": None,
+                "awards": [],
                 "votes": [],
                 "notes": ["Thái Bình đã kết thúc hoạt động ngày 30/6/2025; đơn vị kế thừa: Hưng Yên."],
             }
@@ -54,6 +58,13 @@ class ClusterYearSheet(BaseModel):
     evaluation: EvaluationSummary | None = Field(
         description="How the members stand against the covenant's targets (null: no targets); "
         "the rows are at its `href`."
+    )
+    standings: StandingsBrief | None = Field(
+        description="The members' ranks, totals and classes (the frozen snapshot while the "
+        "standings are frozen); null: no scoring framework for the year."
+    )
+    awards: list[AwardBrief] = Field(
+        description="The awards the cluster nominated for the year, whatever their status now."
     )
     votes: list[VoteOut] = Field(
         description="The cluster-year's nomination votes, by id, with their published results."

@@ -28,12 +28,12 @@ from app.votes.models import (
     VoteVoter,
 )
 from app.votes.schemas import (
-    VoteCandidateOut,
     ChairOut,
     ParameterUsed,
     ParticipationOut,
     RoundOut,
     RoundResult,
+    VoteCandidateOut,
     VoteOut,
 )
 

@@ -135,7 +135,14 @@ async def test_the_year_sheet_as_xlsx_and_csv(admin: httpx.AsyncClient, seeded: 
     assert response.status_code == 200, response.text
     assert 'filename="Cum-5-nam-2024.xlsx"' in response.headers["content-disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Thành viên", "Chỉ tiêu giao ước", "Số liệu báo cáo", "Ghi chú"]
+    assert workbook.sheetnames == [
+        "Thành viên",
+        "Chỉ tiêu giao ước",
+        "Số liệu báo cáo",
+        "Bảng xếp hạng",
+        "Khen thưởng",
+        "Ghi chú",
+    ]
     members = workbook_rows(response.content)
     assert members[0][:6] == ["STT", "Mã đơn vị", "Đơn vị", "Từ ngày", "Đến ngày", "Vai trò năm 2024"]
     roles = {r[2]: r[5] for r in members[1:]}
