@@ -1,9 +1,11 @@
 """Nomination votes over HTTP: the rules of counting, candidates, ballots, rounds and nominations."""
 
 import asyncio
+import io
 from typing import Any
 
 import httpx
+import openpyxl
 from sqlalchemy import text
 
 from app.core.database import Database
@@ -315,3 +317,30 @@ async def test_a_mismatch_between_participations_and_ballots_is_not_published(
     refused = problem(await close(admin, vote["id"]), 409)
     assert refused["type"] == "/problems/ballot-count-mismatch"
     assert (await admin.get(f"/v1/votes/{vote['id']}")).json()["state"] == "open"
+
+
+async def test_the_sheets_xlsx_shows_each_counted_rounds_results_never_a_ballot(
+    admin: httpx.AsyncClient,
+) -> None:
+    vote_id, units = await _all_tied(admin, 77, preferred=4)
+    assert (await close(admin, vote_id)).status_code == 200
+    response = await admin.get(
+        "/v1/clusters/77/years/2024", params={"format": "xlsx"}, headers={"Accept-Language": "vi"}
+    )
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    rows = [list(r) for r in book["Bỏ phiếu suy tôn"].iter_rows(values_only=True)]
+    assert rows[0] == [
+        "Cuộc bỏ phiếu",
+        "Hình thức khen thưởng",
+        "Vòng",
+        "Đơn vị được giới thiệu",
+        "Số phiếu tán thành",
+        "Số phiếu cần đạt",
+        "Có mặt / tổng số",
+        "Đạt",
+        "Được suy tôn",
+    ]
+    assert len(rows) == 1 + len(units)
+    assert {(r[0], r[2], r[4], r[5], r[6], r[7]) for r in rows[1:]} == {(vote_id, 1, 4, 4, "5/5", "Có")}
+    assert [r[8] for r in rows[1:]].count("Có") == 4
