@@ -41,13 +41,14 @@ from app.scoring.router import router as scoring_router
 from app.sheets.router import router as sheets_router
 from app.successions.router import router as successions_router
 from app.units.router import router as units_router
+from app.votes.router import router as votes_router
 
 DESCRIPTION = """\
 The emulation movement **"Vì an ninh Tổ quốc"** of the Ministry of Public Security:
 provincial police units and their 2025 lineage, emulation clusters (Cụm thi đua), versioned
 memberships, leadership rotation (Cụm trưởng, Cụm phó), the cluster-year sheet, the metric
-catalogue and the figures provincial systems push, the rule sets, the award catalogue and the
-awards register.
+catalogue and the figures provincial systems push, the rule sets, the award catalogue, secret
+nomination votes and the awards register.
 
 * **Auth**: `Authorization: Bearer <api key>`. Reads need any key; writes need the role named in
   each operation (`admin`, `cluster`, `unit`, `reader`).
@@ -124,6 +125,13 @@ TAGS = [
         "each scorer gives each member, the standings (totals, ranks, classes), their freezes for the "
         "conference, and their exports (CSV, XLSX).",
     },
+    {
+        "name": "votes",
+        "description": "Secret nomination votes of a cluster: candidates checked against the year's "
+        "rules, attendance and quorum, ballots cast by the voting units or entered from paper "
+        "anonymously (who voted is public, what each voted is never stored), rounds and their "
+        "published results, and the nominations they make.",
+    },
     {"name": "keys", "description": "API keys and their roles."},
     {"name": "operations", "description": "Liveness, readiness and metrics."},
 ]
@@ -197,6 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         awards_router,
         proceedings_router,
         scoring_router,
+        votes_router,
         keys_router,
         health_router,
     ):

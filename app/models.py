@@ -25,6 +25,16 @@ from app.scoring.models import (
     StandingsFreeze,
 )
 from app.units.models import Succession, Unit
+from app.votes.models import (
+    Vote,
+    VoteAttendance,
+    VoteBallotBox,
+    VoteCandidate,
+    VoteParticipation,
+    VoteRound,
+    VoteRoundTally,
+    VoteVoter,
+)
 
 metadata = SQLModel.metadata
 
@@ -59,5 +69,13 @@ __all__ = [
     "Succession",
     "Unit",
     "UnitAlias",
+    "Vote",
+    "VoteAttendance",
+    "VoteBallotBox",
+    "VoteCandidate",
+    "VoteParticipation",
+    "VoteRound",
+    "VoteRoundTally",
+    "VoteVoter",
     "metadata",
 ]

@@ -84,7 +84,7 @@ def test_every_success_response_and_body_has_an_example() -> None:
     assert missing == [], "\n".join(missing)
 
 
-OPERATION_ID = re.compile(r"^(list|get|create|update|put|record|revoke|suggest)[A-Z][A-Za-z]*$")
+OPERATION_ID = re.compile(r"^(list|get|create|update|put|record|revoke|suggest|cast|close)[A-Z][A-Za-z]*$")
 
 
 def test_operation_ids_read_as_method_names() -> None:

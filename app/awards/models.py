@@ -101,10 +101,8 @@ class Award(SQLModel, table=True):
     cluster_id: int | None = Field(default=None, foreign_key="clusters.id", index=True)
     status: str = Field(max_length=20)
     rule_set: str | None = Field(default=None, max_length=60, foreign_key="rule_sets.code")
-    vote_id: int | None = Field(
-        default=None,
-        sa_column_kwargs={"comment": "The nomination vote; its foreign key comes with the votes table."},
-    )
+    vote_id: int | None = Field(default=None, foreign_key="votes.id", index=True)
+    """The nomination vote that seated the unit (`app/votes`)."""
     standings_version: int | None = None
     nominated_on: date
     attested: bool = False

@@ -137,6 +137,10 @@ class Problem(BaseModel):
         default=None, description="409: every rule checked for the nomination, with its outcome."
     )
     emulation_year: int | None = Field(default=None, description="409/404: the year no rule set covers.")
+    tied: list[int] | None = Field(
+        default=None,
+        description="409: the candidates tied across the last seat (the chair's choice is needed).",
+    )
     allowed_transitions: list[str] | None = Field(
         default=None, description="409: the statuses the award may move to from its current one."
     )

@@ -1,9 +1,9 @@
 """The cluster-year sheet as tables people read: the members (the CSV), then the covenant's
-targets, the reported figures, the standings, the awards and the notes (more worksheets of the
-XLSX)."""
+targets, the reported figures, the standings, the votes' results, the awards and the notes (more
+worksheets of the XLSX)."""
 
 from app.awards.models import AwardStatus
-from app.core.exports import Table
+from app.core.exports import Cell, Table
 from app.core.i18n import N_, _
 from app.sheets.schemas import ClusterYearSheet
 
@@ -137,6 +137,55 @@ def _awards(sheet: ClusterYearSheet) -> Table:
     )
 
 
+def _votes(sheet: ClusterYearSheet) -> Table:
+    """One row per candidate of each counted round: the published result, never a ballot."""
+    rows: list[list[Cell]] = []
+    for vote in sheet.votes:
+        names = {c.unit.id: c.unit.name for c in vote.candidates}
+        for round_ in vote.rounds:
+            result = round_.result
+            if result is None:
+                continue
+            seats = {seat.unit_id: seat.reason for seat in result.seats}
+            for tally in result.tallies:
+                rows.append(
+                    [
+                        vote.id,
+                        vote.award_type,
+                        round_.round,
+                        names.get(tally.unit_id, tally.unit_id),
+                        tally.approvals,
+                        result.approval_minimum,
+                        f"{result.present}/{result.eligible}",
+                        _("Yes") if tally.passed else _("No"),
+                        _("Yes") if tally.unit_id in seats else _("No"),
+                    ]
+                )
+    return Table(
+        _("Votes"),
+        [
+            _("Vote"),
+            _("Award"),
+            _("Round"),
+            _("Candidate"),
+            _("Approvals"),
+            _("Approvals needed"),
+            _("Present / eligible"),
+            _("Passed"),
+            _("Takes a seat"),
+        ],
+        rows,
+    )
+
+
 def sheet_tables(sheet: ClusterYearSheet) -> list[Table]:
     notes = Table(_("Notes"), [_("Note")], [[n] for n in sheet.notes])
-    return [_members(sheet), _targets(sheet), _reported(sheet), _standings(sheet), _awards(sheet), notes]
+    return [
+        _members(sheet),
+        _targets(sheet),
+        _reported(sheet),
+        _standings(sheet),
+        _votes(sheet),
+        _awards(sheet),
+        notes,
+    ]

@@ -9,6 +9,7 @@ from app.leadership.schemas import LeadershipOut
 from app.memberships.schemas import Member
 from app.reported.schemas import ReportedFiguresOut
 from app.scoring.schemas import StandingsBrief
+from app.votes.schemas import VoteOut
 
 
 class ClusterBrief(BaseModel):
@@ -37,6 +38,7 @@ class ClusterYearSheet(BaseModel):
                 "evaluation": None,
                 "standings": None,
                 "awards": [],
+                "votes": [],
                 "notes": ["Thái Bình đã kết thúc hoạt động ngày 30/6/2025; đơn vị kế thừa: Hưng Yên."],
             }
         }
@@ -63,6 +65,9 @@ class ClusterYearSheet(BaseModel):
     )
     awards: list[AwardBrief] = Field(
         description="The awards the cluster nominated for the year, whatever their status now."
+    )
+    votes: list[VoteOut] = Field(
+        description="The cluster-year's nomination votes, by id, with their published results."
     )
     notes: list[Localized] = Field(
         description="Units that ceased during the year, and who succeeded them, in the request's "

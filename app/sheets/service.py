@@ -13,13 +13,15 @@ from app.reported.service import figures_of
 from app.scoring.schemas import StandingsBrief
 from app.scoring.service import current_standings
 from app.sheets.schemas import ClusterBrief, ClusterYearSheet
+from app.votes.schemas import VoteOut
+from app.votes.service import votes_of
 
 
 async def cluster_year(session: AsyncSession, number: int, year: int) -> ClusterYearSheet:
     """A fixed number of queries whatever the cluster's size: cluster, members with lineage,
     leaderships, the covenant with its host and targets, the reported figures, the
     evaluation's six (`app.evaluation.service.evaluate_cluster`), the standings' four
-    (`app.scoring.service.current_standings`) and the awards' one."""
+    (`app.scoring.service.current_standings`), the awards' one and the votes' seven (`_votes`)."""
     cluster = await find_cluster(session, number)
     assert cluster.id is not None
     start, end = year_bounds(year)
@@ -51,8 +53,14 @@ async def cluster_year(session: AsyncSession, number: int, year: int) -> Cluster
         evaluation=await evaluation_summary(session, cluster.id, number, year),
         standings=await _standings(session, cluster.id, year),
         awards=await cluster_year_awards(session, cluster.id, year),
+        votes=await _votes(session, cluster.id, year),
         notes=notes,
     )
+
+
+async def _votes(session: AsyncSession, cluster_id: int, year: int) -> list[VoteOut]:
+    """The cluster-year's votes with their rounds and results: seven queries (one without votes)."""
+    return await votes_of(session, cluster_id, year)
 
 
 async def _standings(session: AsyncSession, cluster_id: int, year: int) -> StandingsBrief | None:

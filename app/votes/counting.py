@@ -13,7 +13,9 @@ The rules come from the rule set the vote applies (issue 9; `shared/design/rules
 - seats left empty may go to another round while the rule set allows one.
 
 Ballots arrive without their casters: the caller checks who may vote, once, before a ballot is
-stored, so nothing here needs to know who cast what.
+stored, so nothing here needs to know who cast what. `count_tallies` counts from the aggregates
+alone (what `app/votes/service.py` keeps: approvals per candidate and the number of ballots);
+`count_round` counts individual ballots through it.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -128,17 +130,51 @@ def count_round(
     chair_choice: Sequence[int] = (),
 ) -> RoundResult:
     """Count one round. `ballots` are the approved candidate ids of each ballot that counts."""
-    if eligible < 1 or not 0 <= present <= eligible:
-        raise ValueError("a vote needs eligible voters, and at most that many present")
-    if seats < 1:
-        raise ValueError("a vote has at least one seat")
     ballot_list = list(ballots)
-    if len(ballot_list) > eligible:
-        raise ValueError("more ballots than eligible voters")
     known = {c.unit_id for c in candidates}
     for ballot in ballot_list:
         if len(ballot) > seats or not ballot <= known:
             raise ValueError("a ballot approves more candidates than seats, or a non-candidate")
+    approvals = {c.unit_id: 0 for c in candidates}
+    for ballot in ballot_list:
+        for unit_id in ballot:
+            approvals[unit_id] += 1
+    return count_tallies(
+        rule,
+        eligible=eligible,
+        present=present,
+        seats=seats,
+        candidates=candidates,
+        approvals=approvals,
+        ballots=len(ballot_list),
+        chair_choice=chair_choice,
+    )
+
+
+def count_tallies(
+    rule: CountingRule,
+    *,
+    eligible: int,
+    present: int,
+    seats: int,
+    candidates: Sequence[Candidate],
+    approvals: Mapping[int, int],
+    ballots: int,
+    chair_choice: Sequence[int] = (),
+) -> RoundResult:
+    """Count one round from its aggregate tallies (approvals per candidate and the number of
+    ballots), which is all a secret vote keeps: no ballot is stored on its own."""
+    if eligible < 1 or not 0 <= present <= eligible:
+        raise ValueError("a vote needs eligible voters, and at most that many present")
+    if seats < 1:
+        raise ValueError("a vote has at least one seat")
+    if not 0 <= ballots <= eligible:
+        raise ValueError("more ballots than eligible voters")
+    counts = {c.unit_id: approvals.get(c.unit_id, 0) for c in candidates}
+    if set(approvals) - set(counts) or any(n < 0 or n > ballots for n in counts.values()):
+        raise ValueError("approvals for a non-candidate, or more approvals than ballots")
+    if sum(counts.values()) > ballots * seats:
+        raise ValueError("more approvals than the ballots could hold")
 
     base = eligible if rule.approval_base is ApprovalBase.ELIGIBLE_VOTERS else present
     quorum_met = rule.quorum.reached(present, eligible)
@@ -146,7 +182,7 @@ def count_round(
         outcome=RoundOutcome.VOID_NO_QUORUM,
         eligible=eligible,
         present=present,
-        ballots=len(ballot_list),
+        ballots=ballots,
         quorum_met=quorum_met,
         quorum_minimum=rule.quorum.minimum(eligible),
         approval_base=base,
@@ -156,17 +192,13 @@ def count_round(
     if not quorum_met:
         return void
 
-    approvals = {c.unit_id: 0 for c in candidates}
-    for ballot in ballot_list:
-        for unit_id in ballot:
-            approvals[unit_id] += 1
     tallies = tuple(
         Tally(c.unit_id, n, base > 0 and rule.approval.reached(n, base))
         for c in candidates
-        for n in (approvals[c.unit_id],)
+        for n in (counts[c.unit_id],)
     )
     passed = [c for c, t in zip(candidates, tallies, strict=True) if t.passed]
-    allocation = _allocate(rule.tie_break, passed, approvals, seats, chair_choice)
+    allocation = _allocate(rule.tie_break, passed, counts, seats, chair_choice)
     return replace(
         void,
         outcome=RoundOutcome.TIE_UNRESOLVED if allocation.tied else RoundOutcome.COUNTED,

@@ -140,6 +140,7 @@ async def test_the_year_sheet_as_xlsx_and_csv(admin: httpx.AsyncClient, seeded: 
         "Chỉ tiêu giao ước",
         "Số liệu báo cáo",
         "Bảng xếp hạng",
+        "Bỏ phiếu suy tôn",
         "Khen thưởng",
         "Ghi chú",
     ]

@@ -12,7 +12,14 @@ from app.votes.counting import (
     Share,
     TieBreak,
     count_round,
+    count_tallies,
 )
+
+
+@pytest.fixture(autouse=True)
+def clean() -> None:
+    """Overrides the suite's database reset: counting is pure, nothing here touches PostgreSQL."""
+
 
 DECREE_98 = CountingRule(
     approval=Share(4, 5),
@@ -218,3 +225,42 @@ def test_shares_compare_exactly() -> None:
     assert not Share(9, 10).reached(8, 9)
     with pytest.raises(ValueError, match="not a share"):
         Share(6, 5)
+
+
+def test_counting_the_tallies_equals_counting_the_ballots() -> None:
+    cast = ballots((A, B), (A,), (A, C), (B,), ())
+    one_by_one = count_round(
+        DECREE_98,
+        eligible=5,
+        present=5,
+        seats=2,
+        candidates=[Candidate(A), Candidate(B, rank=1), Candidate(C)],
+        ballots=cast,
+    )
+    from_tallies = count_tallies(
+        DECREE_98,
+        eligible=5,
+        present=5,
+        seats=2,
+        candidates=[Candidate(A), Candidate(B, rank=1), Candidate(C)],
+        approvals={A: 3, B: 2, C: 1},
+        ballots=5,
+    )
+    assert from_tallies == one_by_one
+
+
+@pytest.mark.parametrize(
+    ("approvals", "ballots_cast"),
+    [({A: 6}, 5), ({E: 1}, 5), ({A: -1}, 5), ({A: 1}, 6), ({A: 3, B: 3}, 2)],
+)
+def test_impossible_tallies_are_refused(approvals: dict[int, int], ballots_cast: int) -> None:
+    with pytest.raises(ValueError, match=r"approvals|ballots"):
+        count_tallies(
+            DECREE_98,
+            eligible=5,
+            present=5,
+            seats=1,
+            candidates=[Candidate(A), Candidate(B)],
+            approvals=approvals,
+            ballots=ballots_cast,
+        )
