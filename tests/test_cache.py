@@ -19,6 +19,7 @@ from app.core.config import Settings
 from app.core.database import Database
 from app.main import create_app
 from tests.conftest import Keys, bearer, unit_id
+from tests.scoring.helpers import framework
 
 BOUND_SECONDS = 0.1
 """The issue's bound for another instance to see a commit; the tests allow 10× for a loaded CI
@@ -428,3 +429,76 @@ async def test_a_rendered_export_is_cached_with_its_headers(admin: httpx.AsyncCl
     app.state.cache.drop(["cluster:99"])
     await admin.get("/test-only/export")
     assert renders == [1, 1]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_the_year_sheet_is_cached_and_dropped_by_exactly_its_writes(
+    admin: httpx.AsyncClient, database: Database
+) -> None:
+    """Issue 10: a repeated sheet read issues no SQL; a figure push of a predecessor, a scoring
+    write and an award's step drop the sheets that show them, and a write to cluster 4 leaves
+    cluster 5's sheet cached."""
+    five, four = "/v1/clusters/5/years/2024", "/v1/clusters/4/years/2024"
+    five_2025 = "/v1/clusters/5/years/2025"
+    for path in (five, four, five_2025, f"{five}?format=xlsx"):
+        first = await admin.get(path)
+        assert first.status_code == 200, path
+        with counting(database) as statements:
+            again = await admin.get(path)
+            not_modified = await admin.get(path, headers={"If-None-Match": first.headers["etag"]})
+        assert statements == [], path
+        assert again.content == first.content
+        assert not_modified.status_code == 304
+
+    # Cluster 4's scoring framework: its sheet changes, cluster 5's stays cached.
+    put = await admin.put("/v1/clusters/4/years/2024/scoring-framework", json=framework())
+    assert put.status_code == 201, put.text
+    with counting(database) as statements:
+        assert (await admin.get(five)).status_code == 200
+    assert statements == [], "cluster 5's sheet stays cached"
+    assert (await admin.get(four)).json()["standings"]["rows"] != []
+
+    # An award's step shows on its cluster's sheet at once.
+    award = next(a for a in (await admin.get(five)).json()["awards"] if a["award_type"] == "government_flag")
+    etag = (await admin.get(award["href"])).headers["etag"]
+    step = {
+        "to": "proposed",
+        "decided_on": "2025-01-15",
+        "dossier": [{"title": "Tờ trình", "reference": "123/TTr"}],
+    }
+    moved = await admin.post(f"{award['href']}/transitions", json=step, headers={"If-Match": etag})
+    assert moved.status_code == 200, moved.text
+    shown = {a["id"]: a["status"] for a in (await admin.get(five)).json()["awards"]}
+    assert shown[award["id"]] == "proposed"
+
+    # Thái Bình's figures reach the 2025 sheet of cluster 5 (its successor Hưng Yên is a member).
+    thai_binh = await unit_id(admin, "Thái Bình", "2025-01-01")
+    await admin.get(five_2025)
+    body = {"year": 2025, "values": [{"metric": "social_order_crimes", "value": 412}], "source": "test"}
+    put = await admin.put(f"/v1/units/{thai_binh}/figures/2025-01-01..2025-06-30", json=body)
+    assert put.status_code == 201, put.text
+    with counting(database) as statements:
+        assert (await admin.get(five_2025)).status_code == 200
+    assert statements != [], "the 2025 sheet was dropped"
+    with counting(database) as statements:
+        assert (await admin.get(four)).status_code == 200
+    assert statements == [], "cluster 4's sheet stays cached"
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_the_evaluation_is_cached_until_a_members_figures_change(
+    admin: httpx.AsyncClient, database: Database
+) -> None:
+    path = "/v1/clusters/4/years/2024/evaluation"
+    first = await admin.get(path)
+    assert first.status_code == 200
+    with counting(database) as statements:
+        assert (await admin.get(path)).content == first.content
+    assert statements == []
+    quang_ninh = await unit_id(admin, "Quảng Ninh", "2024-06-01")
+    body = {"year": 2024, "values": [{"metric": "social_order_crimes", "value": 100}], "source": "test"}
+    put = await admin.put(f"/v1/units/{quang_ninh}/figures/2024-01-01..2024-12-31", json=body)
+    assert put.status_code == 201, put.text
+    with counting(database) as statements:
+        assert (await admin.get(path)).status_code == 200
+    assert statements != [], "a member's figures drop the evaluation"

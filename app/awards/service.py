@@ -25,6 +25,7 @@ from app.awards.schemas import (
     TransitionOut,
 )
 from app.clusters.models import Cluster
+from app.core.cache import cluster_tag, invalidate, unit_tag
 from app.core.errors import Conflict, NotFound, Unprocessable, constraint_name
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
@@ -185,6 +186,14 @@ async def list_awards(
     return page_of(outs, limit, lambda a: a.id)
 
 
+async def _invalidate(session: AsyncSession, out: AwardOut) -> None:
+    """An award shows on its unit's record and its cluster's year sheet (the read cache)."""
+    tags = [unit_tag(out.unit.id)]
+    if out.cluster is not None:
+        tags.append(cluster_tag(out.cluster))
+    await invalidate(session, *tags)
+
+
 async def cluster_year_awards(session: AsyncSession, cluster_id: int, year: int) -> list[AwardBrief]:
     """The awards a cluster nominated for a year, by type then id: one query (the year sheet)."""
     query = (
@@ -296,7 +305,9 @@ async def nominate(
         )
     )
     await session.flush()
-    return await get(session, award_id=award.id)
+    out = await get(session, award_id=award.id)
+    await _invalidate(session, out)
+    return out
 
 
 async def record_transition(
@@ -366,7 +377,9 @@ async def record_transition(
     award.recorded_at = utcnow()
     session.add(award)
     await session.flush()
-    return await get(session, award_id=award_id)
+    out = await get(session, award_id=award_id)
+    await _invalidate(session, out)
+    return out
 
 
 async def _default_due(session: AsyncSession, award: Award) -> date | None:

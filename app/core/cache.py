@@ -406,6 +406,30 @@ def unit_tag(unit_id: int) -> str:
     return f"unit:{unit_id}"
 
 
+def units_shown(data: Any) -> set[int]:
+    """Every unit a rendered read names (a `UnitRef`-shaped object, or a `unit_id`): its tags
+    make a rename, a succession or a figure push of any of them drop the read."""
+    found: set[int] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if {"id", "code", "name", "valid_to"} <= item.keys() and isinstance(item["id"], int):
+                found.add(item["id"])
+            unit_id = item.get("unit_id")
+            if isinstance(unit_id, int):
+                found.add(unit_id)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def json_answer(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    """A model rendered as the cache stores it, with extra representation headers (`Vary`)."""
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json", headers=headers)
+
+
 def cluster_tag(number: int) -> str:
     """A cluster's record and everything of its years (members, leadership, covenant, …)."""
     return f"cluster:{number}"

@@ -22,6 +22,7 @@ from app.awards.service import nominate
 from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate
 from app.clusters.service import create_cluster
+from app.core.cache import ALL, invalidate
 from app.core.database import table
 from app.core.errors import AppError, Unprocessable
 from app.core.i18n import _
@@ -182,6 +183,10 @@ async def import_history(
             )
     if problems:
         raise HistoryImportError(problems)
+    if any(v for k, v in summary.model_dump().items() if k.endswith("_created")):
+        # Some records are written here directly (memberships with their sources): every
+        # instance's read cache drops everything once this import commits.
+        await invalidate(session, ALL)
     return summary
 
 

@@ -1,7 +1,9 @@
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
+from app.core.cache import cached, cluster_tag, json_answer, unit_tag
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, FormatQuery, export_response, negotiate
@@ -204,13 +206,27 @@ _STANDINGS_DOC = (
 )
 
 
-def _standings_answer(out: Standings, fmt: ExportFormat, response: Response) -> Standings | Response:
-    etag = service.standings_etag(out)
-    if fmt is not ExportFormat.json:
-        return export_response(fmt, standings_tables(out), standings_filename(out), etag)
-    response.headers["ETag"] = etag
-    response.headers["Vary"] = "Accept"
-    return out
+async def _standings_answer(
+    request: Request, number: int, fmt: ExportFormat, read: Callable[[], Awaitable[Standings]]
+) -> Response:
+    """Served from the read cache until a write of the cluster-year (or of a unit it names)
+    commits; the CSV and XLSX variants are cached apart."""
+
+    shown: set[int] = set()
+
+    async def render() -> Response:
+        out = await read()
+        shown.update(row.unit_id for row in out.rows)
+        etag = service.standings_etag(out)
+        if fmt is not ExportFormat.json:
+            return export_response(fmt, standings_tables(out), standings_filename(out), etag)
+        return json_answer(out, {"ETag": etag, "Vary": "Accept"})
+
+    return await cached(
+        request,
+        tags=lambda _: [cluster_tag(number), *map(unit_tag, shown)],
+        render=render,
+    )
 
 
 @router.get(
@@ -227,11 +243,10 @@ async def get_standings(
     request: Request,
     number: ClusterNumber,
     year: Year,
-    response: Response,
     format: FormatQuery = None,
-) -> Standings | Response:
+) -> Response:
     fmt = negotiate(request.headers.get("accept"), format)
-    return _standings_answer(await service.get_standings(session, number, year), fmt, response)
+    return await _standings_answer(request, number, fmt, lambda: service.get_standings(session, number, year))
 
 
 @router.get(
@@ -250,11 +265,12 @@ async def get_standings_version(
     number: ClusterNumber,
     year: Year,
     version: StandingsVersion,
-    response: Response,
     format: FormatQuery = None,
-) -> Standings | Response:
+) -> Response:
     fmt = negotiate(request.headers.get("accept"), format)
-    return _standings_answer(await service.get_standings(session, number, year, version), fmt, response)
+    return await _standings_answer(
+        request, number, fmt, lambda: service.get_standings(session, number, year, version)
+    )
 
 
 @router.get(

@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.clusters.service import find_cluster
+from app.core.cache import cluster_tag, invalidate
 from app.core.database import table
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.etag import record_etag, require_match
@@ -310,6 +311,7 @@ async def put_framework(
     """Create or replace the framework (409 while frozen); returns it, its ETag and whether it
     was created."""
     cluster = await find_cluster(session, number)
+    await invalidate(session, cluster_tag(number))
     assert cluster.id is not None
     ensure_cluster_writer(writer, cluster.id)
     existing = await _load(session, cluster.id, year, lock=True)
@@ -493,6 +495,7 @@ async def put_sheet(
     """Create or replace a scorer's points for a member (409 while frozen or for a non-member);
     bumps the standings version."""
     cluster = await find_cluster(session, number)
+    await invalidate(session, cluster_tag(number))
     assert cluster.id is not None
     ensure_cluster_writer(writer, cluster.id)
     loaded = await _load(session, cluster.id, year, lock=True)
@@ -719,6 +722,7 @@ def _freeze_out(freeze: StandingsFreeze) -> FreezeOut:
 async def freeze(session: AsyncSession, number: int, year: int, writer: Principal) -> FreezeOut:
     """Fix the standings for the conference (409 if already frozen or without a framework)."""
     cluster = await find_cluster(session, number)
+    await invalidate(session, cluster_tag(number))
     assert cluster.id is not None
     ensure_cluster_writer(writer, cluster.id)
     loaded = await _load(session, cluster.id, year, lock=True)
@@ -768,6 +772,7 @@ async def thaw(
         raise Conflict(
             _("Freeze {freeze} was already thawed.", freeze=freeze_number), freeze_number=freeze_number
         )
+    await invalidate(session, cluster_tag(number))
     found.thawed_at = utcnow()
     found.thawed_by = actor
     found.thaw_reason = reason

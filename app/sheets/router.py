@@ -1,5 +1,6 @@
 from fastapi import APIRouter, Request, Response
 
+from app.core.cache import METRICS, RULES, cached, cluster_tag, json_answer, unit_tag, units_shown
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.exports import (
@@ -30,7 +31,8 @@ router = APIRouter(tags=["clusters"], responses=problem_responses(401, 404, 422,
     "(one row per membership, with the year's leader and deputy; UTF-8 with a BOM), the XLSX has a "
     "worksheet each for the members, the covenant's targets, the reported figures and the notes; "
     "headers in the request's language (Vietnamese by default), `Content-Disposition` with the "
-    "file name. Another `Accept` is 406.",
+    "file name. Another `Accept` is 406. Served from the in-process read cache until a write "
+    "it shows commits (the cluster's records, a unit it names, the metric catalogue, the rules).",
     response_model=ClusterYearSheet,
     responses={**EXPORT_RESPONSES, **problem_responses(406)},
 )
@@ -40,12 +42,22 @@ async def cluster_year(
     request: Request,
     number: ClusterNumber,
     year: Year,
-    response: Response,
     format: FormatQuery = None,
-) -> ClusterYearSheet | Response:
+) -> Response:
     fmt = negotiate(request.headers.get("accept"), format)
-    sheet = await service.cluster_year(session, number, year)
-    if fmt is not ExportFormat.json:
-        return export_response(fmt, sheet_tables(sheet), sheet_filename(sheet), representation_etag(sheet))
-    response.headers["Vary"] = "Accept"
-    return sheet
+    shown: set[int] = set()
+
+    async def render() -> Response:
+        sheet = await service.cluster_year(session, number, year)
+        shown.update(units_shown(sheet.model_dump(mode="json")))
+        if fmt is not ExportFormat.json:
+            return export_response(
+                fmt, sheet_tables(sheet), sheet_filename(sheet), representation_etag(sheet)
+            )
+        return json_answer(sheet, {"Vary": "Accept", "ETag": representation_etag(sheet)})
+
+    return await cached(
+        request,
+        tags=lambda _: [cluster_tag(number), METRICS, RULES, *map(unit_tag, shown)],
+        render=render,
+    )

@@ -38,7 +38,8 @@ design): it invalidates such ballots on paper where the rule set forbids it.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, text
@@ -47,6 +48,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
+from app.core.cache import cluster_tag
 from app.core.database import table
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.i18n import _
@@ -75,6 +77,13 @@ _ADD_TO_TALLIES = text(
     " WHERE vote_id = :vote_id AND round = :round"
 )
 """Every tally row of the round, +1 or +0 (a candidate approved by several paper ballots: +n)."""
+_NOTIFY_CLUSTER = text(
+    "SELECT c.number, pg_notify(:channel, '- cluster:' || c.number) FROM votes v"
+    " JOIN clusters c ON c.id = v.cluster_id WHERE v.id = :vote_id"
+)
+"""The read cache's invalidation of the vote's cluster (`app.core.cache`), sent with each of the
+ballot's own transactions: the participations and the number of ballots show on the year sheet.
+It names the cluster only, never a voter or a ballot."""
 _ADD_TO_BOX = text(
     "UPDATE vote_ballot_boxes SET ballots_cast = ballots_cast + :ballots"
     " WHERE vote_id = :vote_id AND round = :round RETURNING ballots_cast"
@@ -157,6 +166,26 @@ async def _attending(connection: AsyncConnection, vote_id: int, number: int, uni
     return set(rows.scalars())
 
 
+@dataclass(frozen=True, slots=True)
+class Invalidation:
+    """Where the read cache hears of a ballot: the channel every instance listens on, and this
+    instance's own cache (dropped at once after each commit)."""
+
+    channel: str
+    drop: Callable[[set[str]], None] | None = None
+
+    async def send(self, connection: AsyncConnection, vote_id: int) -> set[str]:
+        """Inside a transaction: every instance drops the vote's cluster once it commits."""
+        number = (
+            await connection.execute(_NOTIFY_CLUSTER, {"channel": self.channel, "vote_id": vote_id})
+        ).scalar_one_or_none()
+        return {cluster_tag(number)} if number is not None else set()
+
+    def committed(self, tags: set[str]) -> None:
+        if tags and self.drop is not None:
+            self.drop(tags)
+
+
 async def _record_participations(
     engine: AsyncEngine,
     vote_id: int,
@@ -166,6 +195,7 @@ async def _record_participations(
     ballots: Sequence[Sequence[int]],
     *,
     forbid_self_approval: bool,
+    invalidation: Invalidation,
 ) -> int:
     """tx1: check the round and the ballots, then record who voted; returns the round."""
     async with engine.begin() as connection:
@@ -214,11 +244,18 @@ async def _record_participations(
                 ),
                 field="voters",
             )
+        tags = await invalidation.send(connection, vote_id)
+    invalidation.committed(tags)
     return number
 
 
 async def _count(
-    engine: AsyncEngine, vote_id: int, number: int, voters: list[int], ballots: Sequence[Sequence[int]]
+    engine: AsyncEngine,
+    vote_id: int,
+    number: int,
+    voters: list[int],
+    ballots: Sequence[Sequence[int]],
+    invalidation: Invalidation,
 ) -> int:
     """tx2: add the ballots to the round's sums; on failure, tx3 takes the participations back."""
     approved = [unit for ballot in ballots for unit in ballot]
@@ -232,20 +269,24 @@ async def _count(
                     _ADD_TO_BOX, {"ballots": len(ballots), "vote_id": vote_id, "round": number}
                 )
             ).scalar_one()
+            tags = await invalidation.send(connection, vote_id)
     except DBAPIError as exc:
         logger.warning(
             "a ballot could not be counted (%s); taking its participation back", type(exc).__name__
         )
-        await _take_back(engine, vote_id, number, voters)
+        await _take_back(engine, vote_id, number, voters, invalidation)
         raise BallotNotCounted(
             _("The ballot could not be counted, so it was not recorded: cast it again."),
             headers={"Retry-After": "1"},
         ) from None
+    invalidation.committed(tags)
     await _vacuum(engine)
     return int(cast)
 
 
-async def _take_back(engine: AsyncEngine, vote_id: int, number: int, voters: list[int]) -> None:
+async def _take_back(
+    engine: AsyncEngine, vote_id: int, number: int, voters: list[int], invalidation: Invalidation
+) -> None:
     try:
         async with engine.begin() as connection:
             await connection.execute(
@@ -255,6 +296,8 @@ async def _take_back(engine: AsyncEngine, vote_id: int, number: int, voters: lis
                     _participations.c.unit_id.in_(voters),
                 )
             )
+            tags = await invalidation.send(connection, vote_id)
+        invalidation.committed(tags)
     except DBAPIError as exc:
         logger.error(
             "a participation without its ballot remains (%s): closing will refuse", type(exc).__name__
@@ -271,24 +314,46 @@ async def _vacuum(engine: AsyncEngine) -> None:
         logger.info("vacuum of the vote tallies skipped (%s)", type(exc).__name__)
 
 
-async def cast(engine: AsyncEngine, *, vote_id: int, unit_id: int, approvals: list[int]) -> BallotReceipt:
+async def cast(
+    engine: AsyncEngine, *, vote_id: int, unit_id: int, approvals: list[int], invalidation: Invalidation
+) -> BallotReceipt:
     """A voter's own ballot (its unit key): 409 for a second ballot in the round, a voter not
     recorded present (or voting in writing), self-approval the rule set forbids, or a ballot
     approving more than the seats or a non-candidate (without quoting the ballot)."""
     number = await _record_participations(
-        engine, vote_id, [unit_id], BallotMethod.electronic, None, [approvals], forbid_self_approval=True
+        engine,
+        vote_id,
+        [unit_id],
+        BallotMethod.electronic,
+        None,
+        [approvals],
+        forbid_self_approval=True,
+        invalidation=invalidation,
     )
-    total = await _count(engine, vote_id, number, [unit_id], [approvals])
+    total = await _count(engine, vote_id, number, [unit_id], [approvals], invalidation)
     return BallotReceipt(vote_id=vote_id, round=number, received=1, ballots_cast=total)
 
 
 async def enter_paper(
-    engine: AsyncEngine, *, vote_id: int, voters: list[int], ballots: list[list[int]], note: str | None
+    engine: AsyncEngine,
+    *,
+    vote_id: int,
+    voters: list[int],
+    ballots: list[list[int]],
+    note: str | None,
+    invalidation: Invalidation,
 ) -> BallotReceipt:
     """Paper ballots from the box, entered by the secretariat: who put one in, and the ballots,
     unpaired; all or nothing (409 if any voter already voted)."""
     number = await _record_participations(
-        engine, vote_id, voters, BallotMethod.paper, note, ballots, forbid_self_approval=False
+        engine,
+        vote_id,
+        voters,
+        BallotMethod.paper,
+        note,
+        ballots,
+        forbid_self_approval=False,
+        invalidation=invalidation,
     )
-    total = await _count(engine, vote_id, number, voters, ballots)
+    total = await _count(engine, vote_id, number, voters, ballots, invalidation)
     return BallotReceipt(vote_id=vote_id, round=number, received=len(ballots), ballots_cast=total)

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.awards.schemas import AWARD_TYPE_CODE
+from app.core.cache import ReadCache
 from app.core.database import Database, SessionDep
 from app.core.errors import Forbidden, problem_responses
 from app.core.i18n import _
@@ -31,6 +32,16 @@ VoteId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The vote's id.
 def _engine(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
+
+
+def _invalidation(request: Request) -> ballots.Invalidation:
+    """A ballot's own transactions tell every instance's read cache of it (the year sheet shows
+    who voted and how many ballots a round holds); this instance drops at once."""
+    cache: ReadCache | None = getattr(request.app.state, "cache", None)
+    return ballots.Invalidation(
+        channel=request.app.state.settings.cache_channel,
+        drop=cache.drop if cache is not None else None,
+    )
 
 
 async def ballot_caster(session: SessionDep, key: CurrentKey, vote_id: VoteId) -> Principal:
@@ -169,7 +180,11 @@ async def cast_vote_ballot(
 ) -> BallotReceipt:
     assert key.unit_id is not None
     return await ballots.cast(
-        _engine(request).engine, vote_id=vote_id, unit_id=key.unit_id, approvals=body.approvals
+        _engine(request).engine,
+        vote_id=vote_id,
+        unit_id=key.unit_id,
+        approvals=body.approvals,
+        invalidation=_invalidation(request),
     )
 
 
@@ -190,7 +205,12 @@ async def record_vote_paper_ballots(
 ) -> BallotReceipt:
     ensure_cluster_writer(key, await service.cluster_of(session, vote_id=vote_id))
     return await ballots.enter_paper(
-        _engine(request).engine, vote_id=vote_id, voters=body.voters, ballots=body.ballots, note=body.note
+        _engine(request).engine,
+        vote_id=vote_id,
+        voters=body.voters,
+        ballots=body.ballots,
+        note=body.note,
+        invalidation=_invalidation(request),
     )
 
 

@@ -37,6 +37,7 @@ from app.awards.eligibility import check_nomination, ensure_no_refusal
 from app.awards.schemas import AwardTypeOut
 from app.clusters.models import Cluster
 from app.clusters.service import find_cluster
+from app.core.cache import cluster_tag, invalidate
 from app.core.database import table
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.etag import record_etag
@@ -256,6 +257,7 @@ async def create(session: AsyncSession, *, data: VoteCreate, writer: Principal) 
     cluster = await find_cluster(session, data.cluster)
     assert cluster.id is not None
     ensure_cluster_writer(writer, cluster.id)
+    await invalidate(session, cluster_tag(cluster.number))
     award_type = await get_award_type(session, code=data.award_type)
     if not award_type.requires_vote or award_type.recipient.value != "collective":
         raise Unprocessable(
@@ -359,6 +361,10 @@ async def _locked_vote(session: AsyncSession, vote_id: int, writer: Principal) -
     if vote is None:
         raise NotFound(_("No vote with id {vote_id}.", vote_id=vote_id))
     ensure_cluster_writer(writer, vote.cluster_id)
+    number = (
+        await session.execute(select(col(Cluster.number)).where(col(Cluster.id) == vote.cluster_id))
+    ).scalar_one()
+    await invalidate(session, cluster_tag(number))
     return vote
 
 

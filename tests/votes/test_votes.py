@@ -344,3 +344,18 @@ async def test_the_sheets_xlsx_shows_each_counted_rounds_results_never_a_ballot(
     assert len(rows) == 1 + len(units)
     assert {(r[0], r[2], r[4], r[5], r[6], r[7]) for r in rows[1:]} == {(vote_id, 1, 4, 4, "5/5", "Có")}
     assert [r[8] for r in rows[1:]].count("Có") == 4
+
+
+async def test_a_ballot_drops_the_cached_year_sheet_at_once(
+    admin: httpx.AsyncClient, unit_key: UnitKey
+) -> None:
+    """The ballot's own transactions tell the read cache (issue 10): the sheet shows the new count."""
+    voters = await cluster_with(admin, 78, 5)
+    vote = await open_vote(admin, 78, [voters[0]])
+    await attend(admin, vote["id"], voters)
+    sheet = "/v1/clusters/78/years/2024"
+    assert (await admin.get(sheet)).json()["votes"][0]["rounds"][0]["ballots_cast"] == 0
+    assert (await cast(admin, unit_key, vote["id"], voters[1], [voters[0]])).status_code == 201
+    assert (await admin.get(sheet)).json()["votes"][0]["rounds"][0]["ballots_cast"] == 1
+    assert (await paper(admin, vote["id"], voters[2:4], [[voters[0]], []])).status_code == 201
+    assert (await admin.get(sheet)).json()["votes"][0]["rounds"][0]["ballots_cast"] == 3
