@@ -70,7 +70,7 @@ openapi: install
 # Extract every text marked _() / N_() from app/ and merge it into each catalog; then translate
 # the new (empty) entries of $(LOCALES)/vi/LC_MESSAGES/messages.po (English: empty = as written).
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg --project=thidua --version=1.0.0 --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg --project=thidua --version=$$($(BIN)/python -c "from importlib.metadata import version; print(version('thidua'))") --sort-by-file \
 		--add-location=file --no-wrap --add-comments=Translators: -o $(LOCALES)/messages.pot app
 	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching \
 		--ignore-obsolete --no-wrap

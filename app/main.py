@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
+from importlib import metadata
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -166,7 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPIOffline(
         title="thidua",
-        version="1.0.0",
+        version=metadata.version("thidua"),
         description=DESCRIPTION,
         openapi_tags=TAGS,
         license_info={

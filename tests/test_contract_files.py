@@ -3,6 +3,7 @@ document is the one the app serves."""
 
 import json
 import re
+import tomllib
 
 import jsonschema_rs
 from alembic.autogenerate import compare_metadata
@@ -135,3 +136,13 @@ def test_component_names_are_plain() -> None:
     names = app.openapi()["components"]["schemas"]
     assert [n for n in names if "__" in n] == []
     assert "Problem" in names
+
+
+def test_one_version_for_the_package_the_spec_and_the_changelog() -> None:
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    version = project["version"]
+    committed = json.loads((PROJECT_ROOT / "openapi" / "openapi.json").read_text(encoding="utf-8"))
+    assert app.version == version
+    assert committed["info"]["version"] == version
+    changelog = (PROJECT_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.search(rf"^## {re.escape(version)}\b", changelog, re.MULTILINE), "CHANGELOG names it"
