@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings, get_settings
 from app.core.database import Database, resolve_database_url
 from app.core.i18n import _
-from app.core.migrations import upgrade
+from app.core.migrations import preparation_lock, upgrade
 from app.keys.models import Role
 
 if TYPE_CHECKING:
@@ -38,19 +38,24 @@ def _prepare(settings: Settings, *, history: bool) -> str:
     from app.units.reference import load_reference
 
     url = resolve_database_url(settings)
-    upgrade(url)
-    report = asyncio.run(_in_transaction(settings, url, lambda s: load_reference(s, settings.reference_dir)))
-    print(
-        _(
-            "reference data: {units} units, {successions} successions and {aliases} aliases added",
-            units=report.units_added,
-            successions=report.successions_added,
-            aliases=report.aliases_added,
+    with preparation_lock(url):  # instances starting together prepare one after the other
+        upgrade(url)
+        report = asyncio.run(
+            _in_transaction(settings, url, lambda s: load_reference(s, settings.reference_dir))
         )
-    )
-    if history:
-        summary = asyncio.run(_in_transaction(settings, url, lambda s: import_file(s, settings.history_file)))
-        print(_("history {file}: {summary}", file=settings.history_file.name, summary=summary))
+        print(
+            _(
+                "reference data: {units} units, {successions} successions and {aliases} aliases added",
+                units=report.units_added,
+                successions=report.successions_added,
+                aliases=report.aliases_added,
+            )
+        )
+        if history:
+            summary = asyncio.run(
+                _in_transaction(settings, url, lambda s: import_file(s, settings.history_file))
+            )
+            print(_("history {file}: {summary}", file=settings.history_file.name, summary=summary))
     return url
 
 
