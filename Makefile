@@ -75,8 +75,12 @@ messages: install
 	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching \
 		--ignore-obsolete --no-wrap
 
+# requirements.txt: everything, dev tools included (make install, CI). requirements-runtime.txt:
+# what the service needs to run (the Docker image), constrained by the first so both pin the same
+# versions: one resolution.
 lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev --no-emit-index-url --python-version 3.11 -o requirements.txt
+	$(BIN)/uv pip compile pyproject.toml --constraints requirements.txt --no-emit-index-url --python-version 3.11 -o requirements-runtime.txt
 
 bench: install
 	$(BIN)/python bench/run.py
