@@ -2,6 +2,7 @@
 # make test  — install, lint, type-check, check the contract and a typed client, run the whole
 #              suite against real PostgreSQL
 # make browser — Debian's chromium and chromium-driver for the /docs browser test, if missing
+# make compose-check — compose.yaml against the Compose Specification (and `docker compose config`)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,7 +19,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 LOCALES := app/locales
 
-.PHONY: install run test lint typecheck client-check browser openapi messages lock bench bench-figures bench-sheet clean
+.PHONY: install run test lint typecheck client-check browser compose-check openapi messages lock bench bench-figures bench-sheet clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,8 +62,19 @@ $(NPM_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
 client-check: $(NPM_STAMP)
 	cd $(CLIENT) && npm run --silent lint:spec && npm run --silent check
 
-test: lint typecheck client-check browser
+test: lint typecheck client-check browser compose-check
 	$(BIN)/pytest
+
+# compose.yaml against the Compose Specification's JSON schema (tests/test_compose.py checks that
+# too, and how the services are wired); `docker compose config` as well where Docker's compose
+# plugin is installed. Never fails for want of Docker.
+compose-check: install
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	@if docker compose version >/dev/null 2>&1; then \
+	  docker compose -f compose.yaml config --quiet && echo "docker compose config: ok"; \
+	else \
+	  echo "No docker compose plugin: compose.yaml validated with the Compose Specification schema only"; \
+	fi
 
 openapi: install
 	$(BIN)/python -m app openapi > openapi/openapi.json
