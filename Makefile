@@ -2,6 +2,7 @@
 # make test  — install, lint, type-check, check the contract and a typed client, run the whole
 #              suite against real PostgreSQL
 # make browser — Debian's chromium and chromium-driver for the /docs browser test, if missing
+# make nginx — Debian's nginx for the test of deploy/nginx.conf, if missing
 # make compose-check — compose.yaml against the Compose Specification (and `docker compose config`)
 PYTHON ?= python3
 VENV   := .venv
@@ -10,6 +11,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 UV_VERSION := 0.13.9
 CHROMIUM     := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
+NGINX        := /usr/sbin/nginx
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 CLIENT := clients/typescript
@@ -19,7 +21,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 LOCALES := app/locales
 
-.PHONY: install run test lint typecheck client-check browser compose-check openapi messages lock bench bench-figures bench-sheet clean
+.PHONY: install run test lint typecheck client-check browser nginx compose-check openapi messages lock bench bench-figures bench-sheet clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +45,20 @@ browser:
 	  fi; \
 	fi
 
+# Debian's nginx runs deploy/nginx.conf in tests/test_proxy.py; as for the browser, silent when
+# it is there, and without apt-get says so.
+nginx:
+	@if [ ! -x $(NGINX) ]; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "Installing nginx (apt-get) for tests/test_proxy.py"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null && \
+	    test -x $(NGINX); \
+	  else \
+	    echo "No apt-get: install nginx as $(NGINX) for the proxy test"; \
+	  fi; \
+	fi
+
 run: install
 	$(BIN)/python -m app serve
 
@@ -62,7 +78,7 @@ $(NPM_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
 client-check: $(NPM_STAMP)
 	cd $(CLIENT) && npm run --silent lint:spec && npm run --silent check
 
-test: lint typecheck client-check browser compose-check
+test: lint typecheck client-check browser nginx compose-check
 	$(BIN)/pytest
 
 # compose.yaml against the Compose Specification's JSON schema (tests/test_compose.py checks that
