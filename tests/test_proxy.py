@@ -98,9 +98,13 @@ def proxy(settings: Settings) -> Iterator[Proxy]:
 
 
 def logged(proxy: Proxy, request_id: str) -> str:
-    """The access log line of the request with that id."""
-    lines = [line for line in proxy.log_lines() if line.endswith(f"request_id={request_id}")]
-    assert len(lines) == 1, (request_id, proxy.log_lines()[-5:])
+    """The access log line of the request with that id (nginx writes it after the answer has gone:
+    wait for it)."""
+    deadline = time.monotonic() + WITHIN_SECONDS
+    while not (lines := [line for line in proxy.log_lines() if line.endswith(f"request_id={request_id}")]):
+        assert time.monotonic() < deadline, (request_id, proxy.log_lines()[-5:])
+        time.sleep(0.05)
+    assert len(lines) == 1, lines
     return lines[0]
 
 
