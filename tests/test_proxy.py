@@ -7,6 +7,7 @@ Debian's nginx (1.22) predates the upstream `resolve` parameter (1.27.3), so the
 named by address; everything else is the file as compose.yaml mounts it. Without nginx the tests
 fail under CI (`CI=true`) and are skipped elsewhere, saying why (`make nginx` installs it)."""
 
+import json
 import os
 import re
 import socket
@@ -14,7 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,19 +76,22 @@ def _wait_listening(port: int, nginx: subprocess.Popen[bytes], folder: Path) -> 
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="module")
-def proxy(settings: Settings) -> Iterator[Proxy]:
+def _need_nginx() -> None:
     if not os.access(NGINX, os.X_OK):
         reason = f"{NGINX} not found: `make nginx` installs Debian's nginx"
         if _in_ci():
             pytest.fail(reason)
         pytest.skip(reason)
-    assert settings.database_url is not None
-    with ExitStack() as stack:
-        replicas = [stack.enter_context(serve(settings.database_url)) for _ in range(2)]
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="thidua-nginx-")))
+
+
+@contextmanager
+def running_nginx(replicas: list[str]) -> Iterator[Proxy]:
+    """deploy/nginx.conf served by Debian's nginx on a free port, in front of `replicas`
+    (`host:port`)."""
+    with tempfile.TemporaryDirectory(prefix="thidua-nginx-") as name:
+        folder = Path(name)
         port = free_port()
-        main = configuration(folder, [r.removeprefix("http://") for r in replicas], port)
+        main = configuration(folder, replicas, port)
         nginx = subprocess.Popen([str(NGINX), "-c", str(main), "-g", "daemon off;"])
         try:
             _wait_listening(port, nginx, folder)
@@ -95,6 +99,15 @@ def proxy(settings: Settings) -> Iterator[Proxy]:
         finally:
             nginx.terminate()
             nginx.wait(timeout=WITHIN_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def proxy(settings: Settings) -> Iterator[Proxy]:
+    _need_nginx()
+    assert settings.database_url is not None
+    with ExitStack() as stack:
+        replicas = [stack.enter_context(serve(settings.database_url)) for _ in range(2)]
+        yield stack.enter_context(running_nginx([r.removeprefix("http://") for r in replicas]))
 
 
 def logged(proxy: Proxy, request_id: str) -> str:
@@ -134,15 +147,48 @@ def test_each_key_reaches_one_replica(proxy: Proxy) -> None:
     assert len(set().union(*upstreams.values())) == 2, "the keys spread over both replicas"
 
 
-def test_a_body_over_the_limit_is_refused_by_nginx(proxy: Proxy) -> None:
+def test_a_body_over_the_limit_is_refused_by_nginx_as_a_problem(proxy: Proxy) -> None:
+    size = Settings().max_batch_bytes + 1
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=WITHIN_SECONDS) as conn:
-        size = Settings().max_batch_bytes + 1
         conn.sendall(
             f"POST /v1/figures:batch HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
-            f"Content-Length: {size}\r\n\r\n".encode()
+            f"X-Request-ID: too-large-1\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n".encode()
         )
-        status = conn.recv(1024).split(b"\r\n", 1)[0]
-    assert status == b"HTTP/1.1 413 Request Entity Too Large"
+        answer = b""
+        with suppress(ConnectionResetError):  # nginx resets once it has answered: the body never came
+            while chunk := conn.recv(65536):
+                answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert lines[0] == "HTTP/1.1 413 Request Entity Too Large"
+    assert headers["content-type"] == "application/problem+json"
+    assert headers["content-language"] == "vi"
+    assert json.loads(body) == {
+        "type": "/problems/payload-too-large",
+        "title": "Nội dung quá lớn",
+        "status": 413,
+        "request_id": "too-large-1",
+    }
+    assert "upstream=-" in logged(proxy, "too-large-1"), "refused before any replica saw it"
+
+
+def test_no_replica_answering_is_a_503_problem_in_the_language_asked_for(settings: Settings) -> None:
+    _need_nginx()
+    with running_nginx([f"127.0.0.1:{free_port()}"]) as dead:  # nothing listens there
+        answer = httpx.get(
+            f"{dead.base}/v1/units", headers={"Accept-Language": "en", "X-Request-ID": "down-1"}
+        )
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == "5"
+    assert answer.headers["content-language"] == "en"
+    assert answer.json() == {
+        "type": "/problems/service-unavailable",
+        "title": "Service Unavailable",
+        "status": 503,
+        "request_id": "down-1",
+    }
 
 
 def test_a_connection_whose_headers_stop_halfway_is_closed(proxy: Proxy) -> None:
