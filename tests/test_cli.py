@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -229,14 +230,16 @@ def test_help_is_argparse_help() -> None:
 
 
 @pytest.fixture(scope="module")
-def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def embedded_dir() -> Iterator[Path]:
     """A DATA_DIR of these tests' own (one initdb for all of them), with nothing running in it
-    when they are done, whatever happened."""
-    data_dir = tmp_path_factory.mktemp("cli") / "data"
-    try:
-        yield data_dir
-    finally:
-        stop(data_dir)
+    when they are done, whatever happened. Not under pytest's tmp_path: another pytest run on
+    the machine resets its base to 0700, locking the postgres system user out."""
+    with tempfile.TemporaryDirectory(prefix="thidua-cli-", ignore_cleanup_errors=True) as root:
+        data_dir = Path(root) / "data"
+        try:
+            yield data_dir
+        finally:
+            stop(data_dir)
 
 
 @pytest.fixture
