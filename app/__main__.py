@@ -65,6 +65,8 @@ def _report(path: Path, exc: "HistoryImportError") -> int:
     """Nothing imported: the one problem on one line, or each problem on a line of its own."""
     if len(exc.problems) == 1:
         problem = " ".join(exc.problems[0].split())  # a parser's message may span lines
+        if not problem.startswith(f"{path}:"):
+            problem = f"{path}: {problem}"  # a place in the file: name the file too
         print(_("error: nothing imported: {problem}", problem=problem), file=sys.stderr)
         return 1
     count = len(exc.problems)

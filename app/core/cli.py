@@ -14,7 +14,8 @@ from typing import NoReturn
 
 import asyncpg
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from app.core.config import Settings, get_settings
 from app.core.database import DatabaseUrlError, masked
@@ -132,16 +133,26 @@ def _tried(settings: Settings) -> str:
     """The URL connected to, password hidden, its port spelled out."""
     if settings.database_url is None:
         return _("(embedded, in {path})", path=settings.data_dir / "pg")
-    url = make_url(settings.database_url)
+    url = _configured(settings)
+    if url is None:
+        return masked(settings.database_url)
     if url.host and not url.port and not url.host.startswith("/"):
         url = url.set(port=DEFAULT_PORT)
     return masked(url.render_as_string(hide_password=False))
 
 
+def _configured(settings: Settings) -> URL | None:
+    """DATABASE_URL, parsed, if it is set and can be."""
+    try:
+        return make_url(settings.database_url) if settings.database_url else None
+    except (ArgumentError, ValueError):
+        return None
+
+
 def _connection_problem(exc: BaseException, settings: Settings) -> str | None:
     """Why connecting failed, if `exc` says so: a refused or silent address, an unknown host,
     or a server that refused the user, the password or the database."""
-    url = make_url(settings.database_url) if settings.database_url else None
+    url = _configured(settings)
     user = (url.username if url else None) or "postgres"
     for error in chain(exc):
         if isinstance(error, asyncpg.InvalidPasswordError):
