@@ -1,4 +1,6 @@
-# make run   — install, start the embedded PostgreSQL, migrate, load data, serve :8000
+# make run   — install, start the embedded PostgreSQL, migrate, load data, serve :8000; on exit
+#              (Ctrl-C, SIGTERM, an error) stop the embedded PostgreSQL it started
+# make stop  — stop an embedded PostgreSQL left running under DATA_DIR (says so if none was)
 # make test  — install, lint, type-check, check the contract and a typed client, run the whole
 #              suite against real PostgreSQL
 # make browser — Debian's chromium and chromium-driver for the /docs browser test, if missing
@@ -21,7 +23,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 LOCALES := app/locales
 
-.PHONY: install run test lint typecheck client-check browser nginx compose-check openapi messages lock bench bench-figures bench-sheet clean
+.PHONY: install run stop test lint typecheck client-check browser nginx compose-check openapi messages lock bench bench-figures bench-sheet clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +63,9 @@ nginx:
 
 run: install
 	$(BIN)/python -m app serve
+
+stop: install
+	$(BIN)/python -m app stop
 
 lint: install
 	$(BIN)/ruff check app migrations tests bench

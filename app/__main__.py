@@ -1,9 +1,11 @@
-"""Command line: `python -m app serve | migrate | load-reference | import FILE | keys create`."""
+"""Command line: `python -m app serve | stop | migrate | openapi | load-reference | import FILE |
+keys create`. A mistake (a wrong command line, DATABASE_URL or file, a unit that does not exist)
+is one line on stderr in DEFAULT_LOCALE and a non-zero exit status (`app.core.cli`)."""
 
-import argparse
 import asyncio
 import logging
 import logging.config
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,13 +13,18 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.cli import Parser, guarded
 from app.core.config import Settings, get_settings
 from app.core.database import Database, resolve_database_url
+from app.core.embedded import Release, Released, pgdata, release, running_pid, stop
 from app.core.i18n import _
 from app.core.migrations import preparation_lock, upgrade
+from app.core.validation import field_message
 from app.keys.models import Role
 
 if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
     from app.history.importer import HistoryImportError
 
 T = TypeVar("T")
@@ -60,6 +67,13 @@ def _prepare(settings: Settings, *, history: bool) -> str:
 
 
 def _report(path: Path, exc: "HistoryImportError") -> int:
+    """Nothing imported: the one problem on one line, or each problem on a line of its own."""
+    if len(exc.problems) == 1:
+        problem = " ".join(exc.problems[0].split())  # a parser's message may span lines
+        if not problem.startswith(f"{path}:"):
+            problem = f"{path}: {problem}"  # a place in the file: name the file too
+        print(_("error: nothing imported: {problem}", problem=problem), file=sys.stderr)
+        return 1
     count = len(exc.problems)
     print(_("{path}: nothing imported; {count} problem(s):", path=path, count=count), file=sys.stderr)
     for problem in exc.problems:
@@ -67,17 +81,102 @@ def _report(path: Path, exc: "HistoryImportError") -> int:
     return 1
 
 
+def _serve(settings: Settings) -> int:
+    """Prepare and serve until Ctrl-C or SIGTERM; then stop the embedded PostgreSQL if this
+    process started it (and no other process still uses it), also after a failure."""
+    import uvicorn
+
+    from app.core.logs import log_config
+    from app.history.importer import HistoryImportError
+
+    config = log_config(settings.log_format, settings.log_level)
+    logging.config.dictConfig(config)
+    embedded = settings.database_url is None
+    started = embedded and running_pid(settings.data_dir) is None
+    # SIGTERM ends like Ctrl-C (KeyboardInterrupt), so that the cleanup below runs: uvicorn shuts
+    # down gracefully on either, then raises the signal again for the handler found here.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        _prepare(settings, history=settings.load_history_on_serve)
+        uvicorn.run(
+            "app.main:app",
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            log_config=config,
+        )
+    except KeyboardInterrupt:
+        pass  # asked to stop: a normal end
+    except HistoryImportError as exc:
+        return _report(settings.history_file, exc)
+    finally:
+        if embedded:
+            for stopping in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(stopping, signal.SIG_IGN)  # let the cleanup finish
+            print(_released(release(settings.data_dir, started=started), settings), flush=True)
+    return 0
+
+
+def _released(done: Release, settings: Settings) -> str:
+    path = pgdata(settings.data_dir)
+    if done.outcome is Released.stopped:
+        return _("Stopped the embedded PostgreSQL this server started ({path}).", path=path)
+    if done.outcome is Released.joined:
+        return _(
+            "Left the embedded PostgreSQL ({path}) running: it was running before this server "
+            "started (make stop stops it).",
+            path=path,
+        )
+    if done.outcome is Released.in_use:
+        return _(
+            "Left the embedded PostgreSQL ({path}) running: process {pids} still uses it "
+            "(make stop stops it).",
+            path=path,
+            pids=", ".join(map(str, done.holders)),
+        )
+    return _("The embedded PostgreSQL ({path}) had already stopped.", path=path)
+
+
+def _stop(settings: Settings) -> int:
+    path = pgdata(settings.data_dir)
+    pid = stop(settings.data_dir)
+    if pid is None:
+        print(_("No embedded PostgreSQL is running in {path}: nothing to stop.", path=path))
+    else:
+        print(_("Stopped the embedded PostgreSQL (pid {pid}) in {path}.", pid=pid, path=path))
+    return 0
+
+
+_KEY_OPTIONS = {"name": "--name", "cluster": "--cluster", "unit_id": "--unit"}
+
+
+def _key_mistake(error: "ErrorDetails", role: str) -> str:
+    """What is wrong with `keys create`'s options, named as the options are."""
+    field = str(error["loc"][-1])
+    option = _KEY_OPTIONS.get(field, field)
+    if error["type"] == "missing":
+        return _("--role {role} needs {option}", role=role, option=option)
+    if error["type"] == "extra_forbidden":
+        return _("--role {role} takes no {option}", role=role, option=option)
+    return _("{argument}: {message}", argument=option, message=field_message(error))
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    return guarded(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = Parser(prog="python -m app", description=__doc__)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("serve", help="migrate, load reference data and seed history, then serve")
+    commands.add_parser("stop", help="stop the embedded PostgreSQL left running under DATA_DIR")
     commands.add_parser("migrate", help="apply the Alembic migrations")
     commands.add_parser("openapi", help="print the OpenAPI document the app serves")
     commands.add_parser("load-reference", help="load units and successions (safe to run twice)")
     importer = commands.add_parser("import", help="import a history file (YAML or JSON)")
     importer.add_argument("file", type=Path)
     keys = commands.add_parser("keys", help="manage API keys")
-    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    key_commands = keys.add_subparsers(dest="keys_command", metavar="COMMAND", required=True)
     create = key_commands.add_parser("create", help="create a key and print it once")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--name", required=True)
@@ -90,25 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
 
     if args.command == "serve":
-        import uvicorn
-
-        from app.core.logs import log_config
-        from app.history.importer import HistoryImportError
-
-        config = log_config(settings.log_format, settings.log_level)
-        logging.config.dictConfig(config)
-        try:
-            _prepare(settings, history=settings.load_history_on_serve)
-        except HistoryImportError as exc:
-            return _report(settings.history_file, exc)
-        uvicorn.run(
-            "app.main:app",
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            log_config=config,
-        )
-        return 0
+        return _serve(settings)
+    if args.command == "stop":
+        return _stop(settings)
     if args.command == "openapi":
         import json
 
@@ -135,7 +218,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keys":
         from pydantic import TypeAdapter, ValidationError
 
-        from app.core.validation import field_message
         from app.keys.schemas import KeyCreate
         from app.keys.service import create_key
 
@@ -150,8 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                 {k: v for k, v in fields.items() if v is not None}
             )
         except ValidationError as exc:
-            first = exc.errors()[0]
-            parser.error(f"keys create: {field_message(first)} ({first['loc'][-1]})")
+            create.mistake(_key_mistake(exc.errors()[0], args.role))
         url = resolve_database_url(settings)
         upgrade(url)
         created = asyncio.run(_in_transaction(settings, url, lambda s: create_key(s, data, "cli")))

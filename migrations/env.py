@@ -20,7 +20,9 @@ def _run(connection: Any) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_async_engine(url)
+    # A server that does not answer fails the migration within the connect timeout (asyncpg's
+    # own default is 60 s), as it fails a request.
+    engine = create_async_engine(url, connect_args={"timeout": get_settings().db_connect_timeout_seconds})
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

@@ -1,5 +1,6 @@
 """Engine, sessions and the one-transaction-per-request dependency."""
 
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, cast
@@ -8,7 +9,7 @@ import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import Table, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,20 +23,63 @@ from sqlmodel import SQLModel
 from app.core.cache import ReadCache, session_info
 from app.core.config import Settings
 from app.core.embedded import ensure_database
+from app.core.i18n import _
 
 COMMAND_TIMEOUT_GRACE_SECONDS = 1.0
 """The client gives a statement this much longer than the server's `statement_timeout`: a live
 server cancels it first (a clean 57014), and only a frozen or unreachable one is cut off here."""
 
 
+URL_EXAMPLE = "postgresql://user:password@host:5432/database"
+_POSTGRESQL = {"postgresql", "postgres"}
+_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@]*@")
+
+
+class DatabaseUrlError(ValueError):
+    """DATABASE_URL is not the URL of a PostgreSQL server (the message says why, localized)."""
+
+
 def resolve_database_url(settings: Settings) -> str:
-    """The asyncpg URL of the configured server, or of the embedded one."""
+    """The asyncpg URL of the configured server (any PostgreSQL driver's URL is accepted), or of
+    the embedded one. Raises `DatabaseUrlError` for a URL that is not PostgreSQL's."""
     if settings.database_url is None:
         return ensure_database(settings.data_dir, settings.embedded_database)
-    url = make_url(settings.database_url)
-    if url.drivername in {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"}:
-        url = url.set(drivername="postgresql+asyncpg")
-    return url.render_as_string(hide_password=False)
+    try:
+        url = make_url(settings.database_url)
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseUrlError(
+            _(
+                "DATABASE_URL {url} is not a URL; expected {example}.",
+                url=masked(settings.database_url),
+                example=URL_EXAMPLE,
+            )
+        ) from exc
+    if url.get_backend_name() not in _POSTGRESQL:
+        raise DatabaseUrlError(
+            _(
+                "DATABASE_URL {url} is not a PostgreSQL URL ({scheme}); expected {example}.",
+                url=url.render_as_string(hide_password=True),
+                scheme=url.drivername,
+                example=URL_EXAMPLE,
+            )
+        )
+    if url.port is not None and not 0 < url.port < 65536:
+        raise DatabaseUrlError(
+            _(
+                "DATABASE_URL {url}: the port {port} is not a port (1 to 65535).",
+                url=url.render_as_string(hide_password=True),
+                port=url.port,
+            )
+        )
+    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def masked(url: str) -> str:
+    """`url` as it may be shown: the password, if any, replaced by `***`."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return _PASSWORD.sub(r"\1:***@", url)
 
 
 def table(model: type[SQLModel]) -> Table:

@@ -19,14 +19,15 @@ def unavailable_cause(error: BaseException) -> str | None:
     """If `error`, or an error it was raised from, says the database cannot be reached, refused or
     dropped the connection, or did not answer in time: the class of the deepest such error, for
     logs (`TimeoutError`, `asyncpg.exceptions.QueryCanceledError`). Otherwise None."""
-    causes = [e for e in _chain(error) if _says_unavailable(e)]
+    causes = [e for e in chain(error) if _says_unavailable(e)]
     if not causes:
         return None
     cls = type(causes[-1])
     return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
+def chain(error: BaseException) -> Iterator[BaseException]:
+    """`error`, then the error it was raised from or during, and so on."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -47,10 +48,11 @@ def _says_unavailable(error: BaseException) -> bool:
         return isinstance(error, asyncpg.ConnectionDoesNotExistError)
     # Connection refused or reset, socket missing, connect or command timeout (TimeoutError is an
     # OSError): the database's only when the driver raised it, not a file the app could not read.
-    return isinstance(error, OSError) and _raised_in(error, _DRIVERS)
+    return isinstance(error, OSError) and raised_in(error, _DRIVERS)
 
 
-def _raised_in(error: BaseException, packages: tuple[str, ...]) -> bool:
+def raised_in(error: BaseException, packages: tuple[str, ...]) -> bool:
+    """Whether `error` went through code of one of `packages` (top-level names)."""
     traceback = error.__traceback__
     while traceback is not None:
         module = str(traceback.tb_frame.f_globals.get("__name__", ""))
