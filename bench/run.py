@@ -9,6 +9,10 @@ each endpoint from this process with N concurrent keep-alive connections for a f
 Uses `wrk` (Debian package `wrk`) when it is installed; otherwise a Python client in this
 process, which saturates long before the server does. Either way the client shares the machine
 with the server (2 cores here), so the figures are a floor.
+
+The server runs as production does, rate limits on: every request is counted against its key's
+budget (`server_env`), with budgets the bench never reaches. `--rate-limits off` measures the
+same without the limiter, for comparison.
 """
 
 import argparse
@@ -28,8 +32,22 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.core.config import get_settings  # noqa: E402
+from app.core.config import Settings, get_settings  # noqa: E402
 from app.core.embedded import ensure_database  # noqa: E402
+
+BENCH_BUDGET = "1000000000/minute"
+"""Far beyond what one worker serves: the limiter does its work on every request, never refuses."""
+
+
+def server_env(url: str, *, rate_limits: bool = True) -> dict[str, str]:
+    """The environment of a benchmarked server: its database, and rate limits on (as production)
+    with budgets no bench reaches."""
+    budgets = {
+        name.upper(): BENCH_BUDGET
+        for name in Settings.model_fields
+        if name.startswith("rate_limit_") and name != "rate_limit_enabled"
+    }
+    return {**os.environ, "DATABASE_URL": url, "RATE_LIMIT_ENABLED": str(rate_limits).lower(), **budgets}
 
 
 def prepare() -> tuple[str, str]:
@@ -121,9 +139,13 @@ async def with_python(
     return count / seconds, f"{p50:.1f}ms", f"{p99:.1f}ms"
 
 
-def measure(base: str, hello: str, key: str, seconds: float, concurrency: int) -> None:
+def measure(base: str, hello: str, key: str, seconds: float, concurrency: int, rate_limits: bool) -> None:
     client = "wrk" if shutil.which("wrk") else "python (httpx)"
-    print(f"{seconds:.0f}s per case, {concurrency} connections, 1 uvicorn worker, client: {client}\n")
+    limits = "on" if rate_limits else "off"
+    print(
+        f"{seconds:.0f}s per case, {concurrency} connections, 1 uvicorn worker, client: {client}, "
+        f"rate limits: {limits}\n"
+    )
     print(f"{'case':46} {'req/s':>8} {'p50':>9} {'p99':>9} {'of hello':>9}")
     baseline = None
     for name, url, headers in [("hello-world (FastAPI, same .venv)", hello + "/", {})] + [
@@ -138,7 +160,7 @@ def measure(base: str, hello: str, key: str, seconds: float, concurrency: int) -
         print(f"{name:46} {rate:8.0f} {p50:>9} {p99:>9} {rate / baseline:9.1%}")
 
 
-def main(seconds: float, concurrency: int) -> None:
+def main(seconds: float, concurrency: int, rate_limits: bool) -> None:
     url, key = prepare()
     with socket.socket() as s, socket.socket() as t:
         s.bind(("127.0.0.1", 0))
@@ -158,12 +180,13 @@ def main(seconds: float, concurrency: int) -> None:
                 "--no-access-log",
             ],
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": url},
+            env=server_env(url, rate_limits=rate_limits),
         )
         for target, at in (("app.main:app", port), ("bench.hello:app", hello_port))
     ]
     try:
-        measure(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}", key, seconds, concurrency)
+        base, hello = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}"
+        measure(base, hello, key, seconds, concurrency, rate_limits)
     finally:
         for server in servers:
             server.terminate()
@@ -174,5 +197,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--rate-limits", choices=("on", "off"), default="on", help="off: the limiter left out, to compare"
+    )
     args = parser.parse_args()
-    main(args.seconds, args.concurrency)
+    main(args.seconds, args.concurrency, args.rate_limits == "on")
