@@ -8,6 +8,13 @@ in this process's memory: **per instance** (behind the proxy, hash on `Authoriza
 always reaches the same instance and its budget is exact). `/healthz`, `/readyz` and `/metrics`
 are never limited.
 
+Why these `limits` parts: the sliding window counter keeps two counters per key and policy (O(1)
+per request, whatever the quota) and, unlike a fixed window, cannot be spent twice across a
+window's edge; the moving window keeps a timestamp per request (a list as long as the quota). The
+asyncio storage, although its calls are coroutines, costs the server less than the synchronous
+one, which starts a timer thread from the request path every 10 ms and blocks the event loop
+until that thread runs (measured: about 20 µs per request in process, against 50).
+
 The limiter identifies the caller before routing: from the key cache, else with one query, and
 leaves what it found in the request's state (`PRINCIPAL_STATE`) for `current_key` and the cached
 read path, so a request never looks its key up twice.
