@@ -15,6 +15,11 @@ asyncio storage, although its calls are coroutines, costs the server less than t
 one, which starts a timer thread from the request path every 10 ms and blocks the event loop
 until that thread runs (measured: about 20 µs per request in process, against 50).
 
+Its sweep of expired counters, though, reads every key, and limits 5 starts one after every hit:
+O(keys) per request (measured: 40 µs with 100 keys, 1 ms with 10,000), which a flood from many
+addresses would turn against everyone. `SweptMemoryStorage` sweeps at most once a second instead;
+a counter past its expiry reads as zero until then, so only memory waits.
+
 The limiter identifies the caller before routing: from the key cache, else with one query, and
 leaves what it found in the request's state (`PRINCIPAL_STATE`) for `current_key` and the cached
 read path, so a request never looks its key up twice.
@@ -39,6 +44,8 @@ from app.core.i18n import _
 from app.core.security import Principal, load_principal
 from app.keys.models import Role
 
+SWEEP_EVERY_SECONDS = 1.0
+"""How often expired counters are dropped from memory (they count as zero as soon as they expire)."""
 RATE_LIMITED = Counter(
     "thidua_rate_limited_total", "Requests refused with 429 (over their budget)", ("role", "policy")
 )
@@ -101,6 +108,23 @@ def budgets(settings: Settings) -> dict[Role | None, Budget]:
     }
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """`limits`' asyncio memory storage, its sweep of expired counters started at most once every
+    `sweep_every` seconds rather than after every hit (the one hook it has is private)."""
+
+    def __init__(self, sweep_every: float = SWEEP_EVERY_SECONDS) -> None:
+        super().__init__()
+        self.sweep_every = sweep_every
+        self._next_sweep = 0.0
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.sweep_every
+        await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]  # private: mangled
+
+
 class RateLimitMiddleware:
     """Counts every request but those to `exempt` paths against its caller's budget; over it, 429
     problem+json with `Retry-After`. Sits inside the request-id, language and CORS middleware (a
@@ -111,7 +135,7 @@ class RateLimitMiddleware:
         self.app = app
         self.budgets = budgets(settings)
         self.exempt = frozenset(exempt)
-        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.limiter = SlidingWindowCounterRateLimiter(SweptMemoryStorage())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.exempt:
