@@ -25,11 +25,13 @@ from app.core.idempotency import IdempotentReplay, replay_response, sweep_expire
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
 from app.core.openapi import build_openapi
+from app.core.ratelimit import RateLimitMiddleware
 from app.core.request_id import RequestIdMiddleware
 from app.covenants.router import router as covenants_router
 from app.evaluation.router import router as evaluation_router
 from app.figures.router import BATCH_PATH, unit_figures_router
 from app.figures.router import router as figures_router
+from app.health.router import UNLIMITED_PATHS
 from app.health.router import router as health_router
 from app.keys.router import router as keys_router
 from app.leadership.router import router as leadership_router
@@ -56,6 +58,11 @@ nomination votes and the awards register.
 * **Errors**: RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`,
   `request_id`, and `errors` (field locations) for validation. When the database is unavailable
   or too slow, 503 (`/problems/database-unavailable`) with `Retry-After`.
+* **Rate limits**: each key has a budget of reads and one of writes by its role; requests without
+  a valid key share one per client address. Over it, 429 (`/problems/rate-limited`) with
+  `Retry-After`; every answer says the budgets (`RateLimit-Policy: "reads";q=600;w=60, …`) and
+  what is left (`RateLimit: "reads";r=599;t=60`). `/healthz`, `/readyz` and `/metrics` are never
+  limited.
 * **Languages**: texts people read (problem `title`, `detail` and field `message`s, remarks,
   reasons, notes) are in Vietnamese, or in English with `Accept-Language: en`; every response
   says which (`Content-Language`, `Vary: Accept-Language`). Everything else (`type`, field names,
@@ -219,6 +226,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         larger={BATCH_PATH: settings.max_batch_bytes},
     )
     app.add_middleware(CachedReadMiddleware)  # cache hits answered before routing, still counted
+    if settings.rate_limit_enabled:  # outside the cached reads (hits are limited too), inside CORS
+        app.add_middleware(RateLimitMiddleware, settings=settings, exempt=UNLIMITED_PATHS)
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(
@@ -227,7 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     english_only = tuple(p for p in (app.openapi_url, app.docs_url, "/static-offline-docs") if p)
     app.add_middleware(LanguageMiddleware, default=settings.default_locale, english_only=english_only)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response carries it
-    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: build_openapi(app, unlimited=UNLIMITED_PATHS)  # type: ignore[method-assign]
     return app
 
 

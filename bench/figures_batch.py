@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from app.core.config import get_settings  # noqa: E402
 from app.core.embedded import ensure_database  # noqa: E402
 from app.figures.queries import RESOURCE, SET_JSON  # noqa: E402
+from bench.run import server_env  # noqa: E402
 
 ROWS = 10_000
 HEADER = ["don_vi_id", "nam", "tu_ngay", "den_ngay", "chi_tieu", "gia_tri", "tu_so", "mau_so"]
@@ -155,7 +156,7 @@ def main(rounds: int) -> None:
             "--no-access-log",
         ],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url},
+        env=server_env(url),
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -9,6 +9,10 @@ each endpoint from this process with N concurrent keep-alive connections for a f
 Uses `wrk` (Debian package `wrk`) when it is installed; otherwise a Python client in this
 process, which saturates long before the server does. Either way the client shares the machine
 with the server (2 cores here), so the figures are a floor.
+
+The server runs as production does, rate limits on: every request is counted against its key's
+budget (`server_env`), with budgets the bench never reaches. `--rate-limits off` measures the
+same without the limiter, for comparison.
 """
 
 import argparse
@@ -28,8 +32,22 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.core.config import get_settings  # noqa: E402
+from app.core.config import Settings, get_settings  # noqa: E402
 from app.core.embedded import ensure_database  # noqa: E402
+
+BENCH_BUDGET = "1000000000/minute"
+"""Far beyond what one worker serves: the limiter does its work on every request, never refuses."""
+
+
+def server_env(url: str, *, rate_limits: bool = True) -> dict[str, str]:
+    """The environment of a benchmarked server: its database, and rate limits on (as production)
+    with budgets no bench reaches."""
+    budgets = {
+        name.upper(): BENCH_BUDGET
+        for name in Settings.model_fields
+        if name.startswith("rate_limit_") and name != "rate_limit_enabled"
+    }
+    return {**os.environ, "DATABASE_URL": url, "RATE_LIMIT_ENABLED": str(rate_limits).lower(), **budgets}
 
 
 def prepare() -> tuple[str, str]:
@@ -95,7 +113,18 @@ def cases(base: str, key: str) -> list[tuple[str, str, dict[str, str]]]:
     ]
 
 
-def with_wrk(url: str, headers: dict[str, str], seconds: float, concurrency: int) -> tuple[float, str, str]:
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used (Linux `/proc`; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_wrk(
+    url: str, headers: dict[str, str], seconds: float, concurrency: int
+) -> tuple[float, str, str, int]:
     flags = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(
         ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:.0f}s", "--latency", *flags, url],
@@ -106,39 +135,63 @@ def with_wrk(url: str, headers: dict[str, str], seconds: float, concurrency: int
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)  # type: ignore[union-attr]
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)  # type: ignore[union-attr]
-    return rate, p50, p99
+    count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return rate, p50, p99, count
 
 
 async def with_python(
     base: str, path: str, headers: dict[str, str], seconds: float, concurrency: int
-) -> tuple[float, str, str]:
+) -> tuple[float, str, str, int]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         count, latencies, _ = await drive(client, path, headers, seconds, concurrency)
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    return count / seconds, f"{p50:.1f}ms", f"{p99:.1f}ms"
+    return count / seconds, f"{p50:.1f}ms", f"{p99:.1f}ms", count
 
 
-def measure(base: str, hello: str, key: str, seconds: float, concurrency: int) -> None:
+def measure(
+    base: str,
+    hello: str,
+    key: str,
+    seconds: float,
+    concurrency: int,
+    rate_limits: bool,
+    pids: tuple[int, int],
+) -> None:
+    """Per case: throughput, latency, and the server's CPU time per request, whose ratio to
+    hello-world's holds on a machine busy with other work (throughput there does not)."""
     client = "wrk" if shutil.which("wrk") else "python (httpx)"
-    print(f"{seconds:.0f}s per case, {concurrency} connections, 1 uvicorn worker, client: {client}\n")
-    print(f"{'case':46} {'req/s':>8} {'p50':>9} {'p99':>9} {'of hello':>9}")
-    baseline = None
-    for name, url, headers in [("hello-world (FastAPI, same .venv)", hello + "/", {})] + [
-        (name, base + path, headers) for name, path, headers in cases(base, key)
+    limits = "on" if rate_limits else "off"
+    print(
+        f"{seconds:.0f}s per case, {concurrency} connections, 1 uvicorn worker, client: {client}, "
+        f"rate limits: {limits}\n"
+    )
+    print(f"{'case':46} {'req/s':>8} {'p50':>9} {'p99':>9} {'of hello':>9} {'CPU/req':>9} {'(hello)':>8}")
+    app_pid, hello_pid = pids
+    baseline: float | None = None
+    hello_cpu: float | None = None
+    for name, url, headers, pid in [("hello-world (FastAPI, same .venv)", hello + "/", {}, hello_pid)] + [
+        (name, base + path, headers, app_pid) for name, path, headers in cases(base, key)
     ]:
+        before = cpu_seconds(pid)
         if shutil.which("wrk"):
             with_wrk(url, headers, 1, concurrency)
-            rate, p50, p99 = with_wrk(url, headers, seconds, concurrency)
+            before = cpu_seconds(pid)
+            rate, p50, p99, count = with_wrk(url, headers, seconds, concurrency)
         else:
-            rate, p50, p99 = asyncio.run(with_python(url, "", headers, seconds, concurrency))
+            rate, p50, p99, count = asyncio.run(with_python(url, "", headers, seconds, concurrency))
+        after = cpu_seconds(pid)
+        cpu = (after - before) / count if before is not None and after is not None and count else None
         baseline = baseline or rate
-        print(f"{name:46} {rate:8.0f} {p50:>9} {p99:>9} {rate / baseline:9.1%}")
+        hello_cpu = hello_cpu or cpu
+        cost = f"{cpu * 1e6:7.0f}us" if cpu else f"{'-':>9}"
+        share = f"{hello_cpu / cpu:8.1%}" if cpu and hello_cpu else f"{'-':>8}"
+        print(f"{name:46} {rate:8.0f} {p50:>9} {p99:>9} {rate / baseline:9.1%} {cost} {share}")
 
 
-def main(seconds: float, concurrency: int) -> None:
+def main(seconds: float, concurrency: int, rate_limits: bool) -> None:
     url, key = prepare()
     with socket.socket() as s, socket.socket() as t:
         s.bind(("127.0.0.1", 0))
@@ -158,12 +211,14 @@ def main(seconds: float, concurrency: int) -> None:
                 "--no-access-log",
             ],
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": url},
+            env=server_env(url, rate_limits=rate_limits),
         )
         for target, at in (("app.main:app", port), ("bench.hello:app", hello_port))
     ]
     try:
-        measure(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}", key, seconds, concurrency)
+        base, hello = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}"
+        pids = (servers[0].pid, servers[1].pid)
+        measure(base, hello, key, seconds, concurrency, rate_limits, pids)
     finally:
         for server in servers:
             server.terminate()
@@ -174,5 +229,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--rate-limits", choices=("on", "off"), default="on", help="off: the limiter left out, to compare"
+    )
     args = parser.parse_args()
-    main(args.seconds, args.concurrency)
+    main(args.seconds, args.concurrency, args.rate_limits == "on")

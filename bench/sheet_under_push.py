@@ -15,7 +15,6 @@ All traffic stays on 127.0.0.1; every window is bounded in time.
 import argparse
 import asyncio
 import datetime
-import os
 import socket
 import subprocess
 import sys
@@ -62,7 +61,7 @@ def serve(url: str) -> Iterator[str]:
             "--no-access-log",
         ],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url},
+        env=run.server_env(url),
     )
     base = f"http://127.0.0.1:{port}"
     try:

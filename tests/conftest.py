@@ -28,7 +28,7 @@ from app.keys.service import create_key
 from app.main import create_app
 from app.models import metadata
 from app.units.reference import load_reference
-from tests.live import serve
+from tests.live import RATE_LIMITS_NEVER_REACHED, serve
 
 
 def _test_database_url(suffix: str = "test") -> str:
@@ -80,7 +80,10 @@ def database_url() -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return get_settings().model_copy(update={"database_url": database_url})
+    """Rate limits on, with budgets no test reaches (`tests/test_rate_limits.py` sets low ones)."""
+    return get_settings().model_copy(
+        update={"database_url": database_url, "rate_limit_enabled": True, **RATE_LIMITS_NEVER_REACHED}
+    )
 
 
 @pytest.fixture(scope="session")

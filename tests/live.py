@@ -11,9 +11,16 @@ from contextlib import contextmanager
 
 import httpx
 
-from app.core.config import PROJECT_ROOT
+from app.core.config import PROJECT_ROOT, Settings
 
 READY_WITHIN_SECONDS = 30.0
+RATE_LIMITS_NEVER_REACHED = {
+    name: "1000000/minute"
+    for name in Settings.model_fields
+    if name.startswith("rate_limit_") and name != "rate_limit_enabled"
+}
+"""The test servers limit every request as production does, with budgets no test reaches
+(schemathesis sends thousands with one admin key); `tests/test_rate_limits.py` sets low ones."""
 
 
 def free_port() -> int:
@@ -27,7 +34,13 @@ def serve(database_url: str, ready_within: float = READY_WITHIN_SECONDS) -> Iter
     """Serve `app.main:app` on `http://127.0.0.1:<free port>` with `DATABASE_URL=database_url`;
     yield that base URL once `/readyz` answers 200, and stop the server afterwards."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "warning",
+        "RATE_LIMIT_ENABLED": "true",
+        **{name.upper(): rate for name, rate in RATE_LIMITS_NEVER_REACHED.items()},
+    }
     server = subprocess.Popen(
         [
             sys.executable,

@@ -46,6 +46,8 @@ async def test_answers_expose_the_headers_clients_need(web: httpx.AsyncClient, k
     assert response.headers["access-control-allow-origin"] == ORIGIN
     exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
     assert {"etag", "location", "x-request-id", "idempotent-replayed"} <= exposed
+    assert {"ratelimit", "ratelimit-policy", "retry-after"} <= exposed, "a browser app can pace itself"
+    assert response.headers["ratelimit"].startswith('"reads";r=')
     refused = await web.get("/v1/units/1", headers={"Origin": ORIGIN})
     problem(refused, 401)
     assert refused.headers["access-control-allow-origin"] == ORIGIN, "errors are readable too"

@@ -46,3 +46,15 @@ def test_default_locale_is_vi_or_en(monkeypatch: pytest.MonkeyPatch, value: str)
     monkeypatch.setenv("DEFAULT_LOCALE", value)
     with pytest.raises(ValidationError, match="default_locale"):
         Settings()
+
+
+@pytest.mark.parametrize("value", ["lots", "0/minute", "10/minute;100/hour", "10/fortnight"])
+def test_a_rate_limit_is_one_rate(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("RATE_LIMIT_UNIT_WRITES", value)
+    with pytest.raises(ValidationError, match=r"RATE_LIMIT_UNIT_WRITES: .* is not one rate"):
+        Settings()
+
+
+def test_a_rate_limit_takes_the_limits_notation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATE_LIMIT_UNIT_WRITES", "30 per 10 seconds")
+    assert Settings().rate_limit_unit_writes == "30 per 10 seconds"

@@ -444,6 +444,21 @@ def key_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def bearer_token(headers: Headers) -> str | None:
+    """The key of `Authorization: Bearer <key>`, read as FastAPI's `HTTPBearer` reads it."""
+    authorization = headers.get("authorization")
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+PRINCIPAL_STATE = "thidua.principal"
+"""`scope["state"][PRINCIPAL_STATE]`: what the rate limiter found for the request's bearer key
+before routing (its principal; None for an unknown or revoked key; the exception its lookup
+raised), so neither the cached read path nor `current_key` looks it up again. Absent when the
+limiter is off or the request has no bearer key."""
+
+
 class CachedReadMiddleware:
     """Answers a GET whose rendered entry is cached, for a key the cache knows, before routing:
     no route matching, no dependencies, no session. Everything else (a miss, an unknown or
@@ -463,9 +478,9 @@ class CachedReadMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        scheme, _, token = (headers.get("authorization") or "").partition(" ")
-        entry = cache.get(scope_key(scope, headers)) if scheme.lower() == "bearer" else None
-        if entry is None or cache.key(key_hash(token.strip())) is None:
+        token = bearer_token(headers)
+        entry = cache.get(scope_key(scope, headers)) if token is not None else None
+        if entry is None or not _known(scope, cache, token):
             await self.app(scope, receive, send)
             return
         HITS.labels(entry.kind).inc()
@@ -480,6 +495,15 @@ class CachedReadMiddleware:
         answer.append((b"content-length", str(len(entry.body)).encode("latin-1")))
         await send({"type": "http.response.start", "status": 200, "headers": answer})
         await send({"type": "http.response.body", "body": entry.body})
+
+
+def _known(scope: Scope, cache: ReadCache, token: str | None) -> bool:
+    """Whether the request's key is a valid one the cache knows (as the rate limiter found it, if
+    it looked)."""
+    state = scope.get("state") or {}
+    if PRINCIPAL_STATE in state:
+        return not (state[PRINCIPAL_STATE] is None or isinstance(state[PRINCIPAL_STATE], Exception))
+    return token is not None and cache.key(key_hash(token)) is not None
 
 
 def _answer_headers(entry: Entry) -> list[tuple[bytes, bytes]]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -87,6 +88,22 @@ class Settings(BaseSettings):
     )
     cache_reconnect_min_seconds: float = Field(default=0.1, gt=0, description="First reconnect delay.")
     cache_reconnect_max_seconds: float = Field(default=5.0, gt=0, description="Longest reconnect delay.")
+    rate_limit_enabled: bool = Field(
+        default=True, description="Limit each API key's requests (429 beyond), per instance."
+    )
+    rate_limit_admin_reads: str = Field(default="1200/minute", description="An admin key's reads.")
+    rate_limit_admin_writes: str = Field(default="300/minute", description="An admin key's writes.")
+    rate_limit_cluster_reads: str = Field(default="600/minute", description="A cluster key's reads.")
+    rate_limit_cluster_writes: str = Field(default="120/minute", description="A cluster key's writes.")
+    rate_limit_unit_reads: str = Field(default="600/minute", description="A unit key's reads.")
+    rate_limit_unit_writes: str = Field(
+        default="60/minute", description="A unit key's writes: a provincial system's pushes."
+    )
+    rate_limit_reader: str = Field(default="1200/minute", description="A reader key's requests.")
+    rate_limit_anonymous: str = Field(
+        default="60/minute",
+        description="Requests without a valid key (none, unknown, revoked), per client address.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -116,6 +133,28 @@ class Settings(BaseSettings):
         if not (value > 0 and math.isfinite(value)):
             name = (info.field_name or "").upper()
             raise ValueError(f"{name} must be a positive number of seconds, not {value}")
+        return value
+
+    @field_validator(
+        "rate_limit_admin_reads",
+        "rate_limit_admin_writes",
+        "rate_limit_cluster_reads",
+        "rate_limit_cluster_writes",
+        "rate_limit_unit_reads",
+        "rate_limit_unit_writes",
+        "rate_limit_reader",
+        "rate_limit_anonymous",
+    )
+    @classmethod
+    def _one_rate(cls, value: str, info: ValidationInfo) -> str:
+        """One rate in the `limits` notation: `60/minute`, `1000 per hour`, `10/5 seconds`."""
+        name = (info.field_name or "").upper()
+        try:
+            rates = parse_many(value)
+        except ValueError:
+            rates = []
+        if len(rates) != 1 or rates[0].amount < 1:
+            raise ValueError(f"{name}: {value!r} is not one rate such as 60/minute or 1000/hour")
         return value
 
     @field_validator("timezone")

@@ -26,6 +26,8 @@ EXPOSED_HEADERS = (
     "X-Request-ID",
     "Idempotent-Replayed",
     "Retry-After",
+    "RateLimit",
+    "RateLimit-Policy",
     "Content-Language",
     "WWW-Authenticate",
     "Allow",

@@ -9,6 +9,8 @@ every endpoint follows the same contract without repeating it in each router.
   on GETs; `ETag` on answers to PUT/PATCH; `Location` and `ETag` on a 201 whose resource can be
   read back; `Idempotent-Replayed` on answers to a POST that takes `Idempotency-Key`;
   `WWW-Authenticate` on 401.
+- Rate limits: on every operation but the probes and the metrics, a 429 with `Retry-After`, and
+  the `RateLimit` and `RateLimit-Policy` fields on every answer.
 - `If-None-Match` on every GET; `If-Match` required on every PATCH (the server answers 428
   without it).
 - A request field or parameter that the server defaults is optional for every generator: its
@@ -25,7 +27,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
-from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.core.errors import PROBLEM_MEDIA_TYPE, TITLES
 
 SERVERS = [{"url": "http://127.0.0.1:8000", "description": "A local server (`make run`)"}]
 SECURITY_SCHEME = "HTTPBearer"
@@ -58,6 +60,30 @@ HEADERS: dict[str, dict[str, Any]] = {
         "answer per language.",
         "schema": {"type": "string"},
     },
+    "RateLimit-Policy": {
+        "description": "The caller's budgets (IETF httpapi draft, a structured-field list): "
+        '`"reads";q=600;w=60, "writes";q=60;w=60` is 600 reads and 60 writes per 60 s for this key; '
+        '`"anonymous";q=60;w=60` is the budget of requests without a valid key, per client address. '
+        "Counted per instance; absent where the operator turned rate limits off.",
+        "schema": {"type": "string"},
+        "example": '"reads";q=600;w=60, "writes";q=60;w=60',
+    },
+    "RateLimit": {
+        "description": "What is left of the budget this request counted against: `r` requests "
+        'within the next `t` seconds (`"reads";r=599;t=60`). Absent where the operator turned rate '
+        "limits off.",
+        "schema": {"type": "string"},
+        "example": '"reads";r=599;t=60',
+    },
+    "Retry-After": {
+        "description": "Whole seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+}
+RATE_LIMITED: dict[str, Any] = {
+    "description": f"{TITLES[429]}: over the key's budget (without a valid key, the client "
+    "address's); retry after `Retry-After` seconds",
+    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
 PARAMETERS: dict[str, dict[str, Any]] = {
     "IfNoneMatch": {
@@ -88,8 +114,9 @@ def _add_request_models(schemas: dict[str, Any]) -> None:
         schemas.setdefault(model.__name__, schema)
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
-    """The document `/openapi.json` serves and `openapi/openapi.json` commits."""
+def build_openapi(app: FastAPI, *, unlimited: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The document `/openapi.json` serves and `openapi/openapi.json` commits; the paths in
+    `unlimited` are never rate-limited."""
     if app.openapi_schema:
         return app.openapi_schema
     document = get_openapi(
@@ -111,6 +138,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     _revision_examples(document["components"].get("schemas", {}))
     for path, method, operation in _operations(document):
         _finish_operation(document, path, method, operation)
+        if path not in unlimited:
+            _rate_limited(operation)
     _optional_defaults(document)
     app.openapi_schema = document
     return document
@@ -164,6 +193,19 @@ def _finish_operation(document: dict[str, Any], path: str, method: str, operatio
             "description": "Not modified: the `If-None-Match` ETag is the current one (no body).",
             "headers": {"ETag": _header("ETag"), "X-Request-ID": _header("X-Request-ID")},
         }
+
+
+def _rate_limited(operation: dict[str, Any]) -> None:
+    """A 429, and the `RateLimit` fields on every answer."""
+    responses = operation["responses"]
+    responses["429"] = json.loads(json.dumps(RATE_LIMITED))
+    responses["429"]["headers"] = {
+        name: _header(name) for name in ("Retry-After", "X-Request-ID", "Content-Language", "Vary")
+    }
+    for response in responses.values():
+        headers = response.setdefault("headers", {})
+        headers["RateLimit-Policy"] = _header("RateLimit-Policy")
+        headers["RateLimit"] = _header("RateLimit")
 
 
 _GENERIC = re.compile(r"^(Page|RevisionOut)_(\w+?)_$")

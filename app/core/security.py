@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
-from app.core.cache import ReadCache, key_hash
+from app.core.cache import PRINCIPAL_STATE, ReadCache, key_hash
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.i18n import _
@@ -59,28 +60,45 @@ _KEY_BY_HASH = select(
 """Every request runs it: built once."""
 
 
+async def load_principal(
+    connection: AsyncSession | AsyncConnection, cache: ReadCache | None, key_hash: str
+) -> Principal | None:
+    """The principal of a valid key (None: unknown or revoked) with one query, kept in the cache."""
+    generation = cache.generation() if cache is not None else None
+    row = (await connection.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()
+    if row is None:
+        return None
+    principal = Principal(row.id, row.name, Role(row.role), row.cluster_id, row.unit_id)
+    if cache is not None:
+        cache.store_key(key_hash, principal, generation)
+    return principal
+
+
 async def current_key(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """A valid key costs no SQL once seen: valid keys are held in the read cache, dropped (tag
-    `keys`) when a key is created or revoked, here at once and on other instances by NOTIFY."""
+    `keys`) when a key is created or revoked, here at once and on other instances by NOTIFY. The
+    rate limiter, when on, has looked the key up already (`PRINCIPAL_STATE`)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized(_("An API key is required: `Authorization: Bearer <key>`."))
-    key_hash = hash_key(credentials.credentials)
-    cache: ReadCache | None = getattr(request.app.state, "cache", None)
-    if cache is not None and (known := cache.key(key_hash)) is not None:
-        assert isinstance(known, Principal)
-        return known
-    generation = cache.generation() if cache is not None else None
-    row = (await session.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()
-    if row is None:
+    state = request.scope.get("state") or {}
+    if PRINCIPAL_STATE in state:
+        found = state[PRINCIPAL_STATE]
+        if isinstance(found, Exception):
+            raise found
+    else:
+        key_hash = hash_key(credentials.credentials)
+        cache: ReadCache | None = getattr(request.app.state, "cache", None)
+        found = cache.key(key_hash) if cache is not None else None
+        if found is None:
+            found = await load_principal(session, cache, key_hash)
+    if found is None:
         raise _unauthorized(_("The API key is unknown or revoked."), "invalid_token")
-    principal = Principal(row.id, row.name, Role(row.role), row.cluster_id, row.unit_id)
-    if cache is not None:
-        cache.store_key(key_hash, principal, generation)
-    return principal
+    assert isinstance(found, Principal)
+    return found
 
 
 CurrentKey = Annotated[Principal, Depends(current_key)]

@@ -16,6 +16,9 @@ from app.core.unavailable import unavailable_cause
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 
+UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics")
+"""Never rate-limited: probes and scrapers must always get through."""
+
 
 class Health(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"status": "ok"}})
