@@ -15,6 +15,7 @@ from app.awards.router import router as awards_router
 from app.awards.router import types_router as award_types_router
 from app.clusters.router import router as clusters_router
 from app.core.cache import CachedReadMiddleware, Listener, ReadCache, listener_dsn
+from app.core.compression import CompressionMiddleware, Gzip
 from app.core.config import Settings, get_settings
 from app.core.cors import ProblemCORSMiddleware
 from app.core.database import Database, resolve_database_url
@@ -212,6 +213,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
 
+    app.state.gzip = gzip = Gzip.from_settings(settings)
+    if gzip is not None:  # inside ETagMiddleware, which then sees the ETag of what is sent
+        app.add_middleware(CompressionMiddleware, gzip=gzip)
     app.add_middleware(ETagMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,

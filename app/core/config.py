@@ -87,6 +87,18 @@ class Settings(BaseSettings):
     )
     cache_reconnect_min_seconds: float = Field(default=0.1, gt=0, description="First reconnect delay.")
     cache_reconnect_max_seconds: float = Field(default=5.0, gt=0, description="Longest reconnect delay.")
+    gzip_enabled: bool = Field(
+        default=True, description="Compress answers with gzip for clients that accept it (`Accept-Encoding`)."
+    )
+    gzip_min_bytes: int = Field(
+        default=1024,
+        ge=0,
+        description="Smallest body compressed, in bytes: below it gzip's framing and the CPU cost "
+        "outweigh the bytes saved.",
+    )
+    gzip_level: int = Field(
+        default=6, ge=1, le=9, description="zlib compression level, 1 (fastest) to 9 (smallest)."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
