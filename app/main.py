@@ -21,6 +21,7 @@ from app.core.cors import ProblemCORSMiddleware
 from app.core.database import Database, resolve_database_url
 from app.core.errors import install_error_handlers
 from app.core.etag import ETagMiddleware
+from app.core.head import HeadMiddleware
 from app.core.i18n import LanguageMiddleware, load_catalogs
 from app.core.idempotency import IdempotentReplay, replay_response, sweep_expired_forever
 from app.core.limits import BodySizeLimitMiddleware
@@ -223,6 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         larger={BATCH_PATH: settings.max_batch_bytes},
     )
     app.add_middleware(CachedReadMiddleware)  # cache hits answered before routing, still counted
+    app.add_middleware(HeadMiddleware)  # HEAD runs as GET inside (cache hits too), bodiless outside
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(
