@@ -65,6 +65,12 @@ nomination votes and the awards register.
 * **Request ids**: send `X-Request-ID` (1–128 of `A-Z a-z 0-9 . _ : -`) or get one; every
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
+* **Compression**: with `Accept-Encoding: gzip`, answers of 1 KiB or more (JSON, problem+json,
+  CSV; never XLSX) come gzip-compressed (`Content-Encoding: gzip`), and every answer that could be
+  says `Vary: Accept-Encoding`. A compressed answer is another representation with its own ETag
+  (`…-gzip-vi`): `If-None-Match` matches it for that coding, `If-Match` accepts it as the other.
+* **HEAD**: wherever a GET is served, so is HEAD: the GET's status and headers (`Content-Length`,
+  `ETag`, …) without the body. Not listed as separate operations here.
 * **Versioned records** (units, unit aliases, clusters, memberships, leaderships, covenants,
   reported figures, figure sets, scoring frameworks, score sheets, proceedings, awards): updates
   need `If-Match` (428 without, 412 when stale); every version stays readable under `/revisions`
