@@ -31,6 +31,11 @@ sys.path.insert(0, str(ROOT))
 from app.core.config import get_settings  # noqa: E402
 from app.core.embedded import ensure_database  # noqa: E402
 
+PHONE = {"Accept-Encoding": "gzip"}
+"""Sent with every request, as a phone's HTTP stack does (OkHttp, NSURLSession): the reads are
+measured as production serves them, compressed where they are large enough."""
+SHEET = "/v1/clusters/5/years/2025"
+
 
 def prepare() -> tuple[str, str]:
     url = os.environ.get("BENCH_DATABASE_URL") or ensure_database(get_settings().data_dir, "thidua_bench")
@@ -70,23 +75,23 @@ async def drive(
 
 
 def cases(base: str, key: str) -> list[tuple[str, str, dict[str, str]]]:
-    auth = {"Authorization": f"Bearer {key}"}
+    auth = {"Authorization": f"Bearer {key}", **PHONE}
     for _ in range(100):
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 break
         except httpx.TransportError:
             time.sleep(0.1)
-    sheet = httpx.get(f"{base}/v1/clusters/5/years/2025", headers=auth)
+    sheet = httpx.get(f"{base}{SHEET}", headers=auth)
     unit_etag = httpx.get(f"{base}/v1/units/22", headers=auth).headers["etag"]
     return [
-        ("healthz (no auth, no DB)", "/healthz", {}),
+        ("healthz (no auth, no DB)", "/healthz", PHONE),
         ("GET /v1/units/{id}", "/v1/units/22", auth),
         ("GET /v1/units?as_of=2025-07-01 (34 rows)", "/v1/units?as_of=2025-07-01", auth),
-        ("GET /v1/clusters/5/years/2025 (sheet)", "/v1/clusters/5/years/2025", auth),
+        ("GET /v1/clusters/5/years/2025 (sheet)", SHEET, auth),
         (
             "same sheet, If-None-Match -> 304",
-            "/v1/clusters/5/years/2025",
+            SHEET,
             {**auth, "If-None-Match": sheet.headers["etag"]},
         ),
         ("GET /v1/clusters/5/leadership", "/v1/clusters/5/leadership", auth),
@@ -126,7 +131,7 @@ def measure(base: str, hello: str, key: str, seconds: float, concurrency: int) -
     print(f"{seconds:.0f}s per case, {concurrency} connections, 1 uvicorn worker, client: {client}\n")
     print(f"{'case':46} {'req/s':>8} {'p50':>9} {'p99':>9} {'of hello':>9}")
     baseline = None
-    for name, url, headers in [("hello-world (FastAPI, same .venv)", hello + "/", {})] + [
+    for name, url, headers in [("hello-world (FastAPI, same .venv)", hello + "/", PHONE)] + [
         (name, base + path, headers) for name, path, headers in cases(base, key)
     ]:
         if shutil.which("wrk"):
@@ -136,6 +141,12 @@ def measure(base: str, hello: str, key: str, seconds: float, concurrency: int) -
             rate, p50, p99 = asyncio.run(with_python(url, "", headers, seconds, concurrency))
         baseline = baseline or rate
         print(f"{name:46} {rate:8.0f} {p50:>9} {p99:>9} {rate / baseline:9.1%}")
+    wire = {}
+    for coding in ("identity", "gzip"):
+        headers = {"Authorization": f"Bearer {key}", "Accept-Encoding": coding}
+        with httpx.stream("GET", base + SHEET, headers=headers) as response:
+            wire[coding] = sum(len(chunk) for chunk in response.iter_raw())
+    print(f"\nthe sheet on the wire: {wire['identity']} bytes identity, {wire['gzip']} gzip")
 
 
 def main(seconds: float, concurrency: int) -> None:
