@@ -1,11 +1,12 @@
 """An in-process read cache with exact, transactional invalidation, coherent across instances.
 
 Entries are rendered responses (body bytes, ETag, content type) per variant (path and query,
-`Accept`, the negotiated language, whether gzip is accepted), each carrying the **tags** it depends on
-(`unit:12`, `cluster:5`, `units`, `keys`, …). A write calls `await invalidate(session, *tags)`
-inside its transaction: `pg_notify` there is delivered to every instance only on commit, and the
-tags are dropped on this instance right after the commit (a session `after_commit` event), so
-the instance that wrote serves its own next read fresh at once.
+`Accept`, the negotiated language, whether gzip is accepted: then the bytes are compressed), each
+carrying the **tags** it depends on (`unit:12`, `cluster:5`, `units`, `keys`, …). A write calls
+`await invalidate(session, *tags)` inside its transaction: `pg_notify` there is delivered to
+every instance only on commit, and the tags are dropped on this instance right after the commit
+(a session `after_commit` event), so the instance that wrote serves its own next read fresh at
+once.
 
 Every instance `LISTEN`s on a dedicated asyncpg connection (not one from the pool). While it is
 not listening (not yet connected, connection lost, keep-alive failed) the cache is empty and

@@ -407,7 +407,7 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
         ]
         app.state.allowed_methods = table
     allowed = {m for pattern, methods in table if pattern.match(path) for m in methods}
-    return sorted(allowed | {"HEAD"} if "GET" in allowed else allowed)
+    return sorted((allowed | {"HEAD"}) if "GET" in allowed else allowed)
 
 
 RETRY_AFTER_HEADER = {
