@@ -15,11 +15,13 @@ from app.awards.router import router as awards_router
 from app.awards.router import types_router as award_types_router
 from app.clusters.router import router as clusters_router
 from app.core.cache import CachedReadMiddleware, Listener, ReadCache, listener_dsn
+from app.core.compression import CompressionMiddleware, Gzip
 from app.core.config import Settings, get_settings
 from app.core.cors import ProblemCORSMiddleware
 from app.core.database import Database, resolve_database_url
 from app.core.errors import install_error_handlers
 from app.core.etag import ETagMiddleware
+from app.core.head import HeadMiddleware
 from app.core.i18n import LanguageMiddleware, load_catalogs
 from app.core.idempotency import IdempotentReplay, replay_response, sweep_expired_forever
 from app.core.limits import BodySizeLimitMiddleware
@@ -70,6 +72,12 @@ nomination votes and the awards register.
 * **Request ids**: send `X-Request-ID` (1–128 of `A-Z a-z 0-9 . _ : -`) or get one; every
   response carries it, and the logs name it.
 * **Caching**: every GET has a strong `ETag`; send `If-None-Match` for a 304.
+* **Compression**: with `Accept-Encoding: gzip`, answers of 1 KiB or more (JSON, problem+json,
+  CSV; never XLSX) come gzip-compressed (`Content-Encoding: gzip`), and every answer that could be
+  says `Vary: Accept-Encoding`. A compressed answer is another representation with its own ETag
+  (`…-gzip-vi`): `If-None-Match` matches it for that coding, `If-Match` accepts it as the other.
+* **HEAD**: wherever a GET is served, so is HEAD: the GET's status and headers (`Content-Length`,
+  `ETag`, …) without the body. Not listed as separate operations here.
 * **Versioned records** (units, unit aliases, clusters, memberships, leaderships, covenants,
   reported figures, figure sets, scoring frameworks, score sheets, proceedings, awards): updates
   need `If-Match` (428 without, 412 when stale); every version stays readable under `/revisions`
@@ -219,6 +227,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
 
+    app.state.gzip = gzip = Gzip.from_settings(settings)
+    if gzip is not None:  # inside ETagMiddleware, which then sees the ETag of what is sent
+        app.add_middleware(CompressionMiddleware, gzip=gzip)
     app.add_middleware(ETagMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,
@@ -228,6 +239,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CachedReadMiddleware)  # cache hits answered before routing, still counted
     if settings.rate_limit_enabled:  # outside the cached reads (hits are limited too), inside CORS
         app.add_middleware(RateLimitMiddleware, settings=settings, exempt=UNLIMITED_PATHS)
+    app.add_middleware(HeadMiddleware)  # HEAD runs as GET inside (cache hits too), bodiless outside
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(

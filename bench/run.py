@@ -50,6 +50,12 @@ def server_env(url: str, *, rate_limits: bool = True) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "RATE_LIMIT_ENABLED": str(rate_limits).lower(), **budgets}
 
 
+PHONE = {"Accept-Encoding": "gzip"}
+"""Sent with every request, as a phone's HTTP stack does (OkHttp, NSURLSession): the reads are
+measured as production serves them, compressed where they are large enough."""
+SHEET = "/v1/clusters/5/years/2025"
+
+
 def prepare() -> tuple[str, str]:
     url = os.environ.get("BENCH_DATABASE_URL") or ensure_database(get_settings().data_dir, "thidua_bench")
     env = {**os.environ, "DATABASE_URL": url}
@@ -88,23 +94,23 @@ async def drive(
 
 
 def cases(base: str, key: str) -> list[tuple[str, str, dict[str, str]]]:
-    auth = {"Authorization": f"Bearer {key}"}
+    auth = {"Authorization": f"Bearer {key}", **PHONE}
     for _ in range(100):
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 break
         except httpx.TransportError:
             time.sleep(0.1)
-    sheet = httpx.get(f"{base}/v1/clusters/5/years/2025", headers=auth)
+    sheet = httpx.get(f"{base}{SHEET}", headers=auth)
     unit_etag = httpx.get(f"{base}/v1/units/22", headers=auth).headers["etag"]
     return [
-        ("healthz (no auth, no DB)", "/healthz", {}),
+        ("healthz (no auth, no DB)", "/healthz", PHONE),
         ("GET /v1/units/{id}", "/v1/units/22", auth),
         ("GET /v1/units?as_of=2025-07-01 (34 rows)", "/v1/units?as_of=2025-07-01", auth),
-        ("GET /v1/clusters/5/years/2025 (sheet)", "/v1/clusters/5/years/2025", auth),
+        ("GET /v1/clusters/5/years/2025 (sheet)", SHEET, auth),
         (
             "same sheet, If-None-Match -> 304",
-            "/v1/clusters/5/years/2025",
+            SHEET,
             {**auth, "If-None-Match": sheet.headers["etag"]},
         ),
         ("GET /v1/clusters/5/leadership", "/v1/clusters/5/leadership", auth),
@@ -172,7 +178,7 @@ def measure(
     app_pid, hello_pid = pids
     baseline: float | None = None
     hello_cpu: float | None = None
-    for name, url, headers, pid in [("hello-world (FastAPI, same .venv)", hello + "/", {}, hello_pid)] + [
+    for name, url, headers, pid in [("hello-world (FastAPI, same .venv)", hello + "/", PHONE, hello_pid)] + [
         (name, base + path, headers, app_pid) for name, path, headers in cases(base, key)
     ]:
         before = cpu_seconds(pid)
@@ -189,6 +195,12 @@ def measure(
         cost = f"{cpu * 1e6:7.0f}us" if cpu else f"{'-':>9}"
         share = f"{hello_cpu / cpu:8.1%}" if cpu and hello_cpu else f"{'-':>8}"
         print(f"{name:46} {rate:8.0f} {p50:>9} {p99:>9} {rate / baseline:9.1%} {cost} {share}")
+    wire = {}
+    for coding in ("identity", "gzip"):
+        headers = {"Authorization": f"Bearer {key}", "Accept-Encoding": coding}
+        with httpx.stream("GET", base + SHEET, headers=headers) as response:
+            wire[coding] = sum(len(chunk) for chunk in response.iter_raw())
+    print(f"\nthe sheet on the wire: {wire['identity']} bytes identity, {wire['gzip']} gzip")
 
 
 def main(seconds: float, concurrency: int, rate_limits: bool) -> None:

@@ -17,7 +17,7 @@ async def test_unknown_route_is_a_404_problem(admin: httpx.AsyncClient) -> None:
 async def test_wrong_method_is_405_with_allow(admin: httpx.AsyncClient) -> None:
     response = await admin.delete("/v1/units")
     problem(response, 405)
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
 
 
 async def test_validation_errors_name_their_fields(admin: httpx.AsyncClient) -> None:

@@ -1,11 +1,12 @@
 """An in-process read cache with exact, transactional invalidation, coherent across instances.
 
 Entries are rendered responses (body bytes, ETag, content type) per variant (path and query,
-`Accept`, the negotiated language, `Accept-Encoding`), each carrying the **tags** it depends on
-(`unit:12`, `cluster:5`, `units`, `keys`, …). A write calls `await invalidate(session, *tags)`
-inside its transaction: `pg_notify` there is delivered to every instance only on commit, and the
-tags are dropped on this instance right after the commit (a session `after_commit` event), so
-the instance that wrote serves its own next read fresh at once.
+`Accept`, the negotiated language, whether gzip is accepted: then the bytes are compressed), each
+carrying the **tags** it depends on (`unit:12`, `cluster:5`, `units`, `keys`, …). A write calls
+`await invalidate(session, *tags)` inside its transaction: `pg_notify` there is delivered to
+every instance only on commit, and the tags are dropped on this instance right after the commit
+(a session `after_commit` event), so the instance that wrote serves its own next read fresh at
+once.
 
 Every instance `LISTEN`s on a dedicated asyncpg connection (not one from the pool). While it is
 not listening (not yet connected, connection lost, keep-alive failed) the cache is empty and
@@ -23,7 +24,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import asyncpg
@@ -33,14 +34,15 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.core.compression import GZIP, Gzip, accepts_gzip, compressible
 from app.core.config import Settings
-from app.core.etag import body_etag, none_match
-from app.core.i18n import current_locale
+from app.core.etag import body_etag, encoded_etag, none_match
+from app.core.i18n import current_locale, merge_vary
 
 log = logging.getLogger("thidua.cache")
 
@@ -69,6 +71,8 @@ class Entry:
     tags: frozenset[str]
     headers: tuple[tuple[str, str], ...] = ()
     """Other representation headers (`Content-Disposition`, `Vary`)."""
+    encoding: str = ""
+    """`gzip` when `body` is compressed (`Content-Encoding`, on a 200 only); else empty."""
     kind: str = ""
     """The route's path template, for the metrics."""
     route: Any = None
@@ -229,13 +233,13 @@ M = TypeVar("M", bound=BaseModel)
 
 def scope_key(scope: Scope, headers: Headers, variant: str = "") -> tuple[str, ...]:
     """What a rendered answer depends on: path and query, `Accept`, the negotiated language,
-    `Accept-Encoding`, and the route's `variant`."""
+    whether `Accept-Encoding` admits gzip (not its spelling), and the route's `variant`."""
     return (
         scope["path"],
         scope["query_string"].decode("latin-1"),
         headers.get("accept", ""),
         current_locale(),
-        headers.get("accept-encoding", ""),
+        GZIP if accepts_gzip(headers.get("accept-encoding")) else "",
         variant,
     )
 
@@ -247,7 +251,23 @@ def _answer(request: Request, entry: Entry) -> Response:
     headers = {"ETag": entry.etag, **dict(entry.headers)}
     if none_match(request.headers.get("if-none-match"), entry.etag):
         return Response(status_code=304, headers=headers)
+    if entry.encoding:
+        headers["Content-Encoding"] = entry.encoding
     return Response(entry.body, headers={**headers, "Content-Type": entry.content_type})
+
+
+async def _encoded(entry: Entry, gzip: Gzip | None, accept_encoding: str | None) -> Entry:
+    """The entry as this request's variant stores it: compressed once here when the policy
+    applies (the ETag then the gzip one), and saying `Vary: Accept-Encoding` if compressible."""
+    if gzip is None or not compressible(entry.content_type):
+        return entry
+    headers = MutableHeaders(raw=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in entry.headers])
+    merge_vary(headers, "Accept-Encoding")
+    entry = replace(entry, headers=tuple(headers.items()))
+    if not gzip.applies(accept_encoding, entry.content_type, len(entry.body)):
+        return entry
+    body = await gzip.compress(entry.body)
+    return replace(entry, body=body, etag=encoded_etag(entry.etag), encoding=GZIP)
 
 
 async def cached(
@@ -302,6 +322,8 @@ async def cached(
             kind=kind,
             route=route,
         )
+    gzip: Gzip | None = getattr(request.app.state, "gzip", None)
+    entry = await _encoded(entry, gzip, request.headers.get("accept-encoding"))
     if cache is not None and cache.store(key, entry, generation):
         STORES.labels(kind).inc()
     return _answer(request, entry)
@@ -492,6 +514,8 @@ class CachedReadMiddleware:
             await send({"type": "http.response.body", "body": b""})
             return
         answer.append((b"content-type", entry.content_type.encode("latin-1")))
+        if entry.encoding:
+            answer.append((b"content-encoding", entry.encoding.encode("latin-1")))
         answer.append((b"content-length", str(len(entry.body)).encode("latin-1")))
         await send({"type": "http.response.start", "status": 200, "headers": answer})
         await send({"type": "http.response.body", "body": entry.body})

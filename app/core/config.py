@@ -104,6 +104,18 @@ class Settings(BaseSettings):
         default="60/minute",
         description="Requests without a valid key (none, unknown, revoked), per client address.",
     )
+    gzip_enabled: bool = Field(
+        default=True, description="Compress answers with gzip for clients that accept it (`Accept-Encoding`)."
+    )
+    gzip_min_bytes: int = Field(
+        default=1024,
+        ge=0,
+        description="Smallest body compressed, in bytes: below it gzip's framing and the CPU cost "
+        "outweigh the bytes saved.",
+    )
+    gzip_level: int = Field(
+        default=6, ge=1, le=9, description="zlib compression level, 1 (fastest) to 9 (smallest)."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

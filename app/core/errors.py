@@ -394,7 +394,8 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """Every method the API serves at `path` (one path can span several routes)."""
+    """Every method the API serves at `path` (one path can span several routes); HEAD wherever
+    GET (`app.core.head`)."""
     table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allowed_methods", None)
     if table is None:
         table = [
@@ -405,7 +406,8 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
             for template, operations in app.openapi()["paths"].items()
         ]
         app.state.allowed_methods = table
-    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
+    allowed = {m for pattern, methods in table if pattern.match(path) for m in methods}
+    return sorted((allowed | {"HEAD"}) if "GET" in allowed else allowed)
 
 
 RETRY_AFTER_HEADER = {

@@ -11,6 +11,10 @@ Vietnamese and in English are two representations, so two strong validators. A r
 digest leaves out its localized text (derived from the other fields anyway), so `If-Match`
 compares without the language: an ETag read in either language works for a write in either.
 `If-None-Match` compares whole ETags, language included.
+
+A gzip-encoded representation (`app.core.compression`) is another representation too: its ETag is
+the identity one with `-gzip` before the language (`"unit-22-v3-9f3c…-gzip-vi"`). `If-Match`
+leaves the coding out as it leaves the language out.
 """
 
 import hashlib
@@ -39,6 +43,22 @@ def record_etag(resource: str, key: object, version: int, representation: BaseMo
     return f'"{resource}-{key}-v{version}-{digest}-{current_locale()}"'
 
 
+_CODING_SUFFIX = re.compile(r"-gzip(?=(?:-(?:" + "|".join(LOCALES) + r'))?"$)')
+
+
+def encoded_etag(etag: str) -> str:
+    """The ETag of the gzip-encoded representation: `"…-9f3c-vi"` → `"…-9f3c-gzip-vi"` (an ETag
+    without a language, such as a static file's, gets `-gzip` at its end)."""
+    language = _LANGUAGE_SUFFIX.search(etag)
+    cut = language.start() if language else len(etag) - 1
+    return f"{etag[:cut]}-gzip{etag[cut:]}"
+
+
+def identity_etag(etag: str) -> str:
+    """The ETag of the representation before its coding: `"…-9f3c-gzip-vi"` → `"…-9f3c-vi"`."""
+    return _CODING_SUFFIX.sub("", etag)
+
+
 def without_language(etag: str) -> str:
     """`"leadership-5-2025-v3-<digest>-vi"` → `"leadership-5-2025-v3-<digest>"`."""
     return _LANGUAGE_SUFFIX.sub('"', etag)
@@ -58,12 +78,12 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
 
 def require_match(if_match: str | None, current_etag: str) -> None:
     """`If-Match` is mandatory for updates of versioned records (strong comparison, whatever the
-    language the ETag was read in)."""
+    language and the coding the ETag was read in)."""
     if if_match is None:
         raise PreconditionRequired(
             _("Send `If-Match` with the ETag you last read, so that no one else's change is overwritten.")
         )
-    tags = [without_language(t.strip()) for t in if_match.split(",")]
+    tags = [without_language(identity_etag(t.strip())) for t in if_match.split(",")]
     if "*" not in tags and without_language(current_etag) not in tags:
         raise PreconditionFailed(
             _("The record changed since you read it; read it again and retry."),
@@ -103,9 +123,9 @@ class ETagMiddleware:
             etag = headers.get("etag") or body_etag(body)
             headers["ETag"] = etag
             if none_match(Headers(scope=scope).get("if-none-match"), etag):
-                del headers["content-length"]
-                if "content-type" in headers:
-                    del headers["content-type"]
+                for name in ("content-length", "content-type", "content-encoding"):
+                    if name in headers:
+                        del headers[name]
                 await send({**start, "status": 304})
                 await send({"type": "http.response.body", "body": b""})
                 return

@@ -56,8 +56,8 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "enum": ["vi", "en"]},
     },
     "Vary": {
-        "description": "`Accept-Language` (and `Origin` where CORS applies): caches keep one "
-        "answer per language.",
+        "description": "`Accept-Language`, `Accept-Encoding` on answers that may be compressed "
+        "(and `Accept` on exports, `Origin` where CORS applies): caches keep one answer per variant.",
         "schema": {"type": "string"},
     },
     "RateLimit-Policy": {

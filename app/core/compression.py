@@ -1,0 +1,168 @@
+"""gzip for clients that ask for it (`Accept-Encoding`), on bodies worth compressing.
+
+A body is compressed when the request accepts gzip (RFC 9110 §12.5.3: q-values count, `gzip;q=0`
+refuses it, `*` stands for any coding not named, `x-gzip` is gzip), its media type is text-like
+(JSON, problem+json, CSV, HTML, JavaScript, CSS; never XLSX, already a zip) and it has at least
+`GZIP_MIN_BYTES`. Every answer of such a media type says `Vary: Accept-Encoding`, compressed or not,
+since the same request with another `Accept-Encoding` may be answered in another coding.
+
+A compressed representation is another representation, so it has its own strong ETag: the
+identity one with `-gzip` before the language (`etag.encoded_etag`). `If-None-Match` compares whole
+ETags; `If-Match` compares without the coding (and the language), so an ETag read compressed works
+for a write.
+
+Two places compress: `cached()` once, when it stores a rendered entry (its hits then send the
+stored gzip bytes: no work per hit), and `CompressionMiddleware` everything else (reads that are
+not cached, answers to writes, problems, the OpenAPI document, the docs page and its assets).
+"""
+
+import re
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import anyio.to_thread
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.config import Settings
+from app.core.etag import body_etag, encoded_etag
+from app.core.i18n import merge_vary
+
+GZIP = "gzip"
+_TEXT_LIKE = frozenset(
+    {
+        "application/json",
+        "application/problem+json",
+        "application/javascript",
+        "application/xml",
+        "image/svg+xml",
+    }
+)
+_QVALUE = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
+_IN_THREAD_BYTES = 128 * 1024
+"""Bodies from this size are compressed in a worker thread, not on the event loop (Starlette's
+choice in its own GZipMiddleware); only the docs page's script is that large."""
+_NO_BODY = frozenset({204, 206, 304})
+
+
+@lru_cache(maxsize=256)
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether `Accept-Encoding` admits gzip: named with q > 0, or `*` with q > 0 and gzip not
+    named. No header (or an empty one) means identity: nothing is compressed unasked."""
+    named: float | None = None
+    star: float | None = None
+    for part in (accept_encoding or "").split(","):
+        coding, *parameters = (p.strip() for p in part.split(";"))
+        q = _quality(parameters)
+        coding = coding.lower()
+        if coding in (GZIP, "x-gzip"):
+            named = max(named or 0.0, q)
+        elif coding == "*":
+            star = q
+    if named is not None:
+        return named > 0
+    return star is not None and star > 0
+
+
+def _quality(parameters: list[str]) -> float:
+    """The element's `q` (1 when absent; 0, i.e. refused, when malformed)."""
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            value = value.strip()
+            return float(value) if _QVALUE.match(value) else 0.0
+    return 1.0
+
+
+def compressible(content_type: str) -> bool:
+    """Text-like media types (`text/*`, JSON, problem+json, `+json`, `+xml`, JavaScript)."""
+    media = content_type.partition(";")[0].strip().lower()
+    return media.startswith("text/") or media in _TEXT_LIKE or media.endswith(("+json", "+xml"))
+
+
+def gzip_bytes(body: bytes, level: int) -> bytes:
+    """A gzip member with no file name and time 0: the same body always gives the same bytes."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return compressor.compress(body) + compressor.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Gzip:
+    """The policy (`GZIP_*` settings): what is compressed, and how hard."""
+
+    min_bytes: int
+    level: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Gzip | None":
+        """None when `GZIP_ENABLED=false`."""
+        return cls(settings.gzip_min_bytes, settings.gzip_level) if settings.gzip_enabled else None
+
+    def applies(self, accept_encoding: str | None, content_type: str, size: int) -> bool:
+        return size >= self.min_bytes and compressible(content_type) and accepts_gzip(accept_encoding)
+
+    async def compress(self, body: bytes) -> bytes:
+        if len(body) >= _IN_THREAD_BYTES:
+            return await anyio.to_thread.run_sync(gzip_bytes, body, self.level)
+        return gzip_bytes(body, self.level)
+
+
+class CompressionMiddleware:
+    """Compresses every answer the policy applies to, unless it is encoded already (a cached
+    entry) or has no body to encode (204, 206, 304); its ETag becomes the gzip one (a GET's
+    body hash computed first, from the identity body). Sits inside `ETagMiddleware`, which then
+    compares `If-None-Match` with the ETag of what is actually sent."""
+
+    def __init__(self, app: ASGIApp, gzip: Gzip) -> None:
+        self.app = app
+        self.gzip = gzip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        accept_encoding = Headers(scope=scope).get("accept-encoding")
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def encode(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if (
+                    message["status"] in _NO_BODY
+                    or "content-encoding" in headers
+                    or not compressible(headers.get("content-type", ""))
+                ):
+                    await send(message)
+                    return
+                merge_vary(headers, "Accept-Encoding")
+                start = message
+                return
+            if start is None:
+                await send(message)
+                return
+            if message["type"] != "http.response.body":  # a file sent by the server (pathsend)
+                await send(start)
+                start = None
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            headers = MutableHeaders(scope=start)
+            if self.gzip.applies(accept_encoding, headers.get("content-type", ""), len(body)):
+                etag = headers.get("etag")
+                if etag is None and scope["method"] == "GET" and start["status"] == 200:
+                    etag = body_etag(body)  # what ETagMiddleware would give the identity body
+                body = await self.gzip.compress(body)
+                headers["Content-Encoding"] = GZIP
+                headers["Content-Length"] = str(len(body))
+                if etag:
+                    headers["ETag"] = encoded_etag(etag)
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, encode)
