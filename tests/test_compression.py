@@ -29,7 +29,8 @@ from tests.test_cache import counting, listening
 SHEET = "/v1/clusters/5/years/2025"
 GZIP = {"Accept-Encoding": "gzip"}
 IDENTITY = {"Accept-Encoding": "identity"}
-PER_REQUEST = {"x-request-id", "date"}
+PER_REQUEST = {"x-request-id", "date", "ratelimit"}
+"""Headers of the request, not of the representation (`RateLimit` counts down)."""
 
 
 async def raw(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:

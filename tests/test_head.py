@@ -16,7 +16,8 @@ from tests.conftest import Keys, bearer, problem
 from tests.test_cache import counting, listening
 
 SHEET = "/v1/clusters/5/years/2025"
-PER_REQUEST = {"x-request-id", "date"}
+PER_REQUEST = {"x-request-id", "date", "ratelimit"}
+"""Headers of the request, not of the representation (`RateLimit` counts down)."""
 
 
 def representation(response: httpx.Response) -> dict[str, str]:
