@@ -112,7 +112,7 @@ messages: install
 # what the service needs to run (the Docker image), constrained by the first so both pin the same
 # versions: one resolution.
 lock: install
-	$(BIN)/uv pip compile pyproject.toml --extra dev --no-emit-index-url --python-version 3.11 -o requirements.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra embedded --no-emit-index-url --python-version 3.11 -o requirements.txt
 	$(BIN)/uv pip compile pyproject.toml --constraints requirements.txt --no-emit-index-url --python-version 3.11 -o requirements-runtime.txt
 
 bench: install

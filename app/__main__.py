@@ -17,6 +17,7 @@ from app.core.cli import Parser, guarded
 from app.core.config import Settings, get_settings
 from app.core.database import Database, resolve_database_url
 from app.core.embedded import Release, Released, pgdata, release, running_pid, stop
+from app.core.embedded import available as embedded_available
 from app.core.i18n import _
 from app.core.migrations import preparation_lock, upgrade
 from app.core.validation import field_message
@@ -91,7 +92,7 @@ def _serve(settings: Settings) -> int:
 
     config = log_config(settings.log_format, settings.log_level)
     logging.config.dictConfig(config)
-    embedded = settings.database_url is None
+    embedded = settings.database_url is None and embedded_available()
     started = embedded and running_pid(settings.data_dir) is None
     # SIGTERM ends like Ctrl-C (KeyboardInterrupt), so that the cleanup below runs: uvicorn shuts
     # down gracefully on either, then raises the signal again for the handler found here.

