@@ -4,40 +4,25 @@ are held too (a revoked key is refused at once here, within the bound elsewhere)
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request, Response
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from app.core.cache import Entry, ReadCache, cached
 from app.core.config import Settings
 from app.core.database import Database
 from app.main import create_app
 from tests.conftest import Keys, bearer, unit_id
+from tests.queries import counting
 from tests.scoring.helpers import framework
 
 BOUND_SECONDS = 0.1
 """The issue's bound for another instance to see a commit; the tests allow 10× for a loaded CI
 machine and print what they measure."""
-
-
-@contextmanager
-def counting(database: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def until(condition: Callable[[], Awaitable[bool]], within: float = 5.0) -> float:

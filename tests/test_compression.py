@@ -24,7 +24,8 @@ from app.core.exports import XLSX
 from app.core.security import CurrentKey
 from app.main import create_app
 from tests.conftest import Keys, bearer
-from tests.test_cache import counting, listening
+from tests.queries import counting
+from tests.test_cache import listening
 
 SHEET = "/v1/clusters/5/years/2025"
 GZIP = {"Accept-Encoding": "gzip"}

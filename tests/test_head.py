@@ -13,7 +13,8 @@ from fastapi import FastAPI
 
 from app.core.database import Database
 from tests.conftest import Keys, bearer, problem
-from tests.test_cache import counting, listening
+from tests.queries import counting
+from tests.test_cache import listening
 
 SHEET = "/v1/clusters/5/years/2025"
 PER_REQUEST = {"x-request-id", "date", "ratelimit"}

@@ -8,8 +8,7 @@ the previous one) unless it runs across midnight UTC."""
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -20,15 +19,14 @@ from limits import parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from prometheus_client import REGISTRY
-from sqlalchemy import event
 
 from app.core.cache import ReadCache
 from app.core.config import Settings
-from app.core.database import Database
 from app.core.ratelimit import SweptMemoryStorage
 from app.main import create_app
 from tests.conftest import Keys, UnitKey, bearer, problem
 from tests.live import serve
+from tests.queries import counting
 
 DAY = 86_400
 LIMITS = {
@@ -231,31 +229,18 @@ async def test_probes_and_metrics_are_never_limited(client_of: Client) -> None:
     refused(await nobody.get("/v1/units/22"), "anonymous")
 
 
-@contextmanager
-def key_lookups(database: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "FROM api_keys" in statement:
-            statements.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
-
-
 async def test_a_request_looks_its_key_up_once(limited: FastAPI, client_of: Client, keys: Keys) -> None:
     admin = await client_of(keys.admin)
-    with key_lookups(limited.state.database) as lookups:
+    with counting(limited.state.database) as statements:
         response = await admin.get("/v1/units/22")  # a new key: not in the key cache yet
     assert response.status_code == 200, response.text
+    lookups = [s for s in statements if "FROM api_keys" in s]
     assert len(lookups) == 1, lookups  # by the limiter; the route's `current_key` takes its finding
 
     forged = await client_of("thd_not-a-key")
-    with key_lookups(limited.state.database) as lookups:
+    with counting(limited.state.database) as statements:
         problem(await forged.get("/v1/units/22"), 401)
+    lookups = [s for s in statements if "FROM api_keys" in s]
     assert len(lookups) == 1, lookups
 
 

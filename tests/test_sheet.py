@@ -1,29 +1,11 @@
 """The cluster-year sheet: one call per screen, a fixed number of queries, an ETag."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import httpx
-from sqlalchemy import event
 
 from app.core.database import Database
 from tests.conftest import join, unit_id
+from tests.queries import counting
 from tests.scoring.helpers import framework, items
-
-
-@contextmanager
-def counting(database: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def sheet_queries(admin: httpx.AsyncClient, database: Database, number: int) -> tuple[int, dict]:

@@ -1,17 +1,15 @@
 """Standings: totals per scorer and combined, ranks with ties as the framework says, classes,
 missing scores named, a fixed number of queries, freezes and their snapshots."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 
 from app.clusters.service import find_cluster
 from app.core.database import Database
 from app.scoring.service import current_standings, rank_of, standings_at
 from tests.conftest import bearer, join, problem, unit_id
+from tests.queries import counting
 from tests.scoring.helpers import BASE, STANDINGS_URL, framework, items, put_framework, score
 
 FREEZES = f"{BASE}/standings/freezes"
@@ -148,20 +146,6 @@ async def test_ties_broken_by_the_framework_order(
         ("Cao Bằng", 3),
         ("Lai Châu", 4),
     ]
-
-
-@contextmanager
-def counting(database: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
 
 
 async def test_a_fixed_number_of_queries_whatever_the_cluster_size(
