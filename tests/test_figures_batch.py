@@ -12,7 +12,7 @@ from sqlalchemy import text
 from app.core.config import Settings
 from app.core.database import Database
 from tests.conftest import UnitKey, bearer, problem, unit_id
-from tests.test_sheet import counting
+from tests.queries import counting
 
 HEADER = ["don_vi_id", "nam", "tu_ngay", "den_ngay", "chi_tieu", "gia_tri", "tu_so", "mau_so"]
 
