@@ -25,6 +25,7 @@ import anyio.to_thread
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.buffering import buffering
 from app.core.config import Settings
 from app.core.etag import body_etag, encoded_etag
 from app.core.i18n import merge_vary
@@ -123,36 +124,18 @@ class CompressionMiddleware:
             await self.app(scope, receive, send)
             return
         accept_encoding = Headers(scope=scope).get("accept-encoding")
-        start: Message | None = None
-        chunks: list[bytes] = []
 
-        async def encode(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if (
-                    message["status"] in _NO_BODY
-                    or "content-encoding" in headers
-                    or not compressible(headers.get("content-type", ""))
-                ):
-                    await send(message)
-                    return
-                merge_vary(headers, "Accept-Encoding")
-                start = message
-                return
-            if start is None:
-                await send(message)
-                return
-            if message["type"] != "http.response.body":  # a file sent by the server (pathsend)
-                await send(start)
-                start = None
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            body = b"".join(chunks)
+        def wanted(start: Message) -> bool:
             headers = MutableHeaders(scope=start)
+            return not (
+                start["status"] in _NO_BODY
+                or "content-encoding" in headers
+                or not compressible(headers.get("content-type", ""))
+            )
+
+        async def encode(start: Message, body: bytes) -> None:
+            headers = MutableHeaders(scope=start)
+            merge_vary(headers, "Accept-Encoding")
             if self.gzip.applies(accept_encoding, headers.get("content-type", ""), len(body)):
                 etag = headers.get("etag")
                 if etag is None and scope["method"] == "GET" and start["status"] == 200:
@@ -165,4 +148,4 @@ class CompressionMiddleware:
             await send(start)
             await send({"type": "http.response.body", "body": body})
 
-        await self.app(scope, receive, encode)
+        await self.app(scope, receive, buffering(send, wanted, encode))

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.buffering import buffering
 from app.core.errors import PreconditionFailed, PreconditionRequired
 from app.core.i18n import LOCALES, _, current_locale, localized_exclusions
 
@@ -100,25 +101,7 @@ class ETagMiddleware:
             await self.app(scope, receive, send)
             return
 
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        async def buffer(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                if message["status"] != 200:
-                    start = None
-                    await send(message)
-                    return
-                start = message
-                return
-            if start is None:
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            body = b"".join(chunks)
+        async def tag(start: Message, body: bytes) -> None:
             headers = MutableHeaders(scope=start)
             etag = headers.get("etag") or body_etag(body)
             headers["ETag"] = etag
@@ -132,4 +115,4 @@ class ETagMiddleware:
             await send(start)
             await send({"type": "http.response.body", "body": body})
 
-        await self.app(scope, receive, buffer)
+        await self.app(scope, receive, buffering(send, lambda start: start["status"] == 200, tag))
