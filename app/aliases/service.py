@@ -124,4 +124,4 @@ async def _duplicate(session: AsyncSession, unit_id: int, key: str, name: str) -
             "{name!r} (retired: set `active` to true to use it again).",
             **values,
         )
-    return Conflict(detail, existing_alias_id=existing.id)
+    return Conflict(detail, slug="alias-exists", existing_alias_id=existing.id)

@@ -287,7 +287,8 @@ async def nominate(
         if constraint_name(exc) != _ONE_PER_ACHIEVEMENT:
             raise
         raise Conflict(
-            _(
+            slug="award-exists",
+            detail=_(
                 "Another award of this type already recognises the unit's {year}: one achievement, "
                 "one award.",
                 year=emulation_year,
@@ -327,7 +328,8 @@ async def record_transition(
     allowed = ALLOWED[current.status]
     if data.to not in allowed:
         raise Conflict(
-            _(
+            slug="transition-not-allowed",
+            detail=_(
                 "An award that is {status} cannot become {to}; allowed: {allowed}.",
                 status=current.status.value,
                 to=data.to.value,
@@ -338,7 +340,8 @@ async def record_transition(
     last = current.transitions[-1]
     if data.decided_on < last.decided_on:
         raise Conflict(
-            _(
+            slug="step-out-of-order",
+            detail=_(
                 "This step is dated {day}, before the previous one ({previous}).",
                 day=data.decided_on,
                 previous=last.decided_on,

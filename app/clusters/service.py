@@ -57,7 +57,9 @@ async def create_cluster(session: AsyncSession, data: ClusterCreate, actor: str)
             session.add(cluster)
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(_("Cluster number {number} already exists.", number=data.number)) from exc
+        raise Conflict(
+            slug="cluster-exists", detail=_("Cluster number {number} already exists.", number=data.number)
+        ) from exc
     await session.refresh(cluster)
     out = cluster_out(cluster)
     assert cluster.id is not None

@@ -53,7 +53,10 @@ INVALIDATIONS = Counter(
     "thidua_cache_invalidations_total", "Tags invalidated (local commits and notifications)", ("tag_kind",)
 )
 RECONNECTS = Counter("thidua_cache_listener_reconnects_total", "Times the cache listener (re)connected")
-LISTENING = Gauge("thidua_cache_listening", "1 while this instance listens for invalidations (cache in use)")
+LISTENING = Gauge(
+    "thidua_cache_listening",
+    "Read caches of this process listening for invalidations, in use (a server has one: 1 or 0)",
+)
 
 ALL = "*"
 """The tag of a notification that drops everything (payload too long, or a bulk load)."""
@@ -178,8 +181,9 @@ class ReadCache:
 
     def set_listening(self, listening: bool) -> None:
         self.clear()
+        if listening != self.listening:
+            LISTENING.inc(1 if listening else -1)
         self.listening = listening
-        LISTENING.set(1 if listening else 0)
 
 
 # --- writes ----------------------------------------------------------------------------------

@@ -156,11 +156,16 @@ class AppError(Exception):
         self,
         detail: str,
         *,
+        slug: str | None = None,
         headers: dict[str, str] | None = None,
         errors: list[FieldError] | None = None,
         **extra: Any,
     ) -> None:
+        """`slug` names this problem's type (`/problems/<slug>`) where the class's own is too
+        general: a client tells one 409 from another by `type`, never by `detail`."""
         super().__init__(detail)
+        if slug is not None:
+            self.slug = slug
         self.detail = detail
         self.headers = headers
         self.errors = errors
@@ -261,8 +266,8 @@ def problem_response(
 
 # SQLSTATE → (status, slug). The services name the conflicts they expect; these are the rest.
 _SQLSTATE = {
-    "23P01": (409, "conflict"),
-    "23505": (409, "conflict"),
+    "23P01": (409, "overlapping-period"),
+    "23505": (409, "already-exists"),
     "23503": (422, "reference-not-found"),
     "23514": (422, "constraint-violated"),
     "23502": (422, "constraint-violated"),

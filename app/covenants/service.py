@@ -112,7 +112,8 @@ async def _check_host(session: AsyncSession, cluster: Cluster, year: int, unit_i
     member = await is_member(session, cluster.id, unit_id, year)
     if not member:
         raise Conflict(
-            _(
+            slug="not-a-member",
+            detail=_(
                 "The host (unit {unit_id}) is not a member of cluster {cluster} in {year}.",
                 unit_id=unit_id,
                 cluster=cluster.number,

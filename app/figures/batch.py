@@ -326,7 +326,7 @@ async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_ru
         listed = [p.model_dump() for p, _c in problems]
         detail = _("The batch was not applied: {count} problems; see `rows`.", count=len(problems))
         if all(conflict for _p, conflict in problems):
-            raise Conflict(detail, rows=listed)
+            raise Conflict(slug="figures-conflict", detail=detail, rows=listed)
         raise Unprocessable(detail, rows=listed)
     if dry_run:
         outcome = [

@@ -230,7 +230,7 @@ async def put_set(
         raise NotFound(_("No unit with id {unit_id}.", unit_id=unit_id))
     outside = existence_problem(unit, start, end)
     if outside:
-        raise Conflict(outside[0], field="period", **outside[1])
+        raise Conflict(slug="unit-not-in-period", detail=outside[0], field="period", **outside[1])
     metrics = await metrics_by_key(session, {v.metric for v in data.values})
     seen: set[str] = set()
     values = []

@@ -81,7 +81,7 @@ async def revoke_key(session: AsyncSession, key_id: int, caller_key_id: int) -> 
     if key is None:
         raise NotFound(_("No key with id {key_id}.", key_id=key_id))
     if key_id == caller_key_id:
-        raise Conflict(_("A key cannot revoke itself; use another admin key."))
+        raise Conflict(slug="self-revocation", detail=_("A key cannot revoke itself; use another admin key."))
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)

@@ -153,7 +153,7 @@ async def _check_members(session: AsyncSession, cluster: Cluster, year: int, dat
                 detail = _(
                     "The deputy (unit {unit_id}) is not a member of cluster {cluster} in {year}.", **values
                 )
-            raise Conflict(detail, field=f"{role}_unit_id")
+            raise Conflict(slug="not-a-member", detail=detail, field=f"{role}_unit_id")
 
 
 async def put_leadership(
@@ -237,13 +237,14 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
     candidates = await _candidates(session, cluster.id, year)
     if not candidates:
         raise Conflict(
-            _(
+            slug="no-members-recorded",
+            detail=_(
                 "No members of cluster {number} are recorded for {year} or the end of {previous}; "
                 "record the composition first.",
                 number=number,
                 year=year,
                 previous=year - 1,
-            )
+            ),
         )
     past = [h for h in await leaderships(session, cluster.id) if h.year < year]
     predecessors: dict[int, set[int]] = {c.id: {c.id} for c in candidates}

@@ -118,7 +118,8 @@ async def _lock_unit(session: AsyncSession, unit_id: int) -> Unit:
 def _check_within_unit(unit: Unit, valid_from: date, valid_to: date | None) -> None:
     if unit.valid_from is not None and valid_from < unit.valid_from:
         raise Conflict(
-            _(
+            slug="unit-not-in-period",
+            detail=_(
                 "{name} ({code}) exists only from {unit_valid_from}; a membership cannot start on {start}.",
                 name=unit.name,
                 code=unit.code,
@@ -129,7 +130,8 @@ def _check_within_unit(unit: Unit, valid_from: date, valid_to: date | None) -> N
         )
     if unit.valid_to is not None and (valid_to is None or valid_to > unit.valid_to):
         raise Conflict(
-            _(
+            slug="unit-not-in-period",
+            detail=_(
                 "{name} ({code}) ceased to exist after {unit_valid_to}; a membership may not outlive "
                 "its unit.",
                 name=unit.name,
@@ -155,7 +157,9 @@ async def _overlap_conflict(
         query = query.where(col(Membership.id) != exclude_id)
     row = (await session.execute(query.limit(1))).first()
     if row is None:
-        return Conflict(_("The membership overlaps another membership of the same unit."))
+        return Conflict(
+            _("The membership overlaps another membership of the same unit."), slug="membership-overlap"
+        )
     other = _out(row)
     values = {"name": other.unit.name, "cluster": other.cluster, "valid_from": other.valid_from}
     if other.valid_to is None:
@@ -175,6 +179,7 @@ async def _overlap_conflict(
         )
     return Conflict(
         detail,
+        slug="membership-overlap",
         conflicting_membership_id=other.id,
         conflicting_membership=other.model_dump(mode="json"),
     )
@@ -259,7 +264,9 @@ async def update_membership(
     valid_from = changes.get("valid_from", membership.valid_from)
     valid_to = changes.get("valid_to", membership.valid_to)
     if valid_to is not None and valid_to < valid_from:
-        raise Conflict(_("valid_to would be before valid_from."), field="valid_to")
+        raise Conflict(
+            slug="period-reversed", detail=_("valid_to would be before valid_from."), field="valid_to"
+        )
     _check_within_unit(unit, valid_from, valid_to)
     old_cluster_id = membership.cluster_id
     await session.execute(
@@ -330,7 +337,8 @@ async def _check_leaderships_kept(session: AsyncSession, unit: Unit, cluster_id:
             **values,
         )
     raise Conflict(
-        detail,
+        slug="leadership-needs-member",
+        detail=detail,
         conflicting_leaderships=[
             {
                 "cluster": r.number,
@@ -363,7 +371,8 @@ async def close_for_units(
     for membership, number in rows:
         if membership.valid_from > last_day:
             raise Conflict(
-                _(
+                slug="unit-not-in-period",
+                detail=_(
                     "Membership {membership_id} starts on {valid_from}, after the unit ceases "
                     "({last_day}); correct or remove it first.",
                     membership_id=membership.id,

@@ -96,7 +96,9 @@ async def create(session: AsyncSession, *, data: MetricCreate, actor: str) -> Me
             session.add(metric)
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(_("The metric key {key} is already in the catalogue.", key=data.key)) from exc
+        raise Conflict(
+            slug="metric-exists", detail=_("The metric key {key} is already in the catalogue.", key=data.key)
+        ) from exc
     out = await get(session, key=data.key)
     assert metric.id is not None
     await record_revision(session, RESOURCE, metric.id, out.version, out, actor)

@@ -210,7 +210,8 @@ def _check_tie_break(data: FrameworkPut) -> None:
 
 def _frozen(loaded: _Loaded) -> Conflict:
     return Conflict(
-        _(
+        slug="standings-frozen",
+        detail=_(
             "The standings of cluster {number} in {year} are frozen (freeze {freeze}): the framework "
             "and the scores cannot change until an admin thaws them.",
             number=loaded.cluster,
@@ -230,17 +231,22 @@ async def _check_recorded_scores(session: AsyncSession, framework_id: int, data:
     for r in rows:
         if r.scorer_code not in scorers:
             raise Conflict(
-                _("Scorer {code} has recorded scores; it cannot be removed.", code=r.scorer_code),
+                slug="scores-recorded",
+                detail=_("Scorer {code} has recorded scores; it cannot be removed.", code=r.scorer_code),
                 field="scorers",
             )
         if r.criterion_code not in maxima:
             raise Conflict(
-                _("Criterion {code} has recorded points; it cannot be removed.", code=r.criterion_code),
+                slug="scores-recorded",
+                detail=_(
+                    "Criterion {code} has recorded points; it cannot be removed.", code=r.criterion_code
+                ),
                 field="criteria",
             )
         if r.points > maxima[r.criterion_code]:
             raise Conflict(
-                _(
+                slug="scores-recorded",
+                detail=_(
                     "Criterion {code} has {points} points recorded, above the new maximum.",
                     code=r.criterion_code,
                     points=r.points,
@@ -447,7 +453,8 @@ async def _check_member(session: AsyncSession, cluster: Cluster, year: int, unit
     member = await is_member(session, cluster.id, unit_id, year)
     if not member:
         raise Conflict(
-            _(
+            slug="not-a-member",
+            detail=_(
                 "Unit {unit_id} is not a member of cluster {cluster} in {year}.",
                 unit_id=unit_id,
                 cluster=cluster.number,
@@ -500,7 +507,7 @@ async def put_sheet(
     ensure_cluster_writer(writer, cluster.id)
     loaded = await _load(session, cluster.id, year, lock=True)
     if loaded is None:
-        raise Conflict(_no_framework(number, year))
+        raise Conflict(slug="no-scoring-framework", detail=_no_framework(number, year))
     scorer = next((s for s in loaded.out.scorers if s.code == scorer_code), None)
     if scorer is None:
         raise NotFound(_("No scorer {code} in the framework.", code=scorer_code))
@@ -727,7 +734,7 @@ async def freeze(session: AsyncSession, number: int, year: int, writer: Principa
     ensure_cluster_writer(writer, cluster.id)
     loaded = await _load(session, cluster.id, year, lock=True)
     if loaded is None:
-        raise Conflict(_no_framework(number, year))
+        raise Conflict(slug="no-scoring-framework", detail=_no_framework(number, year))
     if loaded.active_freeze is not None:
         raise _frozen(loaded)
     standings = await _compute(session, loaded)
@@ -770,7 +777,9 @@ async def thaw(
     found = await _find_freeze(session, number, year, freeze_number)
     if found.thawed_at is not None:
         raise Conflict(
-            _("Freeze {freeze} was already thawed.", freeze=freeze_number), freeze_number=freeze_number
+            slug="freeze-already-thawed",
+            detail=_("Freeze {freeze} was already thawed.", freeze=freeze_number),
+            freeze_number=freeze_number,
         )
     await invalidate(session, cluster_tag(number))
     found.thawed_at = utcnow()

@@ -46,17 +46,24 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
     predecessors' memberships; each changed unit gets a new version. Locks units in id order."""
     predecessor_ids, new_units, continuing_ids = data.plan()
     if set(predecessor_ids) & set(continuing_ids) or len(set(continuing_ids)) != len(continuing_ids):
-        raise Conflict(_("A unit cannot succeed itself, nor be named twice among the successors."))
+        raise Conflict(
+            slug="succession-invalid",
+            detail=_("A unit cannot succeed itself, nor be named twice among the successors."),
+        )
     if data.effective_date == date.min:
         raise Conflict(
-            _("A succession cannot take effect on {day}: no unit ceases before the calendar.", day=date.min)
+            slug="succession-invalid",
+            detail=_(
+                "A succession cannot take effect on {day}: no unit ceases before the calendar.", day=date.min
+            ),
         )
     last_day = data.effective_date - timedelta(days=1)
     predecessors = await _lock_units(session, predecessor_ids, "predecessor_ids")
     for unit in predecessors:
         if unit.valid_to is not None:
             raise Conflict(
-                _(
+                slug="unit-already-ceased",
+                detail=_(
                     "{name} ({code}) already ceased on {day}.",
                     name=unit.name,
                     code=unit.code,
@@ -66,13 +73,14 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
             )
         if unit.valid_from is not None and unit.valid_from > last_day:
             raise Conflict(
-                _(
+                slug="unit-not-in-period",
+                detail=_(
                     "{name} ({code}) starts on {valid_from}, after {last_day}.",
                     name=unit.name,
                     code=unit.code,
                     valid_from=unit.valid_from,
                     last_day=last_day,
-                )
+                ),
             )
     continuing = await _lock_units(session, continuing_ids, "successor") if continuing_ids else []
     for unit in continuing:
@@ -80,12 +88,13 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
             unit.valid_to is not None and unit.valid_to < data.effective_date
         ):
             raise Conflict(
-                _(
+                slug="unit-not-in-period",
+                detail=_(
                     "{name} ({code}) does not exist on {day}.",
                     name=unit.name,
                     code=unit.code,
                     day=data.effective_date,
-                )
+                ),
             )
 
     for unit in predecessors:
@@ -115,7 +124,10 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
     except IntegrityError as exc:
         if sqlstate(exc) != "23P01":
             raise
-        raise Conflict(_("A new unit's code is already used by a unit that exists on that day.")) from exc
+        raise Conflict(
+            slug="unit-code-taken",
+            detail=_("A new unit's code is already used by a unit that exists on that day."),
+        ) from exc
 
     links = [
         Succession(

@@ -233,7 +233,8 @@ async def update_unit(
         if sqlstate(exc) != "23P01":
             raise
         raise Conflict(
-            _("Code {code} already names another unit during this unit's period.", code=data.code)
+            slug="unit-code-taken",
+            detail=_("Code {code} already names another unit during this unit's period.", code=data.code),
         ) from exc
     out = await get_unit(session, unit_id)
     await record_revision(session, RESOURCE, unit_id, out.version, out, actor)

@@ -129,7 +129,7 @@ async def _open_round(
     if row is None:
         raise NotFound(_("No vote with id {vote_id}.", vote_id=vote_id))
     if row.state != VoteState.open.value or row.round_state != RoundState.open.value:
-        raise Conflict(_("Vote {vote_id} has no open round.", vote_id=vote_id))
+        raise Conflict(slug="round-not-open", detail=_("Vote {vote_id} has no open round.", vote_id=vote_id))
     candidates = list(
         (
             await connection.execute(
@@ -147,7 +147,8 @@ def _check_ballots(ballots: Sequence[Sequence[int]], seats: int, candidates: lis
     allowed = set(candidates)
     if any(len(b) > seats or not set(b) <= allowed for b in ballots):
         raise Conflict(
-            _(
+            slug="ballot-invalid",
+            detail=_(
                 "A ballot approves at most {seats} candidates, all of them candidates of this round.",
                 seats=seats,
             ),
@@ -208,13 +209,15 @@ async def _record_participations(
             and not parameter_value(parameters, "self_approval_allowed")
         ):
             raise Conflict(
-                _("The rule set of this vote does not let a unit approve itself."),
+                slug="self-approval-refused",
+                detail=_("The rule set of this vote does not let a unit approve itself."),
                 rule="self_approval_allowed",
             )
         missing = sorted(set(voters) - await _attending(connection, vote_id, number, voters))
         if missing:
             raise Conflict(
-                _(
+                slug="not-present",
+                detail=_(
                     "Units {units} are not recorded as present (or voting in writing) for round {round}.",
                     units=", ".join(map(str, missing)),
                     round=number,
@@ -236,7 +239,8 @@ async def _record_participations(
         if recorded != set(voters):
             already = sorted(set(voters) - recorded)
             raise Conflict(
-                _(
+                slug="already-voted",
+                detail=_(
                     "Units {units} have already voted in round {round}: one ballot per voter, and it "
                     "was counted.",
                     units=", ".join(map(str, already)),

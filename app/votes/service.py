@@ -272,12 +272,13 @@ async def create(session: AsyncSession, *, data: VoteCreate, writer: Principal) 
     voters = await _voters(session, cluster.id, data.emulation_year, data.held_on)
     if not voters:
         raise Conflict(
-            _(
+            slug="no-voters",
+            detail=_(
                 "Cluster {number} has no member in {year} that exists on {day}: nobody could vote.",
                 number=cluster.number,
                 year=data.emulation_year,
                 day=data.held_on,
-            )
+            ),
         )
     checked = []
     for candidate in data.candidates:
@@ -379,7 +380,10 @@ async def _locked_open_round(session: AsyncSession, vote: Vote) -> VoteRound:
     ).scalar_one()
     if vote.state != VoteState.open.value or found.state != RoundState.open.value:
         raise Conflict(
-            _("Round {round} of vote {vote_id} is not open.", round=vote.current_round, vote_id=vote.id),
+            slug="round-not-open",
+            detail=_(
+                "Round {round} of vote {vote_id} is not open.", round=vote.current_round, vote_id=vote.id
+            ),
             field="round",
         )
     return found
@@ -406,12 +410,14 @@ async def record_attendance(
     strangers = sorted((set(data.present) | set(data.written)) - voters)
     if strangers:
         raise Conflict(
-            _("Units {units} are not voters of this vote.", units=", ".join(map(str, strangers))),
+            slug="not-a-voter",
+            detail=_("Units {units} are not voters of this vote.", units=", ".join(map(str, strangers))),
             field="present",
         )
     if data.written and not parameter_value(vote.parameters, "absent_written_votes_count"):
         raise Conflict(
-            _("The rule set of this vote does not count written votes of absent voters."),
+            slug="written-votes-not-counted",
+            detail=_("The rule set of this vote does not count written votes of absent voters."),
             field="written",
             rule="absent_written_votes_count",
         )
@@ -428,7 +434,8 @@ async def record_attendance(
     dropped = sorted(voted - set(data.present) - set(data.written))
     if dropped:
         raise Conflict(
-            _("Units {units} have already voted in this round.", units=", ".join(map(str, dropped))),
+            slug="already-voted",
+            detail=_("Units {units} have already voted in this round.", units=", ".join(map(str, dropped))),
             field="present",
         )
     attendance = table(VoteAttendance)
@@ -629,11 +636,12 @@ async def open_round(session: AsyncSession, *, vote_id: int, writer: Principal) 
     assert vote.id is not None
     if vote.state != VoteState.open.value or vote.state_reason != "next_round_possible":
         raise Conflict(
-            _(
+            slug="no-further-round",
+            detail=_(
                 "Vote {vote_id} cannot have another round: its last round is open, void, or the last "
                 "allowed.",
                 vote_id=vote_id,
-            )
+            ),
         )
     rounds = list(
         (
@@ -658,7 +666,10 @@ async def open_round(session: AsyncSession, *, vote_id: int, writer: Principal) 
     ]
     seats = min(last.result["seats_left"], len(remaining))
     if seats < 1:
-        raise Conflict(_("No candidate is left for another round of vote {vote_id}.", vote_id=vote_id))
+        raise Conflict(
+            slug="no-candidate-left",
+            detail=_("No candidate is left for another round of vote {vote_id}.", vote_id=vote_id),
+        )
     vote.current_round += 1
     vote.state_reason = None
     _bump(vote, writer.actor)
