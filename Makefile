@@ -83,8 +83,11 @@ $(NPM_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
 client-check: $(NPM_STAMP)
 	cd $(CLIENT) && npm run --silent lint:spec && npm run --silent check
 
+# One pytest worker per core (xdist), each with a database of its own; the modules that share a
+# private PostgreSQL or an nginx take turns on one worker (their xdist_group).
+PYTEST_WORKERS ?= auto
 test: lint typecheck client-check browser nginx compose-check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # compose.yaml against the Compose Specification's JSON schema (tests/test_compose.py checks that
 # too, and how the services are wired); `docker compose config` as well where Docker's compose

@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import unit_id
+from tests.helpers import unit_id
 
 DECREE_98 = "law-06-2022-decree-98-2023"
 DECREE_152 = "law-06-2022-decree-152-2025"

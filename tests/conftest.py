@@ -1,74 +1,38 @@
-"""Fixtures: a fresh PostgreSQL database (embedded, or beside DATABASE_URL's), migrated once;
-every test starts from the reference data alone; the real app over httpx's ASGI transport, or
-served by uvicorn on a free port (`live_server`)."""
+"""Fixtures only (helpers live in `tests/helpers.py`, `tests/databases.py`, `tests/live.py`, …).
 
-import asyncio
+Each xdist worker has a PostgreSQL database of its own (embedded, or beside DATABASE_URL's),
+migrated once and loaded once with the reference data: the baseline. A test that uses the database
+(any fixture built on `database_url`) starts from that baseline, restored only as far as the
+previous tests wrote to it (`tests/resets.py`); a test that uses none starts no database at all.
+The real app runs over httpx's ASGI transport (`client`), or under uvicorn on a free port, one per
+worker for the whole run (`live_server`).
+"""
+
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import TypeAdapter
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from app.core.cache import ALL, invalidate
 from app.core.config import Settings, get_settings
 from app.core.database import Database
-from app.core.embedded import ensure_database
+from app.core.embedded import stop
 from app.core.migrations import upgrade
 from app.history.importer import import_file
 from app.keys.models import Role
 from app.keys.schemas import KeyCreate
 from app.keys.service import create_key
 from app.main import create_app
-from app.models import metadata
 from app.units.reference import load_reference
+from tests.databases import empty_database
+from tests.helpers import Keys, UnitKey, bearer
 from tests.live import RATE_LIMITS_NEVER_REACHED, serve
-
-
-def _test_database_url(suffix: str = "test") -> str:
-    """A database of our own (`thidua_<suffix>`, or `<DATABASE_URL's>_<suffix>`): never the one
-    DATABASE_URL names."""
-    base = get_settings()
-    if base.database_url is None:
-        return ensure_database(base.data_dir, f"thidua_{suffix}")
-    url = make_url(base.database_url).set(drivername="postgresql+asyncpg")
-    target = url.set(database=f"{url.database}_{suffix}")
-
-    async def create() -> None:
-        admin_dsn = url.set(drivername="postgresql", database="postgres").render_as_string(
-            hide_password=False
-        )
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", target.database)
-            if not exists:
-                await conn.execute(f'CREATE DATABASE "{target.database}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    return target.render_as_string(hide_password=False)
-
-
-def empty_database(suffix: str) -> str:
-    """The URL of a database of our own with an empty schema (no migrations applied)."""
-    url = _test_database_url(suffix)
-
-    async def reset() -> None:
-        database = Database(url, get_settings())
-        async with database.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await database.dispose()
-
-    asyncio.run(reset())
-    return url
+from tests.resets import Baseline, restore_baseline, take_baseline
 
 
 @pytest.fixture(scope="session")
@@ -98,25 +62,42 @@ def database(app: FastAPI) -> Database:
     return app.state.database  # type: ignore[no-any-return]
 
 
-_TABLES = ", ".join(t.name for t in metadata.sorted_tables)
-
-
-@pytest.fixture(autouse=True)
-async def clean(database: Database, settings: Settings) -> None:
-    """Reference data only, with the same ids every time."""
+@pytest.fixture(scope="session")
+async def baseline(database: Database, settings: Settings) -> Baseline:
+    """The reference data, loaded once into this worker's freshly migrated database."""
     async with database.sessionmaker() as session, session.begin():
-        await session.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
-        await invalidate(session, ALL)
         await load_reference(session, settings.reference_dir)
+    return await take_baseline(database)
 
 
 @pytest.fixture
-def live_server(settings: Settings) -> Iterator[str]:
-    """The real app under uvicorn on a free loopback port, against the test database: its base URL
-    (`http://127.0.0.1:<port>`), once `/readyz` answers; stopped after the test."""
-    assert settings.database_url is not None
-    with serve(settings.database_url) as base:
+async def restored(database: Database, baseline: Baseline) -> set[str]:
+    """The database as the baseline has it; the tables the previous tests had written."""
+    return await restore_baseline(database, baseline)
+
+
+@pytest.fixture(autouse=True)
+def clean(request: pytest.FixtureRequest) -> None:
+    """Opt-in by use: a test whose fixtures reach the database starts from the baseline; any
+    other test starts nothing. (A module with a database of its own overrides this.)"""
+    if "database_url" in request.fixturenames:
+        request.getfixturevalue("restored")
+
+
+@pytest.fixture(scope="session")
+def live_server_base(database_url: str) -> Iterator[str]:
+    """One uvicorn per worker for the whole run. Its read cache is off: a reset between tests
+    notifies every instance, but nothing tells when another process has heard it, and a test
+    must never read the previous test's data from a cache."""
+    with serve(database_url, cache=False) as base:
         yield base
+
+
+@pytest.fixture
+def live_server(live_server_base: str) -> str:
+    """The real app under uvicorn on a free loopback port, against the test database: its base
+    URL (`http://127.0.0.1:<port>`), already answering `/readyz`."""
+    return live_server_base
 
 
 @pytest.fixture
@@ -129,29 +110,21 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-@dataclass
-class Keys:
-    admin: str
-    reader: str
-    unit: str
-    """A `unit` key for Hà Nội (unit 1), which no test writes for: the "wrong unit"."""
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+async def _key(database: Database, body: dict[str, object]) -> str:
+    async with database.sessionmaker() as session, session.begin():
+        data = TypeAdapter(KeyCreate).validate_python(body)
+        return (await create_key(session, data, "test")).key
 
 
 @pytest.fixture
 async def keys(database: Database) -> Keys:
-    async with database.sessionmaker() as session, session.begin():
-        made = {}
-        for name, role, extra in (
-            ("admin", Role.admin, {}),
-            ("reader", Role.reader, {}),
-            ("unit", Role.unit, {"unit_id": 1}),
-        ):
-            data = TypeAdapter(KeyCreate).validate_python({"name": f"test {name}", "role": role, **extra})
-            made[name] = (await create_key(session, data, "test")).key
+    made = {}
+    for name, role, extra in (
+        ("admin", Role.admin, {}),
+        ("reader", Role.reader, {}),
+        ("unit", Role.unit, {"unit_id": 1}),
+    ):
+        made[name] = await _key(database, {"name": f"test {name}", "role": role, **extra})
     return Keys(admin=made["admin"], reader=made["reader"], unit=made["unit"])
 
 
@@ -180,17 +153,9 @@ async def seeded_without_awards(seeded: None, database: Database) -> None:
 @pytest.fixture
 async def cluster_key(database: Database) -> Callable[[int], Awaitable[str]]:
     async def make(number: int) -> str:
-        async with database.sessionmaker() as session, session.begin():
-            data = TypeAdapter(KeyCreate).validate_python(
-                {"name": f"cluster {number}", "role": "cluster", "cluster": number}
-            )
-            created = await create_key(session, data, "test")
-        return created.key
+        return await _key(database, {"name": f"cluster {number}", "role": "cluster", "cluster": number})
 
     return make
-
-
-UnitKey = Callable[[int], Awaitable[str]]
 
 
 @pytest.fixture
@@ -198,37 +163,21 @@ async def unit_key(database: Database) -> UnitKey:
     """Makes a `unit` key for a unit."""
 
     async def make(unit: int) -> str:
-        async with database.sessionmaker() as session, session.begin():
-            data = TypeAdapter(KeyCreate).validate_python(
-                {"name": f"unit {unit}", "role": "unit", "unit_id": unit}
-            )
-            return (await create_key(session, data, "test")).key
+        return await _key(database, {"name": f"unit {unit}", "role": "unit", "unit_id": unit})
 
     return make
 
 
-async def unit_id(client: httpx.AsyncClient, name: str, as_of: str) -> int:
-    """The id of the unit named `name` on `as_of`."""
-    page = (await client.get("/v1/units", params={"q": name, "as_of": as_of})).json()
-    matches = [u for u in page["items"] if u["name"] == name] or page["items"]
-    assert len(matches) == 1, (name, as_of, page)
-    return int(matches[0]["id"])
-
-
-async def join(
-    client: httpx.AsyncClient, unit: int, cluster: int, valid_from: str, valid_to: str | None = None
-) -> httpx.Response:
-    """Record that `unit` is in `cluster` over `[valid_from, valid_to]`."""
-    body = {"unit_id": unit, "cluster": cluster, "valid_from": valid_from, "valid_to": valid_to}
-    return await client.post("/v1/memberships", json=body)
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    """Assert `response` is an RFC 9457 problem with `status`, and return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["title"]
-    assert "type" in body
-    return body
+@pytest.fixture(scope="session")
+def private_data_dir() -> Iterator[Path]:
+    """A DATA_DIR whose embedded PostgreSQL (one initdb per run) the tests may start, stop,
+    freeze and kill: `tests/test_outage.py` and the CLI's `serve` tests, which share the xdist
+    group `private-postgres` so that they take turns on one worker. Not under pytest's
+    tmp_path: another pytest run on the machine resets its base to 0700, locking the postgres
+    system user out of its own data directory."""
+    with tempfile.TemporaryDirectory(prefix="thidua-private-", ignore_cleanup_errors=True) as root:
+        data_dir = Path(root) / "data"
+        try:
+            yield data_dir
+        finally:
+            stop(data_dir)

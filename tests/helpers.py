@@ -1,5 +1,8 @@
-"""Plain helpers for the name tests: searching units, importing a small history file."""
+"""Helpers for the tests: RFC 9457 problems, keys and bearer headers, units and memberships, and
+for the name tests searching units and importing a small history file."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +12,55 @@ import yaml
 from app.core.database import Database
 from app.history.importer import import_file
 from app.history.schemas import ImportSummary
+
+PROBLEM_BASE = "/problems/"
+
+
+def problem(response: httpx.Response, status: int, type_: str) -> dict[str, Any]:
+    """Assert `response` is an RFC 9457 problem with `status` and the type `type_` (the slug
+    after `/problems/`, or `about:blank`), and return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    expected = type_ if type_.startswith("about:") else PROBLEM_BASE + type_
+    assert body["type"] == expected, body
+    return body
+
+
+@dataclass
+class Keys:
+    admin: str
+    reader: str
+    unit: str
+    """A `unit` key for Hà Nội (unit 1), which no test writes for: the "wrong unit"."""
+
+
+UnitKey = Callable[[int], Awaitable[str]]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def unit_id(client: httpx.AsyncClient, name: str, as_of: str) -> int:
+    """The id of the unit named `name` on `as_of`."""
+    page = (await client.get("/v1/units", params={"q": name, "as_of": as_of})).json()
+    matches = [u for u in page["items"] if u["name"] == name] or page["items"]
+    assert len(matches) == 1, (name, as_of, page)
+    return int(matches[0]["id"])
+
+
+async def join(
+    client: httpx.AsyncClient, unit: int, cluster: int, valid_from: str, valid_to: str | None = None
+) -> httpx.Response:
+    """Record that `unit` is in `cluster` over `[valid_from, valid_to]`."""
+    body = {"unit_id": unit, "cluster": cluster, "valid_from": valid_from, "valid_to": valid_to}
+    return await client.post("/v1/memberships", json=body)
+
+
+# --- names -----------------------------------------------------------------------------------
 
 KIND_ORDER = ("exact", "alias", "partial", "similar")
 

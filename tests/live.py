@@ -30,15 +30,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(database_url: str, ready_within: float = READY_WITHIN_SECONDS) -> Iterator[str]:
-    """Serve `app.main:app` on `http://127.0.0.1:<free port>` with `DATABASE_URL=database_url`;
-    yield that base URL once `/readyz` answers 200, and stop the server afterwards."""
+def serve(
+    database_url: str, ready_within: float = READY_WITHIN_SECONDS, *, cache: bool = True
+) -> Iterator[str]:
+    """Serve `app.main:app` on `http://127.0.0.1:<free port>` with `DATABASE_URL=database_url`
+    (and its read cache off unless `cache`); yield that base URL once `/readyz` answers 200, and
+    stop the server afterwards."""
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "warning",
         "RATE_LIMIT_ENABLED": "true",
+        "CACHE_ENABLED": "true" if cache else "false",
         **{name.upper(): rate for name, rate in RATE_LIMITS_NEVER_REACHED.items()},
     }
     server = subprocess.Popen(

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from app.main import app as assembled
-from tests.conftest import Keys, bearer, problem
+from tests.helpers import Keys, bearer, problem
 
 WRITES = sorted(
     (method.upper(), path)
@@ -62,7 +62,7 @@ def test_the_matrix_covers_every_write() -> None:
 @pytest.mark.parametrize(("method", "path"), WRITES)
 async def test_anonymous_writes_are_401(client: httpx.AsyncClient, method: str, path: str) -> None:
     response = await client.request(method, concrete(path), json={})
-    problem(response, 401)
+    problem(response, 401, "unauthorized")
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
@@ -73,7 +73,7 @@ async def test_reader_writes_are_403(
     response = await client.request(
         method, concrete(path), json=BODIES.get(path, {}), headers=bearer(keys.reader)
     )
-    problem(response, 403)
+    problem(response, 403, "forbidden")
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES)
@@ -83,7 +83,7 @@ async def test_wrong_unit_writes_are_403_and_reveal_nothing(
     response = await client.request(
         method, concrete(path), json=BODIES.get(path, {}), headers=bearer(keys.unit)
     )
-    body = problem(response, 403)
+    body = problem(response, 403, "forbidden")
     extra = BATCH_MEMBERS if path in BODIES else set()
     assert set(body) <= {"type", "title", "status", "detail", "instance", "request_id", *extra}
 
@@ -94,25 +94,25 @@ async def test_admin_passes_the_access_check(
 ) -> None:
     response = await client.request(method, concrete(path), json={}, headers=bearer(keys.admin))
     if (method, path) in UNIT_ONLY:
-        problem(response, 403)
+        problem(response, 403, "forbidden")
         return
     assert response.status_code not in (401, 403), response.text
 
 
 async def test_reads_need_a_valid_key(client: httpx.AsyncClient, keys: Keys) -> None:
-    problem(await client.get("/v1/units"), 401)
+    problem(await client.get("/v1/units"), 401, "unauthorized")
     bad = await client.get("/v1/units", headers=bearer("thd_made-up"))
-    problem(bad, 401)
+    problem(bad, 401, "unauthorized")
     assert 'error="invalid_token"' in bad.headers["www-authenticate"]
-    problem(await client.get("/v1/units", headers={"Authorization": "Basic abc"}), 401)
+    problem(await client.get("/v1/units", headers={"Authorization": "Basic abc"}), 401, "unauthorized")
     assert (await client.get("/v1/units", headers=bearer(keys.reader))).status_code == 200
     assert (await client.get("/v1/units", headers=bearer(keys.unit))).status_code == 200
 
 
 async def test_unit_key_cannot_do_admin_writes(client: httpx.AsyncClient, keys: Keys) -> None:
     response = await client.post("/v1/clusters", json={"number": 9}, headers=bearer(keys.unit))
-    problem(response, 403)
-    problem(await client.get("/v1/clusters/9", headers=bearer(keys.admin)), 404)
+    problem(response, 403, "forbidden")
+    problem(await client.get("/v1/clusters/9", headers=bearer(keys.admin)), 404, "not-found")
 
 
 async def test_admin_creates_lists_and_revokes_keys(
@@ -130,18 +130,22 @@ async def test_admin_creates_lists_and_revokes_keys(
     fresh = {"Authorization": f"Bearer {new_key}"}
     assert (await client.get("/v1/units", headers=fresh)).status_code == 200
     assert (await admin.delete(f"/v1/keys/{body['id']}")).status_code == 204
-    problem(await client.get("/v1/units", headers=fresh), 401)
+    problem(await client.get("/v1/units", headers=fresh), 401, "unauthorized")
     revoked = [k for k in (await admin.get("/v1/keys")).json()["items"] if k["id"] == body["id"]]
     assert revoked[0]["revoked_at"] is not None
     own = next(k for k in (await admin.get("/v1/keys")).json()["items"] if k["name"] == "test admin")
-    problem(await admin.delete(f"/v1/keys/{own['id']}"), 409)
+    problem(await admin.delete(f"/v1/keys/{own['id']}"), 409, "self-revocation")
     assert (await admin.get("/v1/keys")).status_code == 200
 
 
 async def test_scoped_keys_need_their_scope(admin: httpx.AsyncClient) -> None:
-    problem(await admin.post("/v1/keys", json={"name": "x", "role": "unit"}), 422)
-    problem(await admin.post("/v1/keys", json={"name": "x", "role": "cluster", "cluster": 99}), 404)
-    problem(await admin.post("/v1/keys", json={"name": "x", "role": "reader", "unit_id": 1}), 422)
+    problem(await admin.post("/v1/keys", json={"name": "x", "role": "unit"}), 422, "validation")
+    problem(
+        await admin.post("/v1/keys", json={"name": "x", "role": "cluster", "cluster": 99}), 404, "not-found"
+    )
+    problem(
+        await admin.post("/v1/keys", json={"name": "x", "role": "reader", "unit_id": 1}), 422, "validation"
+    )
 
 
 async def test_cluster_key_writes_only_its_cluster(
@@ -161,5 +165,5 @@ async def test_cluster_key_writes_only_its_cluster(
     )
     assert own.status_code == 200, own.text
     other = await client.put("/v1/clusters/4/years/2026/leadership", json=body, headers=bearer(key5))
-    problem(other, 403)
-    problem(await client.post("/v1/clusters", json={"number": 8}, headers=bearer(key5)), 403)
+    problem(other, 403, "forbidden")
+    problem(await client.post("/v1/clusters", json={"number": 8}, headers=bearer(key5)), 403, "forbidden")

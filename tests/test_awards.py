@@ -14,7 +14,7 @@ from app.awards.service import nominate as nominate_award
 from app.core.database import Database
 from app.core.errors import Conflict
 from tests.awards_helpers import DECREE_98, check, cluster5_2024, nominate, step
-from tests.conftest import bearer, problem, unit_id
+from tests.helpers import bearer, problem, unit_id
 
 pytestmark = pytest.mark.usefixtures("seeded_without_awards")
 
@@ -33,7 +33,7 @@ SOURCE = {
 
 async def test_government_flag_needs_the_first_rank(admin: httpx.AsyncClient) -> None:
     units = await cluster5_2024(admin)
-    refused = problem(await nominate(admin, units["Nam Định"], rank=2), 409)
+    refused = problem(await nominate(admin, units["Nam Định"], rank=2), 409, "rule-refused")
     assert refused["rule"] == "government_flag_requires_cluster_lead"
     assert refused["basis"]["document"] == "Thông tư 12/2019/TT-BCA"
     assert refused["basis"]["article"] == "art. 18(1)(a)"
@@ -56,7 +56,7 @@ async def test_government_flag_needs_the_first_rank(admin: httpx.AsyncClient) ->
 
 async def test_a_unit_outside_the_cluster_that_year_is_refused(admin: httpx.AsyncClient) -> None:
     ha_noi = await unit_id(admin, "Hà Nội", "2024-11-25")
-    refused = problem(await nominate(admin, ha_noi, "ministry_flag", rank=1), 409)
+    refused = problem(await nominate(admin, ha_noi, "ministry_flag", rank=1), 409, "rule-refused")
     assert refused["rule"] == "cluster_membership"
     assert check(refused, "cluster_membership")["facts"] == {"cluster": 5, "year": 2024}
 
@@ -64,7 +64,7 @@ async def test_a_unit_outside_the_cluster_that_year_is_refused(admin: httpx.Asyn
 async def test_one_achievement_one_award(admin: httpx.AsyncClient) -> None:
     units = await cluster5_2024(admin)
     first = (await nominate(admin, units["Hưng Yên"], "ministry_flag", rank=1)).json()
-    again = problem(await nominate(admin, units["Hưng Yên"], "ministry_flag", rank=1), 409)
+    again = problem(await nominate(admin, units["Hưng Yên"], "ministry_flag", rank=1), 409, "rule-refused")
     assert again["rule"] == "one_achievement_one_award"
     assert again["basis"]["article"] == "art. 5"
     assert again["facts"]["award_id"] == first["id"]
@@ -119,7 +119,9 @@ async def test_the_partial_unique_index_holds_without_the_check(
 
 async def test_the_whole_lifecycle_with_its_history(admin: httpx.AsyncClient) -> None:
     units = await cluster5_2024(admin)
-    no_such_vote = problem(await nominate(admin, units["Nam Định"], rank=1, vote_id=7), 422)
+    no_such_vote = problem(
+        await nominate(admin, units["Nam Định"], rank=1, vote_id=7), 422, "reference-not-found"
+    )
     assert no_such_vote["constraint"] == "awards_vote_id_fkey"  # votes make theirs: tests/votes/
     award = (await nominate(admin, units["Nam Định"], rank=1, standings_version=3)).json()
     assert (award["status"], award["vote_id"], award["standings_version"]) == ("nominated", None, 3)
@@ -138,6 +140,7 @@ async def test_the_whole_lifecycle_with_its_history(admin: httpx.AsyncClient) ->
             },
         ),
         409,
+        "transition-not-allowed",
     )
     assert wrong["allowed_transitions"] == ["proposed", "refused"]
     assert "proposed, refused" in wrong["detail"]
@@ -146,6 +149,7 @@ async def test_the_whole_lifecycle_with_its_history(admin: httpx.AsyncClient) ->
             f"{url}/transitions", json={"to": "refused", "decided_on": "2025-01-10", "reason": "x"}
         ),
         428,
+        "precondition-required",
     )
     stale = '"award-1-v0-0000000000000000-en"'
     problem(
@@ -155,8 +159,9 @@ async def test_the_whole_lifecycle_with_its_history(admin: httpx.AsyncClient) ->
             headers={"If-Match": stale},
         ),
         412,
+        "precondition-failed",
     )
-    problem(await step(admin, award["id"], {"to": "proposed", "decided_on": "2024-12-01"}), 422)
+    problem(await step(admin, award["id"], {"to": "proposed", "decided_on": "2024-12-01"}), 422, "validation")
 
     dossier = [
         {"title": "Tờ trình", "reference": "Tờ trình số 15/TTr-BCA"},
@@ -180,6 +185,7 @@ async def test_the_whole_lifecycle_with_its_history(admin: httpx.AsyncClient) ->
             admin, award["id"], {"to": "proposed", "decided_on": "2025-01-01", "dossier": dossier[:1]}
         ),
         409,
+        "step-out-of-order",
     )
     again = await step(
         admin, award["id"], {"to": "proposed", "decided_on": "2025-02-20", "dossier": dossier[:1]}
@@ -233,6 +239,7 @@ async def test_the_whole_lifecycle_with_its_history(admin: httpx.AsyncClient) ->
     problem(
         await step(admin, award["id"], {"to": "proposed", "decided_on": "2026-04-01", "dossier": dossier}),
         409,
+        "transition-not-allowed",
     )
 
 
@@ -257,13 +264,14 @@ async def test_a_dossier_document_uploaded_and_read_back(admin: httpx.AsyncClien
     problem(
         await admin.post(f"/v1/awards/{award['id']}/documents", params={"filename": "x.pdf"}, content=b""),
         422,
+        "unprocessable",
     )
     body = {
         "to": "proposed",
         "decided_on": "2024-12-01",
         "dossier": [{"title": "Báo cáo", "document_id": document["id"]}],
     }
-    wrong = problem(await step(admin, other["id"], body), 422)
+    wrong = problem(await step(admin, other["id"], body), 422, "unprocessable")
     assert wrong["field"] == "dossier.0.document_id"
     proposed = await step(admin, award["id"], body)
     assert proposed.status_code == 200, proposed.text
@@ -316,7 +324,7 @@ async def test_include_predecessors_shows_a_merged_units_record(admin: httpx.Asy
         params={"unit_id": str(new_hung_yen), "include_predecessors": "true", "status": "granted"},
     )
     assert [a["unit"]["name"] for a in granted_only.json()["items"]] == ["Thái Bình"]
-    problem(await admin.get("/v1/awards", params={"include_predecessors": "true"}), 422)
+    problem(await admin.get("/v1/awards", params={"include_predecessors": "true"}), 422, "unprocessable")
     by_type = (
         await admin.get(
             "/v1/awards", params={"award_type": "government_flag", "year": "2024", "cluster": "5"}
@@ -346,6 +354,7 @@ async def test_attested_records_are_not_refused_for_what_cannot_be_verified(admi
             admin, units["Nam Định"], "minister_certificate_of_merit", emulation_year=2023, cluster=None
         ),
         409,
+        "no-rule-set",
     )
     assert old["emulation_year"] == 2023
     assert old["type"] == "/problems/no-rule-set"
@@ -361,7 +370,7 @@ async def test_attested_records_are_not_refused_for_what_cannot_be_verified(admi
     assert history.status_code == 201, history.text
     assert history.json()["rule_set"] is None
     assert check(history.json(), "rule_set")["outcome"] == "cannot_be_verified"
-    problem(await nominate(admin, units["Nam Định"], "ministry_flag", attested=True), 422)
+    problem(await nominate(admin, units["Nam Định"], "ministry_flag", attested=True), 422, "validation")
 
 
 async def test_the_rule_set_follows_the_emulation_year_across_2025_07_01(
@@ -416,9 +425,11 @@ async def test_who_may_nominate(client: httpx.AsyncClient, admin: httpx.AsyncCli
         "nominated_on": "2024-11-25",
         "rank": 1,
     }
-    problem(await client.post("/v1/awards", json=body, headers=other), 403)
+    problem(await client.post("/v1/awards", json=body, headers=other), 403, "forbidden")
     problem(
-        await client.post("/v1/awards", json={**body, "attested": True, "source": SOURCE}, headers=own), 403
+        await client.post("/v1/awards", json={**body, "attested": True, "source": SOURCE}, headers=own),
+        403,
+        "forbidden",
     )
     problem(
         await client.post(
@@ -427,6 +438,7 @@ async def test_who_may_nominate(client: httpx.AsyncClient, admin: httpx.AsyncCli
             headers=own,
         ),
         403,
+        "forbidden",
     )
     created = await client.post("/v1/awards", json=body, headers=own)
     assert created.status_code == 201, created.text
@@ -439,18 +451,21 @@ async def test_who_may_nominate(client: httpx.AsyncClient, admin: httpx.AsyncCli
             headers={**own, "If-Match": etag},
         ),
         403,
+        "forbidden",
     )
 
 
 async def test_only_collective_awards_and_a_cluster_for_voted_ones(admin: httpx.AsyncClient) -> None:
     units = await cluster5_2024(admin)
-    body = problem(await nominate(admin, units["Hà Nam"], "ministry_emulation_fighter"), 422)
+    body = problem(await nominate(admin, units["Hà Nam"], "ministry_emulation_fighter"), 422, "unprocessable")
     assert body["field"] == "award_type"
-    body = problem(await nominate(admin, units["Hà Nam"], "ministry_flag", cluster=None), 422)
+    body = problem(
+        await nominate(admin, units["Hà Nam"], "ministry_flag", cluster=None), 422, "unprocessable"
+    )
     assert body["field"] == "cluster"
-    problem(await nominate(admin, units["Hà Nam"], "no_such_award"), 404)
-    problem(await nominate(admin, 99999, "ministry_flag"), 404)
-    problem(await nominate(admin, units["Hà Nam"], "ministry_flag", cluster=77), 404)
+    problem(await nominate(admin, units["Hà Nam"], "no_such_award"), 404, "not-found")
+    problem(await nominate(admin, 99999, "ministry_flag"), 404, "not-found")
+    problem(await nominate(admin, units["Hà Nam"], "ministry_flag", cluster=77), 404, "not-found")
 
 
 async def test_messages_in_vietnamese(admin: httpx.AsyncClient) -> None:
@@ -467,7 +482,7 @@ async def test_messages_in_vietnamese(admin: httpx.AsyncClient) -> None:
         },
         headers={"Accept-Language": "vi"},
     )
-    body = problem(refused, 409)
+    body = problem(refused, 409, "rule-refused")
     assert refused.headers["content-language"] == "vi"
     assert "thứ 2" in body["detail"]
     created = await nominate(admin, units["Nam Định"])

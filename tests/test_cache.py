@@ -16,7 +16,7 @@ from app.core.cache import Entry, ReadCache, cached
 from app.core.config import Settings
 from app.core.database import Database
 from app.main import create_app
-from tests.conftest import Keys, bearer, unit_id
+from tests.helpers import Keys, bearer, unit_id
 from tests.queries import counting
 from tests.scoring.helpers import framework
 
@@ -351,7 +351,7 @@ async def test_metrics_count_hits_misses_and_invalidations(admin: httpx.AsyncCli
     assert value(after, 'thidua_cache_invalidations_total{tag_kind="keys"}') > value(
         before, 'thidua_cache_invalidations_total{tag_kind="keys"}'
     )
-    assert value(after, "thidua_cache_listening") == 1
+    assert value(after, "thidua_cache_listening") >= 1  # this app's; other tests' apps may listen too
     assert "thidua_cache_listener_reconnects_total" in after
 
 

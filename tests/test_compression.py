@@ -23,7 +23,7 @@ from app.core.etag import encoded_etag, identity_etag
 from app.core.exports import XLSX
 from app.core.security import CurrentKey
 from app.main import create_app
-from tests.conftest import Keys, bearer
+from tests.helpers import Keys, bearer
 from tests.queries import counting
 from tests.test_cache import listening
 

@@ -8,7 +8,7 @@ from asgi_lifespan import LifespanManager
 
 from app.core.config import Settings
 from app.main import create_app
-from tests.conftest import Keys, bearer, problem
+from tests.helpers import Keys, bearer, problem
 
 ORIGIN = "https://thidua.example"
 
@@ -49,7 +49,7 @@ async def test_answers_expose_the_headers_clients_need(web: httpx.AsyncClient, k
     assert {"ratelimit", "ratelimit-policy", "retry-after"} <= exposed, "a browser app can pace itself"
     assert response.headers["ratelimit"].startswith('"reads";r=')
     refused = await web.get("/v1/units/1", headers={"Origin": ORIGIN})
-    problem(refused, 401)
+    problem(refused, 401, "unauthorized")
     assert refused.headers["access-control-allow-origin"] == ORIGIN, "errors are readable too"
 
 
@@ -57,7 +57,7 @@ async def test_another_origin_is_refused_as_a_problem(web: httpx.AsyncClient) ->
     response = await web.options(
         "/v1/units", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     )
-    body = problem(response, 400)
+    body = problem(response, 400, "cors-refused")
     assert body["type"] == "/problems/cors-refused"
     assert "access-control-allow-origin" not in response.headers
     plain = await web.get("/healthz", headers={"Origin": "https://evil.example"})

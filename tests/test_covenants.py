@@ -11,8 +11,7 @@ from app.core.config import Settings
 from app.core.database import Database
 from app.core.i18n import use_locale
 from app.history.importer import HistoryImportError, _Loader
-from tests.conftest import bearer, problem, unit_id
-from tests.helpers import run_import
+from tests.helpers import bearer, problem, run_import, unit_id
 
 
 @pytest.fixture
@@ -59,7 +58,7 @@ URL = "/v1/clusters/70/years/2024/covenant"
 async def test_create_replace_and_keep_every_version(
     admin: httpx.AsyncClient, cluster_70: dict[str, int]
 ) -> None:
-    problem(await admin.get(URL), 404)
+    problem(await admin.get(URL), 404, "not-found")
     created = await admin.put(URL, json=covenant(cluster_70["Hà Nội"]))
     assert created.status_code == 201, created.text
     body = created.json()
@@ -73,7 +72,7 @@ async def test_create_replace_and_keep_every_version(
     read = await admin.get(URL)
     assert read.json() == body
     assert read.headers["etag"] == created.headers["etag"]
-    problem(await admin.put(URL, json=covenant(cluster_70["Cao Bằng"])), 428)
+    problem(await admin.put(URL, json=covenant(cluster_70["Cao Bằng"])), 428, "precondition-required")
     replacement = {**covenant(cluster_70["Cao Bằng"], threshold=-7.25), "key_contents": ["Một nội dung"]}
     replaced = await admin.put(URL, json=replacement, headers={"If-Match": created.headers["etag"]})
     assert replaced.status_code == 200, replaced.text
@@ -81,7 +80,9 @@ async def test_create_replace_and_keep_every_version(
     assert replaced.json()["targets"][0]["threshold"] == -7.25
     assert replaced.json()["key_contents"] == ["Một nội dung"]
     stale = problem(
-        await admin.put(URL, json=covenant(None), headers={"If-Match": created.headers["etag"]}), 412
+        await admin.put(URL, json=covenant(None), headers={"If-Match": created.headers["etag"]}),
+        412,
+        "precondition-failed",
     )
     assert stale["current_etag"] == replaced.headers["etag"]
     emptied = await admin.put(
@@ -99,25 +100,30 @@ async def test_create_replace_and_keep_every_version(
             "/v1/clusters/70/years/2025/covenant", json=covenant(None), headers={"If-Match": '"x"'}
         ),
         412,
+        "precondition-failed",
     )
-    problem(await admin.get("/v1/clusters/70/years/2025/covenant/revisions"), 404)
+    problem(await admin.get("/v1/clusters/70/years/2025/covenant/revisions"), 404, "not-found")
 
 
 async def test_rules(admin: httpx.AsyncClient, cluster_70: dict[str, int]) -> None:
-    unknown = problem(await admin.put(URL, json=covenant(None, metric="no_such_metric")), 422)
+    unknown = problem(
+        await admin.put(URL, json=covenant(None, metric="no_such_metric")), 422, "unprocessable"
+    )
     assert unknown["field"] == "targets.0.metric"
     assert "no_such_metric" in unknown["detail"]
     son_la = await unit_id(admin, "Sơn La", "2024-06-01")
-    outsider = problem(await admin.put(URL, json=covenant(son_la)), 409)
+    outsider = problem(await admin.put(URL, json=covenant(son_la)), 409, "not-a-member")
     assert "not a member of cluster 70 in 2024" in outsider["detail"]
     problem(
-        await admin.put(URL, json={**covenant(None), "targets": [{"metric": "social_order_crimes"}]}), 422
+        await admin.put(URL, json={**covenant(None), "targets": [{"metric": "social_order_crimes"}]}),
+        422,
+        "validation",
     )
-    problem(await admin.put(URL, json={**covenant(None), "key_contents": [""]}), 422)
+    problem(await admin.put(URL, json={**covenant(None), "key_contents": [""]}), 422, "validation")
     bad = covenant(None)
     bad["targets"][0]["threshold"] = "5"
-    problem(await admin.put(URL, json=bad), 422)
-    problem(await admin.get(URL), 404)
+    problem(await admin.put(URL, json=bad), 422, "validation")
+    problem(await admin.get(URL), 404, "not-found")
 
 
 async def test_only_admin_or_this_clusters_key_writes(
@@ -126,12 +132,13 @@ async def test_only_admin_or_this_clusters_key_writes(
     await admin.post("/v1/clusters", json={"number": 71})
     own_key, other_key = await cluster_key(70), await cluster_key(71)
     other = await client.put(URL, json=covenant(None), headers=bearer(other_key))
-    problem(other, 403)
+    problem(other, 403, "forbidden")
     problem(
         await client.put(
             URL.replace("covenant", "reported-figures"), json={"figures": []}, headers=bearer(other_key)
         ),
         403,
+        "forbidden",
     )
     own = await client.put(URL, json=covenant(None), headers=bearer(own_key))
     assert own.status_code == 201, own.text
@@ -183,14 +190,16 @@ async def test_reported_figures_round_trip(admin: httpx.AsyncClient, cluster_70:
     assert out[2]["metric"] is None
     assert out[2]["unit_of_measure"] == "vnd"
     assert (await admin.get(FIGURES)).json() == created.json()
-    problem(await admin.put(FIGURES, json={"figures": figures[:1]}), 428)
+    problem(await admin.put(FIGURES, json={"figures": figures[:1]}), 428, "precondition-required")
     replaced = await admin.put(
         FIGURES, json={"figures": figures[:1]}, headers={"If-Match": created.headers["etag"]}
     )
     assert replaced.status_code == 200
     assert len(replaced.json()["figures"]) == 1
     problem(
-        await admin.put(FIGURES, json={"figures": []}, headers={"If-Match": created.headers["etag"]}), 412
+        await admin.put(FIGURES, json={"figures": []}, headers={"If-Match": created.headers["etag"]}),
+        412,
+        "precondition-failed",
     )
     revisions = (await admin.get(f"{FIGURES}/revisions")).json()["items"]
     assert [len(r["data"]["figures"]) for r in revisions] == [3, 1]
@@ -200,6 +209,7 @@ async def test_reported_figures_round_trip(admin: httpx.AsyncClient, cluster_70:
             FIGURES, json={"figures": [rate_as_value]}, headers={"If-Match": replaced.headers["etag"]}
         ),
         422,
+        "unprocessable",
     )
     negative = {**figures[0], "value": -1}
     problem(
@@ -207,11 +217,13 @@ async def test_reported_figures_round_trip(admin: httpx.AsyncClient, cluster_70:
             FIGURES, json={"figures": [negative]}, headers={"If-Match": replaced.headers["etag"]}
         ),
         422,
+        "validation",
     )
     unknown = {**figures[0], "metric": "nothing_like_it"}
     problem(
         await admin.put(FIGURES, json={"figures": [unknown]}, headers={"If-Match": replaced.headers["etag"]}),
         422,
+        "unprocessable",
     )
 
 

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.conftest import join, problem, unit_id
+from tests.helpers import join, problem, unit_id
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ async def test_a_succession_makes_a_new_unit_version(
     stale = await admin.patch(
         f"/v1/units/{son_la}", json={"name": "Sơn La"}, headers={"If-Match": before.headers["etag"]}
     )
-    problem(stale, 412)
+    problem(stale, 412, "precondition-failed")
     revisions = (await admin.get(f"/v1/units/{son_la}/revisions")).json()["items"]
     assert [(r["version"], r["data"]["valid_to"]) for r in revisions] == [(1, None), (2, "2030-12-31")]
     new_id = merged.json()["opened_units"][0]["id"]
@@ -74,6 +74,7 @@ async def test_renaming_a_unit_changes_the_etags_of_what_embeds_it(
             member_url, json={"note": "x"}, headers={"If-Match": read[member_url].headers["etag"]}
         ),
         412,
+        "precondition-failed",
     )
     fresh = (await admin.get(member_url)).headers["etag"]
     corrected = await admin.patch(member_url, json={"note": "x"}, headers={"If-Match": fresh})

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import join, problem, unit_id
+from tests.helpers import join, problem, unit_id
 
 CLUSTER = 88
 URL = f"/v1/clusters/{CLUSTER}/years/2025/evaluation"
@@ -186,13 +186,14 @@ async def test_missing_predecessor_figures_make_the_row_unknown(
 
 async def test_no_covenant_is_404_and_a_backwards_period_422(admin: httpx.AsyncClient) -> None:
     await admin.post("/v1/clusters", json={"number": 89})
-    problem(await admin.get("/v1/clusters/89/years/2025/evaluation"), 404)
+    problem(await admin.get("/v1/clusters/89/years/2025/evaluation"), 404, "not-found")
     problem(
         await admin.get(
             "/v1/clusters/89/years/2025/evaluation",
             params={"period_start": "2025-12-31", "period_end": "2025-01-01"},
         ),
         422,
+        "unprocessable",
     )
 
 

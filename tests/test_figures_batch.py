@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from app.core.config import Settings
 from app.core.database import Database
-from tests.conftest import UnitKey, bearer, problem, unit_id
+from tests.helpers import UnitKey, bearer, problem, unit_id
 from tests.queries import counting
 
 HEADER = ["don_vi_id", "nam", "tu_ngay", "den_ngay", "chi_tieu", "gia_tri", "tu_so", "mau_so"]
@@ -73,7 +73,9 @@ async def test_ten_thousand_rows_with_one_bad_row_change_nothing(
     rows = await rows_for(admin, 10_000)
     rows[4_321][5] = "12,5"
     before = await counts(database)
-    body = problem(await admin.post("/v1/figures:batch", content=as_csv(rows), headers=CSV), 422)
+    body = problem(
+        await admin.post("/v1/figures:batch", content=as_csv(rows), headers=CSV), 422, "unprocessable"
+    )
     assert body["rows"] == [{"row": 4_323, "column": "gia_tri", "problem": body["rows"][0]["problem"]}]
     assert await counts(database) == before
 
@@ -98,7 +100,7 @@ async def test_a_dry_run_writes_nothing(admin: httpx.AsyncClient, database: Data
     assert checked.json()["created"] == len(checked.json()["sets"]) > 0
     rows[10][4] = "no_such_metric"
     bad = await admin.post("/v1/figures:batch", params={"dry_run": "true"}, content=as_csv(rows), headers=CSV)
-    assert [(p["row"], p["column"]) for p in problem(bad, 422)["rows"]] == [(12, "chi_tieu")]
+    assert [(p["row"], p["column"]) for p in problem(bad, 422, "unprocessable")["rows"]] == [(12, "chi_tieu")]
     assert await counts(database) == before
 
 
@@ -114,7 +116,7 @@ async def test_a_unit_key_pushing_a_foreign_row_writes_nothing(
     for foreign in (hanoi, 987_654):
         rows = [[str(hung_yen), *row], [str(foreign), *row], [str(hung_yen), "2025", "x"]]
         response = await client.post("/v1/figures:batch", content=as_csv(rows), headers={**CSV, **own})
-        answers.append(problem(response, 403))
+        answers.append(problem(response, 403, "forbidden"))
     assert answers[0]["forbidden_rows"] == answers[1]["forbidden_rows"] == [3]
     assert {k: v for k, v in answers[0].items() if k != "request_id"} == {
         k: v for k, v in answers[1].items() if k != "request_id"
@@ -154,6 +156,7 @@ async def test_a_successor_pushes_its_predecessors_figures_by_code(
     late = problem(
         await client.post("/v1/figures:batch", content=as_csv(rows, header=header), headers={**CSV, **own}),
         409,
+        "figures-conflict",
     )
     assert late["rows"][0]["row"] == 2
     assert "Hưng Yên" in late["rows"][0]["problem"]
@@ -169,7 +172,11 @@ async def test_a_retried_batch_writes_once(admin: httpx.AsyncClient, database: D
     assert again.json() == first.json()
     sets, values, revisions = await counts(database)
     assert (values, revisions) == (200, sets)
-    problem(await admin.post("/v1/figures:batch", content=as_csv(rows[:10]), headers=headers), 422)
+    problem(
+        await admin.post("/v1/figures:batch", content=as_csv(rows[:10]), headers=headers),
+        422,
+        "unprocessable",
+    )
 
 
 async def test_json_batches_expected_versions_and_their_own_size_limit(
@@ -187,7 +194,7 @@ async def test_json_batches_expected_versions_and_their_own_size_limit(
     first = as_json[0]
     current = sets[(first["unit_id"], first["period_end"])]["version"]
     stale = {**first, "expected_version": current + 1}
-    body = problem(await admin.post("/v1/figures:batch", json={"rows": [stale]}), 409)
+    body = problem(await admin.post("/v1/figures:batch", json={"rows": [stale]}), 409, "figures-conflict")
     assert body["rows"][0]["row"] == 1
     assert body["rows"][0]["column"] == "expected_version"
     ok = await admin.post("/v1/figures:batch", json={"rows": [{**first, "expected_version": current}]})
@@ -197,20 +204,26 @@ async def test_json_batches_expected_versions_and_their_own_size_limit(
 
 
 @pytest.mark.parametrize(
-    ("content", "status"),
+    ("content", "status", "type_"),
     [
-        (b"\xff\xfe", 400),
-        (b"don_vi,nam\n1,2025\n", 422),
-        (b"don_vi_id,nam,tu_ngay,den_ngay,chi_tieu,gia_tri\n", 422),
-        (b"don_vi_id,nam\n1,\x00\n", 422),
+        (b"\xff\xfe", 400, "malformed-body"),
+        (b"don_vi,nam\n1,2025\n", 422, "unprocessable"),
+        (b"don_vi_id,nam,tu_ngay,den_ngay,chi_tieu,gia_tri\n", 422, "unprocessable"),
+        (b"don_vi_id,nam\n1,\x00\n", 422, "unprocessable"),
     ],
 )
-async def test_undecodable_and_malformed_files(admin: httpx.AsyncClient, content: bytes, status: int) -> None:
-    problem(await admin.post("/v1/figures:batch", content=content, headers=CSV), status)
+async def test_undecodable_and_malformed_files(
+    admin: httpx.AsyncClient, content: bytes, status: int, type_: str
+) -> None:
+    problem(await admin.post("/v1/figures:batch", content=content, headers=CSV), status, type_)
 
 
 async def test_other_media_types_and_the_template(admin: httpx.AsyncClient) -> None:
-    problem(await admin.post("/v1/figures:batch", content=b"x", headers={"Content-Type": "text/plain"}), 415)
+    problem(
+        await admin.post("/v1/figures:batch", content=b"x", headers={"Content-Type": "text/plain"}),
+        415,
+        "unsupported-media-type",
+    )
     template = await admin.get("/v1/figures/template.csv")
     assert template.status_code == 200
     assert template.headers["content-type"].startswith("text/csv")
@@ -241,8 +254,16 @@ async def test_a_batch_is_a_fixed_number_of_statements(admin: httpx.AsyncClient,
 
 async def test_the_batch_has_its_own_size_limit(admin: httpx.AsyncClient, settings: Settings) -> None:
     over_the_general_limit = b"x" * (settings.max_request_bytes + 1)
-    problem(await admin.post("/v1/clusters", content=over_the_general_limit, headers=CSV), 413)
-    body = problem(await admin.post("/v1/figures:batch", content=over_the_general_limit, headers=CSV), 422)
+    problem(
+        await admin.post("/v1/clusters", content=over_the_general_limit, headers=CSV),
+        413,
+        "payload-too-large",
+    )
+    body = problem(
+        await admin.post("/v1/figures:batch", content=over_the_general_limit, headers=CSV),
+        422,
+        "unprocessable",
+    )
     assert body["rows"][0]["row"] == 1
     over = b"x" * (settings.max_batch_bytes + 1)
-    problem(await admin.post("/v1/figures:batch", content=over, headers=CSV), 413)
+    problem(await admin.post("/v1/figures:batch", content=over, headers=CSV), 413, "payload-too-large")

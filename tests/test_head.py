@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.database import Database
-from tests.conftest import Keys, bearer, problem
+from tests.helpers import Keys, bearer, problem
 from tests.queries import counting
 from tests.test_cache import listening
 
@@ -98,7 +98,7 @@ async def test_head_where_there_is_no_get_is_405(admin: httpx.AsyncClient) -> No
     assert refused.headers["allow"] == "POST"
     assert refused.content == b""
     # A method a path with GET does not serve: `Allow` names HEAD with GET.
-    problem(await admin.delete("/v1/units"), 405)
+    problem(await admin.delete("/v1/units"), 405, "about:blank")
     assert (await admin.delete("/v1/units/1")).headers["allow"] == "GET, HEAD, PATCH"
     assert (await admin.post("/v1/clusters/5")).headers["allow"] == "GET, HEAD, PATCH"
     assert (await admin.put("/v1/clusters")).headers["allow"] == "GET, HEAD, POST"

@@ -6,22 +6,22 @@ import asyncio
 import httpx
 from fastapi import FastAPI
 
-from tests.conftest import problem
+from tests.helpers import problem
 
 
 async def test_unknown_route_is_a_404_problem(admin: httpx.AsyncClient) -> None:
-    body = problem(await admin.get("/v1/nothing-here"), 404)
+    body = problem(await admin.get("/v1/nothing-here"), 404, "about:blank")
     assert body["instance"] == "/v1/nothing-here"
 
 
 async def test_wrong_method_is_405_with_allow(admin: httpx.AsyncClient) -> None:
     response = await admin.delete("/v1/units")
-    problem(response, 405)
+    problem(response, 405, "about:blank")
     assert response.headers["allow"] == "GET, HEAD"
 
 
 async def test_validation_errors_name_their_fields(admin: httpx.AsyncClient) -> None:
-    body = problem(await admin.post("/v1/clusters", json={"number": 0, "colour": "red"}), 422)
+    body = problem(await admin.post("/v1/clusters", json={"number": 0, "colour": "red"}), 422, "validation")
     locations = {tuple(e["loc"]) for e in body["errors"]}
     assert ("body", "number") in locations
     assert ("body", "colour") in locations
@@ -32,15 +32,15 @@ async def test_an_undecodable_body_is_a_400_problem(admin: httpx.AsyncClient) ->
         response = await admin.post(
             "/v1/clusters", content=content, headers={"content-type": "application/json"}
         )
-        body = problem(response, 400)
+        body = problem(response, 400, "malformed-body")
         assert body["type"] == "/problems/malformed-body", content
-    problem(await admin.get("/v1/clusters/5"), 404)
+    problem(await admin.get("/v1/clusters/5"), 404, "not-found")
 
 
 async def test_oversized_body_is_413_and_changes_nothing(admin: httpx.AsyncClient) -> None:
     huge = {"number": 77, "note": "x" * 2_000_000}
-    problem(await admin.post("/v1/clusters", json=huge), 413)
-    problem(await admin.get("/v1/clusters/77"), 404)
+    problem(await admin.post("/v1/clusters", json=huge), 413, "payload-too-large")
+    problem(await admin.get("/v1/clusters/77"), 404, "not-found")
 
 
 async def test_unexpected_error_is_500_without_internals(app: FastAPI, admin: httpx.AsyncClient) -> None:
@@ -51,7 +51,7 @@ async def test_unexpected_error_is_500_without_internals(app: FastAPI, admin: ht
     try:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://thidua.test") as c:
-            body = problem(await c.get("/test-only/explode"), 500)
+            body = problem(await c.get("/test-only/explode"), 500, "internal")
     finally:
         app.router.routes.pop()
     assert "secret" not in str(body)
@@ -83,10 +83,11 @@ async def test_versioned_records_carry_their_version_in_the_etag(admin: httpx.As
 
 async def test_if_match_is_required_then_checked(admin: httpx.AsyncClient) -> None:
     v1 = (await admin.post("/v1/clusters", json={"number": 42})).headers["etag"]
-    problem(await admin.patch("/v1/clusters/42", json={"note": "a"}), 428)
+    problem(await admin.patch("/v1/clusters/42", json={"note": "a"}), 428, "precondition-required")
     problem(
         await admin.patch("/v1/clusters/42", json={"note": "a"}, headers={"If-Match": '"cluster-42-v9"'}),
         412,
+        "precondition-failed",
     )
     ok = await admin.patch("/v1/clusters/42", json={"note": "a"}, headers={"If-Match": v1})
     assert ok.status_code == 200
@@ -94,7 +95,7 @@ async def test_if_match_is_required_then_checked(admin: httpx.AsyncClient) -> No
     assert ok.headers["etag"].startswith('"cluster-42-v2-')
     assert ok.headers["etag"] == (await admin.get("/v1/clusters/42")).headers["etag"]
     stale = await admin.patch("/v1/clusters/42", json={"note": "b"}, headers={"If-Match": v1})
-    problem(stale, 412)
+    problem(stale, 412, "precondition-failed")
     revisions = (await admin.get("/v1/clusters/42/revisions")).json()["items"]
     assert [(r["version"], r["data"]["note"]) for r in revisions] == [(1, None), (2, "a")]
 
@@ -113,9 +114,11 @@ async def test_idempotent_create_replays_the_first_answer(admin: httpx.AsyncClie
 async def test_idempotency_key_reused_with_another_body_is_422(admin: httpx.AsyncClient) -> None:
     headers = {"Idempotency-Key": "create-cluster-44"}
     assert (await admin.post("/v1/clusters", json={"number": 44}, headers=headers)).status_code == 201
-    body = problem(await admin.post("/v1/clusters", json={"number": 45}, headers=headers), 422)
+    body = problem(
+        await admin.post("/v1/clusters", json={"number": 45}, headers=headers), 422, "unprocessable"
+    )
     assert "Idempotency-Key" in body["detail"]
-    problem(await admin.get("/v1/clusters/45"), 404)
+    problem(await admin.get("/v1/clusters/45"), 404, "not-found")
 
 
 async def test_concurrent_retries_write_once(admin: httpx.AsyncClient) -> None:
@@ -137,6 +140,7 @@ async def test_failed_request_leaves_its_idempotency_key_free(admin: httpx.Async
             headers=headers,
         ),
         404,
+        "not-found",
     )
     await admin.post("/v1/clusters", json={"number": 47})
     retry = await admin.post(

@@ -33,7 +33,7 @@ from app.main import create_app
 from app.sheets.schemas import ClusterYearSheet
 from app.units.examples import HUNG_YEN, THAI_BINH
 from app.units.schemas import UnitRef
-from tests.conftest import Keys, bearer, join, problem, unit_id
+from tests.helpers import Keys, bearer, join, problem, unit_id
 
 LEADERSHIP_2025 = "/v1/clusters/5/years/2025/leadership"
 THAI_BINH_REMARK_VI = (
@@ -109,18 +109,18 @@ def test_vary_is_merged_not_replaced() -> None:
 
 async def test_a_404_is_vietnamese_by_default_and_english_on_request(plain: httpx.AsyncClient) -> None:
     vi = await plain.get("/v1/units/9999")
-    body = problem(vi, 404)
+    body = problem(vi, 404, "not-found")
     assert (body["title"], body["detail"]) == ("Không tìm thấy", "Không tìm thấy đơn vị có mã số 9999.")
     labelled(vi, "vi")
     for header in ("en", "en-US;q=0.9", "vi;q=0.5, en-US;q=0.9"):
         en = await plain.get("/v1/units/9999", headers={"Accept-Language": header})
-        english = problem(en, 404)
+        english = problem(en, 404, "not-found")
         assert (english["title"], english["detail"]) == ("Not Found", "No unit with id 9999.")
         assert english["type"] == body["type"] == "/problems/not-found"
         assert english["instance"] == body["instance"]
         labelled(en, "en")
     preferred = await plain.get("/v1/units/9999", headers={"Accept-Language": "en;q=0.4, vi-VN;q=0.6"})
-    assert problem(preferred, 404)["detail"] == "Không tìm thấy đơn vị có mã số 9999."
+    assert problem(preferred, 404, "not-found")["detail"] == "Không tìm thấy đơn vị có mã số 9999."
 
 
 async def test_a_membership_overlap_409_in_both_languages(plain: httpx.AsyncClient) -> None:
@@ -130,14 +130,14 @@ async def test_a_membership_overlap_409_in_both_languages(plain: httpx.AsyncClie
     first = (await join(plain, ha_noi, 60, "2024-01-01")).json()
     clash = {"unit_id": ha_noi, "cluster": 61, "valid_from": "2026-05-01"}
 
-    vi = problem(await plain.post("/v1/memberships", json=clash), 409)
+    vi = problem(await plain.post("/v1/memberships", json=clash), 409, "membership-overlap")
     assert vi["title"] == "Xung đột dữ liệu"
     assert vi["detail"] == (
         f"Hà Nội đã là thành viên Cụm 60 từ ngày 1/1/2024, chưa có ngày kết thúc (bản ghi thành viên "
         f"số {first['id']}); tại mỗi thời điểm, một đơn vị chỉ thuộc một Cụm thi đua."
     )
     en_response = await plain.post("/v1/memberships", json=clash, headers={"Accept-Language": "en-US"})
-    en = problem(en_response, 409)
+    en = problem(en_response, 409, "membership-overlap")
     assert en["title"] == "Conflict"
     assert en["detail"] == (
         f"Hà Nội is already in cluster 60 from 2024-01-01, open-ended (membership {first['id']}); "
@@ -157,28 +157,35 @@ async def test_every_kind_of_answer_says_its_language(app: FastAPI, plain: httpx
     labelled(not_modified, "vi")
 
     unknown = await plain.get("/v1/nothing-here", headers={"Accept-Language": "en"})
-    assert problem(unknown, 404)["detail"] == "No resource at /v1/nothing-here."
+    assert problem(unknown, 404, "about:blank")["detail"] == "No resource at /v1/nothing-here."
     labelled(unknown, "en")
     unknown_vi = await plain.get("/v1/nothing-here")
-    assert problem(unknown_vi, 404)["detail"] == "Không có tài nguyên nào tại /v1/nothing-here."
+    assert (
+        problem(unknown_vi, 404, "about:blank")["detail"] == "Không có tài nguyên nào tại /v1/nothing-here."
+    )
     labelled(unknown_vi, "vi")
 
     wrong_method = await plain.delete("/v1/units")
-    assert problem(wrong_method, 405)["detail"] == "Không được dùng phương thức DELETE tại đây."
+    assert (
+        problem(wrong_method, 405, "about:blank")["detail"] == "Không được dùng phương thức DELETE tại đây."
+    )
     assert wrong_method.headers["allow"] == "GET, HEAD"
     labelled(wrong_method, "vi")
 
     huge = {"number": 77, "note": "x" * 2_000_000}
     too_large = await plain.post("/v1/clusters", json=huge)
-    body = problem(too_large, 413)
+    body = problem(too_large, 413, "payload-too-large")
     assert (body["title"], body["detail"]) == ("Nội dung quá lớn", "Nội dung yêu cầu vượt quá 1048576 byte.")
     labelled(too_large, "vi")
     too_large_en = await plain.post("/v1/clusters", json=huge, headers={"Accept-Language": "en"})
-    assert problem(too_large_en, 413)["detail"] == "The request body is larger than 1048576 bytes."
+    assert (
+        problem(too_large_en, 413, "payload-too-large")["detail"]
+        == "The request body is larger than 1048576 bytes."
+    )
     labelled(too_large_en, "en")
 
     anonymous = await plain.get("/v1/units", headers={"Authorization": ""})
-    body = problem(anonymous, 401)
+    body = problem(anonymous, 401, "unauthorized")
     assert body["title"] == "Chưa xác thực"
     assert body["detail"] == "Cần có khóa API: `Authorization: Bearer <key>`."
     assert anonymous.headers["www-authenticate"].startswith("Bearer")
@@ -197,9 +204,9 @@ async def test_a_500_is_translated_and_labelled_too(app: FastAPI) -> None:
             en = await c.get("/test-only/explode-i18n", headers={"Accept-Language": "en"})
     finally:
         app.router.routes.pop()
-    assert problem(vi, 500)["detail"] == "Đã xảy ra lỗi ngoài dự kiến."
+    assert problem(vi, 500, "internal")["detail"] == "Đã xảy ra lỗi ngoài dự kiến."
     labelled(vi, "vi")
-    assert problem(en, 500)["detail"] == "An unexpected error occurred."
+    assert problem(en, 500, "internal")["detail"] == "An unexpected error occurred."
     labelled(en, "en")
 
 
@@ -216,9 +223,9 @@ async def test_default_locale_is_the_language_of_requests_that_ask_for_none(sett
     async with httpx.AsyncClient(transport=transport, base_url="http://thidua.test") as c:
         default = await c.get("/v1/nothing-here")
         asked = await c.get("/v1/nothing-here", headers={"Accept-Language": "vi-VN"})
-    assert problem(default, 404)["detail"] == "No resource at /v1/nothing-here."
+    assert problem(default, 404, "about:blank")["detail"] == "No resource at /v1/nothing-here."
     labelled(default, "en")
-    assert problem(asked, 404)["detail"] == "Không có tài nguyên nào tại /v1/nothing-here."
+    assert problem(asked, 404, "about:blank")["detail"] == "Không có tài nguyên nào tại /v1/nothing-here."
     labelled(asked, "vi")
 
 
@@ -230,7 +237,10 @@ async def test_a_replay_is_in_the_language_of_the_first_answer(plain: httpx.Asyn
     assert (again.headers["etag"], again.content) == (first.headers["etag"], first.content)
     labelled(again, "vi")
     reused = await plain.post("/v1/clusters", json={"number": 64}, headers={**key, "Accept-Language": "en"})
-    assert problem(reused, 422)["detail"] == "This Idempotency-Key was already used with a different request."
+    assert (
+        problem(reused, 422, "unprocessable")["detail"]
+        == "This Idempotency-Key was already used with a different request."
+    )
     labelled(reused, "en")
 
 
@@ -243,7 +253,7 @@ def messages(body: dict[str, Any]) -> dict[tuple[Any, ...], tuple[str, str]]:
 
 async def test_validation_messages_are_translated_by_error_type(plain: httpx.AsyncClient) -> None:
     bad = {"number": 0, "colour": "red", "rotation_custom": "eldest"}
-    vi = problem(await plain.post("/v1/clusters", json=bad), 422)
+    vi = problem(await plain.post("/v1/clusters", json=bad), 422, "validation")
     assert vi["detail"] == "Yêu cầu không hợp lệ; xem chi tiết tại `errors`."
     assert messages(vi) == {
         ("body", "number"): ("greater_than_equal", "Phải lớn hơn hoặc bằng 1."),
@@ -253,7 +263,9 @@ async def test_validation_messages_are_translated_by_error_type(plain: httpx.Asy
             "Phải là một trong các giá trị: 'least_recent', 'deputy_succeeds'.",
         ),
     }
-    en = problem(await plain.post("/v1/clusters", json=bad, headers={"Accept-Language": "en"}), 422)
+    en = problem(
+        await plain.post("/v1/clusters", json=bad, headers={"Accept-Language": "en"}), 422, "validation"
+    )
     assert en["detail"] == "The request is not valid; see `errors`."
     assert messages(en) == {
         ("body", "number"): ("greater_than_equal", "Must be at least 1."),
@@ -261,30 +273,37 @@ async def test_validation_messages_are_translated_by_error_type(plain: httpx.Asy
         ("body", "rotation_custom"): ("enum", "Must be one of: 'least_recent', 'deputy_succeeds'."),
     }
 
-    missing = problem(await plain.post("/v1/memberships", json={"unit_id": "1", "cluster": 5}), 422)
+    missing = problem(
+        await plain.post("/v1/memberships", json={"unit_id": "1", "cluster": 5}), 422, "validation"
+    )
     assert messages(missing) == {
         ("body", "unit_id"): ("int_type", "Phải là số nguyên."),
         ("body", "valid_from"): ("missing", "Trường này là bắt buộc."),
     }
-    role = problem(await plain.post("/v1/keys", json={"name": "x", "role": "boss"}), 422)
+    role = problem(await plain.post("/v1/keys", json={"name": "x", "role": "boss"}), 422, "validation")
     assert messages(role) == {
         ("body",): (
             "union_tag_invalid",
             "Giá trị 'boss' của 'role' không thuộc các giá trị: 'admin', 'reader', 'cluster', 'unit'.",
         )
     }
-    nothing = problem(await plain.patch("/v1/clusters/5", json={}, headers={"If-Match": "*"}), 422)
+    nothing = problem(
+        await plain.patch("/v1/clusters/5", json={}, headers={"If-Match": "*"}), 422, "validation"
+    )
     assert [e["message"] for e in nothing["errors"]] == ["Cần nêu ít nhất một trường cần thay đổi."]
-    dates = problem(await plain.get("/v1/memberships", params={"as_of": "1/7/2025", "limit": "0"}), 422)
+    dates = problem(
+        await plain.get("/v1/memberships", params={"as_of": "1/7/2025", "limit": "0"}), 422, "validation"
+    )
     assert messages(dates) == {
         ("query", "as_of"): ("value_error", "Phải là ngày theo dạng YYYY-MM-DD."),
         ("query", "limit"): ("greater_than_equal", "Phải lớn hơn hoặc bằng 1."),
     }
-    text = problem(await plain.post("/v1/clusters", json={"number": 70, "name": ""}), 422)
+    text = problem(await plain.post("/v1/clusters", json={"number": 70, "name": ""}), 422, "validation")
     assert messages(text) == {("body", "name"): ("too_short", "Không được để trống.")}
     broken = problem(
         await plain.post("/v1/clusters", content=b"{not json", headers={"content-type": "application/json"}),
         400,
+        "malformed-body",
     )
     assert broken["detail"].startswith("Nội dung yêu cầu không phải JSON hợp lệ: ")
 
@@ -362,7 +381,10 @@ async def test_etags_differ_per_language_and_if_match_works_across(plain: httpx.
     fresh_vi = (await plain.get(LEADERSHIP_2025)).headers["etag"]
     stale = await plain.put(LEADERSHIP_2025, json=body, headers={**en_headers, "If-Match": etag_vi})
     # (`current_etag` names the identity representation; the read was gzip, `…-gzip-vi`.)
-    assert problem(stale, 412)["current_etag"] == identity_etag(fresh_vi).removesuffix('-vi"') + '-en"'
+    assert (
+        problem(stale, 412, "precondition-failed")["current_etag"]
+        == identity_etag(fresh_vi).removesuffix('-vi"') + '-en"'
+    )
     again = await plain.put(LEADERSHIP_2025, json=body, headers={**en_headers, "If-Match": fresh_vi})
     assert again.status_code == 200, again.text
     assert again.headers["etag"].endswith('-en"')

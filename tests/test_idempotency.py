@@ -12,7 +12,7 @@ from app.core.config import Settings
 from app.core.database import Database
 from app.core.idempotency import sweep_expired
 from app.main import create_app
-from tests.conftest import bearer
+from tests.helpers import bearer
 
 
 async def stored_text(database: Database) -> str:

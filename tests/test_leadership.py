@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.conftest import problem, unit_id
+from tests.helpers import problem, unit_id
 
 
 @pytest.fixture
@@ -38,24 +38,28 @@ async def test_set_replace_and_keep_history(admin: httpx.AsyncClient, cluster_60
     assert created.status_code == 201, created.text
     assert created.json()["leader"]["unit"]["name"] == "Hà Nội"
     assert created.json()["decision"]["decided_on"] == "2020-11-20"
-    problem(await put(admin, 2021, u["Cao Bằng"], u["Hà Nội"]), 428)
+    problem(await put(admin, 2021, u["Cao Bằng"], u["Hà Nội"]), 428, "precondition-required")
     replaced = await put(admin, 2021, u["Cao Bằng"], u["Hà Nội"], **{"If-Match": created.headers["etag"]})
     assert replaced.status_code == 200
     assert replaced.json()["version"] == 2
-    problem(await put(admin, 2021, u["Hà Nội"], None, **{"If-Match": created.headers["etag"]}), 412)
+    problem(
+        await put(admin, 2021, u["Hà Nội"], None, **{"If-Match": created.headers["etag"]}),
+        412,
+        "precondition-failed",
+    )
     revisions = (await admin.get("/v1/clusters/60/years/2021/leadership/revisions")).json()["items"]
     assert [r["data"]["leader"]["unit"]["name"] for r in revisions] == ["Hà Nội", "Cao Bằng"]
-    problem(await put(admin, 2022, u["Hà Nội"], **{"If-Match": '"x"'}), 412)
+    problem(await put(admin, 2022, u["Hà Nội"], **{"If-Match": '"x"'}), 412, "precondition-failed")
 
 
 async def test_leader_and_deputy_must_be_members_and_differ(
     admin: httpx.AsyncClient, cluster_60: dict[str, int]
 ) -> None:
     son_la = await unit_id(admin, "Sơn La", "2025-07-01")
-    body = problem(await put(admin, 2021, son_la), 409)
+    body = problem(await put(admin, 2021, son_la), 409, "not-a-member")
     assert "not a member of cluster 60 in 2021" in body["detail"]
-    problem(await put(admin, 2019, cluster_60["Hà Nội"]), 409)
-    problem(await put(admin, 2021, cluster_60["Hà Nội"], cluster_60["Hà Nội"]), 422)
+    problem(await put(admin, 2019, cluster_60["Hà Nội"]), 409, "not-a-member")
+    problem(await put(admin, 2021, cluster_60["Hà Nội"], cluster_60["Hà Nội"]), 422, "validation")
     assert (await admin.get("/v1/clusters/60/leadership")).json()["items"] == []
 
 
@@ -97,6 +101,6 @@ async def test_deputy_succeeds_custom(admin: httpx.AsyncClient, cluster_60: dict
 
 async def test_no_members_no_suggestion(admin: httpx.AsyncClient) -> None:
     await admin.post("/v1/clusters", json={"number": 61})
-    problem(await admin.get("/v1/clusters/61/years/2026/leadership/suggestion"), 409)
-    problem(await admin.get("/v1/clusters/62/leadership"), 404)
-    problem(await admin.get("/v1/clusters/61/years/2026/leadership"), 404)
+    problem(await admin.get("/v1/clusters/61/years/2026/leadership/suggestion"), 409, "no-members-recorded")
+    problem(await admin.get("/v1/clusters/62/leadership"), 404, "not-found")
+    problem(await admin.get("/v1/clusters/61/years/2026/leadership"), 404, "not-found")

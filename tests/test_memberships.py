@@ -5,7 +5,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.conftest import join, problem, unit_id
+from tests.helpers import join, problem, unit_id
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ async def test_overlap_is_409_naming_the_conflict(admin: httpx.AsyncClient, clus
     ha_noi = await unit_id(admin, "Hà Nội", "2025-01-01")
     first = (await join(admin, ha_noi, 1, "2024-01-01")).json()
     clash = await join(admin, ha_noi, 2, "2026-05-01", "2026-12-31")
-    body = problem(clash, 409)
+    body = problem(clash, 409, "membership-overlap")
     assert body["conflicting_membership_id"] == first["id"]
     assert body["conflicting_membership"]["cluster"] == 1
     assert "Hà Nội" in body["detail"]
@@ -83,18 +83,20 @@ async def test_two_concurrent_overlapping_memberships_leave_one(
 async def test_a_membership_may_not_outlive_its_unit(admin: httpx.AsyncClient, clusters: None) -> None:
     thai_binh = await unit_id(admin, "Thái Bình", "2025-01-01")
     open_ended = await join(admin, thai_binh, 1, "2025-01-01")
-    body = problem(open_ended, 409)
+    body = problem(open_ended, 409, "unit-not-in-period")
     assert body["unit_valid_to"] == "2025-06-30"
     new_hung_yen = await unit_id(admin, "Hưng Yên", "2025-07-01")
     early = await join(admin, new_hung_yen, 1, "2025-01-01")
-    problem(early, 409)
+    problem(early, 409, "unit-not-in-period")
     problem(
         await join(admin, 99999, 1, "2025-01-01"),
         404,
+        "not-found",
     )
     problem(
         await join(admin, thai_binh, 99, "2025-01-01"),
         404,
+        "not-found",
     )
     assert (await admin.get("/v1/memberships")).json()["items"] == []
 
@@ -104,7 +106,7 @@ async def test_corrections_keep_the_old_version(admin: httpx.AsyncClient, cluste
     created = await join(admin, ha_noi, 1, "2024-01-01")
     membership = created.json()
     url = f"/v1/memberships/{membership['id']}"
-    problem(await admin.patch(url, json={"valid_to": "2024-12-31"}), 428)
+    problem(await admin.patch(url, json={"valid_to": "2024-12-31"}), 428, "precondition-required")
     corrected = await admin.patch(
         url,
         json={"valid_to": "2024-12-31", "cluster": 2},
@@ -116,6 +118,7 @@ async def test_corrections_keep_the_old_version(admin: httpx.AsyncClient, cluste
     problem(
         await admin.patch(url, json={"note": "x"}, headers={"If-Match": created.headers["etag"]}),
         412,
+        "precondition-failed",
     )
     revisions = (await admin.get(f"{url}/revisions")).json()["items"]
     assert [(r["version"], r["data"]["cluster"], r["data"]["valid_to"]) for r in revisions] == [
@@ -134,7 +137,7 @@ async def test_a_correction_cannot_create_an_overlap(admin: httpx.AsyncClient, c
         json={"valid_to": "2021-06-30"},
         headers={"If-Match": a.headers["etag"]},
     )
-    assert problem(widened, 409)["conflicting_membership_id"] == b["id"]
+    assert problem(widened, 409, "membership-overlap")["conflicting_membership_id"] == b["id"]
     assert (await admin.get(f"/v1/memberships/{a.json()['id']}")).json()["version"] == 1
 
 
@@ -156,4 +159,4 @@ async def test_members_by_year_and_by_day(admin: httpx.AsyncClient, clusters: No
     assert {p["name"] for p in year["items"][1]["predecessors"]} == {"Hưng Yên", "Thái Bình"}
     on_day = (await admin.get("/v1/clusters/1/members", params={"as_of": "2025-07-01"})).json()
     assert [m["unit"]["id"] for m in on_day["items"]] == [hung_yen]
-    problem(await admin.get("/v1/clusters/9/members", params={"year": 2025}), 404)
+    problem(await admin.get("/v1/clusters/9/members", params={"year": 2025}), 404, "not-found")

@@ -2,7 +2,7 @@
 
 import httpx
 
-from tests.conftest import problem
+from tests.helpers import problem
 
 
 async def test_the_catalogue_ships_the_seeds_figures(admin: httpx.AsyncClient) -> None:
@@ -43,12 +43,18 @@ async def test_an_admin_adds_a_rate_and_keys_are_unique(admin: httpx.AsyncClient
     assert created.status_code == 201, created.text
     assert created.headers["location"] == "/v1/metrics/drug_cases_per_report"
     assert created.headers["etag"] == (await admin.get(created.headers["location"])).headers["etag"]
-    problem(await admin.post("/v1/metrics", json=body), 409)
-    problem(await admin.post("/v1/metrics", json={**body, "key": "other", "numerator": "nothing"}), 422)
-    problem(await admin.post("/v1/metrics", json={**body, "key": "other2", "numerator": None}), 422)
+    problem(await admin.post("/v1/metrics", json=body), 409, "metric-exists")
+    problem(
+        await admin.post("/v1/metrics", json={**body, "key": "other", "numerator": "nothing"}),
+        422,
+        "unprocessable",
+    )
+    problem(
+        await admin.post("/v1/metrics", json={**body, "key": "other2", "numerator": None}), 422, "validation"
+    )
     count = {**body, "key": "plain", "kind": "count", "numerator": None, "denominator": None}
     assert (await admin.post("/v1/metrics", json=count)).status_code == 201
-    problem(await admin.get("/v1/metrics/nothing_here"), 404)
+    problem(await admin.get("/v1/metrics/nothing_here"), 404, "not-found")
     first_page = (await admin.get("/v1/metrics", params={"limit": 1})).json()
     assert len(first_page["items"]) == 1
     assert first_page["next_cursor"] is not None

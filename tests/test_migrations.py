@@ -8,7 +8,7 @@ from alembic import command
 from sqlalchemy.engine import make_url
 
 from app.core.migrations import alembic_config
-from tests.conftest import empty_database
+from tests.databases import empty_database
 
 
 def plain_dsn(url: str) -> str:

@@ -25,8 +25,7 @@ from app.history.importer import HistoryImportError
 from app.units import service as units_service
 from app.units.reference import load_reference
 from app.units.service import resolve_name
-from tests.conftest import problem, unit_id
-from tests.helpers import assert_ranked, correct, found, history_file, run_import, search
+from tests.helpers import assert_ranked, correct, found, history_file, problem, run_import, search, unit_id
 
 # Ids of the reference units (rows of data/reference/provinces.csv, in order).
 HA_NOI, HA_NAM, HA_TINH, THUA_THIEN_HUE = 1, 23, 28, 31
@@ -292,13 +291,13 @@ async def test_an_admin_adds_corrects_and_retires_an_alias(admin: httpx.AsyncCli
     assert read.headers["etag"] == created.headers["etag"]
     assert found(await search(admin, "thu do"))[0] == ("Hà Nội", "alias", "Thủ đô")
 
-    problem(await admin.patch(url, json={"note": "Thủ đô Hà Nội."}), 428)
+    problem(await admin.patch(url, json={"note": "Thủ đô Hà Nội."}), 428, "precondition-required")
     corrected = await admin.patch(url, json={"name": "Thủ Đô"}, headers={"If-Match": read.headers["etag"]})
     assert corrected.status_code == 200, corrected.text
     assert (corrected.json()["name"], corrected.json()["version"]) == ("Thủ Đô", 2)
     assert corrected.headers["etag"].startswith(f'"unit_alias-{alias["id"]}-v2-')
     stale = await admin.patch(url, json={"active": False}, headers={"If-Match": read.headers["etag"]})
-    assert problem(stale, 412)["current_etag"] == corrected.headers["etag"]
+    assert problem(stale, 412, "precondition-failed")["current_etag"] == corrected.headers["etag"]
 
     retired = await admin.patch(url, json={"active": False}, headers={"If-Match": corrected.headers["etag"]})
     assert retired.status_code == 200, retired.text
@@ -319,27 +318,29 @@ async def test_an_admin_adds_corrects_and_retires_an_alias(admin: httpx.AsyncCli
 async def test_a_duplicate_alias_is_409_naming_the_one_stored(admin: httpx.AsyncClient) -> None:
     base = f"/v1/units/{HCM_AFTER}/aliases"
     stored = next(a for a in (await admin.get(base)).json()["items"] if a["name"] == "TP.HCM")
-    body = problem(await admin.post(base, json={"name": "T.P HCM"}), 409)
+    body = problem(await admin.post(base, json={"name": "T.P HCM"}), 409, "alias-exists")
     assert body["existing_alias_id"] == stored["id"]
     assert "TP.HCM" in body["detail"]
 
     assert (await correct(admin, f"{base}/{stored['id']}", {"active": False})).status_code == 200
-    again = problem(await admin.post(base, json={"name": "TPHCM"}), 409)
+    again = problem(await admin.post(base, json={"name": "TPHCM"}), 409, "alias-exists")
     assert "retired" in again["detail"]
 
     sai_gon = next(a for a in (await admin.get(base)).json()["items"] if a["name"] == "Sài Gòn")
     renamed = await correct(admin, f"{base}/{sai_gon['id']}", {"name": "hcm"})
-    assert problem(renamed, 409)["existing_alias_id"] != sai_gon["id"]
+    assert problem(renamed, 409, "alias-exists")["existing_alias_id"] != sai_gon["id"]
     assert (await admin.get(f"{base}/{sai_gon['id']}")).json()["version"] == 1
 
 
 async def test_aliases_need_their_unit(admin: httpx.AsyncClient) -> None:
-    problem(await admin.get("/v1/units/99999/aliases"), 404)
-    problem(await admin.post("/v1/units/99999/aliases", json={"name": "Atlantis"}), 404)
+    problem(await admin.get("/v1/units/99999/aliases"), 404, "not-found")
+    problem(await admin.post("/v1/units/99999/aliases", json={"name": "Atlantis"}), 404, "not-found")
     hn = (await admin.get(f"/v1/units/{HA_NOI}/aliases")).json()["items"][0]
-    problem(await admin.get(f"/v1/units/{HA_NAM}/aliases/{hn['id']}"), 404)
-    problem(await admin.get(f"/v1/units/{HA_NAM}/aliases/{hn['id']}/revisions"), 404)
-    problem(await admin.patch(f"/v1/units/{HA_NAM}/aliases/{hn['id']}", json={"active": False}), 404)
+    problem(await admin.get(f"/v1/units/{HA_NAM}/aliases/{hn['id']}"), 404, "not-found")
+    problem(await admin.get(f"/v1/units/{HA_NAM}/aliases/{hn['id']}/revisions"), 404, "not-found")
+    problem(
+        await admin.patch(f"/v1/units/{HA_NAM}/aliases/{hn['id']}", json={"active": False}), 404, "not-found"
+    )
 
 
 @pytest.mark.parametrize(
@@ -354,7 +355,7 @@ async def test_aliases_need_their_unit(admin: httpx.AsyncClient) -> None:
     ],
 )
 async def test_alias_bodies_are_strict(admin: httpx.AsyncClient, body: dict) -> None:
-    problem(await admin.post(f"/v1/units/{HA_NOI}/aliases", json=body), 422)
+    problem(await admin.post(f"/v1/units/{HA_NOI}/aliases", json=body), 422, "validation")
 
 
 @pytest.mark.parametrize(
@@ -364,7 +365,7 @@ async def test_alias_corrections_are_strict(admin: httpx.AsyncClient, body: dict
     hn = (await admin.get(f"/v1/units/{HA_NOI}/aliases")).json()["items"][0]
     url = f"/v1/units/{HA_NOI}/aliases/{hn['id']}"
     etag = (await admin.get(url)).headers["etag"]
-    problem(await admin.patch(url, json=body, headers={"If-Match": etag}), 422)
+    problem(await admin.patch(url, json=body, headers={"If-Match": etag}), 422, "validation")
 
 
 async def test_creating_an_alias_is_idempotent(admin: httpx.AsyncClient) -> None:
@@ -456,7 +457,7 @@ async def test_an_import_fails_on_a_near_miss_and_lists_the_candidates(
         await run_import(database, path)
     [complaint] = failure.value.problems
     assert "các tên gần giống: Hà Tĩnh (mã hành chính 42, mã số 28)" in complaint
-    problem(await admin.get("/v1/clusters/93"), 404)
+    problem(await admin.get("/v1/clusters/93"), 404, "not-found")
 
 
 async def test_an_import_resolves_aliases_and_prefixes(

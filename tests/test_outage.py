@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import tempfile
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
@@ -30,7 +29,9 @@ from app.keys.schemas import KeyCreate
 from app.keys.service import create_key
 from app.main import create_app
 from app.units.reference import load_reference
-from tests.conftest import bearer, problem
+from tests.helpers import bearer, problem
+
+pytestmark = pytest.mark.xdist_group("private-postgres")
 
 RETRY_AFTER = 7
 """Not the default, so that the header is seen to come from the settings."""
@@ -79,17 +80,14 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    # Not under pytest's tmp_path: any other pytest run on the machine resets its base to 0700,
-    # which locks the postgres system user out of its own data directory.
-    with tempfile.TemporaryDirectory(prefix="thidua-outage-", ignore_cleanup_errors=True) as root:
-        server = Server(Path(root) / "pg")
-        try:
-            upgrade(server.url)
-            asyncio.run(_load_reference(server.url))
-            yield server
-        finally:
-            server.stop()
+def server(private_data_dir: Path) -> Iterator[Server]:
+    server = Server(private_data_dir / "pg")
+    try:
+        upgrade(server.url)
+        asyncio.run(_load_reference(server.url))
+        yield server
+    finally:
+        server.stop()
 
 
 async def _load_reference(url: str) -> None:
@@ -155,7 +153,7 @@ async def within(call: Awaitable[httpx.Response]) -> httpx.Response:
 
 def unavailable(response: httpx.Response) -> dict[str, Any]:
     """Assert a 503 problem with `Retry-After` that reveals nothing of the connection."""
-    body = problem(response, 503)
+    body = problem(response, 503, "database-unavailable")
     assert body["type"] == "/problems/database-unavailable"
     assert response.headers["retry-after"] == str(RETRY_AFTER)
     assert body["request_id"] == response.headers["x-request-id"]
@@ -222,7 +220,7 @@ async def test_a_commit_that_fails_is_503_and_writes_nothing(
         unavailable(await within(admin.post("/test-only/lose-the-server")))
     finally:
         await asyncio.to_thread(server.start)
-    problem(await admin.get("/v1/clusters/11"), 404)
+    problem(await admin.get("/v1/clusters/11"), 404, "not-found")
 
 
 async def test_statement_timeout_is_503(app: FastAPI, admin: httpx.AsyncClient) -> None:

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 
 from app.core.config import PROJECT_ROOT
 from app.core.migrations import alembic_config, preparation_lock
-from tests.conftest import empty_database
+from tests.databases import empty_database
 from tests.test_migrations import plain_dsn
 
 WITHIN_SECONDS = 60.0

@@ -4,8 +4,7 @@ import httpx
 import pytest
 
 from tests.awards_helpers import check, cluster5_2024, nominate
-from tests.conftest import problem
-from tests.helpers import correct
+from tests.helpers import correct, problem
 
 
 async def test_create_close_and_keep_every_version(admin: httpx.AsyncClient) -> None:
@@ -20,7 +19,7 @@ async def test_create_close_and_keep_every_version(admin: httpx.AsyncClient) -> 
     assert replay.json() == out
     assert len((await admin.get("/v1/units/21/proceedings")).json()["items"]) == 1
 
-    problem(await admin.patch(url, json={"closed_on": "2025-10-01"}), 428)
+    problem(await admin.patch(url, json={"closed_on": "2025-10-01"}), 428, "precondition-required")
     closed = await correct(admin, url, {"closed_on": "2025-10-01"})
     assert closed.status_code == 200, closed.text
     assert (closed.json()["closed_on"], closed.json()["version"]) == ("2025-10-01", 2)
@@ -30,17 +29,20 @@ async def test_create_close_and_keep_every_version(admin: httpx.AsyncClient) -> 
 
 async def test_a_period_ending_before_it_starts_is_422(admin: httpx.AsyncClient) -> None:
     body = {"kind": "complaint", "opened_on": "2025-09-01", "closed_on": "2025-08-01"}
-    problem(await admin.post("/v1/units/21/proceedings", json=body), 422)
+    problem(await admin.post("/v1/units/21/proceedings", json=body), 422, "validation")
     created = await admin.post(
         "/v1/units/21/proceedings", json={"kind": "complaint", "opened_on": "2025-09-01"}
     )
-    body = problem(await correct(admin, created.headers["location"], {"closed_on": "2025-08-01"}), 422)
+    body = problem(
+        await correct(admin, created.headers["location"], {"closed_on": "2025-08-01"}), 422, "unprocessable"
+    )
     assert body["field"] == "closed_on"
     problem(
         await admin.post(
             "/v1/units/99999/proceedings", json={"kind": "complaint", "opened_on": "2025-09-01"}
         ),
         404,
+        "not-found",
     )
 
 
@@ -52,7 +54,7 @@ async def test_an_open_proceeding_blocks_a_nomination_with_the_reason(admin: htt
         f"/v1/units/{hung_yen}/proceedings",
         json={"kind": "disciplinary_review", "opened_on": "2024-10-01", "reference": "Số 7/QĐ-KL"},
     )
-    refused = problem(await nominate(admin, hung_yen, "ministry_flag", rank=1), 409)
+    refused = problem(await nominate(admin, hung_yen, "ministry_flag", rank=1), 409, "rule-refused")
     assert refused["type"] == "/problems/rule-refused"
     assert refused["rule"] == "blocking_proceeding_kinds"
     assert refused["basis"]["document"] == "Nghị định 152/2025/NĐ-CP"

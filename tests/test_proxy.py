@@ -25,6 +25,8 @@ import pytest
 from app.core.config import PROJECT_ROOT, Settings
 from tests.live import free_port, serve
 
+pytestmark = pytest.mark.xdist_group("proxy")
+
 NGINX = Path("/usr/sbin/nginx")
 WITHIN_SECONDS = 30.0
 """Bound on each wait (nginx starting, a connection closing): never a measurement."""

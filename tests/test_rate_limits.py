@@ -24,7 +24,7 @@ from app.core.cache import ReadCache
 from app.core.config import Settings
 from app.core.ratelimit import SweptMemoryStorage
 from app.main import create_app
-from tests.conftest import Keys, UnitKey, bearer, problem
+from tests.helpers import Keys, UnitKey, bearer, problem
 from tests.live import serve
 from tests.queries import counting
 
@@ -87,7 +87,7 @@ def left(response: httpx.Response) -> tuple[str, int, int]:
 
 def refused(response: httpx.Response, policy: str) -> dict[str, Any]:
     """Assert a 429 problem for `policy` with its fields, and return its body."""
-    body = problem(response, 429)
+    body = problem(response, 429, "rate-limited")
     assert body["type"] == "/problems/rate-limited"
     assert body["request_id"] == response.headers["x-request-id"]
     retry = response.headers["retry-after"]
@@ -191,7 +191,7 @@ async def test_writes_have_a_budget_of_their_own_and_a_refused_write_changes_not
     assert refusals("admin", "writes") == before + 2
 
     read = await admin.get("/v1/clusters/22")
-    problem(read, 404)  # the refused write left no row; the key's reads are whole
+    problem(read, 404, "not-found")  # the refused write left no row; the key's reads are whole
     assert left(read)[:2] == ("reads", 3)
     unchanged = await admin.get("/v1/clusters/20")
     assert unchanged.json()["note"] is None
@@ -204,16 +204,16 @@ async def test_requests_without_a_valid_key_share_their_address_budget(client_of
     valid = await client_of(keys.reader, address="10.0.0.7")
 
     first = await nobody.get("/v1/units/22")
-    problem(first, 401)
+    problem(first, 401, "unauthorized")
     assert first.headers["ratelimit-policy"] == f'"anonymous";q=2;w={DAY}'
     assert left(first)[:2] == ("anonymous", 1)
-    problem(await forged.get("/v1/units/22"), 401)  # an unknown key counts the same
+    problem(await forged.get("/v1/units/22"), 401, "unauthorized")  # an unknown key counts the same
     before = refusals("anonymous", "anonymous")
     refused(await forged.get("/v1/units/22"), "anonymous")
     refused(await nobody.get("/v1/units/22"), "anonymous")
     assert refusals("anonymous", "anonymous") == before + 2
 
-    problem(await elsewhere.get("/v1/units/22"), 401)  # another address: its own budget
+    problem(await elsewhere.get("/v1/units/22"), 401, "unauthorized")  # another address: its own budget
     assert (await valid.get("/v1/units/22")).status_code == 200  # a valid key: its own budget
 
 
@@ -224,8 +224,8 @@ async def test_probes_and_metrics_are_never_limited(client_of: Client) -> None:
             response = await nobody.get(path)
             assert response.status_code == 200, (path, response.text)
             assert "ratelimit" not in response.headers
-    problem(await nobody.get("/v1/units/22"), 401)  # the budget was untouched
-    problem(await nobody.get("/v1/units/22"), 401)
+    problem(await nobody.get("/v1/units/22"), 401, "unauthorized")  # the budget was untouched
+    problem(await nobody.get("/v1/units/22"), 401, "unauthorized")
     refused(await nobody.get("/v1/units/22"), "anonymous")
 
 
@@ -239,7 +239,7 @@ async def test_a_request_looks_its_key_up_once(limited: FastAPI, client_of: Clie
 
     forged = await client_of("thd_not-a-key")
     with counting(limited.state.database) as statements:
-        problem(await forged.get("/v1/units/22"), 401)
+        problem(await forged.get("/v1/units/22"), 401, "unauthorized")
     lookups = [s for s in statements if "FROM api_keys" in s]
     assert len(lookups) == 1, lookups
 

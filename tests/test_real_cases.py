@@ -6,7 +6,7 @@ import httpx
 import openpyxl
 import pytest
 
-from tests.conftest import problem, unit_id
+from tests.helpers import problem, unit_id
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -201,13 +201,17 @@ async def test_a_leader_cannot_be_moved_out_of_its_cluster(admin: httpx.AsyncCli
     url = f"/v1/memberships/{membership['id']}"
     etag = (await admin.get(url)).headers["etag"]
 
-    moved = problem(await admin.patch(url, json={"cluster": 3}, headers={"If-Match": etag}), 409)
+    moved = problem(
+        await admin.patch(url, json={"cluster": 3}, headers={"If-Match": etag}),
+        409,
+        "leadership-needs-member",
+    )
     assert moved["conflicting_leaderships"] == [
         {"cluster": 5, "year": 2025, "role": "leader", "href": "/v1/clusters/5/years/2025/leadership"}
     ]
     assert "Thái Bình" in moved["detail"]
     shrunk = await admin.patch(url, json={"valid_from": "2026-01-01"}, headers={"If-Match": etag})
-    problem(shrunk, 409)
+    problem(shrunk, 409, "period-reversed")
 
     sheet = (await admin.get("/v1/clusters/5/years/2025")).json()
     assert thai_binh in {m["unit"]["id"] for m in sheet["members"]}
@@ -224,7 +228,11 @@ async def test_a_deputy_cannot_be_moved_out_either(admin: httpx.AsyncClient) -> 
     ]
     url = f"/v1/memberships/{membership['id']}"
     etag = (await admin.get(url)).headers["etag"]
-    body = problem(await admin.patch(url, json={"cluster": 4}, headers={"If-Match": etag}), 409)
+    body = problem(
+        await admin.patch(url, json={"cluster": 4}, headers={"If-Match": etag}),
+        409,
+        "leadership-needs-member",
+    )
     assert {(c["cluster"], c["year"], c["role"]) for c in body["conflicting_leaderships"]} >= {
         (5, 2025, "deputy")
     }

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from app.core.config import PROJECT_ROOT
 from app.core.logs import TEXT_FORMAT, RequestIdFilter
-from tests.conftest import problem
+from tests.helpers import problem
 
 
 @pytest.mark.parametrize("request_id", ["abc", "4f1c2a7e-9b3d", "gw:edge-1.req_42", "x" * 128])
@@ -36,7 +36,7 @@ async def test_each_request_without_one_gets_its_own(client: httpx.AsyncClient) 
 
 async def test_problems_carry_it_in_the_body_and_the_header(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/units", headers={"X-Request-ID": "no-key-1"})
-    body = problem(response, 401)
+    body = problem(response, 401, "unauthorized")
     assert body["request_id"] == response.headers["x-request-id"] == "no-key-1"
 
 
@@ -51,10 +51,18 @@ async def test_304_413_and_405_carry_it(admin: httpx.AsyncClient) -> None:
     too_large = await admin.post(
         "/v1/clusters", json={"number": 77, "note": "x" * 2_000_000}, headers={"X-Request-ID": "r413"}
     )
-    assert problem(too_large, 413)["request_id"] == too_large.headers["x-request-id"] == "r413"
+    assert (
+        problem(too_large, 413, "payload-too-large")["request_id"]
+        == too_large.headers["x-request-id"]
+        == "r413"
+    )
 
     not_allowed = await admin.delete("/v1/units", headers={"X-Request-ID": "r405"})
-    assert problem(not_allowed, 405)["request_id"] == not_allowed.headers["x-request-id"] == "r405"
+    assert (
+        problem(not_allowed, 405, "about:blank")["request_id"]
+        == not_allowed.headers["x-request-id"]
+        == "r405"
+    )
 
 
 async def test_a_500_and_its_log_record_carry_it(
@@ -73,7 +81,7 @@ async def test_a_500_and_its_log_record_carry_it(
     finally:
         caplog.handler.removeFilter(stamp)
         app.router.routes.pop()
-    assert problem(response, 500)["request_id"] == response.headers["x-request-id"] == "r500"
+    assert problem(response, 500, "internal")["request_id"] == response.headers["x-request-id"] == "r500"
     [record] = [r for r in caplog.records if r.name == "app.core.errors"]
     assert record.request_id == "r500"  # type: ignore[attr-defined]
 

@@ -12,7 +12,7 @@ from app.core.config import Settings
 from app.core.database import Database
 from app.rules.service import NoRuleSet, load_rule_sets, rule_set_for_year
 from tests.awards_helpers import DECREE_98, DECREE_152
-from tests.conftest import problem
+from tests.helpers import problem
 
 
 async def test_two_rule_sets_one_per_period_with_typed_parameters(admin: httpx.AsyncClient) -> None:
@@ -49,7 +49,7 @@ async def test_the_rule_set_is_chosen_by_the_emulation_year(
     assert (await admin.get("/v1/rule-sets/for-year/2024")).json()["code"] == DECREE_98
     assert (await admin.get("/v1/rule-sets/for-year/2025")).json()["code"] == DECREE_152
     assert (await admin.get("/v1/rule-sets/for-year/2031")).json()["code"] == DECREE_152
-    body = problem(await admin.get("/v1/rule-sets/for-year/2023"), 404)
+    body = problem(await admin.get("/v1/rule-sets/for-year/2023"), 404, "not-found")
     assert body["emulation_year"] == 2023
     assert "2023" in body["detail"]
     async with database.sessionmaker() as session:
@@ -67,7 +67,7 @@ async def test_get_one_with_its_etag(admin: httpx.AsyncClient) -> None:
         f"/v1/rule-sets/{DECREE_152}", headers={"If-None-Match": response.headers["etag"]}
     )
     assert again.status_code == 304
-    problem(await admin.get("/v1/rule-sets/no-such-rules"), 404)
+    problem(await admin.get("/v1/rule-sets/no-such-rules"), 404, "not-found")
 
 
 async def test_loading_again_changes_nothing_and_a_changed_file_is_a_new_version(
@@ -125,4 +125,4 @@ async def test_the_award_catalogue(admin: httpx.AsyncClient) -> None:
     one = await admin.get("/v1/award-types/ministry_flag")
     assert one.json()["authority"] == "Bộ trưởng Bộ Công an"
     assert one.headers["etag"].startswith('"award_type-ministry_flag-v1-')
-    problem(await admin.get("/v1/award-types/no_such_award"), 404)
+    problem(await admin.get("/v1/award-types/no_such_award"), 404, "not-found")

@@ -3,7 +3,7 @@
 import httpx
 
 from app.core.database import Database
-from tests.conftest import join, unit_id
+from tests.helpers import join, unit_id
 from tests.queries import counting
 from tests.scoring.helpers import framework, items
 

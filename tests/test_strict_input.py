@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.main import app as assembled
-from tests.conftest import problem
+from tests.helpers import problem
 
 SPEC = assembled.openapi()
 CONCRETE = {"number": "5", "year": "2025"}
@@ -71,7 +71,7 @@ async def test_integer_parameters_are_plain_decimals(
         url, params = concrete(path, {name: value}), {}
     else:
         url, params = concrete(path), {name: value}
-    body = problem(await admin.request(method, url, params=params, json={}), 422)
+    body = problem(await admin.request(method, url, params=params, json={}), 422, "validation")
     assert [where, name] in [e["loc"] for e in body["errors"]], body
 
 
@@ -83,24 +83,28 @@ async def test_integer_body_fields_are_json_integers(
     value = example[field]
     wrong = {"boolean": True, "string": str(value), "float": float(value)}[kind]
     response = await admin.request(method, concrete(path), json={**example, field: wrong})
-    body = problem(response, 422)
+    body = problem(response, 422, "validation")
     assert any(e["loc"][0] == "body" and field in e["loc"] for e in body["errors"]), body
 
 
 async def test_a_boolean_does_not_create_cluster_1(admin: httpx.AsyncClient) -> None:
-    problem(await admin.post("/v1/clusters", json={"number": True}), 422)
-    problem(await admin.get("/v1/clusters/1"), 404)
-    problem(await admin.get("/v1/units/1.0"), 422)
+    problem(await admin.post("/v1/clusters", json={"number": True}), 422, "validation")
+    problem(await admin.get("/v1/clusters/1"), 404, "not-found")
+    problem(await admin.get("/v1/units/1.0"), 422, "validation")
     assert (await admin.get("/v1/units/1")).status_code == 200
 
 
 async def test_a_trailing_newline_is_not_a_decimal(admin: httpx.AsyncClient) -> None:
-    problem(await admin.get("/v1/units/1%0A"), 422)
-    problem(await admin.get("/v1/units", params={"limit": "5\n"}), 422)
-    problem(await admin.get("/v1/units", params={"as_of": "2025-07-01\n"}), 422)
+    problem(await admin.get("/v1/units/1%0A"), 422, "validation")
+    problem(await admin.get("/v1/units", params={"limit": "5\n"}), 422, "validation")
+    problem(await admin.get("/v1/units", params={"as_of": "2025-07-01\n"}), 422, "validation")
 
 
 async def test_a_unit_name_must_be_searchable(admin: httpx.AsyncClient) -> None:
     etag = (await admin.get("/v1/units/3")).headers["etag"]
     for name in ("—", "ß" * 61):
-        problem(await admin.patch("/v1/units/3", json={"name": name}, headers={"If-Match": etag}), 422)
+        problem(
+            await admin.patch("/v1/units/3", json={"name": name}, headers={"If-Match": etag}),
+            422,
+            "validation",
+        )

@@ -2,7 +2,7 @@
 
 import httpx
 
-from tests.conftest import join, problem, unit_id
+from tests.helpers import join, problem, unit_id
 
 
 async def rename(admin: httpx.AsyncClient, unit: int, code: str, name: str) -> httpx.Response:
@@ -74,13 +74,13 @@ async def test_merge_closes_units_and_their_memberships(admin: httpx.AsyncClient
 async def test_a_ceased_unit_cannot_cease_again(admin: httpx.AsyncClient) -> None:
     thai_binh = await unit_id(admin, "Thái Bình", "2025-01-01")
     response = await rename(admin, thai_binh, "34", "Thái Bình mới")
-    assert "already ceased" in problem(response, 409)["detail"]
+    assert "already ceased" in problem(response, 409, "unit-already-ceased")["detail"]
 
 
 async def test_a_new_unit_cannot_take_a_code_in_use(admin: httpx.AsyncClient) -> None:
     son_la = await unit_id(admin, "Sơn La", "2026-01-01")
     response = await rename(admin, son_la, "01", "Hà Nội 2")
-    problem(response, 409)
+    problem(response, 409, "unit-code-taken")
     assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None
 
 
@@ -93,6 +93,7 @@ async def test_shapes_are_checked(admin: httpx.AsyncClient) -> None:
             json={**base, "kind": "merge", "predecessor_ids": [1], "successor": new},
         ),
         422,
+        "validation",
     )
     problem(
         await admin.post(
@@ -100,6 +101,7 @@ async def test_shapes_are_checked(admin: httpx.AsyncClient) -> None:
             json={**base, "kind": "split", "predecessor_id": 1, "successors": [new]},
         ),
         422,
+        "validation",
     )
     problem(
         await admin.post(
@@ -107,6 +109,7 @@ async def test_shapes_are_checked(admin: httpx.AsyncClient) -> None:
             json={**base, "kind": "rename", "predecessor_id": 1, "successor": new},
         ),
         422,
+        "validation",
     )
     problem(
         await admin.post(
@@ -114,9 +117,10 @@ async def test_shapes_are_checked(admin: httpx.AsyncClient) -> None:
             json={**base, "kind": "rename", "predecessor_id": 99999, "new_unit": new},
         ),
         404,
+        "not-found",
     )
     itself = {**base, "kind": "merge", "predecessor_ids": [1, 3], "successor": {"unit_id": 1}}
-    problem(await admin.post("/v1/successions", json=itself), 409)
+    problem(await admin.post("/v1/successions", json=itself), 409, "succession-invalid")
     assert (await admin.get("/v1/units/1")).json()["valid_to"] is None
 
 
@@ -150,5 +154,5 @@ async def test_memberships_starting_after_the_end_block_the_succession(
     await admin.post("/v1/clusters", json={"number": 71})
     await join(admin, son_la, 71, "2031-01-01")
     response = await rename(admin, son_la, "14", "Sơn La 2")
-    problem(response, 409)
+    problem(response, 409, "unit-not-in-period")
     assert (await admin.get(f"/v1/units/{son_la}")).json()["valid_to"] is None

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from app.core import time
-from tests.conftest import join, unit_id
+from tests.helpers import join, unit_id
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from app.core.config import Settings
 from app.core.database import Database
 from app.units.reference import load_reference
-from tests.conftest import problem, unit_id
+from tests.helpers import problem, unit_id
 
 
 async def all_units(client: httpx.AsyncClient, **params: str) -> list[dict]:
@@ -127,21 +127,21 @@ async def test_filter_by_code_shows_both_units_that_held_it(admin: httpx.AsyncCl
 
 
 async def test_unknown_unit_is_a_problem(admin: httpx.AsyncClient) -> None:
-    body = problem(await admin.get("/v1/units/99999"), 404)
+    body = problem(await admin.get("/v1/units/99999"), 404, "not-found")
     assert "99999" in body["detail"]
 
 
 async def test_malformed_cursor_is_422_and_any_wellformed_one_is_a_position(
     admin: httpx.AsyncClient,
 ) -> None:
-    problem(await admin.get("/v1/units", params={"cursor": "not-a-cursor"}), 422)
+    problem(await admin.get("/v1/units", params={"cursor": "not-a-cursor"}), 422, "validation")
     beyond = await admin.get("/v1/units", params={"cursor": "ffffffff"})
     assert beyond.status_code == 200
     assert beyond.json()["next_cursor"] is None
 
 
 async def test_limit_is_bounded(admin: httpx.AsyncClient) -> None:
-    body = problem(await admin.get("/v1/units", params={"limit": "1000"}), 422)
+    body = problem(await admin.get("/v1/units", params={"limit": "1000"}), 422, "validation")
     assert body["errors"][0]["loc"] == ["query", "limit"]
 
 
@@ -152,7 +152,7 @@ async def test_an_admin_corrects_a_unit_and_the_loader_keeps_it(
     read = await admin.get(f"/v1/units/{hoa_binh}")
     assert read.headers["etag"].startswith(f'"unit-{hoa_binh}-v1-')
     url = f"/v1/units/{hoa_binh}"
-    problem(await admin.patch(url, json={"code": "18"}), 428)
+    problem(await admin.patch(url, json={"code": "18"}), 428, "precondition-required")
     corrected = await admin.patch(
         url, json={"code": "18", "name": "Hoà Bình"}, headers={"If-Match": read.headers["etag"]}
     )
@@ -162,7 +162,11 @@ async def test_an_admin_corrects_a_unit_and_the_loader_keeps_it(
         "Hoà Bình",
         2,
     )
-    problem(await admin.patch(url, json={"code": "19"}, headers={"If-Match": read.headers["etag"]}), 412)
+    problem(
+        await admin.patch(url, json={"code": "19"}, headers={"If-Match": read.headers["etag"]}),
+        412,
+        "precondition-failed",
+    )
     revisions = (await admin.get(f"{url}/revisions")).json()["items"]
     assert [(r["version"], r["data"]["code"], r["data"]["name"]) for r in revisions] == [
         (1, "17", "Hòa Bình"),
@@ -183,9 +187,14 @@ async def test_an_admin_corrects_a_unit_and_the_loader_keeps_it(
 async def test_a_correction_cannot_reuse_a_code_in_use(admin: httpx.AsyncClient) -> None:
     son_la = await unit_id(admin, "Sơn La", "2026-01-01")
     etag = (await admin.get(f"/v1/units/{son_la}")).headers["etag"]
-    problem(await admin.patch(f"/v1/units/{son_la}", json={"code": "01"}, headers={"If-Match": etag}), 409)
+    problem(
+        await admin.patch(f"/v1/units/{son_la}", json={"code": "01"}, headers={"If-Match": etag}),
+        409,
+        "unit-code-taken",
+    )
     problem(
         await admin.patch(f"/v1/units/{son_la}", json={"valid_to": "2030-01-01"}, headers={"If-Match": etag}),
         422,
+        "validation",
     )
     assert (await admin.get(f"/v1/units/{son_la}")).json()["version"] == 1

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.conftest import join, unit_id
+from tests.helpers import join, unit_id
 
 MEMBERS = ("Cao Bằng", "Hà Giang", "Lào Cai", "Lai Châu")
 

@@ -3,8 +3,6 @@
 from decimal import Decimal as D
 from fractions import Fraction
 
-import pytest
-
 from app.scoring import engine
 from app.scoring.engine import Class, Criterion, Framework, Scorer
 from app.scoring.models import Combination, CriterionKind, TieBreak
@@ -21,11 +19,6 @@ CLASSES = [
     Class("K", "Khá", D(70)),
     Class("TB", "Trung bình", None),
 ]
-
-
-@pytest.fixture(autouse=True)
-def clean() -> None:
-    """Pure: no database."""
 
 
 def framework(

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from app.core.errors import NotAcceptable
 from app.core.exports import XLSX, ExportFormat, ascii_name, negotiate
-from tests.conftest import problem, unit_id
+from tests.helpers import problem, unit_id
 from tests.scoring.helpers import STANDINGS_URL, items, put_framework, score
 
 VI = {"Accept-Language": "vi"}
@@ -102,10 +102,14 @@ async def test_english_headers_when_asked(admin: httpx.AsyncClient, standings: d
 async def test_unsupported_accept_is_406_and_format_is_checked(
     admin: httpx.AsyncClient, standings: dict[str, int]
 ) -> None:
-    body = problem(await admin.get(STANDINGS_URL, headers={"Accept": "application/xml"}), 406)
+    body = problem(
+        await admin.get(STANDINGS_URL, headers={"Accept": "application/xml"}), 406, "not-acceptable"
+    )
     assert XLSX in body["available"]
-    problem(await admin.get("/v1/clusters/70/years/2024", headers={"Accept": "text/html"}), 406)
-    problem(await admin.get(STANDINGS_URL, params={"format": "pdf"}), 422)
+    problem(
+        await admin.get("/v1/clusters/70/years/2024", headers={"Accept": "text/html"}), 406, "not-acceptable"
+    )
+    problem(await admin.get(STANDINGS_URL, params={"format": "pdf"}), 422, "validation")
     assert (await admin.get(STANDINGS_URL, headers={"Accept": "*/*"})).headers[
         "content-type"
     ] == "application/json"

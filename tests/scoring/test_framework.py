@@ -5,14 +5,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import bearer, problem
+from tests.helpers import bearer, problem
 from tests.scoring.helpers import FRAMEWORK_URL, framework, items, put_framework, score
 
 pytestmark = pytest.mark.usefixtures("cluster_70")
 
 
 async def test_create_read_replace_and_keep_every_version(admin: httpx.AsyncClient) -> None:
-    problem(await admin.get(FRAMEWORK_URL), 404)
+    problem(await admin.get(FRAMEWORK_URL), 404, "not-found")
     created = await admin.put(FRAMEWORK_URL, json=framework())
     assert created.status_code == 201, created.text
     body = created.json()
@@ -31,8 +31,12 @@ async def test_create_read_replace_and_keep_every_version(admin: httpx.AsyncClie
     assert read.json() == body
     assert read.headers["etag"] == created.headers["etag"]
 
-    problem(await admin.put(FRAMEWORK_URL, json=framework(combination="mean")), 428)
-    problem(await admin.put(FRAMEWORK_URL, json=framework(), headers={"If-Match": '"stale"'}), 412)
+    problem(await admin.put(FRAMEWORK_URL, json=framework(combination="mean")), 428, "precondition-required")
+    problem(
+        await admin.put(FRAMEWORK_URL, json=framework(), headers={"If-Match": '"stale"'}),
+        412,
+        "precondition-failed",
+    )
     replaced = await admin.put(
         FRAMEWORK_URL, json=framework(combination="mean"), headers={"If-Match": created.headers["etag"]}
     )
@@ -45,7 +49,7 @@ async def test_create_read_replace_and_keep_every_version(admin: httpx.AsyncClie
 
 async def test_a_second_create_without_if_match_is_428(admin: httpx.AsyncClient) -> None:
     assert (await admin.put(FRAMEWORK_URL, json=framework())).status_code == 201
-    problem(await admin.put(FRAMEWORK_URL, json=framework()), 428)
+    problem(await admin.put(FRAMEWORK_URL, json=framework()), 428, "precondition-required")
 
 
 def _classes(*thresholds: float | None) -> list[dict[str, Any]]:
@@ -70,7 +74,7 @@ def _classes(*thresholds: float | None) -> list[dict[str, Any]]:
 async def test_cross_field_rules_are_422_naming_the_field(
     admin: httpx.AsyncClient, changes: dict[str, Any], field: str
 ) -> None:
-    body = problem(await admin.put(FRAMEWORK_URL, json=framework(**changes)), 422)
+    body = problem(await admin.put(FRAMEWORK_URL, json=framework(**changes)), 422, "unprocessable")
     assert body["field"] == field, body
 
 
@@ -94,8 +98,8 @@ async def test_weighted_with_every_weight_and_tie_break_by_group_are_accepted(
 async def test_schema_rules(admin: httpx.AsyncClient) -> None:
     criterion = framework()["criteria"][0]
     for bad in ({**criterion, "max_points": 0}, {**criterion, "max_points": "40"}, {**criterion, "extra": 1}):
-        problem(await admin.put(FRAMEWORK_URL, json=framework(criteria=[bad])), 422)
-    problem(await admin.put(FRAMEWORK_URL, json=framework(scorers=[])), 422)
+        problem(await admin.put(FRAMEWORK_URL, json=framework(criteria=[bad])), 422, "validation")
+    problem(await admin.put(FRAMEWORK_URL, json=framework(scorers=[])), 422, "validation")
 
 
 async def test_a_replacement_keeps_what_scores_use(
@@ -104,11 +108,15 @@ async def test_a_replacement_keeps_what_scores_use(
     assert (await put_framework(admin)).status_code == 201
     assert (await score(admin, "X01", cluster_70["Cao Bằng"], items(38, 55))).status_code == 201
     criteria = framework()["criteria"]
-    body = problem(await put_framework(admin, criteria=[criteria[1], *criteria[2:]]), 409)
+    body = problem(await put_framework(admin, criteria=[criteria[1], *criteria[2:]]), 409, "scores-recorded")
     assert body["field"] == "criteria"
     assert "A" in body["detail"]
-    problem(await put_framework(admin, criteria=[{**criteria[0], "max_points": 30}, *criteria[1:]]), 409)
-    body = problem(await put_framework(admin, scorers=[framework()["scorers"][0]]), 409)
+    problem(
+        await put_framework(admin, criteria=[{**criteria[0], "max_points": 30}, *criteria[1:]]),
+        409,
+        "scores-recorded",
+    )
+    body = problem(await put_framework(admin, scorers=[framework()["scorers"][0]]), 409, "scores-recorded")
     assert body["field"] == "scorers"
     renamed = [{**criteria[0], "name": "Xây dựng Đảng, lực lượng", "max_points": 45}, *criteria[1:]]
     assert (await put_framework(admin, criteria=renamed)).status_code == 200
@@ -121,4 +129,4 @@ async def test_only_the_clusters_key_or_admin_writes(
     assert (await client.put(FRAMEWORK_URL, json=framework(), headers=bearer(key70))).status_code == 201
     assert (await admin.post("/v1/clusters", json={"number": 71})).status_code == 201
     key71 = await cluster_key(71)
-    problem(await client.put(FRAMEWORK_URL, json=framework(), headers=bearer(key71)), 403)
+    problem(await client.put(FRAMEWORK_URL, json=framework(), headers=bearer(key71)), 403, "forbidden")

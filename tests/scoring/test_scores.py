@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import bearer, problem, unit_id
+from tests.helpers import bearer, problem, unit_id
 from tests.scoring.helpers import STANDINGS_URL, items, put_framework, score, sheet_url
 
 
@@ -19,7 +19,7 @@ async def test_create_replace_and_keep_every_version(
     admin: httpx.AsyncClient, scored: dict[str, int]
 ) -> None:
     url = sheet_url("X01", scored["Cao Bằng"])
-    problem(await admin.get(url), 404)
+    problem(await admin.get(url), 404, "not-found")
     created = await admin.put(url, json=items(38.5, 55, bonus=2, pen=1.25))
     assert created.status_code == 201, created.text
     body = created.json()
@@ -34,8 +34,10 @@ async def test_create_replace_and_keep_every_version(
     read = await admin.get(url)
     assert read.json() == body
     assert read.headers["etag"] == created.headers["etag"]
-    problem(await admin.put(url, json=items(30, 50)), 428)
-    problem(await admin.put(url, json=items(30, 50), headers={"If-Match": '"stale"'}), 412)
+    problem(await admin.put(url, json=items(30, 50)), 428, "precondition-required")
+    problem(
+        await admin.put(url, json=items(30, 50), headers={"If-Match": '"stale"'}), 412, "precondition-failed"
+    )
     replaced = await admin.put(url, json=items(30, 50), headers={"If-Match": created.headers["etag"]})
     assert replaced.status_code == 200
     assert replaced.json()["version"] == 2
@@ -57,11 +59,16 @@ async def test_create_replace_and_keep_every_version(
 async def test_points_within_the_criterion_and_known_criteria_only(
     admin: httpx.AsyncClient, scored: dict[str, int], body: dict[str, Any], field: str
 ) -> None:
-    assert problem(await admin.put(sheet_url("CUM", scored["Lào Cai"]), json=body), 422)["field"] == field
+    assert (
+        problem(await admin.put(sheet_url("CUM", scored["Lào Cai"]), json=body), 422, "unprocessable")[
+            "field"
+        ]
+        == field
+    )
 
 
 async def test_negative_points_are_422(admin: httpx.AsyncClient, scored: dict[str, int]) -> None:
-    problem(await admin.put(sheet_url("CUM", scored["Lào Cai"]), json=items(-1, 10)), 422)
+    problem(await admin.put(sheet_url("CUM", scored["Lào Cai"]), json=items(-1, 10)), 422, "validation")
 
 
 async def test_points_at_the_maximum_and_zero_are_accepted(
@@ -74,16 +81,20 @@ async def test_a_unit_outside_the_cluster_that_year_is_409(
     admin: httpx.AsyncClient, scored: dict[str, int]
 ) -> None:
     outsider = await unit_id(admin, "Hà Nội", "2024-06-01")
-    body = problem(await admin.put(sheet_url("CUM", outsider), json=items(1, 1)), 409)
+    body = problem(await admin.put(sheet_url("CUM", outsider), json=items(1, 1)), 409, "not-a-member")
     assert body["field"] == "unit_id"
-    problem(await admin.put(sheet_url("CUM", 999999), json=items(1, 1)), 404)
-    problem(await admin.put(sheet_url("NOPE", scored["Lào Cai"]), json=items(1, 1)), 404)
+    problem(await admin.put(sheet_url("CUM", 999999), json=items(1, 1)), 404, "not-found")
+    problem(await admin.put(sheet_url("NOPE", scored["Lào Cai"]), json=items(1, 1)), 404, "not-found")
 
 
 async def test_without_a_framework_scores_are_409(
     admin: httpx.AsyncClient, cluster_70: dict[str, int]
 ) -> None:
-    problem(await admin.put(sheet_url("CUM", cluster_70["Lào Cai"]), json=items(1, 1)), 409)
+    problem(
+        await admin.put(sheet_url("CUM", cluster_70["Lào Cai"]), json=items(1, 1)),
+        409,
+        "no-scoring-framework",
+    )
 
 
 async def test_the_clusters_key_writes_the_clusters_scores_only(
@@ -92,11 +103,11 @@ async def test_the_clusters_key_writes_the_clusters_scores_only(
     key = bearer(await cluster_key(70))
     unit = scored["Lai Châu"]
     assert (await client.put(sheet_url("CUM", unit), json=items(1, 1), headers=key)).status_code == 201
-    problem(await client.put(sheet_url("X01", unit), json=items(1, 1), headers=key), 403)
+    problem(await client.put(sheet_url("X01", unit), json=items(1, 1), headers=key), 403, "forbidden")
     assert (await admin.put(sheet_url("X01", unit), json=items(1, 1))).status_code == 201
     assert (await admin.post("/v1/clusters", json={"number": 71})).status_code == 201
     other = bearer(await cluster_key(71))
-    problem(await client.put(sheet_url("CUM", unit), json=items(1, 1), headers=other), 403)
+    problem(await client.put(sheet_url("CUM", unit), json=items(1, 1), headers=other), 403, "forbidden")
 
 
 async def test_every_score_change_bumps_the_standings_version(

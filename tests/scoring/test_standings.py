@@ -8,7 +8,7 @@ import httpx
 from app.clusters.service import find_cluster
 from app.core.database import Database
 from app.scoring.service import current_standings, rank_of, standings_at
-from tests.conftest import bearer, join, problem, unit_id
+from tests.helpers import bearer, join, problem, unit_id
 from tests.queries import counting
 from tests.scoring.helpers import BASE, STANDINGS_URL, framework, items, put_framework, score
 
@@ -185,24 +185,26 @@ async def test_freeze_blocks_writes_and_the_snapshot_stays_readable(
     replay = await client.post(FREEZES, headers={**key, "Idempotency-Key": "freeze-1"})
     assert replay.status_code == 201
     assert replay.headers["idempotent-replayed"] == "true"
-    assert problem(await client.post(FREEZES, headers=key), 409)["freeze_number"] == 1
+    assert problem(await client.post(FREEZES, headers=key), 409, "standings-frozen")["freeze_number"] == 1
 
-    blocked = problem(await score(admin, "CUM", cluster_70["Cao Bằng"], items(1, 1)), 409)
+    blocked = problem(await score(admin, "CUM", cluster_70["Cao Bằng"], items(1, 1)), 409, "standings-frozen")
     assert blocked["freeze_number"] == 1
     assert "1" in blocked["detail"]
-    problem(await score(admin, "X01", cluster_70["Lai Châu"], items(1, 1)), 409)
-    assert problem(await put_framework(admin, note="x"), 409)["freeze_number"] == 1
+    problem(await score(admin, "X01", cluster_70["Lai Châu"], items(1, 1)), 409, "standings-frozen")
+    assert problem(await put_framework(admin, note="x"), 409, "standings-frozen")["freeze_number"] == 1
     current = (await admin.get(STANDINGS_URL)).json()
     assert current["frozen"] is True
     assert current["freeze"]["number"] == 1
     assert current["rows"] == before["rows"]
 
-    problem(await client.post(f"{FREEZES}/1/thaw", json={"reason": "sửa điểm"}, headers=key), 403)
+    problem(
+        await client.post(f"{FREEZES}/1/thaw", json={"reason": "sửa điểm"}, headers=key), 403, "forbidden"
+    )
     thawed = await admin.post(f"{FREEZES}/1/thaw", json={"reason": "Cục X01 điều chỉnh điểm"})
     assert thawed.status_code == 200, thawed.text
     assert thawed.json()["thaw_reason"] == "Cục X01 điều chỉnh điểm"
     assert thawed.json()["thawed_by"]
-    problem(await admin.post(f"{FREEZES}/1/thaw", json={"reason": "again"}), 409)
+    problem(await admin.post(f"{FREEZES}/1/thaw", json={"reason": "again"}), 409, "freeze-already-thawed")
     assert (await score(admin, "CUM", cluster_70["Cao Bằng"], items(1, 1))).status_code == 200
 
     old = await admin.get(f"{STANDINGS_URL}/versions/{before['version']}")
@@ -213,15 +215,15 @@ async def test_freeze_blocks_writes_and_the_snapshot_stays_readable(
     assert now["version"] == before["version"] + 1
     assert now["frozen"] is False
     assert (await admin.get(f"{STANDINGS_URL}/versions/{now['version']}")).json()["rows"] == now["rows"]
-    problem(await admin.get(f"{STANDINGS_URL}/versions/{before['version'] - 1}"), 404)
+    problem(await admin.get(f"{STANDINGS_URL}/versions/{before['version'] - 1}"), 404, "not-found")
     listed = (await admin.get(FREEZES)).json()["items"]
     assert [(f["number"], f["thawed_at"] is not None) for f in listed] == [(1, True)]
     assert (await admin.get(f"{FREEZES}/1")).json()["standings"]["rows"] == before["rows"]
 
 
 async def test_no_framework_no_standings(admin: httpx.AsyncClient, cluster_70: dict[str, int]) -> None:
-    problem(await admin.get(STANDINGS_URL), 404)
-    problem(await admin.post(FREEZES), 409)
+    problem(await admin.get(STANDINGS_URL), 404, "not-found")
+    problem(await admin.post(FREEZES), 409, "no-scoring-framework")
 
 
 async def test_the_python_interface(

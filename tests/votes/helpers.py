@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import UnitKey, bearer, join
+from tests.helpers import UnitKey, bearer, join
 
 UNCHANGED = ("Cao Bằng", "Lai Châu", "Điện Biên", "Sơn La", "Lạng Sơn", "Quảng Ninh", "Thanh Hóa", "Nghệ An")
 """Units the 2025 reform left as they were: the same records in 2024 and after."""

@@ -15,12 +15,6 @@ from app.votes.counting import (
     count_tallies,
 )
 
-
-@pytest.fixture(autouse=True)
-def clean() -> None:
-    """Overrides the suite's database reset: counting is pure, nothing here touches PostgreSQL."""
-
-
 DECREE_98 = CountingRule(
     approval=Share(4, 5),
     approval_base=ApprovalBase.ELIGIBLE_VOTERS,

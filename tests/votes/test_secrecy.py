@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from app.core.database import Database
-from tests.conftest import UnitKey, problem
+from tests.helpers import UnitKey, problem
 from tests.votes.helpers import attend, cast, close, cluster_with, open_vote, paper
 
 WHO = "vote_participations"
@@ -79,13 +79,13 @@ async def test_no_idempotency_record_and_no_log_line_holds_a_ballot(
     caplog.set_level(logging.DEBUG)
     with caplog.at_level(logging.DEBUG):
         assert (await cast(admin, unit_key, vote["id"], voters[0], [marker])).status_code == 201
-        problem(await cast(admin, unit_key, vote["id"], voters[0], [marker]), 409)
+        problem(await cast(admin, unit_key, vote["id"], voters[0], [marker]), 409, "already-voted")
         await _fail_the_next_count(database)
         try:
             failed = await cast(admin, unit_key, vote["id"], voters[2], [marker])
         finally:
             await _fail_no_more(database)
-        assert problem(failed, 503)["type"] == "/problems/ballot-not-counted"
+        assert problem(failed, 503, "ballot-not-counted")["type"] == "/problems/ballot-not-counted"
         assert (await cast(admin, unit_key, vote["id"], voters[2], [marker])).status_code == 201
     after = await _rows(database, "SELECT count(*) FROM idempotency_records")
     assert before == after

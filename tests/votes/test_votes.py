@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from app.core.database import Database
 from tests.awards_helpers import DECREE_98
-from tests.conftest import UnitKey, bearer, join, problem, unit_id
+from tests.helpers import UnitKey, bearer, join, problem, unit_id
 from tests.scoring.helpers import framework, items
 from tests.votes.helpers import (
     UNCHANGED,
@@ -68,7 +68,7 @@ async def test_a_meeting_under_two_thirds_present_is_void(
     assert result(closed)["outcome"] == "void_no_quorum"
     assert result(closed)["quorum_met"] is False
     assert result(closed)["nominations"] == []
-    problem(await admin.post(f"/v1/votes/{closed['id']}/rounds"), 409)
+    problem(await admin.post(f"/v1/votes/{closed['id']}/rounds"), 409, "no-further-round")
     assert (await admin.get("/v1/awards", params={"year": "2024"})).json()["items"] == []
 
 
@@ -98,10 +98,10 @@ async def test_a_tie_across_the_last_seat_goes_by_the_rule_sets_breakers(admin: 
 
 async def test_the_chairs_choice_settles_what_the_breakers_cannot(admin: httpx.AsyncClient) -> None:
     vote_id, units = await _all_tied(admin, 63, preferred=1)
-    undecided = problem(await close(admin, vote_id), 409)
+    undecided = problem(await close(admin, vote_id), 409, "tie-unresolved")
     assert undecided["type"] == "/problems/tie-unresolved"
     assert sorted(undecided["tied"]) == sorted(units[1:])
-    problem(await close(admin, vote_id, units[1:2]), 409)  # one chosen for three seats
+    problem(await close(admin, vote_id, units[1:2]), 409, "tie-unresolved")  # one chosen for three seats
     decided = await close(admin, vote_id, units[1:4])
     assert decided.status_code == 200, decided.text
     out = result(decided.json())
@@ -120,7 +120,7 @@ async def test_second_ballot_refused_also_in_a_race(
     vote = await open_vote(admin, 64, [voters[0]])
     await attend(admin, vote["id"], voters)
     assert (await cast(admin, unit_key, vote["id"], voters[1], [voters[0]])).status_code == 201
-    again = problem(await cast(admin, unit_key, vote["id"], voters[1], []), 409)
+    again = problem(await cast(admin, unit_key, vote["id"], voters[1], []), 409, "already-voted")
     assert str(voters[0]) not in again["detail"].replace(str(voters[1]), "")
 
     key = await unit_key(voters[2])
@@ -142,22 +142,28 @@ async def test_only_present_voters_cast_and_only_candidates_within_the_seats(
 ) -> None:
     voters = await cluster_with(admin, 65, 5)
     vote = await open_vote(admin, 65, voters[:2])
-    problem(await cast(admin, unit_key, vote["id"], voters[0], [voters[0]]), 409)  # no attendance yet
+    problem(
+        await cast(admin, unit_key, vote["id"], voters[0], [voters[0]]), 409, "not-present"
+    )  # no attendance yet
     await attend(admin, vote["id"], voters[:4])
-    problem(await cast(admin, unit_key, vote["id"], voters[4], [voters[0]]), 409)  # absent
-    too_many = problem(await cast(admin, unit_key, vote["id"], voters[0], voters[:2]), 409)
+    problem(await cast(admin, unit_key, vote["id"], voters[4], [voters[0]]), 409, "not-present")  # absent
+    too_many = problem(await cast(admin, unit_key, vote["id"], voters[0], voters[:2]), 409, "ballot-invalid")
     assert too_many["field"] == "approvals"
-    problem(await cast(admin, unit_key, vote["id"], voters[0], [voters[3]]), 409)  # not a candidate
+    problem(
+        await cast(admin, unit_key, vote["id"], voters[0], [voters[3]]), 409, "ballot-invalid"
+    )  # not a candidate
     outsider = await admin.post(
         f"/v1/votes/{vote['id']}/ballots", json={"approvals": []}, headers=bearer(keys.unit)
     )
-    problem(outsider, 403)
-    problem(await admin.post(f"/v1/votes/{vote['id']}/ballots", json={"approvals": []}), 403)
+    problem(outsider, 403, "forbidden")
+    problem(await admin.post(f"/v1/votes/{vote['id']}/ballots", json={"approvals": []}), 403, "forbidden")
     assert (await attend(admin, vote["id"], voters[:3], [voters[3]])).status_code == 200
     assert (await cast(admin, unit_key, vote["id"], voters[3], [voters[1]])).status_code == 201  # in writing
     assert (await cast(admin, unit_key, vote["id"], voters[0], [])).status_code == 201
-    problem(await attend(admin, vote["id"], [voters[4]]), 409)  # not a voter? it is: but 0 and 3 voted
-    dropped = problem(await attend(admin, vote["id"], voters[1:4]), 409)
+    problem(
+        await attend(admin, vote["id"], [voters[4]]), 409, "already-voted"
+    )  # not a voter? it is: but 0 and 3 voted
+    dropped = problem(await attend(admin, vote["id"], voters[1:4]), 409, "already-voted")
     assert str(voters[0]) in dropped["detail"]
 
 
@@ -179,7 +185,9 @@ async def test_self_approval_follows_the_rule_parameter(
     forbidden = await open_vote(admin, 66, voters[:1], held_on="2024-11-26")
     assert next(p for p in forbidden["parameters"] if p["name"] == "self_approval_allowed")["value"] is False
     await attend(admin, forbidden["id"], voters)
-    refused = problem(await cast(admin, unit_key, forbidden["id"], voters[0], [voters[0]]), 409)
+    refused = problem(
+        await cast(admin, unit_key, forbidden["id"], voters[0], [voters[0]]), 409, "self-approval-refused"
+    )
     assert refused["rule"] == "self_approval_allowed"
     assert (await cast(admin, unit_key, forbidden["id"], voters[0], [])).status_code == 201
     assert (await cast(admin, unit_key, forbidden["id"], voters[1], [voters[0]])).status_code == 201
@@ -189,12 +197,14 @@ async def test_paper_ballots_count_like_any(admin: httpx.AsyncClient, unit_key: 
     voters = await cluster_with(admin, 67, 5)
     vote = await open_vote(admin, 67, voters[:3], seats=2)
     await attend(admin, vote["id"], voters)
-    problem(await paper(admin, vote["id"], voters[:2], [[voters[0]]]), 422)  # fewer ballots than voters
+    problem(
+        await paper(admin, vote["id"], voters[:2], [[voters[0]]]), 422, "validation"
+    )  # fewer ballots than voters
     entered = await paper(admin, vote["id"], voters[:4], [[voters[0], voters[1]]] * 3 + [[voters[0]]])
     assert entered.status_code == 201, entered.text
     assert entered.json()["received"] == 4
     assert (await cast(admin, unit_key, vote["id"], voters[4], [voters[0], voters[1]])).status_code == 201
-    problem(await paper(admin, vote["id"], [voters[4]], [[]]), 409)  # already voted
+    problem(await paper(admin, vote["id"], [voters[4]], [[]]), 409, "already-voted")  # already voted
     closed = (await close(admin, vote["id"])).json()
     assert tallies(closed) == {voters[0]: (5, True), voters[1]: (4, True), voters[2]: (0, False)}
     assert {p["method"] for p in closed["rounds"][0]["participations"]} == {"paper", "electronic"}
@@ -227,7 +237,7 @@ async def test_closing_nominates_the_seated_linked_to_the_vote(
     listed = (await admin.get("/v1/awards", params={"year": "2024", "cluster": "68"})).json()["items"]
     assert sorted(a["unit"]["id"] for a in listed) == voters[:2]
     assert {a["vote_id"] for a in listed} == {vote["id"]}
-    problem(await admin.post(f"/v1/votes/{vote['id']}/rounds"), 409)
+    problem(await admin.post(f"/v1/votes/{vote['id']}/rounds"), 409, "no-further-round")
     listing = (await admin.get("/v1/votes", params={"cluster": "68", "state": "closed"})).json()
     assert [v["id"] for v in listing["items"]] == [vote["id"]]
 
@@ -236,7 +246,7 @@ async def test_a_blocked_unit_is_refused_with_the_reason(admin: httpx.AsyncClien
     voters = await cluster_with(admin, 69, 5)
     body = {"kind": "investigation", "opened_on": "2024-10-01", "closed_on": None, "reference": "QĐ 1"}
     assert (await admin.post(f"/v1/units/{voters[1]}/proceedings", json=body)).status_code == 201
-    refused = problem(await admin.post("/v1/votes", json=vote_body(69, voters[:2])), 409)
+    refused = problem(await admin.post("/v1/votes", json=vote_body(69, voters[:2])), 409, "rule-refused")
     assert refused["type"] == "/problems/rule-refused"
     assert refused["rule"] == "blocking_proceeding_kinds"
     assert refused["basis"]["article"] == "art. 4"
@@ -253,11 +263,13 @@ async def test_government_flag_needs_frozen_standings_and_the_first_rank(admin: 
             put = await admin.put(f"{base}/scores/{scorer}/units/{unit}", json=items(points, 50))
             assert put.status_code == 201, put.text
     flag = vote_body(70, voters[:1], award_type="government_flag")
-    not_frozen = problem(await admin.post("/v1/votes", json=flag), 409)
+    not_frozen = problem(await admin.post("/v1/votes", json=flag), 409, "standings-not-frozen")
     assert not_frozen["type"] == "/problems/standings-not-frozen"
     assert (await admin.post(f"{base}/standings/freezes")).status_code == 201
     second = problem(
-        await admin.post("/v1/votes", json=vote_body(70, voters[1:2], award_type="government_flag")), 409
+        await admin.post("/v1/votes", json=vote_body(70, voters[1:2], award_type="government_flag")),
+        409,
+        "rule-refused",
     )
     assert second["rule"] == "government_flag_requires_cluster_lead"
     assert second["facts"] == {"rank": 2}
@@ -282,6 +294,7 @@ async def test_the_rule_set_is_the_emulation_years(admin: httpx.AsyncClient) -> 
             "/v1/votes", json=vote_body(71, units[:1], emulation_year=2023, held_on="2023-11-20")
         ),
         409,
+        "no-rule-set",
     )
 
 
@@ -314,7 +327,7 @@ async def test_a_mismatch_between_participations_and_ballots_is_not_published(
             text("INSERT INTO vote_participations VALUES (:v, 1, :u, 'electronic', NULL)"),
             {"v": vote["id"], "u": voters[0]},
         )
-    refused = problem(await close(admin, vote["id"]), 409)
+    refused = problem(await close(admin, vote["id"]), 409, "ballot-count-mismatch")
     assert refused["type"] == "/problems/ballot-count-mismatch"
     assert (await admin.get(f"/v1/votes/{vote['id']}")).json()["state"] == "open"
 
