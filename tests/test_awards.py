@@ -69,13 +69,18 @@ async def test_one_achievement_one_award(admin: httpx.AsyncClient) -> None:
     assert again["basis"]["article"] == "art. 5"
     assert again["facts"]["award_id"] == first["id"]
     # Another year, or another award: fine.
-    assert (await nominate(admin, units["Hưng Yên"], "minister_certificate_of_merit")).status_code == 201
+    other = await nominate(admin, units["Hưng Yên"], "minister_certificate_of_merit")
+    assert other.status_code == 201, other.text
+    assert check(other.json(), "one_achievement_one_award")["outcome"] == "passed"
     # Once the first is refused, the achievement may be proposed again.
     refused = await step(
         admin, first["id"], {"to": "refused", "decided_on": "2024-12-10", "reason": "Hồ sơ không đạt"}
     )
     assert refused.status_code == 200, refused.text
-    assert (await nominate(admin, units["Hưng Yên"], "ministry_flag", rank=1)).status_code == 201
+    anew = await nominate(admin, units["Hưng Yên"], "ministry_flag", rank=1)
+    assert anew.status_code == 201, anew.text
+    assert check(anew.json(), "one_achievement_one_award")["outcome"] == "passed"
+    assert anew.json()["id"] != first["id"]
 
 
 async def test_the_partial_unique_index_holds_without_the_check(
