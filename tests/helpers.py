@@ -14,6 +14,8 @@ from app.history.importer import import_file
 from app.history.schemas import ImportSummary
 
 PROBLEM_BASE = "/problems/"
+PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "request_id"})
+"""The members every problem may carry; a refusal that must reveal nothing carries no others."""
 
 
 def problem(response: httpx.Response, status: int, type_: str) -> dict[str, Any]:

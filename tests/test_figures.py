@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import UnitKey, bearer, problem, unit_id
+from tests.helpers import PROBLEM_MEMBERS, UnitKey, bearer, problem, unit_id
 
 H1 = "2025-01-01..2025-06-30"
 BODY: dict[str, Any] = {
@@ -128,14 +128,7 @@ async def test_who_may_write(admin: httpx.AsyncClient, client: httpx.AsyncClient
     assert mine.status_code == 201, mine.text
     assert mine.json()["written_by"] is None
     theirs = await client.put(f"/v1/units/{hanoi}/figures/{h2}", json=BODY, headers=own)
-    assert set(problem(theirs, 403, "forbidden")) <= {
-        "type",
-        "title",
-        "status",
-        "detail",
-        "instance",
-        "request_id",
-    }
+    assert set(problem(theirs, 403, "forbidden")) <= PROBLEM_MEMBERS
     missing = await client.put(f"/v1/units/99999/figures/{h2}", json=BODY, headers=own)
     assert problem(missing, 403, "forbidden")["detail"] == problem(theirs, 403, "forbidden")["detail"]
     predecessor = await client.put(f"/v1/units/{thai_binh}/figures/{H1}", json=BODY, headers=own)
