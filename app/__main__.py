@@ -1,6 +1,7 @@
 """Command line: `python -m app serve | stop | migrate | openapi | load-reference | import FILE |
-keys create`. A mistake (a wrong command line, DATABASE_URL or file, a unit that does not exist)
-is one line on stderr in DEFAULT_LOCALE and a non-zero exit status (`app.core.cli`)."""
+keys create | awards audit`. A mistake (a wrong command line, DATABASE_URL or file, a unit that
+does not exist) is one line on stderr in DEFAULT_LOCALE and a non-zero exit status
+(`app.core.cli`)."""
 
 import asyncio
 import logging
@@ -183,6 +184,13 @@ def _main(argv: list[str] | None) -> int:
     create.add_argument("--name", required=True)
     create.add_argument("--cluster", type=int, help="cluster number, for cluster keys")
     create.add_argument("--unit", type=int, help="unit id, for unit keys")
+    awards = commands.add_parser("awards", help="check the awards register")
+    award_commands = awards.add_subparsers(dest="awards_command", metavar="COMMAND", required=True)
+    award_commands.add_parser(
+        "audit",
+        help="list the awards whose vote, rank or standings version do not match the vote and "
+        "frozen standings they name (exit 1 when some are found)",
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -248,7 +256,33 @@ def _main(argv: list[str] | None) -> int:
             file=sys.stderr,
         )
         return 0
+    if args.command == "awards":
+        return _audit_awards(settings)
     return 2
+
+
+def _audit_awards(settings: Settings) -> int:
+    """One line per award that does not match what it names (stdout), a summary on stderr; exit
+    1 when some are found."""
+    from app.awards.audit import audit_awards
+
+    url = resolve_database_url(settings)
+    upgrade(url)
+    findings = asyncio.run(_in_transaction(settings, url, audit_awards))
+    for finding in findings:
+        print(finding.line())
+    if findings:
+        print(
+            _(
+                "{count} award(s) do not match the vote and standings they name: review each, then "
+                "revoke it with a reason or re-record it as attested with its source.",
+                count=len(findings),
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    print(_("Every award matches the vote and standings it names."), file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,17 @@ from app.awards.models import Award
 from app.awards.service import nominate as nominate_award
 from app.core.database import Database
 from app.core.errors import Conflict
-from tests.awards_helpers import DECREE_98, check, cluster5_2024, nominate, step
+from tests.awards_helpers import (
+    DECREE_98,
+    check,
+    cluster5_2024,
+    frozen_standings,
+    held_vote,
+    nominate,
+    nominations_of,
+    step,
+    vote_for,
+)
 from tests.helpers import bearer, problem, unit_id
 
 pytestmark = pytest.mark.usefixtures("seeded_without_awards")
@@ -32,8 +42,15 @@ SOURCE = {
 
 
 async def test_government_flag_needs_the_first_rank(admin: httpx.AsyncClient) -> None:
+    """The rank comes from the frozen standings the vote relies on: second is refused quoting
+    the rule, first is nominated by closing the vote, with the check passed."""
     units = await cluster5_2024(admin)
-    refused = problem(await nominate(admin, units["Nam Định"], rank=2), 409, "rule-refused")
+    await frozen_standings(admin, 5, [units["Hải Dương"], units["Nam Định"]])
+    refused = problem(
+        await admin.post("/v1/votes", json=vote_for(5, "government_flag", [units["Nam Định"]])),
+        409,
+        "rule-refused",
+    )
     assert refused["rule"] == "government_flag_requires_cluster_lead"
     assert refused["basis"]["document"] == "Thông tư 12/2019/TT-BCA"
     assert refused["basis"]["article"] == "art. 18(1)(a)"
@@ -41,35 +58,36 @@ async def test_government_flag_needs_the_first_rank(admin: httpx.AsyncClient) ->
     assert refused["facts"] == {"rank": 2}
     assert "ranks 2" in refused["detail"]
 
-    unknown = await nominate(admin, units["Nam Định"])
-    assert unknown.status_code == 201, unknown.text
-    lead = check(unknown.json(), "government_flag_requires_cluster_lead")
-    assert (lead["outcome"], lead["finding"]) == ("cannot_be_verified", "rank_unknown")
-    assert check(unknown.json(), "standard_of")["outcome"] == "cannot_be_verified"
-
-    first = await nominate(admin, units["Hải Dương"], rank=1)
-    assert first.status_code == 201, first.text
-    assert check(first.json(), "government_flag_requires_cluster_lead")["outcome"] == "passed"
-    assert check(first.json(), "cluster_membership")["outcome"] == "passed"
-    assert first.json()["rule_set"] == DECREE_98
+    vote = await held_vote(admin, 5, "government_flag", units["Hải Dương"], approved=True)
+    [award_id] = nominations_of(vote)
+    first = (await admin.get(f"/v1/awards/{award_id}")).json()
+    assert (first["vote_id"], first["standings_version"]) == (vote["id"], vote["standings_version"])
+    lead = check(first, "government_flag_requires_cluster_lead")
+    assert (lead["outcome"], lead["facts"]) == ("passed", {"rank": 1})
+    assert check(first, "cluster_membership")["outcome"] == "passed"
+    assert check(first, "standard_of")["outcome"] == "cannot_be_verified"
+    assert first["rule_set"] == DECREE_98
+    assert first["attested"] is False
 
 
 async def test_a_unit_outside_the_cluster_that_year_is_refused(admin: httpx.AsyncClient) -> None:
     ha_noi = await unit_id(admin, "Hà Nội", "2024-11-25")
-    refused = problem(await nominate(admin, ha_noi, "ministry_flag", rank=1), 409, "rule-refused")
+    refused = problem(await nominate(admin, ha_noi, "minister_certificate_of_merit"), 409, "rule-refused")
     assert refused["rule"] == "cluster_membership"
     assert check(refused, "cluster_membership")["facts"] == {"cluster": 5, "year": 2024}
 
 
 async def test_one_achievement_one_award(admin: httpx.AsyncClient) -> None:
     units = await cluster5_2024(admin)
-    first = (await nominate(admin, units["Hưng Yên"], "ministry_flag", rank=1)).json()
-    again = problem(await nominate(admin, units["Hưng Yên"], "ministry_flag", rank=1), 409, "rule-refused")
+    first = (await nominate(admin, units["Hưng Yên"], "minister_certificate_of_merit")).json()
+    again = problem(
+        await nominate(admin, units["Hưng Yên"], "minister_certificate_of_merit"), 409, "rule-refused"
+    )
     assert again["rule"] == "one_achievement_one_award"
     assert again["basis"]["article"] == "art. 5"
     assert again["facts"]["award_id"] == first["id"]
     # Another year, or another award: fine.
-    other = await nominate(admin, units["Hưng Yên"], "minister_certificate_of_merit")
+    other = await nominate(admin, units["Hưng Yên"], "pm_certificate_of_merit")
     assert other.status_code == 201, other.text
     assert check(other.json(), "one_achievement_one_award")["outcome"] == "passed"
     # Once the first is refused, the achievement may be proposed again.
@@ -77,7 +95,7 @@ async def test_one_achievement_one_award(admin: httpx.AsyncClient) -> None:
         admin, first["id"], {"to": "refused", "decided_on": "2024-12-10", "reason": "Hồ sơ không đạt"}
     )
     assert refused.status_code == 200, refused.text
-    anew = await nominate(admin, units["Hưng Yên"], "ministry_flag", rank=1)
+    anew = await nominate(admin, units["Hưng Yên"], "minister_certificate_of_merit")
     assert anew.status_code == 201, anew.text
     assert check(anew.json(), "one_achievement_one_award")["outcome"] == "passed"
     assert anew.json()["id"] != first["id"]
@@ -124,12 +142,17 @@ async def test_the_partial_unique_index_holds_without_the_check(
 
 async def test_the_whole_lifecycle_with_its_history(admin: httpx.AsyncClient) -> None:
     units = await cluster5_2024(admin)
-    no_such_vote = problem(
-        await nominate(admin, units["Nam Định"], rank=1, vote_id=7), 422, "reference-not-found"
-    )
-    assert no_such_vote["constraint"] == "awards_vote_id_fkey"  # votes make theirs: tests/votes/
-    award = (await nominate(admin, units["Nam Định"], rank=1, standings_version=3)).json()
-    assert (award["status"], award["vote_id"], award["standings_version"]) == ("nominated", None, 3)
+    # A vote and its standings are recorded by closing the vote (tests/votes/), never sent.
+    for claimed in ({"vote_id": 7}, {"standings_version": 3}):
+        sent = problem(
+            await nominate(admin, units["Nam Định"], attested=True, source=SOURCE, **claimed),
+            422,
+            "set-by-vote",
+        )
+        assert sent["field"] == next(iter(claimed))
+    award = (await nominate(admin, units["Nam Định"], attested=True, source=SOURCE)).json()
+    assert (award["status"], award["vote_id"], award["standings_version"]) == ("nominated", None, None)
+    assert award["attested"] is True
     assert award["allowed_transitions"] == ["proposed", "refused"]
     url = f"/v1/awards/{award['id']}"
 
@@ -250,8 +273,8 @@ async def test_the_whole_lifecycle_with_its_history(admin: httpx.AsyncClient) ->
 
 async def test_a_dossier_document_uploaded_and_read_back(admin: httpx.AsyncClient) -> None:
     units = await cluster5_2024(admin)
-    award = (await nominate(admin, units["Nam Định"], rank=1)).json()
-    other = (await nominate(admin, units["Hưng Yên"], "ministry_flag", rank=1)).json()
+    award = (await nominate(admin, units["Nam Định"], attested=True, source=SOURCE)).json()
+    other = (await nominate(admin, units["Hưng Yên"], "minister_certificate_of_merit")).json()
     content = "Báo cáo thành tích năm 2024\n".encode() * 100
     uploaded = await admin.post(
         f"/v1/awards/{award['id']}/documents",
@@ -423,12 +446,11 @@ async def test_who_may_nominate(client: httpx.AsyncClient, admin: httpx.AsyncCli
     units = await cluster5_2024(admin)
     own, other = bearer(await cluster_key(5)), bearer(await cluster_key(3))
     body = {
-        "award_type": "ministry_flag",
+        "award_type": "minister_certificate_of_merit",
         "unit_id": units["Hưng Yên"],
         "emulation_year": 2024,
         "cluster": 5,
         "nominated_on": "2024-11-25",
-        "rank": 1,
     }
     problem(await client.post("/v1/awards", json=body, headers=other), 403, "forbidden")
     problem(
@@ -436,10 +458,16 @@ async def test_who_may_nominate(client: httpx.AsyncClient, admin: httpx.AsyncCli
         403,
         "forbidden",
     )
+    # The cluster's own key nominates by its vote only, for a type a vote proposes.
+    problem(
+        await client.post("/v1/awards", json={**body, "award_type": "ministry_flag"}, headers=own),
+        409,
+        "vote-required",
+    )
     problem(
         await client.post(
             "/v1/awards",
-            json={**body, "cluster": None, "award_type": "minister_certificate_of_merit"},
+            json={**body, "cluster": None},
             headers=own,
         ),
         403,
@@ -484,13 +512,31 @@ async def test_messages_in_vietnamese(admin: httpx.AsyncClient) -> None:
             "cluster": 5,
             "nominated_on": "2024-11-25",
             "rank": 2,
+            "attested": True,
+            "source": SOURCE,
         },
         headers={"Accept-Language": "vi"},
     )
-    body = problem(refused, 409, "rule-refused")
+    body = problem(refused, 422, "rank-not-stated")
     assert refused.headers["content-language"] == "vi"
-    assert "thứ 2" in body["detail"]
-    created = await nominate(admin, units["Nam Định"])
+    assert "source.facts.rank" in body["detail"]
+    assert (
+        body["detail"]
+        != (await nominate(admin, units["Nam Định"], rank=2, attested=True, source=SOURCE)).json()["detail"]
+    )
+    not_voted = await admin.post(
+        "/v1/awards",
+        json={
+            "award_type": "government_flag",
+            "unit_id": units["Nam Định"],
+            "emulation_year": 2024,
+            "cluster": 5,
+            "nominated_on": "2024-11-25",
+        },
+        headers={"Accept-Language": "vi"},
+    )
+    assert "bỏ phiếu" in problem(not_voted, 409, "vote-required")["detail"]
+    created = await nominate(admin, units["Nam Định"], attested=True, source=SOURCE)
     etag_en = created.headers["etag"]
     vi = await admin.get(f"/v1/awards/{created.json()['id']}", headers={"Accept-Language": "vi"})
     assert (

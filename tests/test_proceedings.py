@@ -54,7 +54,7 @@ async def test_an_open_proceeding_blocks_a_nomination_with_the_reason(admin: htt
         f"/v1/units/{hung_yen}/proceedings",
         json={"kind": "disciplinary_review", "opened_on": "2024-10-01", "reference": "Số 7/QĐ-KL"},
     )
-    refused = problem(await nominate(admin, hung_yen, "ministry_flag", rank=1), 409, "rule-refused")
+    refused = problem(await nominate(admin, hung_yen, "minister_certificate_of_merit"), 409, "rule-refused")
     assert refused["type"] == "/problems/rule-refused"
     assert refused["rule"] == "blocking_proceeding_kinds"
     assert refused["basis"]["document"] == "Nghị định 152/2025/NĐ-CP"
@@ -71,7 +71,7 @@ async def test_an_open_proceeding_blocks_a_nomination_with_the_reason(admin: htt
     # Closed the day before the conference: no longer open on the nomination's day.
     closed = await correct(admin, opened.headers["location"], {"closed_on": "2024-11-24"})
     assert closed.status_code == 200
-    created = await nominate(admin, hung_yen, "ministry_flag", rank=1)
+    created = await nominate(admin, hung_yen, "minister_certificate_of_merit")
     assert created.status_code == 201, created.text
     assert check(created.json(), "blocking_proceeding_kinds")["outcome"] == "passed"
 
@@ -88,5 +88,5 @@ async def test_a_proceeding_of_another_unit_or_not_open_that_day_does_not_block(
         f"/v1/units/{units['Nam Định']}/proceedings",
         json={"kind": "investigation", "opened_on": "2024-12-01"},
     )
-    created = await nominate(admin, units["Nam Định"], rank=1)
+    created = await nominate(admin, units["Nam Định"], "minister_certificate_of_merit")
     assert created.status_code == 201, created.text

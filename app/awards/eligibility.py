@@ -4,7 +4,9 @@
 confidence; `ensure_no_refusal` turns the first refusal into a 409 quoting the rule. For an
 attested historical record (a public source says it happened), a check never refuses: what it
 would refuse, or cannot know (a rank the article does not state, a year no rule set covers), is
-`cannot_be_verified`, with the reason.
+`cannot_be_verified`, with the reason; a rank it states is the source's claim, never checked
+against standings here, so the cluster-lead rules answer it `cannot_be_verified` (finding
+`rank_stated`), never `passed`. Only a vote passes a rank, from the standings it relies on.
 """
 
 import re
@@ -56,6 +58,10 @@ MESSAGES: dict[str, str] = {
     ),
     "ranks_first": N_("The unit ranks first in its cluster's standings."),
     "rank_unknown": N_("The unit's rank in its cluster's standings is not known."),
+    "rank_stated": N_(
+        "The source states that the unit ranks {rank} in its cluster's standings; no standings "
+        "recorded here confirm it."
+    ),
     "not_first": N_(
         "The unit ranks {rank} in its cluster's standings, not first: the award needs the cluster's "
         "leader in results."
@@ -82,6 +88,7 @@ def with_message(check: RuleCheck) -> RuleCheck:
     message = _(MESSAGES[check.finding], **values)
     if check.outcome is Outcome.cannot_be_verified and check.finding not in (
         "rank_unknown",
+        "rank_stated",
         "rule_set_missing",
         "standard_not_recorded",
     ):
@@ -197,6 +204,9 @@ def _cluster_lead(rule: str, parameter: BoolParameter, rank: int | None, atteste
         return None
     if rank is None:
         return _unknowable(rule, "rank_unknown", parameter.basis, parameter.confidence, rank=None)
+    if attested and rank == 1:
+        # A source's word, not the standings: never `passed` on a claim.
+        return _unknowable(rule, "rank_stated", parameter.basis, parameter.confidence, rank=rank)
     finding = "ranks_first" if rank == 1 else "not_first"
     return _check(
         rule,
@@ -260,8 +270,9 @@ async def check_nomination(
     judged by the year's rule set: the unit existed that year; it is a member of the cluster that
     year (when a cluster nominates); no blocking proceeding is open on `on`; the type's own rules
     (the Government and Ministry flags: first in the cluster's standings, `rank` None → cannot be
-    verified); one achievement, one award. A year no rule set covers is `NoRuleSet` (409), or for
-    an attested record a `cannot_be_verified` check with the rule-set rules left unchecked."""
+    verified; a rank an attested record states is never `passed`); one achievement, one award. A
+    year no rule set covers is `NoRuleSet` (409), or for an attested record a `cannot_be_verified`
+    check with the rule-set rules left unchecked."""
     award_type = await get_award_type(session, code=award_type_code)
     checks: list[RuleCheck] = []
     rules: RuleSet | None

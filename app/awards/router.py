@@ -12,12 +12,14 @@ from app.awards.schemas import (
     AwardOut,
     AwardTypeOut,
     DocumentOut,
+    Fact,
+    Statement,
     TransitionIn,
     TransitionOut,
 )
 from app.clusters.service import find_cluster
 from app.core.database import SessionDep
-from app.core.errors import Forbidden, problem_responses
+from app.core.errors import Forbidden, Unprocessable, problem_responses
 from app.core.i18n import _
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
@@ -111,17 +113,27 @@ async def list_awards(
     operation_id="createAward",
     status_code=status.HTTP_201_CREATED,
     summary="Nominate a unit for an award (admin or the nominating cluster's key)",
-    description="Checks every rule of the emulation year's rule set (the one in force on 31 "
-    "December of that year, whatever the day) and answers them in `rule_checks`: the unit existed "
-    "that year and is a member of the cluster; no disciplinary review, investigation, inspection "
-    "or complaint is open on `nominated_on` (Decree 152/2025 art. 4); for the Government flag (and "
-    "the Ministry flag) the unit ranks first in its cluster's standings (Thông tư 12/2019/TT-BCA "
-    "art. 18(1)(a); `rank` null: cannot be verified); one achievement, one award (Law 06/2022 "
-    "art. 5). A refusal is 409 quoting the rule, its basis and confidence (`rule`, `basis`, "
-    "`confidence`, `rule_checks`); a year no rule set covers is 409 naming it. `attested: true` "
-    "(admin, with `source`): a record a public source attests; what cannot be verified is "
-    "`cannot_be_verified`, never a refusal. Only collective awards; a unit that has since ceased "
-    "is fine.",
+    description="Records a nomination the caller may make directly; checks every rule of the "
+    "emulation year's rule set (the one in force on 31 December of that year, whatever the day) and "
+    "answers them in `rule_checks`: the unit existed that year and is a member of the cluster; no "
+    "disciplinary review, investigation, inspection or complaint is open on `nominated_on` (Decree "
+    "152/2025 art. 4); for the Government flag (and the Ministry flag) the unit ranks first in its "
+    "cluster's standings (Thông tư 12/2019/TT-BCA art. 18(1)(a)); one achievement, one award (Law "
+    "06/2022 art. 5). A refusal is 409 quoting the rule, its basis and confidence (`rule`, `basis`, "
+    "`confidence`, `rule_checks`); a year no rule set covers is 409 naming it.\n\n"
+    "**Refused** (since 2.0.0): an award type a vote proposes (`requires_vote` in "
+    "`GET /v1/award-types`: the Government flag, the Ministry flag) is nominated only by closing "
+    "its vote (`POST /v1/votes/{vote_id}/close`), which records the vote, the rank and the "
+    "standings version from the frozen standings: a direct nomination of it is 409 "
+    "`/problems/vote-required`, unless it is an attested record. `rank`, `vote_id` and "
+    "`standings_version` are never taken from the caller: sent on a nomination that is not "
+    "attested they are 422 `/problems/set-by-vote` naming the field (`vote_id` and "
+    "`standings_version` on an attested record too).\n\n"
+    "`attested: true` (admin, with `source`): a record a public source attests, stored and shown "
+    "with `attested: true`; what cannot be verified is `cannot_be_verified`, never a refusal. Its "
+    "`rank` is allowed only when `source.facts.rank` is `stated` (422 `/problems/rank-not-stated` "
+    "otherwise), and the cluster-lead check then answers `cannot_be_verified` (`rank_stated`), "
+    "never `passed`. Only collective awards; a unit that has since ceased is fine.",
     responses=problem_responses(403, 404, 409, 413),
 )
 async def create_award(
@@ -139,6 +151,7 @@ async def create_award(
         ensure_cluster_writer(key, cluster_id)
     if (body.cluster is None or body.attested) and key.role is not Role.admin:
         raise Forbidden(_("This operation needs an admin key."))
+    _refuse_claims(body)
     return await idempotency.run(
         lambda: service.nominate(
             session,
@@ -157,6 +170,41 @@ async def create_award(
         response=response,
         headers=lambda out: {"Location": f"/v1/awards/{out.id}", "ETag": service.award_etag(out)},
     )
+
+
+def _refuse_claims(body: AwardCreate) -> None:
+    """What only a vote records is not taken from the request (422 `set-by-vote`, naming the
+    field): the vote and its standings version always, the rank unless an attested record's
+    source states it (else 422 `rank-not-stated`)."""
+    for field, value in (("vote_id", body.vote_id), ("standings_version", body.standings_version)):
+        if value is not None:
+            raise Unprocessable(
+                _(
+                    "{field} is not taken from the request: closing a vote records its nominations "
+                    "with the vote and the standings it relied on.",
+                    field=field,
+                ),
+                slug="set-by-vote",
+                field=field,
+            )
+    if body.rank is None:
+        return
+    if not body.attested:
+        raise Unprocessable(
+            _(
+                "rank is not taken from the request: a nomination's rank comes from the frozen "
+                "standings its vote relied on."
+            ),
+            slug="set-by-vote",
+            field="rank",
+        )
+    assert body.source is not None  # AwardCreate: an attested award has its source
+    if body.source.facts.get(Fact.rank) is not Statement.stated:
+        raise Unprocessable(
+            _("An attested record gives a rank only when its source states it (source.facts.rank)."),
+            slug="rank-not-stated",
+            field="rank",
+        )
 
 
 @router.get(

@@ -182,13 +182,20 @@ class AwardCreate(BaseModel):
         default=None,
         ge=1,
         le=1000,
-        description="The unit's rank in its cluster's standings that year, if known.",
+        description="Only on an attested record whose source states it (`source.facts.rank: stated`); "
+        "otherwise 422: a live nomination's rank comes from its vote's frozen standings.",
     )
     vote_id: Integer | None = Field(
-        default=None, ge=1, le=2_147_483_647, description="The vote that nominated it."
+        default=None,
+        ge=1,
+        le=2_147_483_647,
+        description="Not taken from the request (422 `set-by-vote`): closing a vote records it.",
     )
     standings_version: Integer | None = Field(
-        default=None, ge=1, le=2_147_483_647, description="The standings version the nomination relied on."
+        default=None,
+        ge=1,
+        le=2_147_483_647,
+        description="Not taken from the request (422 `set-by-vote`): closing a vote records it.",
     )
     attested: StrictBool = Field(
         default=False,

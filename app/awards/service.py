@@ -35,6 +35,7 @@ from app.rules.service import NoRuleSet, rule_set_for_year
 from app.units.models import Unit
 from app.units.schemas import UnitRef
 from app.units.service import get_unit, lineage, unit_columns
+from app.votes.models import Vote, VoteCandidate
 
 RESOURCE = "award"
 _ONE_PER_ACHIEVEMENT = "awards_one_per_achievement"
@@ -234,7 +235,14 @@ async def nominate(
     """Record a nomination after `check_nomination`: 409 (`RuleRefused`) quoting the first rule it
     breaks, or `NoRuleSet` for a year no rule set covers (an attested record is recorded with
     `cannot_be_verified` checks instead). Only collective awards; a unit that has since ceased is
-    fine. The first transition (to `nominated`, on `on`) is its history's first step."""
+    fine. The first transition (to `nominated`, on `on`) is its history's first step.
+
+    An award type a vote proposes (`requires_vote`) is nominated only by its vote (`vote_id`, with
+    the rank and standings version from the standings it relied on) or as an attested record:
+    409 `vote-required` otherwise. A vote named must be of the same cluster, award type and year,
+    have the unit as a candidate and the same standings version: 409 `vote-mismatch` otherwise.
+    A standings version without a vote is 422 `set-by-vote`. The HTTP input never passes `rank`,
+    `vote_id` or `standings_version` for a live nomination (`router.create_award`)."""
     award_type = await get_award_type(session, code=award_type_code)
     if award_type.recipient.value != "collective":
         raise Unprocessable(
@@ -249,6 +257,32 @@ async def nominate(
         raise Unprocessable(
             _("Award type {code} is proposed by a cluster's vote: name the cluster.", code=award_type.code),
             field="cluster",
+        )
+    if vote_id is not None:
+        await _check_cited_vote(
+            session,
+            vote_id=vote_id,
+            award_type=award_type.code,
+            unit_id=unit_id,
+            emulation_year=emulation_year,
+            cluster_id=cluster_id,
+            standings_version=standings_version,
+        )
+    elif standings_version is not None:
+        raise Unprocessable(
+            _("A standings version is recorded only by the vote that relied on it."),
+            slug="set-by-vote",
+            field="standings_version",
+        )
+    elif award_type.requires_vote and not attested:
+        raise VoteRequired(
+            _(
+                "Award type {code} is proposed by the cluster's secret ballot: its nomination comes "
+                "only from closing that vote (POST /v1/votes), or, for a historical record, from an "
+                "admin's attested record citing its source.",
+                code=award_type.code,
+            ),
+            field="award_type",
         )
     checks = await check_nomination(
         session,
@@ -309,6 +343,79 @@ async def nominate(
     out = await get(session, award_id=award.id)
     await _invalidate(session, out)
     return out
+
+
+class VoteRequired(Conflict):
+    """409: a nomination of an award type a vote proposes, made neither by its vote nor as an
+    attested historical record."""
+
+    slug = "vote-required"
+
+
+class VoteMismatch(Conflict):
+    """409: the vote a nomination names is not the one that could make it."""
+
+    slug = "vote-mismatch"
+
+
+async def _check_cited_vote(
+    session: AsyncSession,
+    *,
+    vote_id: int,
+    award_type: str,
+    unit_id: int,
+    emulation_year: int,
+    cluster_id: int | None,
+    standings_version: int | None,
+) -> None:
+    """The vote a nomination names must be of its cluster, award type and emulation year, have the
+    unit among its candidates, and have relied on the standings version it names (409
+    `vote-mismatch`, naming the field; 404 for no such vote)."""
+    vote = (await session.execute(select(Vote).where(col(Vote.id) == vote_id))).scalar_one_or_none()
+    if vote is None:
+        raise NotFound(_("No vote with id {vote_id}.", vote_id=vote_id), field="vote_id")
+    if vote.cluster_id != cluster_id:
+        raise VoteMismatch(
+            _(
+                "Vote {vote_id} was held by another cluster: a cluster nominates by its own vote.",
+                vote_id=vote_id,
+            ),
+            field="vote_id",
+        )
+    if vote.award_type != award_type or vote.emulation_year != emulation_year:
+        raise VoteMismatch(
+            _(
+                "Vote {vote_id} was held for {vote_award} of {vote_year}, not for {award} of {year}.",
+                vote_id=vote_id,
+                vote_award=vote.award_type,
+                vote_year=vote.emulation_year,
+                award=award_type,
+                year=emulation_year,
+            ),
+            field="vote_id",
+        )
+    candidate = (
+        await session.execute(
+            select(col(VoteCandidate.unit_id)).where(
+                col(VoteCandidate.vote_id) == vote_id, col(VoteCandidate.unit_id) == unit_id
+            )
+        )
+    ).first()
+    if candidate is None:
+        raise VoteMismatch(
+            _("Unit {unit_id} is not a candidate of vote {vote_id}.", unit_id=unit_id, vote_id=vote_id),
+            field="vote_id",
+        )
+    if standings_version != vote.standings_version:
+        raise VoteMismatch(
+            _(
+                "Vote {vote_id} relied on standings version {vote_version}, not {version}.",
+                vote_id=vote_id,
+                vote_version=vote.standings_version if vote.standings_version is not None else "—",
+                version=standings_version if standings_version is not None else "—",
+            ),
+            field="standings_version",
+        )
 
 
 async def record_transition(
