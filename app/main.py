@@ -47,6 +47,7 @@ from app.sheets.router import router as sheets_router
 from app.successions.router import router as successions_router
 from app.units.router import router as units_router
 from app.votes.router import router as votes_router
+from app.votes.seal import load_seal
 
 DESCRIPTION = """\
 The emulation movement **"Vì an ninh Tổ quốc"** of the Ministry of Public Security:
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = resolve_database_url(settings)
         app.state.cache = ReadCache(enabled=settings.cache_enabled, max_entries=settings.cache_max_entries)
         app.state.database = Database(url, settings, app.state.cache)
+        app.state.ballot_seal = load_seal(settings)
         listener = app.state.cache_listener = Listener(app.state.cache, listener_dsn(url), settings)
         if settings.cache_enabled:
             listener.start()

@@ -33,6 +33,7 @@ from app.votes.models import (
     VoteParticipation,
     VoteRound,
     VoteRoundTally,
+    VoteSealedBallot,
     VoteVoter,
 )
 
@@ -76,6 +77,7 @@ __all__ = [
     "VoteParticipation",
     "VoteRound",
     "VoteRoundTally",
+    "VoteSealedBallot",
     "VoteVoter",
     "metadata",
 ]

@@ -177,6 +177,7 @@ def private_data_dir() -> Iterator[Path]:
     system user out of its own data directory."""
     with tempfile.TemporaryDirectory(prefix="thidua-private-", ignore_cleanup_errors=True) as root:
         data_dir = Path(root) / "data"
+        data_dir.mkdir()
         try:
             yield data_dir
         finally:

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
 
@@ -29,14 +30,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def serve(
-    database_url: str, ready_within: float = READY_WITHIN_SECONDS, *, cache: bool = True
-) -> Iterator[str]:
-    """Serve `app.main:app` on `http://127.0.0.1:<free port>` with `DATABASE_URL=database_url`
-    (and its read cache off unless `cache`); yield that base URL once `/readyz` answers 200, and
-    stop the server afterwards."""
-    port = free_port()
+@dataclass
+class Uvicorn:
+    """A running server: its process (to kill) and its base URL."""
+
+    process: subprocess.Popen[bytes]
+    base: str
+
+
+def start(
+    database_url: str,
+    ready_within: float = READY_WITHIN_SECONDS,
+    *,
+    cache: bool = True,
+    port: int | None = None,
+    **settings: str,
+) -> Uvicorn:
+    """Start `app.main:app` on `http://127.0.0.1:<port>` (a free one by default) with
+    `DATABASE_URL=database_url`, its read cache off unless `cache`, and `settings` (environment
+    names); return once `/readyz` answers 200. The caller stops it (`stop`)."""
+    port = port or free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -44,8 +57,9 @@ def serve(
         "RATE_LIMIT_ENABLED": "true",
         "CACHE_ENABLED": "true" if cache else "false",
         **{name.upper(): rate for name, rate in RATE_LIMITS_NEVER_REACHED.items()},
+        **settings,
     }
-    server = subprocess.Popen(
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -61,17 +75,34 @@ def serve(
         cwd=PROJECT_ROOT,
         env=env,
     )
-    base = f"http://127.0.0.1:{port}"
+    server = Uvicorn(process, f"http://127.0.0.1:{port}")
     try:
-        _wait_ready(server, base, ready_within)
-        yield base
+        _wait_ready(process, server.base, ready_within)
+    except BaseException:
+        stop(server)
+        raise
+    return server
+
+
+def stop(server: Uvicorn) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=10)
+
+
+@contextmanager
+def serve(
+    database_url: str, ready_within: float = READY_WITHIN_SECONDS, *, cache: bool = True
+) -> Iterator[str]:
+    """A server (`start`) for the block: its base URL; stopped afterwards."""
+    server = start(database_url, ready_within, cache=cache)
+    try:
+        yield server.base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop(server)
 
 
 def _wait_ready(server: subprocess.Popen[bytes], base: str, within: float) -> None:

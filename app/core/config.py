@@ -1,5 +1,6 @@
 """Settings, read from the environment (and an optional `.env` file)."""
 
+import base64
 import math
 import re
 from functools import lru_cache
@@ -8,7 +9,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +23,13 @@ class Settings(BaseSettings):
         description="PostgreSQL 15+ URL. Unset: start the embedded server under data_dir.",
     )
     data_dir: Path = PROJECT_ROOT / ".data"
+    ballot_seal_key: SecretStr | None = Field(
+        default=None,
+        description="The key that seals ballots until their round closes: 32 random bytes in "
+        "base64 (`python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'`). "
+        "The same on every instance, kept outside the database. Unset: a key file under data_dir, "
+        "made once (one instance only).",
+    )
     embedded_database: str = "thidua"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -167,6 +175,19 @@ class Settings(BaseSettings):
             rates = []
         if len(rates) != 1 or rates[0].amount < 1:
             raise ValueError(f"{name}: {value!r} is not one rate such as 60/minute or 1000/hour")
+        return value
+
+    @field_validator("ballot_seal_key")
+    @classmethod
+    def _seal_key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except ValueError as exc:
+            raise ValueError("not base64") from exc
+        if len(raw) != 32:
+            raise ValueError("32 bytes in base64 are needed")
         return value
 
     @field_validator("timezone")

@@ -1,48 +1,43 @@
-"""Ballots, kept secret against a look at the database.
-
-Who voted and what was voted are stored apart and nothing links them:
+"""Ballots: counted exactly once, and unreadable at rest until their round closes.
 
 - **Who**: `vote_participations` (vote, round, unit, method): no id, no timestamp. Its primary
   key is the one-ballot-per-voter rule: a second ballot of a voter in a round is refused by the
   database (a race between two is decided by the key, not by a pre-check).
-- **What**: no ballot row at all. A ballot only adds to the round's sums: `vote_round_tallies`
-  (approvals per candidate) and `vote_ballot_boxes` (ballots cast). **Every** tally row of the
-  round is rewritten by every ballot (+1 or +0), so the rows' shared `xmin` says nothing about
-  which candidates a ballot approved.
-- **Not in the same transaction**: the participation is written and committed first (its own
-  transaction, tx1), then the sums in another (tx2), each on its own connection from the engine
-  (not the request's session: one transaction would give both the same `xmin`). If tx2 fails,
-  the participation is deleted again (tx3), so the voter can cast again and nothing is counted
-  twice; the request answers 503. Were tx3 to fail too, the round's participations and ballots
-  disagree, which closing detects (409 `ballot-count-mismatch`) rather than publishes.
+- **What**: a sealed ballot (`vote_sealed_ballots`, `app/votes/seal.py`): a fixed-size blob,
+  AES-GCM under a key kept outside the database, with no caster, no id and no timestamp. Paper
+  ballots entered together are shuffled before they are sealed.
+- **One transaction**: the participation, the sealed ballot and the box's count are written
+  together, on a connection of the ballot's own (the request's session is not used). A crash,
+  a kill or a PostgreSQL restart at any point either leaves all three (the ballot counts once;
+  a retry is 409 `already-voted`) or none (the voter casts again). Nothing is ever half-done, so
+  the round can always be closed: `ballot-count-mismatch` can no longer arise from a ballot.
+- **Closing** opens the round's sealed ballots, adds them to the round's sums
+  (`vote_round_tallies`) in one statement and deletes them, inside the close's transaction.
+  Until then no sum moves: the pages and the WAL hold no +1 or +0 per ballot.
 - **Nothing else keeps a ballot**: the cast takes no `Idempotency-Key` (no stored request or
   answer; a retry is a 409 saying the ballot was counted), the answer says only that it was
-  received and how many ballots the round holds, a refusal never quotes the approvals, errors in
-  tx2 are logged by their type only (SQLAlchemy's message would carry the statement's
+  received and how many ballots the round holds, a refusal never quotes the approvals, database
+  errors are logged by their type only (SQLAlchemy's message would carry the statement's
   parameters), and there are no revisions of ballots. Metrics are labelled by route template.
-- **Closing** reads the sums only; until a round is closed its tallies are not shown.
 
-Residual risks, honestly: an `UPDATE` leaves the previous version of each tally row as a dead
-tuple until VACUUM removes it (we VACUUM the two tables after every ballot, best-effort: a
-long-running transaction elsewhere can keep them visible); the WAL and any physical replica or
-backup hold the sequence of sums, and tx1 and tx2 follow each other in it; transaction ids are
-assigned in order, so a participation's `xmin` is usually just below the sums' `xmin` after its
-ballot; a database administrator watching the tables over time (or a server logging every
-statement with its parameters: `log_statement = all`) can diff consecutive sums and so learn each
-ballot of an electronic cast. Paper ballots entered together are summed together, so a batch of
-one is as exposed as an electronic ballot. Against an administrator who watches, only
-organisational measures help (who holds database access during a vote).
+The threat model (README, "Secret ballots"): without the seal key, nobody can tell what any
+ballot approves, from the tables, their pages, the WAL or a backup. Whoever holds the seal key
+**and** the database as it was while the round was open (the pages before the close deletes the
+sealed ballots and VACUUM reclaims them, or the WAL or a backup of that time) can pair a
+participation with the sealed ballot written in the same transaction, and so read it. After the
+close only the sums remain in the tables.
 
 For paper ballots the secretariat cannot check self-approval (the entry knows no caster, by
 design): it invalidates such ballots on paper where the rule set forbids it.
 """
 
 import logging
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -60,23 +55,19 @@ from app.votes.models import (
     VoteParticipation,
     VoteRound,
     VoteRoundTally,
+    VoteSealedBallot,
     VoteState,
     VoteVoter,
 )
 from app.votes.schemas import BallotReceipt
+from app.votes.seal import BallotSeal
 from app.votes.service import parameter_value
 
 logger = logging.getLogger(__name__)
 
 _participations = table(VoteParticipation)
+_sealed = table(VoteSealedBallot)
 
-_ADD_TO_TALLIES = text(
-    "UPDATE vote_round_tallies SET approvals = approvals + ("
-    "  SELECT count(*) FROM unnest(CAST(:approved AS integer[])) AS a(id)"
-    "  WHERE a.id = vote_round_tallies.candidate_unit_id)"
-    " WHERE vote_id = :vote_id AND round = :round"
-)
-"""Every tally row of the round, +1 or +0 (a candidate approved by several paper ballots: +n)."""
 _NOTIFY_CLUSTER = text(
     "SELECT c.number, pg_notify(:channel, '- cluster:' || c.number) FROM votes v"
     " JOIN clusters c ON c.id = v.cluster_id WHERE v.id = :vote_id"
@@ -187,8 +178,9 @@ class Invalidation:
             self.drop(tags)
 
 
-async def _record_participations(
+async def _record(
     engine: AsyncEngine,
+    seal: BallotSeal,
     vote_id: int,
     voters: list[int],
     method: BallotMethod,
@@ -197,76 +189,69 @@ async def _record_participations(
     *,
     forbid_self_approval: bool,
     invalidation: Invalidation,
-) -> int:
-    """tx1: check the round and the ballots, then record who voted; returns the round."""
-    async with engine.begin() as connection:
-        number, seats, parameters, candidates = await _open_round(connection, vote_id)
-        _check_ballots(ballots, seats, candidates)
-        self_approving = any(v in b for v in voters for b in ballots)
-        if (
-            forbid_self_approval
-            and self_approving
-            and not parameter_value(parameters, "self_approval_allowed")
-        ):
-            raise Conflict(
-                slug="self-approval-refused",
-                detail=_("The rule set of this vote does not let a unit approve itself."),
-                rule="self_approval_allowed",
-            )
-        missing = sorted(set(voters) - await _attending(connection, vote_id, number, voters))
-        if missing:
-            raise Conflict(
-                slug="not-present",
-                detail=_(
-                    "Units {units} are not recorded as present (or voting in writing) for round {round}.",
-                    units=", ".join(map(str, missing)),
-                    round=number,
-                ),
-                field="voters",
-            )
-        inserted = await connection.execute(
-            insert(_participations)
-            .values(
-                [
-                    {"vote_id": vote_id, "round": number, "unit_id": v, "method": method.value, "note": note}
-                    for v in voters
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["vote_id", "round", "unit_id"])
-            .returning(_participations.c.unit_id)
-        )
-        recorded = set(inserted.scalars())
-        if recorded != set(voters):
-            already = sorted(set(voters) - recorded)
-            raise Conflict(
-                slug="already-voted",
-                detail=_(
-                    "Units {units} have already voted in round {round}: one ballot per voter, and it "
-                    "was counted.",
-                    units=", ".join(map(str, already)),
-                    round=number,
-                ),
-                field="voters",
-            )
-        tags = await invalidation.send(connection, vote_id)
-    invalidation.committed(tags)
-    return number
-
-
-async def _count(
-    engine: AsyncEngine,
-    vote_id: int,
-    number: int,
-    voters: list[int],
-    ballots: Sequence[Sequence[int]],
-    invalidation: Invalidation,
-) -> int:
-    """tx2: add the ballots to the round's sums; on failure, tx3 takes the participations back."""
-    approved = [unit for ballot in ballots for unit in ballot]
+) -> tuple[int, int]:
+    """One transaction: check the round and the ballots, record who voted, store the sealed
+    ballots and count them in the box. Returns the round and the ballots it now holds."""
     try:
         async with engine.begin() as connection:
+            number, seats, parameters, candidates = await _open_round(connection, vote_id)
+            _check_ballots(ballots, seats, candidates)
+            self_approving = any(v in b for v in voters for b in ballots)
+            if (
+                forbid_self_approval
+                and self_approving
+                and not parameter_value(parameters, "self_approval_allowed")
+            ):
+                raise Conflict(
+                    slug="self-approval-refused",
+                    detail=_("The rule set of this vote does not let a unit approve itself."),
+                    rule="self_approval_allowed",
+                )
+            missing = sorted(set(voters) - await _attending(connection, vote_id, number, voters))
+            if missing:
+                raise Conflict(
+                    slug="not-present",
+                    detail=_(
+                        "Units {units} are not recorded as present (or voting in writing) for round {round}.",
+                        units=", ".join(map(str, missing)),
+                        round=number,
+                    ),
+                    field="voters",
+                )
+            inserted = await connection.execute(
+                insert(_participations)
+                .values(
+                    [
+                        {
+                            "vote_id": vote_id,
+                            "round": number,
+                            "unit_id": v,
+                            "method": method.value,
+                            "note": note,
+                        }
+                        for v in voters
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["vote_id", "round", "unit_id"])
+                .returning(_participations.c.unit_id)
+            )
+            recorded = set(inserted.scalars())
+            if recorded != set(voters):
+                already = sorted(set(voters) - recorded)
+                raise Conflict(
+                    slug="already-voted",
+                    detail=_(
+                        "Units {units} have already voted in round {round}: one ballot per voter, and "
+                        "it was counted.",
+                        units=", ".join(map(str, already)),
+                        round=number,
+                    ),
+                    field="voters",
+                )
+            sealed = [seal.seal(vote_id, number, candidates, b) for b in ballots]
+            _shuffle(sealed)
             await connection.execute(
-                _ADD_TO_TALLIES, {"approved": approved, "vote_id": vote_id, "round": number}
+                insert(_sealed), [{"vote_id": vote_id, "round": number, "sealed": s} for s in sealed]
             )
             cast = (
                 await connection.execute(
@@ -275,57 +260,33 @@ async def _count(
             ).scalar_one()
             tags = await invalidation.send(connection, vote_id)
     except DBAPIError as exc:
-        logger.warning(
-            "a ballot could not be counted (%s); taking its participation back", type(exc).__name__
-        )
-        await _take_back(engine, vote_id, number, voters, invalidation)
+        logger.warning("a ballot was not recorded (%s)", type(exc).__name__)
         raise BallotNotCounted(
-            _("The ballot could not be counted, so it was not recorded: cast it again."),
+            _(
+                "The ballot could not be recorded: cast it again (had it been recorded after all, "
+                "the answer says so)."
+            ),
             headers={"Retry-After": "1"},
         ) from None
     invalidation.committed(tags)
-    await _vacuum(engine)
-    return int(cast)
-
-
-async def _take_back(
-    engine: AsyncEngine, vote_id: int, number: int, voters: list[int], invalidation: Invalidation
-) -> None:
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(
-                delete(_participations).where(
-                    _participations.c.vote_id == vote_id,
-                    _participations.c.round == number,
-                    _participations.c.unit_id.in_(voters),
-                )
-            )
-            tags = await invalidation.send(connection, vote_id)
-        invalidation.committed(tags)
-    except DBAPIError as exc:
-        logger.error(
-            "a participation without its ballot remains (%s): closing will refuse", type(exc).__name__
-        )
-
-
-async def _vacuum(engine: AsyncEngine) -> None:
-    """Remove the dead versions of the sums (the previous totals), best-effort."""
-    try:
-        async with engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.execute(text("VACUUM vote_round_tallies, vote_ballot_boxes"))
-    except DBAPIError as exc:
-        logger.info("vacuum of the vote tallies skipped (%s)", type(exc).__name__)
+    return number, int(cast)
 
 
 async def cast(
-    engine: AsyncEngine, *, vote_id: int, unit_id: int, approvals: list[int], invalidation: Invalidation
+    engine: AsyncEngine,
+    seal: BallotSeal,
+    *,
+    vote_id: int,
+    unit_id: int,
+    approvals: list[int],
+    invalidation: Invalidation,
 ) -> BallotReceipt:
     """A voter's own ballot (its unit key): 409 for a second ballot in the round, a voter not
     recorded present (or voting in writing), self-approval the rule set forbids, or a ballot
     approving more than the seats or a non-candidate (without quoting the ballot)."""
-    number = await _record_participations(
+    number, total = await _record(
         engine,
+        seal,
         vote_id,
         [unit_id],
         BallotMethod.electronic,
@@ -334,12 +295,12 @@ async def cast(
         forbid_self_approval=True,
         invalidation=invalidation,
     )
-    total = await _count(engine, vote_id, number, [unit_id], [approvals], invalidation)
     return BallotReceipt(vote_id=vote_id, round=number, received=1, ballots_cast=total)
 
 
 async def enter_paper(
     engine: AsyncEngine,
+    seal: BallotSeal,
     *,
     vote_id: int,
     voters: list[int],
@@ -349,8 +310,9 @@ async def enter_paper(
 ) -> BallotReceipt:
     """Paper ballots from the box, entered by the secretariat: who put one in, and the ballots,
     unpaired; all or nothing (409 if any voter already voted)."""
-    number = await _record_participations(
+    number, total = await _record(
         engine,
+        seal,
         vote_id,
         voters,
         BallotMethod.paper,
@@ -359,5 +321,9 @@ async def enter_paper(
         forbid_self_approval=False,
         invalidation=invalidation,
     )
-    total = await _count(engine, vote_id, number, voters, ballots, invalidation)
     return BallotReceipt(vote_id=vote_id, round=number, received=len(ballots), ballots_cast=total)
+
+
+def _shuffle(items: list[bytes]) -> None:
+    """Paper ballots stored in no order the entry had (a CSPRNG, not `random`)."""
+    secrets.SystemRandom().shuffle(items)

@@ -1,7 +1,8 @@
-"""Nomination votes. Who voted (`vote_participations`) and what was voted (`vote_round_tallies`,
-`vote_ballot_boxes`) live in tables with no link between them: no foreign key from one to the
-other, no serial id, no timestamp, and they are written in separate transactions
-(`app/votes/service.py` explains the design and its residual risks)."""
+"""Nomination votes. Who voted (`vote_participations`) and what was voted live in tables with no
+link between them: no foreign key from one to the other, no serial id, no timestamp. A ballot is
+a sealed blob (`vote_sealed_ballots`), written with its participation in one transaction and
+opened only when the round closes, which adds it to the round's sums (`vote_round_tallies`)
+(`app/votes/ballots.py` explains the design and its threat model)."""
 
 from datetime import date, datetime
 from enum import StrEnum
@@ -181,8 +182,8 @@ class VoteParticipation(SQLModel, table=True):
 
 
 class VoteRoundTally(SQLModel, table=True):
-    """What was voted, only as the sum: approvals per candidate of a round. Every row of the
-    round is rewritten by every ballot (+1 or +0), in a transaction of its own."""
+    """What was voted, only as the sum: approvals per candidate of a round, written when the
+    round closes (rounds counted before 2.0.0 were summed ballot by ballot)."""
 
     __tablename__ = "vote_round_tallies"
     __table_args__ = (
@@ -200,8 +201,25 @@ class VoteRoundTally(SQLModel, table=True):
     approvals: int = 0
 
 
+class VoteSealedBallot(SQLModel, table=True):
+    """A ballot, sealed (`app/votes/seal.py`): every one the same size, unreadable without the
+    seal key, kept only until its round closes. No caster, no id, no timestamp: its key is the
+    blob itself (random nonce)."""
+
+    __tablename__ = "vote_sealed_ballots"
+    __table_args__ = (
+        PrimaryKeyConstraint("vote_id", "round", "sealed"),
+        ForeignKeyConstraint(["vote_id", "round"], ["vote_rounds.vote_id", "vote_rounds.round"]),
+        CheckConstraint("octet_length(sealed) = 45", name="vote_sealed_ballot_fixed_size"),
+    )
+
+    vote_id: int
+    round: int
+    sealed: bytes
+
+
 class VoteBallotBox(SQLModel, table=True):
-    """How many ballots a round holds, counted with the tallies (same transaction)."""
+    """How many ballots a round holds, counted with the participations (same transaction)."""
 
     __tablename__ = "vote_ballot_boxes"
     __table_args__ = (

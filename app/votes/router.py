@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.awards.schemas import AWARD_TYPE_CODE
 from app.core.cache import ReadCache
@@ -57,6 +58,13 @@ async def ballot_caster(session: SessionDep, key: CurrentKey, vote_id: VoteId) -
 
 
 BallotCaster = Annotated[Principal, Depends(ballot_caster)]
+
+
+async def _end_reads(session: AsyncSession) -> None:
+    """End the request's transaction (it only read: the key, the voter, the cluster) before the
+    ballot's own: no snapshot stays open beside the ballot, and a ballot's answer is its own."""
+    if session.in_transaction():
+        await session.commit()
 
 
 @router.post(
@@ -165,22 +173,26 @@ async def record_vote_attendance(
     operation_id="castVoteBallot",
     status_code=status.HTTP_201_CREATED,
     summary="Cast the voting unit's secret ballot (the unit's own key)",
-    description="At most the round's seats, candidates of the round only. The answer says the "
-    "ballot was received and how many the round holds, never what it approves; nothing stores "
-    "the ballot beside its caster (no `Idempotency-Key`: a retry is 409, the ballot was counted). "
-    "403 for any key but an eligible voter's unit key (the same whether the vote exists); 409 for "
-    "a second ballot in the round (the database's unique key decides a race), a voter not recorded "
-    "present or voting in writing, a self-approval the rule set forbids (`self_approval_allowed`), "
-    "or a round that is not open; 503 if the ballot could not be counted (it was not recorded: "
-    "cast again).",
+    description="At most the round's seats, candidates of the round only. The ballot is sealed "
+    "(a fixed-size blob no one can read without the seal key) and written with the voter's "
+    "participation in one transaction: after any failure it either counts once or left nothing. "
+    "The answer says the ballot was received and how many the round holds, never what it "
+    "approves; nothing stores the ballot beside its caster (no `Idempotency-Key`: a retry is 409 "
+    "`already-voted`, the ballot was counted). 403 for any key but an eligible voter's unit key "
+    "(the same whether the vote exists); 409 for a second ballot in the round (the database's "
+    "unique key decides a race), a voter not recorded present or voting in writing, a "
+    "self-approval the rule set forbids (`self_approval_allowed`), or a round that is not open; "
+    "503 `ballot-not-counted` if it could not be recorded (cast it again).",
     responses=problem_responses(403, 404, 409, 413, 503),
 )
 async def cast_vote_ballot(
-    request: Request, key: BallotCaster, vote_id: VoteId, body: BallotIn
+    request: Request, session: SessionDep, key: BallotCaster, vote_id: VoteId, body: BallotIn
 ) -> BallotReceipt:
     assert key.unit_id is not None
+    await _end_reads(session)
     return await ballots.cast(
         _engine(request).engine,
+        request.app.state.ballot_seal,
         vote_id=vote_id,
         unit_id=key.unit_id,
         approvals=body.approvals,
@@ -204,8 +216,10 @@ async def record_vote_paper_ballots(
     request: Request, session: SessionDep, key: ClusterWriterKey, vote_id: VoteId, body: PaperBallotsIn
 ) -> BallotReceipt:
     ensure_cluster_writer(key, await service.cluster_of(session, vote_id=vote_id))
+    await _end_reads(session)
     return await ballots.enter_paper(
         _engine(request).engine,
+        request.app.state.ballot_seal,
         vote_id=vote_id,
         voters=body.voters,
         ballots=body.ballots,
@@ -224,15 +238,24 @@ async def record_vote_paper_ballots(
     "set counts those present; the highest counts take the seats, a tie across the last seat goes "
     "through the rule set's tie-breakers, the last being the chair's vote (`chair_choice`). Each "
     "seated unit becomes a nomination in the awards register linked to the vote and its standings "
-    "version (its rules checked again: 409 if one now refuses). Seats left empty may go to another "
-    "round while `max_rounds` allows. 409 when the ballots do not match the participations (one is "
-    "still being counted), when the tie needs the chair's choice (`tied`), or the round is not open.",
-    responses=problem_responses(403, 404, 409, 413),
+    "version (its rules checked again: 409 if one now refuses). Closing opens the round's sealed "
+    "ballots into its sums and deletes them. Seats left empty may go to another round while "
+    "`max_rounds` allows. 409 when the tie needs the chair's choice (`tied`), or the round is not "
+    "open; 503 `ballot-seal-key-mismatch` when the ballots were sealed with another key than this "
+    "instance's (`BALLOT_SEAL_KEY`).",
+    responses=problem_responses(403, 404, 409, 413, 503),
 )
 async def close_vote_round(
-    session: SessionDep, key: ClusterWriterKey, vote_id: VoteId, body: CloseIn, response: Response
+    request: Request,
+    session: SessionDep,
+    key: ClusterWriterKey,
+    vote_id: VoteId,
+    body: CloseIn,
+    response: Response,
 ) -> VoteOut:
-    out = await service.close_round(session, vote_id=vote_id, data=body, writer=key)
+    out = await service.close_round(
+        session, vote_id=vote_id, data=body, writer=key, seal=request.app.state.ballot_seal
+    )
     response.headers["ETag"] = service.vote_etag(out)
     return out
 

@@ -27,7 +27,7 @@ else none (`no_leadership`). The reason is stored and shown.
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -39,7 +39,7 @@ from app.clusters.models import Cluster
 from app.clusters.service import find_cluster
 from app.core.cache import cluster_tag, invalidate
 from app.core.database import table
-from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.errors import AppError, Conflict, NotFound, Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.pagination import Page, encode_cursor
@@ -66,11 +66,13 @@ from app.votes.models import (
     VoteParticipation,
     VoteRound,
     VoteRoundTally,
+    VoteSealedBallot,
     VoteState,
     VoteVoter,
 )
 from app.votes.queries import select_votes, vote_outs
 from app.votes.schemas import AttendanceIn, CloseIn, RoundResult, SeatOut, TallyOut, VoteCreate, VoteOut
+from app.votes.seal import BallotSeal, SealKeyMismatch
 
 RESOURCE = "vote"
 _LEAD_RULES = ("government_flag_requires_cluster_lead", "ministry_flag_requires_cluster_lead")
@@ -94,6 +96,60 @@ class TieUnresolved(Conflict):
 
 class BallotCountMismatch(Conflict):
     slug = "ballot-count-mismatch"
+
+
+_ADD_OPENED = text(
+    "UPDATE vote_round_tallies t SET approvals = t.approvals + o.approvals"
+    " FROM unnest(CAST(:candidates AS integer[]), CAST(:approvals AS integer[])) AS o(unit_id, approvals)"
+    " WHERE t.vote_id = :vote_id AND t.round = :round AND t.candidate_unit_id = o.unit_id"
+)
+
+
+class SealedBallotsUnreadable(AppError):
+    """The ballots were sealed with a key this instance does not have: a setting to fix."""
+
+    status, slug = 503, "ballot-seal-key-mismatch"
+
+
+async def _open_sealed(session: AsyncSession, seal: BallotSeal, vote_id: int, number: int) -> int:
+    """Inside the close's transaction (the round locked): open the round's sealed ballots, add
+    them to its sums in one statement and delete them. Returns how many were opened."""
+    where = (_SEALED.c.vote_id == vote_id) & (_SEALED.c.round == number)
+    blobs = list((await session.execute(select(_SEALED.c.sealed).where(where))).scalars())
+    if not blobs:
+        return 0
+    candidates = list(
+        (
+            await session.execute(
+                select(col(VoteRoundTally.candidate_unit_id)).where(
+                    col(VoteRoundTally.vote_id) == vote_id, col(VoteRoundTally.round) == number
+                )
+            )
+        ).scalars()
+    )
+    sums = dict.fromkeys(candidates, 0)
+    try:
+        for blob in blobs:
+            for unit in seal.open(vote_id, number, candidates, blob):
+                sums[unit] += 1
+    except SealKeyMismatch as exc:
+        raise SealedBallotsUnreadable(
+            _(
+                "The round's ballots were sealed with another key ({key_id}) than this instance's "
+                "({own}): set BALLOT_SEAL_KEY to the key they were sealed with, then close again.",
+                key_id=str(exc),
+                own=seal.key_id.hex(),
+            )
+        ) from None
+    await session.execute(
+        _ADD_OPENED,
+        {"candidates": list(sums), "approvals": list(sums.values()), "vote_id": vote_id, "round": number},
+    )
+    await session.execute(delete(_SEALED).where(where))
+    return len(blobs)
+
+
+_SEALED = table(VoteSealedBallot)
 
 
 def vote_etag(out: VoteOut) -> str:
@@ -463,12 +519,16 @@ async def record_attendance(
     return await get(session, vote_id=vote_id)
 
 
-async def close_round(session: AsyncSession, *, vote_id: int, data: CloseIn, writer: Principal) -> VoteOut:
+async def close_round(
+    session: AsyncSession, *, vote_id: int, data: CloseIn, writer: Principal, seal: BallotSeal
+) -> VoteOut:
     """Count the current round (integer arithmetic, `app.votes.counting`) and publish its result;
     each seated candidate becomes a nomination in the awards register, linked to the vote and its
-    standings version. Under quorum the round and the vote are void. 409 when the ballots do not
-    match the participations (a ballot still being counted), or when a tie across the last seat
-    needs the chair's choice (`tied`)."""
+    standings version. Under quorum the round and the vote are void. The round's sealed ballots
+    are opened into its sums first. 409 when a tie across the last seat needs the chair's choice
+    (`tied`); `ballot-count-mismatch` guards a round whose ballots were cast before 2.0.0 (two
+    transactions then, which a crash could split): a ballot now counts in the same transaction
+    as its participation."""
     vote = await _locked_vote(session, vote_id, writer)
     assert vote.id is not None
     current = await _locked_open_round(session, vote)
@@ -482,6 +542,7 @@ async def close_round(session: AsyncSession, *, vote_id: int, data: CloseIn, wri
             )
         ).scalars()
     )
+    await _open_sealed(session, seal, vote_id, number)
     voted = (
         await session.execute(
             select(func.count())

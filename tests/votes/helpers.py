@@ -10,12 +10,15 @@ UNCHANGED = ("Cao Bằng", "Lai Châu", "Điện Biên", "Sơn La", "Lạng Sơn
 """Units the 2025 reform left as they were: the same records in 2024 and after."""
 
 
-async def cluster_with(admin: httpx.AsyncClient, number: int, size: int, year: int = 2024) -> list[int]:
-    """Cluster `number` with `size` members over `year` (units that existed that whole year)."""
+async def cluster_with(
+    admin: httpx.AsyncClient, number: int, size: int, year: int = 2024, *, first: int = 2
+) -> list[int]:
+    """Cluster `number` with `size` members over `year` (units that existed that whole year, from
+    the `first`th on)."""
     assert (await admin.post("/v1/clusters", json={"number": number})).status_code == 201
     page = (await admin.get("/v1/units", params={"as_of": f"{year}-06-01", "limit": "200"})).json()
     units = [u["id"] for u in page["items"] if u["valid_to"] is None or u["valid_to"] >= f"{year}-12-31"]
-    chosen = units[2 : 2 + size]
+    chosen = units[first : first + size]
     for unit in chosen:
         response = await join(admin, unit, number, f"{year}-01-01", f"{year}-12-31")
         assert response.status_code == 201, response.text

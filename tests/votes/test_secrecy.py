@@ -1,5 +1,6 @@
 """Secrecy that survives a look at the database: who voted and what was voted stay unlinked in
-the tables, in `xmin`, in the idempotency records and in the logs."""
+the tables (a ballot is a sealed blob until its round closes, and no sum moves before), in the
+idempotency records and in the logs. The pages and the WAL: tests/votes/test_secrecy_at_rest.py."""
 
 import logging
 
@@ -12,7 +13,7 @@ from tests.helpers import UnitKey, problem
 from tests.votes.helpers import attend, cast, close, cluster_with, open_vote, paper
 
 WHO = "vote_participations"
-WHAT = ("vote_round_tallies", "vote_ballot_boxes")
+WHAT = ("vote_round_tallies", "vote_ballot_boxes", "vote_sealed_ballots")
 
 
 async def _rows(database: Database, sql: str, **params: object) -> list[tuple[object, ...]]:
@@ -33,39 +34,50 @@ async def test_who_and_what_share_no_column_key_or_time(database: Database) -> N
     assert columns[WHO] == {"vote_id", "round", "unit_id", "method", "note"}
     assert columns["vote_round_tallies"] == {"vote_id", "round", "candidate_unit_id", "approvals"}
     assert columns["vote_ballot_boxes"] == {"vote_id", "round", "ballots_cast"}
+    assert columns["vote_sealed_ballots"] == {"vote_id", "round", "sealed"}
     types = await _rows(
         database,
         "SELECT table_name, data_type, column_default FROM information_schema.columns "
-        "WHERE table_name IN ('vote_participations', 'vote_round_tallies', 'vote_ballot_boxes')",
+        "WHERE table_name IN ('vote_participations', 'vote_round_tallies', 'vote_ballot_boxes', "
+        "'vote_sealed_ballots')",
     )
     assert not [t for t in types if "time" in str(t[1]) or "date" in str(t[1])], "no timestamps"
     assert not [t for t in types if t[2] is not None and "nextval" in str(t[2])], "no serial ids"
     links = await _rows(
         database,
         "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
-        "AND conrelid::regclass::text IN ('vote_participations', 'vote_round_tallies', 'vote_ballot_boxes')",
+        "AND conrelid::regclass::text IN ('vote_participations', 'vote_round_tallies', 'vote_ballot_boxes', "
+        "'vote_sealed_ballots')",
     )
     for source, target in links:
         assert not (source == WHO and target in WHAT), links
         assert not (source in WHAT and target == WHO), links
 
 
-async def test_xmin_never_links_a_participation_to_the_sums(
+async def test_an_open_round_moves_no_sum_and_keeps_only_sealed_ballots_of_one_size(
     admin: httpx.AsyncClient, unit_key: UnitKey, database: Database
 ) -> None:
     voters = await cluster_with(admin, 74, 5)
     vote = await open_vote(admin, 74, voters[:2], seats=2)
     await attend(admin, vote["id"], voters)
+    tallies_before = await _rows(
+        database, "SELECT xmin::text, candidate_unit_id, approvals FROM vote_round_tallies"
+    )
     for voter, approvals in zip(voters[:3], ([voters[0]], [voters[0], voters[1]], []), strict=True):
         assert (await cast(admin, unit_key, vote["id"], voter, approvals)).status_code == 201
     assert (await paper(admin, vote["id"], voters[3:], [[voters[1]], []])).status_code == 201
-    who = {x for (x,) in await _rows(database, "SELECT xmin::text FROM vote_participations")}
-    what = {x for table in WHAT for (x,) in await _rows(database, f"SELECT xmin::text FROM {table}")}
-    assert len(who) == 4  # one transaction per cast, one for the paper entry
-    assert who.isdisjoint(what)
-    # Every tally row of the round carries the same xmin: the last ballot's update touched all.
-    tally_xmins = {x for (x,) in await _rows(database, "SELECT xmin::text FROM vote_round_tallies")}
-    assert len(tally_xmins) == 1
+    # No sum moved: the tally rows are the very versions the round's opening wrote.
+    assert await _rows(
+        database, "SELECT xmin::text, candidate_unit_id, approvals FROM vote_round_tallies"
+    ) == (tallies_before)
+    assert {a for (_x, _c, a) in tallies_before} == {0}
+    sealed = [bytes(b) for (b,) in await _rows(database, "SELECT sealed FROM vote_sealed_ballots")]
+    assert len(sealed) == 5
+    assert {len(b) for b in sealed} == {45}, "an empty ballot and a full one are the same size"
+    assert len({b[8:] for b in sealed}) == 5, "no two ballots share their bytes, equal or not"
+    closed = (await close(admin, vote["id"])).json()["rounds"][0]["result"]["tallies"]
+    assert {t["unit_id"]: t["approvals"] for t in closed} == {voters[0]: 2, voters[1]: 2}
+    assert await _rows(database, "SELECT count(*) FROM vote_sealed_ballots") == [(0,)], "opened, then gone"
 
 
 async def test_no_idempotency_record_and_no_log_line_holds_a_ballot(
@@ -85,19 +97,19 @@ async def test_no_idempotency_record_and_no_log_line_holds_a_ballot(
             failed = await cast(admin, unit_key, vote["id"], voters[2], [marker])
         finally:
             await _fail_no_more(database)
-        assert problem(failed, 503, "ballot-not-counted")["type"] == "/problems/ballot-not-counted"
+        problem(failed, 503, "ballot-not-counted")
         assert (await cast(admin, unit_key, vote["id"], voters[2], [marker])).status_code == 201
     after = await _rows(database, "SELECT count(*) FROM idempotency_records")
     assert before == after
     bodies = await _rows(database, "SELECT body::text, fingerprint FROM idempotency_records")
     assert not [b for b in bodies if "approvals" in str(b)]
     logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
-    assert "could not be counted" in logged
+    assert "was not recorded" in logged
     assert "approvals" not in logged
     assert "approved" not in logged
     assert f"[{marker}]" not in logged
     assert "unnest" not in logged
-    # The failed ballot was taken back: two participations, two ballots.
+    # The failed ballot left nothing: two participations, two ballots.
     current = (await admin.get(f"/v1/votes/{vote['id']}")).json()["rounds"][0]
     assert current["ballots_cast"] == 2
     assert sorted(p["unit_id"] for p in current["participations"]) == sorted([voters[0], voters[2]])
@@ -107,17 +119,17 @@ async def test_no_idempotency_record_and_no_log_line_holds_a_ballot(
 
 
 async def _fail_the_next_count(database: Database) -> None:
-    """A real failure of the sums' transaction: a trigger refusing updates of the tallies."""
+    """A real failure of the ballot's transaction: a trigger refusing sealed ballots."""
     async with database.engine.begin() as conn:
         await conn.execute(
             text(
                 "CREATE FUNCTION refuse_tally() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN RAISE EXCEPTION 'tallies refused'; END $$"
+                "$$ BEGIN RAISE EXCEPTION 'ballot refused'; END $$"
             )
         )
         await conn.execute(
             text(
-                "CREATE TRIGGER refuse_tally BEFORE UPDATE ON vote_round_tallies "
+                "CREATE TRIGGER refuse_tally BEFORE INSERT ON vote_sealed_ballots "
                 "FOR EACH ROW EXECUTE FUNCTION refuse_tally()"
             )
         )
@@ -125,7 +137,7 @@ async def _fail_the_next_count(database: Database) -> None:
 
 async def _fail_no_more(database: Database) -> None:
     async with database.engine.begin() as conn:
-        await conn.execute(text("DROP TRIGGER IF EXISTS refuse_tally ON vote_round_tallies"))
+        await conn.execute(text("DROP TRIGGER IF EXISTS refuse_tally ON vote_sealed_ballots"))
         await conn.execute(text("DROP FUNCTION IF EXISTS refuse_tally()"))
 
 
