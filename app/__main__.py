@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from app.history.importer import HistoryImportError
 
 T = TypeVar("T")
+FOUND = 3
+"""`awards audit`'s status when it lists awards: apart from 1 (it could not audit) and 2 (usage)."""
 
 
 async def _in_transaction(settings: Settings, url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -189,7 +191,7 @@ def _main(argv: list[str] | None) -> int:
     award_commands.add_parser(
         "audit",
         help="list the awards whose vote, rank or standings version do not match the vote and "
-        "frozen standings they name (exit 1 when some are found)",
+        "frozen standings they name (exit 3 when some are found)",
     )
     args = parser.parse_args(argv)
 
@@ -263,11 +265,10 @@ def _main(argv: list[str] | None) -> int:
 
 def _audit_awards(settings: Settings) -> int:
     """One line per award that does not match what it names (stdout), a summary on stderr; exit
-    1 when some are found."""
+    3 when some are found (1 is a failure to audit, as for every command). Reads only."""
     from app.awards.audit import audit_awards
 
     url = resolve_database_url(settings)
-    upgrade(url)
     findings = asyncio.run(_in_transaction(settings, url, audit_awards))
     for finding in findings:
         print(finding.line())
@@ -280,7 +281,7 @@ def _audit_awards(settings: Settings) -> int:
             ),
             file=sys.stderr,
         )
-        return 1
+        return FOUND
     print(_("Every award matches the vote and standings it names."), file=sys.stderr)
     return 0
 

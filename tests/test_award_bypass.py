@@ -265,6 +265,9 @@ class Planted:
     """A Government flag citing cluster 5's failed vote, with rank 1 where the frozen standings
     say otherwise."""
     frozen_rank: int
+    claimed: int
+    """An attested Government flag whose cluster-lead check passed on the caller's rank (as
+    attested records were checked before 2.0.0)."""
 
 
 @pytest.fixture
@@ -290,30 +293,39 @@ async def planted(seeded: None, admin: httpx.AsyncClient, database: Database) ->
     insert = text(
         "INSERT INTO awards (award_type, unit_id, emulation_year, cluster_id, status, vote_id,"
         " standings_version, nominated_on, attested, rule_checks, version, recorded_by, recorded_at)"
-        " VALUES ('government_flag', :unit, 2024, (SELECT id FROM clusters WHERE number = 5),"
-        " 'nominated', :vote, :version, DATE '2024-11-25', false, CAST(:checks AS jsonb), 1, 'probe', now())"
-        " RETURNING id"
+        " VALUES ('government_flag', :unit, :year, (SELECT id FROM clusters WHERE number = 5),"
+        " 'nominated', :vote, :version, DATE '2024-11-25', :attested, CAST(:checks AS jsonb), 1, 'probe',"
+        " now()) RETURNING id"
     )
     ids = []
     async with database.sessionmaker() as session, session.begin():
-        for unit, vote, version in (
-            (units["Hưng Yên"], None, None),
-            (units["Thái Bình"], theirs["id"], 99),
-            (misranked, failed["id"], failed["standings_version"]),
+        for unit, vote, version, attested, year in (
+            (units["Hưng Yên"], None, None, False, 2024),
+            (units["Thái Bình"], theirs["id"], 99, False, 2024),
+            (misranked, failed["id"], failed["standings_version"], False, 2024),
+            (units["Hà Nam"], None, None, True, 2023),
         ):
-            params = {"unit": unit, "vote": vote, "version": version, "checks": json.dumps(checks)}
+            params = {
+                "unit": unit,
+                "vote": vote,
+                "version": version,
+                "attested": attested,
+                "year": year,
+                "checks": json.dumps(checks),
+            }
             ids.append((await session.execute(insert, params)).scalar_one())
     [voted_award] = nominations_of(voted)
-    return Planted(voted_award, *ids, frozen_rank=ranked.index(misranked) + 1)
+    return Planted(voted_award, *ids[:3], frozen_rank=ranked.index(misranked) + 1, claimed=ids[3])
 
 
 def test_the_audit_lists_each_planted_mismatch(
     planted: Planted, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ran = _audit(monkeypatch, capsys, database_url)
-    assert ran.status == 1, ran
+    assert ran.status == 3, ran
     lines = {int(line.split()[1]): line for line in ran.out.splitlines()}
-    assert sorted(lines) == sorted([planted.unvoted, planted.mismatched, planted.misranked]), ran.out
+    expected = [planted.unvoted, planted.mismatched, planted.misranked, planted.claimed]
+    assert sorted(lines) == sorted(expected), ran.out
     assert planted.voted not in lines
     assert "neither linked to a vote nor attested" in lines[planted.unvoted]
     mismatched = lines[planted.mismatched]
@@ -326,7 +338,8 @@ def test_the_audit_lists_each_planted_mismatch(
     assert "rank 1 is not the unit's rank in the frozen standings vote" in misranked
     assert planted.frozen_rank > 1
     assert f"({planted.frozen_rank})" in misranked
-    assert "3 award(s)" in ran.err
+    assert "passed on a rank no vote recorded (rank 1)" in lines[planted.claimed]
+    assert "4 award(s)" in ran.err
 
 
 @pytest.mark.usefixtures("seeded")

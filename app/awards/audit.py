@@ -186,8 +186,10 @@ async def audit_awards(session: AsyncSession) -> list[Finding]:
     standings it names, by id: a vote of another cluster, award type or year; a vote whose
     result did not seat the unit; a standings version not the vote's; a rank that differs from
     the frozen snapshot's (or, without one, the vote's record of its candidates). Also an award
-    of a type a vote proposes that is neither attested nor linked to a vote, and a standings
-    version named without a vote. A fixed number of queries, plus one per vote with standings."""
+    of a type a vote proposes that is neither attested nor linked to a vote, a standings version
+    named without a vote, and a cluster-lead check that passed on a rank no vote recorded (an
+    attested record made before 2.0.0 took the caller's rank for it). A fixed number of queries,
+    plus one per vote with standings."""
     rows = (
         await session.execute(
             select(Award, col(AwardType.requires_vote))
@@ -236,6 +238,15 @@ async def audit_awards(session: AsyncSession) -> list[Finding]:
                         version=award.standings_version,
                     )
                 )
+            for check in award.rule_checks:
+                if check.get("rule") in _CLUSTER_LEAD_RULES and check.get("outcome") == "passed":
+                    problems.append(
+                        _(
+                            "{rule} passed on a rank no vote recorded (rank {rank}): the caller's word",
+                            rule=check["rule"],
+                            rank=check.get("facts", {}).get("rank"),
+                        )
+                    )
         if problems:
             findings.append(
                 Finding(award.id, award.award_type, award.unit_id, award.emulation_year, problems)

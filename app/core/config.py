@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         "The same on every instance, kept outside the database. Unset: a key file under data_dir, "
         "made once (one instance only).",
     )
+    ballot_seal_previous_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Keys that sealed ballots before BALLOT_SEAL_KEY replaced them, comma-separated: "
+        "rounds still open when the key was rotated open with them. Drop one once every round it "
+        "sealed has closed.",
+    )
     embedded_database: str = "thidua"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -180,14 +186,20 @@ class Settings(BaseSettings):
     @field_validator("ballot_seal_key")
     @classmethod
     def _seal_key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        try:
-            raw = base64.b64decode(value.get_secret_value(), validate=True)
-        except ValueError as exc:
-            raise ValueError("not base64") from exc
-        if len(raw) != 32:
-            raise ValueError("32 bytes in base64 are needed")
+        if value is not None:
+            _seal_key(value)
+        return value
+
+    @field_validator("ballot_seal_previous_keys", mode="before")
+    @classmethod
+    def _split_previous_keys(cls, value: object) -> object:
+        return [k for k in value.split(",") if k.strip()] if isinstance(value, str) else value
+
+    @field_validator("ballot_seal_previous_keys")
+    @classmethod
+    def _previous_keys_are_32_bytes(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for key in value:
+            _seal_key(key)
         return value
 
     @field_validator("timezone")
@@ -198,6 +210,15 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Ho_Chi_Minh)") from exc
         return value
+
+
+def _seal_key(value: SecretStr) -> None:
+    try:
+        raw = base64.b64decode(value.get_secret_value().strip(), validate=True)
+    except ValueError as exc:
+        raise ValueError("not base64") from exc
+    if len(raw) != 32:
+        raise ValueError("32 bytes in base64 are needed")
 
 
 @lru_cache

@@ -76,7 +76,8 @@ _NOTIFY_CLUSTER = text(
 ballot's own transactions: the participations and the number of ballots show on the year sheet.
 It names the cluster only, never a voter or a ballot."""
 _ADD_TO_BOX = text(
-    "UPDATE vote_ballot_boxes SET ballots_cast = ballots_cast + :ballots"
+    "UPDATE vote_ballot_boxes SET ballots_cast = ballots_cast + :ballots,"
+    " ballots_sealed = ballots_sealed + :ballots"
     " WHERE vote_id = :vote_id AND round = :round RETURNING ballots_cast"
 )
 

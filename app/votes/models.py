@@ -226,8 +226,13 @@ class VoteBallotBox(SQLModel, table=True):
         PrimaryKeyConstraint("vote_id", "round"),
         ForeignKeyConstraint(["vote_id", "round"], ["vote_rounds.vote_id", "vote_rounds.round"]),
         CheckConstraint("ballots_cast >= 0", name="vote_ballots_not_negative"),
+        CheckConstraint(
+            "ballots_sealed >= 0 AND ballots_sealed <= ballots_cast", name="vote_ballots_sealed_counted"
+        ),
     )
 
     vote_id: int
     round: int
     ballots_cast: int = 0
+    ballots_sealed: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Of those, the ones stored sealed (since 2.0.0): closing opens exactly as many, or refuses."""

@@ -39,15 +39,28 @@ KEY_FILE = "ballot-seal.key"
 
 
 class SealKeyMismatch(Exception):
-    """A ballot was sealed with another key than this instance's (or was altered)."""
+    """A ballot was sealed with a key this instance does not hold (its id is the message)."""
+
+
+class SealBroken(Exception):
+    """A ballot's blob does not open under the key it names: it was altered."""
+
+
+def key_id(key: bytes) -> bytes:
+    return hashlib.sha256(b"thidua ballot seal key id\0" + key).digest()[:KEY_ID_BYTES]
 
 
 class BallotSeal:
-    def __init__(self, key: bytes) -> None:
-        if len(key) != KEY_BYTES:
-            raise ValueError(f"the ballot seal key must be {KEY_BYTES} bytes")
+    """Seals with `key`; opens what `key` or any of `previous` sealed (a rotation while a round
+    is open leaves its ballots under two keys, and the round must still close)."""
+
+    def __init__(self, key: bytes, previous: Sequence[bytes] = ()) -> None:
+        for one in (key, *previous):
+            if len(one) != KEY_BYTES:
+                raise ValueError(f"a ballot seal key must be {KEY_BYTES} bytes")
         self._aead = AESGCM(key)
-        self.key_id = hashlib.sha256(b"thidua ballot seal key id\0" + key).digest()[:KEY_ID_BYTES]
+        self.key_id = key_id(key)
+        self._openers = {key_id(one): AESGCM(one) for one in (*previous, key)}
 
     def seal(self, vote_id: int, number: int, candidates: Sequence[int], approvals: Sequence[int]) -> bytes:
         """`approvals` (a subset of `candidates`) as a sealed blob of `SEALED_BYTES`."""
@@ -62,15 +75,18 @@ class BallotSeal:
         return sealed
 
     def open(self, vote_id: int, number: int, candidates: Sequence[int], sealed: bytes) -> list[int]:
-        """The candidates a sealed ballot approves; `SealKeyMismatch` if this key did not seal it
-        for this round."""
-        if len(sealed) != SEALED_BYTES or sealed[:KEY_ID_BYTES] != self.key_id:
+        """The candidates a sealed ballot approves. `SealKeyMismatch` if no key held here sealed
+        it; `SealBroken` if it does not open under its key for this round (altered)."""
+        opener = self._openers.get(sealed[:KEY_ID_BYTES])
+        if opener is None:
             raise SealKeyMismatch(sealed[:KEY_ID_BYTES].hex())
         nonce = sealed[KEY_ID_BYTES : KEY_ID_BYTES + NONCE_BYTES]
         try:
-            plain = self._aead.decrypt(nonce, sealed[KEY_ID_BYTES + NONCE_BYTES :], _bound(vote_id, number))
+            if len(sealed) != SEALED_BYTES:
+                raise InvalidTag
+            plain = opener.decrypt(nonce, sealed[KEY_ID_BYTES + NONCE_BYTES :], _bound(vote_id, number))
         except InvalidTag as exc:
-            raise SealKeyMismatch(self.key_id.hex()) from exc
+            raise SealBroken(sealed[:KEY_ID_BYTES].hex()) from exc
         bits = int.from_bytes(plain[len(_VERSION) :], "little")
         order = sorted(candidates)
         return [unit for position, unit in enumerate(order) if bits >> position & 1]
@@ -87,15 +103,23 @@ def new_key() -> str:
 
 
 def load_seal(settings: Settings) -> BallotSeal:
-    """`BALLOT_SEAL_KEY`, or the key file under DATA_DIR (made once, readable by its owner only)."""
+    """`BALLOT_SEAL_KEY` (and `BALLOT_SEAL_PREVIOUS_KEYS`), or the key file under DATA_DIR: made
+    once, whole or not at all (written aside, then linked into place), readable by its owner."""
+    previous = [base64.b64decode(k.get_secret_value()) for k in settings.ballot_seal_previous_keys]
     if settings.ballot_seal_key is not None:
-        return BallotSeal(base64.b64decode(settings.ballot_seal_key.get_secret_value(), validate=True))
+        return BallotSeal(base64.b64decode(settings.ballot_seal_key.get_secret_value()), previous)
     path: Path = settings.data_dir / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        aside = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+        with os.fdopen(os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(new_key() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
         try:
-            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-                f.write(new_key() + "\n")
+            os.link(aside, path)
         except FileExistsError:
-            pass  # another process made it meanwhile
-    return BallotSeal(base64.b64decode(path.read_text().strip(), validate=True))
+            pass  # another process made it meanwhile: theirs is the key
+        finally:
+            aside.unlink()
+    return BallotSeal(base64.b64decode(path.read_text().strip(), validate=True), previous)

@@ -72,7 +72,7 @@ from app.votes.models import (
 )
 from app.votes.queries import select_votes, vote_outs
 from app.votes.schemas import AttendanceIn, CloseIn, RoundResult, SeatOut, TallyOut, VoteCreate, VoteOut
-from app.votes.seal import BallotSeal, SealKeyMismatch
+from app.votes.seal import BallotSeal, SealBroken, SealKeyMismatch
 
 RESOURCE = "vote"
 _LEAD_RULES = ("government_flag_requires_cluster_lead", "ministry_flag_requires_cluster_lead")
@@ -135,11 +135,20 @@ async def _open_sealed(session: AsyncSession, seal: BallotSeal, vote_id: int, nu
     except SealKeyMismatch as exc:
         raise SealedBallotsUnreadable(
             _(
-                "The round's ballots were sealed with another key ({key_id}) than this instance's "
-                "({own}): set BALLOT_SEAL_KEY to the key they were sealed with, then close again.",
+                "Ballots of this round were sealed with a key ({key_id}) this instance does not hold "
+                "(its own is {own}): add it to BALLOT_SEAL_PREVIOUS_KEYS (or set BALLOT_SEAL_KEY back), "
+                "then close again.",
                 key_id=str(exc),
                 own=seal.key_id.hex(),
             )
+        ) from None
+    except SealBroken:
+        raise Conflict(
+            slug="ballot-seal-broken",
+            detail=_(
+                "A sealed ballot of this round does not open under the key it names: it was altered "
+                "in the database. The round is not counted."
+            ),
         ) from None
     await session.execute(
         _ADD_OPENED,
@@ -542,7 +551,7 @@ async def close_round(
             )
         ).scalars()
     )
-    await _open_sealed(session, seal, vote_id, number)
+    opened = await _open_sealed(session, seal, vote_id, number)
     voted = (
         await session.execute(
             select(func.count())
@@ -550,13 +559,22 @@ async def close_round(
             .where(col(VoteParticipation.vote_id) == vote_id, col(VoteParticipation.round) == number)
         )
     ).scalar_one()
-    box = (
+    box, sealed = (
         await session.execute(
-            select(col(VoteBallotBox.ballots_cast)).where(
+            select(col(VoteBallotBox.ballots_cast), col(VoteBallotBox.ballots_sealed)).where(
                 col(VoteBallotBox.vote_id) == vote_id, col(VoteBallotBox.round) == number
             )
         )
-    ).scalar_one()
+    ).one()
+    if opened != sealed:
+        raise BallotCountMismatch(
+            _(
+                "{sealed} sealed ballots were cast in this round but {opened} are stored: a ballot was "
+                "removed from the database. The round is not counted.",
+                sealed=sealed,
+                opened=opened,
+            )
+        )
     if voted != box:
         raise BallotCountMismatch(
             _(

@@ -33,7 +33,7 @@ async def test_who_and_what_share_no_column_key_or_time(database: Database) -> N
     }
     assert columns[WHO] == {"vote_id", "round", "unit_id", "method", "note"}
     assert columns["vote_round_tallies"] == {"vote_id", "round", "candidate_unit_id", "approvals"}
-    assert columns["vote_ballot_boxes"] == {"vote_id", "round", "ballots_cast"}
+    assert columns["vote_ballot_boxes"] == {"vote_id", "round", "ballots_cast", "ballots_sealed"}
     assert columns["vote_sealed_ballots"] == {"vote_id", "round", "sealed"}
     types = await _rows(
         database,
