@@ -2,12 +2,34 @@
 (`tests/test_outage.py`, `tests/votes/test_crashes.py`); their modules share the xdist group
 `private-postgres`, so they take turns on one worker."""
 
+import asyncio
 import contextlib
 import signal
 import warnings
 from pathlib import Path
 
 import psutil
+
+from app.core.config import get_settings
+from app.core.database import Database
+from app.core.migrations import upgrade
+from app.units.reference import load_reference
+
+
+async def _load_reference(url: str) -> None:
+    settings = get_settings()
+    database = Database(url, settings)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            await load_reference(session, settings.reference_dir)
+    finally:
+        await database.dispose()
+
+
+def prepare(url: str) -> None:
+    """Migrate the database at `url` and load the reference data, as `make run` does."""
+    upgrade(url)
+    asyncio.run(_load_reference(url))
 
 
 class Server:

@@ -21,13 +21,11 @@ from app.core.config import get_settings
 from app.core.database import Database, SessionDep
 from app.core.embedded import stop as stop_embedded
 from app.core.logs import RequestIdFilter
-from app.core.migrations import upgrade
 from app.keys.schemas import KeyCreate
 from app.keys.service import create_key
 from app.main import create_app
-from app.units.reference import load_reference
 from tests.helpers import bearer, problem
-from tests.private_postgres import Server
+from tests.private_postgres import Server, prepare
 
 pytestmark = pytest.mark.xdist_group("private-postgres")
 
@@ -39,21 +37,10 @@ RETRY_AFTER = 7
 def server(private_data_dir: Path) -> Iterator[Server]:
     server = Server(private_data_dir / "pg")
     try:
-        upgrade(server.url)
-        asyncio.run(_load_reference(server.url))
+        prepare(server.url)
         yield server
     finally:
         stop_embedded(private_data_dir)  # and forget its holders, so that the next module starts it
-
-
-async def _load_reference(url: str) -> None:
-    settings = get_settings()
-    database = Database(url, settings)
-    try:
-        async with database.sessionmaker() as session, session.begin():
-            await load_reference(session, settings.reference_dir)
-    finally:
-        await database.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -24,14 +24,12 @@ from sqlalchemy.engine import make_url
 from app.core.config import get_settings
 from app.core.database import Database
 from app.core.embedded import stop as stop_embedded
-from app.core.migrations import upgrade
 from app.keys.schemas import KeyCreate
 from app.keys.service import create_key
-from app.units.reference import load_reference
 from app.votes.seal import new_key
 from tests.helpers import bearer, problem
 from tests.live import Uvicorn, start, stop
-from tests.private_postgres import Server
+from tests.private_postgres import Server, prepare
 from tests.votes.helpers import attend, close, cluster_with, open_vote
 
 pytestmark = pytest.mark.xdist_group("private-postgres")
@@ -60,6 +58,9 @@ ALTER DATABASE {DATABASE} SET client_connection_check_interval = '100ms';
 """A backend whose client died notices within 100 ms, even asleep, and rolls back."""
 
 
+_ASLEEP = "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = $1"
+
+
 def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -68,6 +69,14 @@ async def _sql(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
     connection = await asyncpg.connect(_dsn(url))
     try:
         return list(await connection.fetch(sql, *args))
+    finally:
+        await connection.close()
+
+
+async def _script(url: str, sql: str) -> None:
+    connection = await asyncpg.connect(_dsn(url))
+    try:
+        await connection.execute(sql)
     finally:
         await connection.close()
 
@@ -83,23 +92,8 @@ def pg(private_data_dir: Path) -> Iterator[Server]:
             await _sql(server.url, f'CREATE DATABASE "{DATABASE}"')
 
         asyncio.run(fresh())
-        upgrade(url)
-        settings = get_settings().model_copy(update={"database_url": url})
-
-        async def prepare() -> None:
-            database = Database(url, settings)
-            try:
-                async with database.sessionmaker() as session, session.begin():
-                    await load_reference(session, settings.reference_dir)
-            finally:
-                await database.dispose()
-            connection = await asyncpg.connect(_dsn(url))
-            try:
-                await connection.execute(WINDOW)
-            finally:
-                await connection.close()
-
-        asyncio.run(prepare())
+        prepare(url)
+        asyncio.run(_script(url, WINDOW))
         yield server
     finally:
         stop_embedded(private_data_dir)  # and forget its holders, so that the next module starts it
@@ -148,31 +142,19 @@ class World:
         )
         return int(row[0]), int(row[1]), int(row[2])
 
-    async def wait_in_window(self) -> None:
+    async def wait_asleep(self, asleep: bool) -> None:
+        """Until a ballot's transaction is held in the window (`asleep`), or no longer is."""
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            asleep = await _sql(
+            found = await _sql(
                 self.url,
                 "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = $1",
                 DATABASE,
             )
-            if asleep:
+            if bool(found) == asleep:
                 return
             await asyncio.sleep(0.05)
-        raise AssertionError("the ballot never reached the window")
-
-    async def wait_window_gone(self) -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            asleep = await _sql(
-                self.url,
-                "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = $1",
-                DATABASE,
-            )
-            if not asleep:
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError("the interrupted ballot's transaction did not end")
+        raise AssertionError("the ballot never reached the window" if asleep else "it never left it")
 
 
 @pytest.fixture
@@ -217,7 +199,7 @@ async def test_a_ballot_counts_once_or_can_be_cast_again_after_a_crash_at_each_s
             in_flight = asyncio.create_task(
                 asyncio.to_thread(_post_ballot, world.base, vote["id"], key, [candidate])
             )
-            await world.wait_in_window()
+            await world.wait_asleep(True)
         else:
             done = await asyncio.to_thread(_post_ballot, world.base, vote["id"], key, [candidate])
             assert isinstance(done, httpx.Response), done
@@ -234,7 +216,7 @@ async def test_a_ballot_counts_once_or_can_be_cast_again_after_a_crash_at_each_s
                 problem(answer, 503, "ballot-not-counted")
             else:
                 assert isinstance(answer, Exception), "the killed server answered nothing"
-            await world.wait_window_gone()
+            await world.wait_asleep(False)
             await _sql(world.url, "DELETE FROM crash_window")
         if crash == "kill the server":
             world.start_app()
