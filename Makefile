@@ -23,7 +23,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 LOCALES := app/locales
 
-.PHONY: install run stop test lint typecheck client-check browser nginx compose-check openapi messages lock bench bench-figures bench-sheet clean
+.PHONY: install run stop test lint typecheck client-check browser nginx compose-check openapi messages lock bench bench-figures bench-sheet bench-hostile clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -120,10 +120,15 @@ lock: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/hostile_batch.py
 
 # A 10,000-row CSV batch through HTTP beside a raw COPY + upsert of the same rows.
 bench-figures: install
 	$(BIN)/python bench/figures_batch.py
+
+# Hostile batches (the worst bodies the limits allow): answer time and size, RSS growth, read p99.
+bench-hostile: install
+	$(BIN)/python bench/hostile_batch.py
 
 # The year sheet's read p50/p99 idle, then while the 10,000-row batch is pushed back to back.
 bench-sheet: install

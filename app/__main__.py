@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,6 +108,7 @@ def _serve(settings: Settings) -> int:
             port=settings.port,
             log_level=settings.log_level,
             log_config=config,
+            **proxy_options(settings),
         )
     except KeyboardInterrupt:
         pass  # asked to stop: a normal end
@@ -119,6 +120,17 @@ def _serve(settings: Settings) -> int:
                 signal.signal(stopping, signal.SIG_IGN)  # let the cleanup finish
             print(_released(release(settings.data_dir, started=started), settings), flush=True)
     return 0
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Whose `X-Forwarded-For` uvicorn believes: only the proxies TRUSTED_PROXIES names. None
+    named, it reads no forwarded header at all (uvicorn's own default, FORWARDED_ALLOW_IPS or
+    127.0.0.1, would let any local process, or a client behind no proxy, choose its address and so
+    a fresh anonymous rate-limit budget)."""
+    return {
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
+    }
 
 
 def _released(done: Release, settings: Settings) -> str:

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from importlib import metadata
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
@@ -19,14 +19,18 @@ from app.core.compression import CompressionMiddleware, Gzip
 from app.core.config import Settings, get_settings
 from app.core.cors import ProblemCORSMiddleware
 from app.core.database import Database, resolve_database_url
+from app.core.deprecation import DeprecationMiddleware
 from app.core.errors import install_error_handlers
 from app.core.etag import ETagMiddleware
+from app.core.hardening import NoSniffMiddleware, RequestEncodingMiddleware
 from app.core.head import HeadMiddleware
 from app.core.i18n import LanguageMiddleware, load_catalogs
 from app.core.idempotency import IdempotentReplay, replay_response, sweep_expired_forever
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
+from app.core.numbers import ExactNumberMiddleware
 from app.core.openapi import build_openapi
+from app.core.query import known_parameters
 from app.core.ratelimit import RateLimitMiddleware
 from app.core.request_id import RequestIdMiddleware
 from app.covenants.router import router as covenants_router
@@ -82,9 +86,17 @@ nomination votes and the awards register.
 * **Versioned records** (units, unit aliases, clusters, memberships, leaderships, covenants,
   reported figures, figure sets, scoring frameworks, score sheets, proceedings, awards): updates
   need `If-Match` (428 without, 412 when stale); every version stays readable under `/revisions`
-  (an award's steps under `/transitions`).
+  (an award's steps under `/transitions`). A write that changes nothing answers 200 with the
+  current version and ETag and writes nothing. A PUT that creates takes `If-None-Match: *` to
+  create only (412 `/problems/record-exists` when the record exists).
+* **Bodies**: sent as they are: a `Content-Encoding` is 415 with `Accept-Encoding: identity`.
+  Every answer says `X-Content-Type-Options: nosniff`.
 * **Retries**: creating POSTs take `Idempotency-Key`; a retry replays the first answer.
 * **Lists**: `limit` and an opaque `cursor`; the body carries `next_cursor`.
+* **Query parameters**: a filter has one name across the API (`unit`, `cluster`, `year`, …). A
+  parameter the operation does not take is 400 (`/problems/unknown-parameter`, naming it). A
+  renamed one keeps working under its old name until its sunset, marked deprecated here; answers
+  to a request using it carry `Deprecation`, `Sunset` and `Link` (`rel="deprecation"`).
 * **Exports**: the cluster-year sheet and the standings also come as CSV or XLSX, by `Accept`
   (`text/csv`, `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`) or
   `?format=csv|xlsx|json`, with `Content-Disposition` and `Vary: Accept`.
@@ -193,6 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
         lifespan=lifespan,
         redoc_url=None,
+        dependencies=[Depends(known_parameters)],  # first on every operation: unknown query parameters
     )
     app.state.settings = settings
     load_catalogs()
@@ -231,6 +244,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
 
+    app.add_middleware(ExactNumberMiddleware)  # innermost: everything outside sees exact numbers
     app.state.gzip = gzip = Gzip.from_settings(settings)
     if gzip is not None:  # inside ETagMiddleware, which then sees the ETag of what is sent
         app.add_middleware(CompressionMiddleware, gzip=gzip)
@@ -240,7 +254,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_request_bytes,
         larger={BATCH_PATH: settings.max_batch_bytes},
     )
+    app.add_middleware(RequestEncodingMiddleware)  # a coded body is refused before anything reads it
     app.add_middleware(CachedReadMiddleware)  # cache hits answered before routing, still counted
+    app.add_middleware(DeprecationMiddleware)  # outside the cache: its hits say a name is deprecated too
     if settings.rate_limit_enabled:  # outside the cached reads (hits are limited too), inside CORS
         app.add_middleware(RateLimitMiddleware, settings=settings, exempt=UNLIMITED_PATHS)
     app.add_middleware(HeadMiddleware)  # HEAD runs as GET inside (cache hits too), bodiless outside
@@ -251,6 +267,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     english_only = tuple(p for p in (app.openapi_url, app.docs_url, "/static-offline-docs") if p)
     app.add_middleware(LanguageMiddleware, default=settings.default_locale, english_only=english_only)
+    app.add_middleware(NoSniffMiddleware)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response carries it
     app.openapi = lambda: build_openapi(app, unlimited=UNLIMITED_PATHS)  # type: ignore[method-assign]
     return app

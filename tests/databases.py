@@ -14,8 +14,9 @@ from app.core.embedded import ensure_database
 
 
 def worker() -> str:
-    """This process's xdist worker (`gw0`, `gw1`, …), or `main` without xdist."""
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """This process's xdist worker (`gw0`, `gw1`, …), or `main` without xdist; prefixed by
+    `THIDUA_TEST_RUN` when set, so that two runs at once on one machine never share a database."""
+    return os.environ.get("THIDUA_TEST_RUN", "") + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def test_database_url(suffix: str) -> str:

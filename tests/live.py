@@ -1,5 +1,9 @@
 """The real app served by uvicorn in a child process, for the tests that need a socket (schemathesis,
-the browser): on a free loopback port, against the test database, ready when `/readyz` says so."""
+the browser): on a free loopback port, against the test database, ready when `/readyz` says so.
+
+It is started as production starts it, `python -m app serve` (migrations and reference data, both
+already there, then uvicorn with the settings' options: `TRUSTED_PROXIES` among them), without the
+seed history."""
 
 import os
 import socket
@@ -46,13 +50,16 @@ def start(
     port: int | None = None,
     **settings: str,
 ) -> Uvicorn:
-    """Start `app.main:app` on `http://127.0.0.1:<port>` (a free one by default) with
+    """Start `python -m app serve` on `http://127.0.0.1:<port>` (a free one by default) with
     `DATABASE_URL=database_url`, its read cache off unless `cache`, and `settings` (environment
     names); return once `/readyz` answers 200. The caller stops it (`stop`)."""
     port = port or free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "LOAD_HISTORY_ON_SERVE": "false",
         "LOG_LEVEL": "warning",
         "RATE_LIMIT_ENABLED": "true",
         "CACHE_ENABLED": "true" if cache else "false",
@@ -60,20 +67,7 @@ def start(
         **settings,
     }
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
+        [sys.executable, "-m", "app", "serve"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL
     )
     server = Uvicorn(process, f"http://127.0.0.1:{port}")
     try:
@@ -95,10 +89,10 @@ def stop(server: Uvicorn) -> None:
 
 @contextmanager
 def serve(
-    database_url: str, ready_within: float = READY_WITHIN_SECONDS, *, cache: bool = True
+    database_url: str, ready_within: float = READY_WITHIN_SECONDS, *, cache: bool = True, **settings: str
 ) -> Iterator[str]:
     """A server (`start`) for the block: its base URL; stopped afterwards."""
-    server = start(database_url, ready_within, cache=cache)
+    server = start(database_url, ready_within, cache=cache, **settings)
     try:
         yield server.base
     finally:

@@ -40,7 +40,7 @@ BODIES = {
 }
 """A body where `{}` would be rejected before whose rows it names are known."""
 
-BATCH_MEMBERS = {"forbidden_rows"}
+BATCH_MEMBERS = {"forbidden_rows", "forbidden_row_count"}
 
 UNIT_ONLY = {("POST", "/v1/votes/{vote_id}/ballots")}
 """Writes only a `unit` key may make: a ballot is cast with the voting unit's own key, so an

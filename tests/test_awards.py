@@ -290,7 +290,12 @@ async def test_a_dossier_document_uploaded_and_read_back(admin: httpx.AsyncClien
     assert read.content == content
     assert read.headers["content-type"] == "application/pdf"
     problem(
-        await admin.post(f"/v1/awards/{award['id']}/documents", params={"filename": "x.pdf"}, content=b""),
+        await admin.post(
+            f"/v1/awards/{award['id']}/documents",
+            params={"filename": "x.pdf"},
+            content=b"",
+            headers={"Content-Type": "application/pdf"},
+        ),
         422,
         "unprocessable",
     )

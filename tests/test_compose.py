@@ -71,7 +71,8 @@ def test_the_api_reaches_the_db_service_and_waits_for_it() -> None:
     assert api["depends_on"]["db"]["condition"] == "service_healthy"
     assert api["build"] == "."
     assert api["deploy"]["replicas"] == 2
-    assert "FORWARDED_ALLOW_IPS" in api["environment"], "uvicorn must believe nginx's X-Forwarded-For"
+    assert api["environment"]["TRUSTED_PROXIES"] == "*", "the app must believe nginx's X-Forwarded-For"
+    assert "FORWARDED_ALLOW_IPS" not in api["environment"], "TRUSTED_PROXIES replaces uvicorn's own"
     assert "ports" not in api, "only through the proxy"
 
 

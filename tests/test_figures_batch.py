@@ -76,7 +76,9 @@ async def test_ten_thousand_rows_with_one_bad_row_change_nothing(
     body = problem(
         await admin.post("/v1/figures:batch", content=as_csv(rows), headers=CSV), 422, "unprocessable"
     )
-    assert body["rows"] == [{"row": 4_323, "column": "gia_tri", "problem": body["rows"][0]["problem"]}]
+    assert body["rows"] == [
+        {"row": 4_323, "column": "gia_tri", "kind": "decimal-comma", "problem": body["rows"][0]["problem"]}
+    ]
     assert await counts(database) == before
 
     rows[4_321][5] = "7"
@@ -121,7 +123,7 @@ async def test_a_unit_key_pushing_a_foreign_row_writes_nothing(
     assert {k: v for k, v in answers[0].items() if k != "request_id"} == {
         k: v for k, v in answers[1].items() if k != "request_id"
     }
-    assert set(answers[0]) <= PROBLEM_MEMBERS | {"forbidden_rows"}
+    assert set(answers[0]) <= PROBLEM_MEMBERS | {"forbidden_rows", "forbidden_row_count"}
     assert await counts(database) == before
     mine = await client.post(
         "/v1/figures:batch", content=as_csv([[str(hung_yen), *row]]), headers={**CSV, **own}
@@ -171,13 +173,19 @@ async def test_a_retried_batch_writes_once(admin: httpx.AsyncClient, database: D
     )
 
 
+NUMBERS = ("value", "numerator", "denominator")
+
+
 async def test_json_batches_expected_versions_and_their_own_size_limit(
     admin: httpx.AsyncClient, database: Database
 ) -> None:
     rows = await rows_for(admin, 10_000)
     fields = ["unit_id", "year", "period_start", "period_end", "metric", "value", "numerator", "denominator"]
     as_json = [
-        {f: (int(v) if f in ("unit_id", "year") else v or None) for f, v in zip(fields, r, strict=True)}
+        {
+            f: (int(v) if f in ("unit_id", "year") or (f in NUMBERS and v) else v or None)
+            for f, v in zip(fields, r, strict=True)
+        }
         for r in rows
     ]
     big = await admin.post("/v1/figures:batch", json={"rows": as_json})

@@ -370,8 +370,8 @@ async def test_etags_differ_per_language_and_if_match_works_across(plain: httpx.
         await plain.get(LEADERSHIP_2025, headers={**en_headers, "If-None-Match": etag_en})
     ).status_code == 304
 
-    # Read in English, write in Vietnamese.
-    body = _leadership_body(vi_read.json())
+    # Read in English, write in Vietnamese (a change each time: the same body is no new version).
+    body = {**_leadership_body(vi_read.json()), "note": "sửa 1"}
     written = await plain.put(LEADERSHIP_2025, json=body, headers={"If-Match": etag_en})
     assert written.status_code == 200, written.text
     assert written.json()["version"] == 2
@@ -379,6 +379,7 @@ async def test_etags_differ_per_language_and_if_match_works_across(plain: httpx.
     assert written.headers["content-language"] == "vi"
     # Read in Vietnamese, write in English; a stale ETag stays stale in either language.
     fresh_vi = (await plain.get(LEADERSHIP_2025)).headers["etag"]
+    body = {**body, "note": "sửa 2"}
     stale = await plain.put(LEADERSHIP_2025, json=body, headers={**en_headers, "If-Match": etag_vi})
     # (`current_etag` names the identity representation; the read was gzip, `…-gzip-vi`.)
     assert (

@@ -14,7 +14,7 @@ from app.core.errors import Conflict, NotFound, constraint_name
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
-from app.core.revisions import record_revision
+from app.core.revisions import record_revision, unless_unchanged
 from app.core.text import search_key
 from app.core.time import utcnow
 from app.units.service import get_unit
@@ -77,13 +77,20 @@ async def update(
 ) -> AliasOut:
     """Correct or retire an alias under `If-Match`: a new version, the old one kept in revisions."""
     alias = await get(session, unit_id=unit_id, alias_id=alias_id, for_update=True)
-    require_match(if_match, alias_etag(alias_out(alias)))
+    before = alias_out(alias)
+    require_match(if_match, alias_etag(before))
     changes = {field: getattr(data, field) for field in data.model_fields_set}
     if data.name is not None:
         changes["search_key"] = search_key(data.name)
     changes.update(version=alias.version + 1, recorded_by=actor, recorded_at=utcnow())
-    await _write(session, alias, changes)
-    out = alias_out(alias)
+
+    async def write() -> AliasOut:
+        await _write(session, alias, changes)
+        return alias_out(alias)
+
+    out = await unless_unchanged(session, before, write)
+    if out is None:
+        return before
     await record_revision(session, RESOURCE, out.id, out.version, out, actor)
     await invalidate(session, UNITS)
     return out

@@ -18,12 +18,14 @@ from app.awards.schemas import (
     TransitionOut,
 )
 from app.clusters.service import find_cluster
+from app.core.config import DEFAULT_DOCUMENT_TYPES, Settings
 from app.core.database import SessionDep
+from app.core.deprecation import renamed
 from app.core.errors import Forbidden, Unprocessable, problem_responses
 from app.core.i18n import _
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.params import IfMatch
+from app.core.params import IfMatch, UnitQuery
 from app.core.security import AdminKey, ClusterWriterKey, CurrentKey, ensure_cluster_writer
 from app.core.types import PlainDecimal
 from app.keys.models import Role
@@ -68,19 +70,18 @@ async def get_award_type(
     operation_id="listAwards",
     summary="List awards",
     description="Awards by id with their whole history, filtered by emulation year, unit, award "
-    "type, status and cluster. `include_predecessors=true` (with `unit_id`) adds the awards of the "
+    "type, status and cluster. `include_predecessors=true` (with `unit`) adds the awards of the "
     "unit's predecessors, transitively through the successions: a post-2025 unit's whole record "
-    "(404 if that unit does not exist; 422 without `unit_id`).",
+    "(404 if that unit does not exist; 422 without `unit`). The unit filter was `unit_id` until "
+    "2.0.0; it is `unit` now, as in every other list, and `unit_id` still works, deprecated.",
     responses=problem_responses(404),
 )
 async def list_awards(
     session: SessionDep,
     _: CurrentKey,
+    unit: Annotated[int | None, renamed(UnitQuery, name="unit", old="unit_id")],
     year: Annotated[
         int | None, Query(ge=2000, le=2100, description="The emulation year."), PlainDecimal
-    ] = None,
-    unit_id: Annotated[
-        int | None, Query(ge=1, le=2_147_483_647, description="A unit's id."), PlainDecimal
     ] = None,
     award_type: Annotated[
         str | None, Query(pattern=AWARD_TYPE_CODE, description="An award type's code.")
@@ -90,7 +91,7 @@ async def list_awards(
         int | None, Query(ge=1, le=999, description="A cluster's number."), PlainDecimal
     ] = None,
     include_predecessors: Annotated[
-        bool, Query(description="With `unit_id`: the predecessors' awards too (transitively).")
+        bool, Query(description="With `unit`: the predecessors' awards too (transitively).")
     ] = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -98,7 +99,7 @@ async def list_awards(
     return await service.list_awards(
         session,
         year=year,
-        unit_id=unit_id,
+        unit_id=unit,
         award_type=award_type,
         status=status,
         cluster=cluster,
@@ -269,21 +270,24 @@ Filename = Annotated[
 ]
 
 
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
 @router.post(
     "/{award_id}/documents",
     operation_id="createAwardDocument",
     status_code=status.HTTP_201_CREATED,
     summary="Upload a dossier document for an award (admin or the nominating cluster's key)",
-    description="The body is the document itself (any media type, named by `Content-Type`), up to "
-    "`MAX_REQUEST_BYTES`; kept with its SHA-256, size and type. A proposal's dossier item then "
+    description="The body is the document itself, its media type named by `Content-Type`: one of "
+    "`DOCUMENT_TYPES`, by default PDF, PNG, JPEG, Word (`.docx`, `.doc`), Excel (`.xlsx`, `.xls`) "
+    "and OpenDocument text and spreadsheet (`.odt`, `.ods`); any other is 415 "
+    "`/problems/unsupported-document-type` naming the accepted ones (`allowed_media_types`). Up "
+    "to `MAX_REQUEST_BYTES`; kept with its SHA-256, size and type. A proposal's dossier item then "
     "names it by `document_id`. `Idempotency-Key`: a retry replays the first answer.",
     openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-        }
+        "requestBody": {"required": True, "content": dict.fromkeys(DEFAULT_DOCUMENT_TYPES, _BINARY)}
     },
-    responses=problem_responses(403, 404, 413),
+    responses=problem_responses(403, 404, 413, 415),
 )
 async def create_award_document(
     request: Request,
@@ -300,8 +304,9 @@ async def create_award_document(
             raise Forbidden(_("This operation needs an admin key."))
     else:
         ensure_cluster_writer(key, cluster_id)
+    settings: Settings = request.app.state.settings
+    content_type = service.document_type(request.headers.get("content-type"), settings.document_types)
     content = await request.body()
-    content_type = request.headers.get("content-type") or "application/octet-stream"
     return await idempotency.run(
         lambda: service.add_document(
             session,
@@ -320,23 +325,30 @@ async def create_award_document(
     "/{award_id}/documents/{document_id}",
     operation_id="getAwardDocument",
     summary="Download a dossier document",
-    description="The bytes as uploaded, with their media type; `Digest`-like integrity: the "
-    "`sha256` of its record.",
+    description="The bytes as uploaded, with their media type (`application/octet-stream` for a "
+    "type `DOCUMENT_TYPES` no longer allows); `Digest`-like integrity: the `sha256` of its record. "
+    "Always an attachment (`Content-Disposition`), never to be sniffed as another type "
+    "(`X-Content-Type-Options: nosniff`) nor run (`Content-Security-Policy: sandbox`).",
     response_class=RawResponse,
     responses={
         200: {
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "content": dict.fromkeys((*DEFAULT_DOCUMENT_TYPES, "application/octet-stream"), _BINARY),
             "description": "The document",
         },
         **problem_responses(404),
     },
 )
 async def get_award_document(
-    session: SessionDep, _: CurrentKey, award_id: AwardId, document_id: DocumentId
+    request: Request, session: SessionDep, _: CurrentKey, award_id: AwardId, document_id: DocumentId
 ) -> RawResponse:
     document = await service.get_document(session, award_id=award_id, document_id=document_id)
+    settings: Settings = request.app.state.settings
     return RawResponse(
         document.content,
-        media_type=document.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
+        media_type=service.served_type(document.content_type, settings.document_types),
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
     )

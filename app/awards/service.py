@@ -2,6 +2,7 @@
 dossier, uploaded documents, and listings that can follow a unit's predecessors."""
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -26,7 +27,7 @@ from app.awards.schemas import (
 )
 from app.clusters.models import Cluster
 from app.core.cache import cluster_tag, invalidate, unit_tag
-from app.core.errors import Conflict, NotFound, Unprocessable, constraint_name
+from app.core.errors import Conflict, NotFound, Unprocessable, UnsupportedMediaType, constraint_name
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
@@ -165,7 +166,7 @@ async def list_awards(
     (transitively, through the successions): a post-2025 unit's whole record."""
     query = _select().order_by(col(Award.id))
     if include_predecessors and unit_id is None:
-        raise Unprocessable(_("include_predecessors needs unit_id."), field="include_predecessors")
+        raise Unprocessable(_("include_predecessors needs unit."), field="include_predecessors")
     if unit_id is not None:
         units = [unit_id]
         if include_predecessors:
@@ -356,6 +357,13 @@ class VoteMismatch(Conflict):
     """409: the vote a nomination names is not the one that could make it."""
 
     slug = "vote-mismatch"
+
+
+class UnsupportedDocumentType(UnsupportedMediaType):
+    """415: a dossier document of a type DOCUMENT_TYPES does not allow (named in
+    `allowed_media_types`)."""
+
+    slug = "unsupported-document-type"
 
 
 async def _check_cited_vote(
@@ -550,6 +558,28 @@ async def award_cluster(session: AsyncSession, award_id: int) -> int | None:
         raise NotFound(_("No award with id {award_id}.", award_id=award_id))
     cluster_id: int | None = row.cluster_id
     return cluster_id
+
+
+def document_type(content_type: str | None, allowed: Sequence[str]) -> str:
+    """The media type of an uploaded document (`Content-Type` without its parameters), if it is one
+    of the `allowed` ones (DOCUMENT_TYPES); 415 naming them otherwise."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media not in allowed:
+        raise UnsupportedDocumentType(
+            _(
+                "A document of type {type} is not accepted; send one of: {allowed}.",
+                type=media or _("(none)"),
+                allowed=", ".join(allowed),
+            ),
+            allowed_media_types=list(allowed),
+        )
+    return media
+
+
+def served_type(stored: str, allowed: Sequence[str]) -> str:
+    """The type a document is served with: as stored if DOCUMENT_TYPES allows it, else bytes
+    (a document kept before the list, or before it was narrowed, is never served as a page)."""
+    return stored if stored in allowed else "application/octet-stream"
 
 
 async def add_document(

@@ -12,7 +12,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
-from app.core.revisions import record_revision
+from app.core.revisions import record_revision, unless_unchanged
 from app.core.time import utcnow
 
 RESOURCE = "cluster"
@@ -72,17 +72,24 @@ async def update_cluster(
     session: AsyncSession, number: int, data: ClusterUpdate, if_match: str | None, actor: str
 ) -> ClusterOut:
     cluster = await find_cluster(session, number, for_update=True)
-    require_match(if_match, cluster_etag(cluster_out(cluster)))
-    for field in data.model_fields_set:
-        value = getattr(data, field)
-        setattr(cluster, field, value.value if hasattr(value, "value") else value)
-    cluster.version += 1
-    cluster.recorded_by = actor
-    cluster.recorded_at = utcnow()
-    session.add(cluster)
-    await session.flush()
-    await session.refresh(cluster)
-    out = cluster_out(cluster)
+    before = cluster_out(cluster)
+    require_match(if_match, cluster_etag(before))
+
+    async def write() -> ClusterOut:
+        for field in data.model_fields_set:
+            value = getattr(data, field)
+            setattr(cluster, field, value.value if hasattr(value, "value") else value)
+        cluster.version += 1
+        cluster.recorded_by = actor
+        cluster.recorded_at = utcnow()
+        session.add(cluster)
+        await session.flush()
+        await session.refresh(cluster)
+        return cluster_out(cluster)
+
+    out = await unless_unchanged(session, before, write)
+    if out is None:
+        return before
     assert cluster.id is not None
     await record_revision(session, RESOURCE, cluster.id, cluster.version, out, actor)
     await invalidate(session, cluster_tag(out.number))

@@ -13,6 +13,14 @@ not listening (not yet connected, connection lost, keep-alive failed) the cache 
 every read goes to the database: nothing is served that cannot be proven current. After
 `LISTEN` succeeds again the cache is dropped once more, since notifications may have been missed.
 
+A connection can also stall without closing (a half-open TCP connection after a network
+partition, a frozen backend): no termination is ever reported, and notifications silently stop.
+So the cache is used, and a cached API key accepted, only while a **heartbeat** on the listening
+connection itself has proven it live within `CACHE_STALENESS_BOUND_SECONDS` (see `Listener`);
+past that the instance reads through to the database, and when a proof arrives after such a gap
+the cache is dropped first. A cached answer is therefore never more than the bound staler than
+the database.
+
 Races: a read captures the cache's generation before its queries and stores its result only if
 no invalidation (nor loss of the listener) happened in between.
 """
@@ -21,7 +29,11 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import math
+import os
+import time
 import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
@@ -43,6 +55,7 @@ from app.core.compression import GZIP, Gzip, accepts_gzip, compressible
 from app.core.config import Settings
 from app.core.etag import body_etag, encoded_etag, none_match
 from app.core.i18n import current_locale, merge_vary
+from app.core.numbers import unmark
 
 log = logging.getLogger("thidua.cache")
 
@@ -55,7 +68,8 @@ INVALIDATIONS = Counter(
 RECONNECTS = Counter("thidua_cache_listener_reconnects_total", "Times the cache listener (re)connected")
 LISTENING = Gauge(
     "thidua_cache_listening",
-    "Read caches of this process listening for invalidations, in use (a server has one: 1 or 0)",
+    "Read caches of this process listening for invalidations, their listener proven live within "
+    "the staleness bound, in use (a server has one: 1 or 0)",
 )
 
 ALL = "*"
@@ -95,16 +109,27 @@ class ReadCache:
         self.instance = uuid.uuid4().hex[:16]
         """Names this process's notifications, which it has dropped already (after its commit)."""
         self.listening = False
+        """LISTEN established and its heartbeat not (yet) failed; `usable` also needs a recent proof."""
+        self._proven_until = -math.inf
+        """The monotonic time until which the listener's last heartbeat vouches for the cache."""
         self._generation = 0
         self._entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
         self._by_tag: dict[str, set[tuple[str, ...]]] = {}
         self._keys: dict[str, Any] = {}
+        _CACHES.add(self)
 
     # --- state -----------------------------------------------------------------------------
 
     @property
     def usable(self) -> bool:
-        return self.enabled and self.listening
+        """Whether entries and keys may be served: on, and the listener proven live recently
+        enough (one clock read and a compare; not listening means a proof time of -inf)."""
+        return self.enabled and time.monotonic() <= self._proven_until
+
+    @property
+    def proven_until(self) -> float:
+        """The monotonic time until which the cache may be used (-inf: not listening)."""
+        return self._proven_until
 
     def generation(self) -> int | None:
         """The token a read captures before its queries; None when nothing may be cached."""
@@ -179,11 +204,29 @@ class ReadCache:
         self._by_tag.clear()
         self._keys.clear()
 
-    def set_listening(self, listening: bool) -> None:
+    def set_listening(self, listening: bool, until: float = math.inf) -> None:
+        """Listening (LISTEN just succeeded; usable until the monotonic time `until`, which the
+        listener always gives: without one, as in a unit test, a cache listens for good) or not.
+        Either way the cache is dropped: notifications may have been missed."""
         self.clear()
-        if listening != self.listening:
-            LISTENING.inc(1 if listening else -1)
         self.listening = listening
+        self._proven_until = until if listening else -math.inf
+
+    def prove(self, until: float) -> None:
+        """A heartbeat came back: usable until the monotonic time `until`. If the last proof had
+        lapsed meanwhile (reads went through), the cache is dropped first, as after a reconnect."""
+        if not self.listening:
+            return
+        if time.monotonic() > self._proven_until:
+            log.info("cache listener proven live again after a gap; cache dropped")
+            self.clear()
+        self._proven_until = max(self._proven_until, until)
+
+
+_CACHES: weakref.WeakSet[ReadCache] = weakref.WeakSet()
+"""Every read cache of this process, for the `thidua_cache_listening` gauge."""
+LISTENING.set_function(lambda: sum(1 for cache in list(_CACHES) if cache.usable))
+"""Evaluated at each scrape, so a listener whose proof has lapsed counts 0 at once."""
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -317,7 +360,7 @@ async def cached(
             route=route,
         )
     else:
-        body = model.model_dump_json(by_alias=True).encode()
+        body = unmark(model.model_dump_json(by_alias=True).encode())
         entry = Entry(
             body=body,
             etag=etag(model) if etag is not None else body_etag(body),
@@ -343,16 +386,34 @@ def listener_dsn(url: str) -> str:
 class Listener:
     """LISTENs on a dedicated connection and drops what each notification names.
 
-    Connection lost (termination callback) or keep-alive failed: the cache is dropped and reads go
+    Connection lost (termination callback) or heartbeat failed: the cache is dropped and reads go
     to the database until LISTEN succeeds again (backoff between attempts), then the cache is
     dropped once more and used again.
+
+    **The heartbeat.** A connection that stalls without closing reports nothing, so every
+    `CACHE_KEEPALIVE_SECONDS` (the interval) the listener sends `SELECT 1` on the listening
+    connection itself, and a reply proves the cache current as of the moment it was *sent*:
+    PostgreSQL sends a session's pending notifications before it reports the session ready for
+    the next query, on the same socket, and asyncpg runs their callbacks before the awaiting
+    task resumes; so every notification committed before the heartbeat left has been applied
+    when its reply is read. The cache is then usable until `sent + CACHE_STALENESS_BOUND_SECONDS`
+    (the bound): a cached answer, or a cached key, is never more than the bound staler than the
+    database. A round trip is enough (rather than a NOTIFY to a channel of our own): what could
+    stop notifications on a live session (a full queue) fails the notifying commit instead.
+
+    A heartbeat waits until the last proof would lapse (at least one interval), then counts as
+    failed: not listening, and the stuck connection is terminated (no waiting on its socket) and
+    replaced. Before that, reads already go through once the bound has passed (`usable` reads
+    the clock); a proof that arrives after such a gap drops the cache first (`ReadCache.prove`).
+    The listening connection's `application_name` is `thidua cache listener <pid>`.
     """
 
     def __init__(self, cache: ReadCache, dsn: str, settings: Settings) -> None:
         self.cache = cache
         self.dsn = dsn
         self.channel = settings.cache_channel
-        self.keepalive = settings.cache_keepalive_seconds
+        self.interval = settings.cache_keepalive_seconds
+        self.bound = settings.cache_staleness_bound_seconds
         self.reconnect_min = settings.cache_reconnect_min_seconds
         self.reconnect_max = settings.cache_reconnect_max_seconds
         self.connect_timeout = settings.db_connect_timeout_seconds
@@ -388,13 +449,32 @@ class Listener:
             connection.terminate()
 
     async def _listen(self) -> None:
-        connection = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
+        connection = await asyncpg.connect(
+            self.dsn,
+            timeout=self.connect_timeout,
+            server_settings={"application_name": f"thidua cache listener {os.getpid()}"},
+        )
         self.connection = connection
         self._lost.clear()
         connection.add_termination_listener(self._terminated)
-        await connection.add_listener(self.channel, self._notified)
+        sent = time.monotonic()
+        async with asyncio.timeout(max(self.bound, self.connect_timeout)):
+            await connection.add_listener(self.channel, self._notified)
         RECONNECTS.inc()
-        self.cache.set_listening(True)
+        self.cache.set_listening(True, sent + self.bound)
+
+    async def _heartbeat(self) -> None:
+        """Proves the connection every interval until it is lost; raises when a proof fails."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._lost.wait(), self.interval)
+            connection = self.connection
+            if self._lost.is_set() or connection is None:
+                return
+            sent = time.monotonic()
+            async with asyncio.timeout(max(self.cache.proven_until - sent, self.interval)):
+                await connection.fetchval("SELECT 1")
+            self.cache.prove(sent + self.bound)
 
     async def _run(self) -> None:
         delay = self.reconnect_min
@@ -402,12 +482,7 @@ class Listener:
             try:
                 await self._listen()
                 delay = self.reconnect_min
-                while not self._lost.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._lost.wait(), self.keepalive)
-                    if self._lost.is_set() or self.connection is None:
-                        break
-                    await self.connection.fetchval("SELECT 1", timeout=self.keepalive)
+                await self._heartbeat()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure means: not listening
@@ -453,7 +528,8 @@ def units_shown(data: Any) -> set[int]:
 
 def json_answer(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
     """A model rendered as the cache stores it, with extra representation headers (`Vary`)."""
-    return Response(model.model_dump_json(by_alias=True), media_type="application/json", headers=headers)
+    body = unmark(model.model_dump_json(by_alias=True).encode())
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def cluster_tag(number: int) -> str:

@@ -1,6 +1,7 @@
 """Settings, read from the environment (and an optional `.env` file)."""
 
 import base64
+import ipaddress
 import math
 import re
 from functools import lru_cache
@@ -13,6 +14,32 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DOCUMENT_TYPES = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+)
+"""A dossier's documents: PDF, scans (PNG, JPEG), and the office files the Ministry exchanges (Word
+and Excel, both formats; OpenDocument text and spreadsheet)."""
+ACTIVE_CONTENT_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/javascript",
+        "application/javascript",
+        "application/ecmascript",
+        "text/xml",
+        "application/xml",
+    }
+)
+"""Types a browser renders as a page or runs: never a document's."""
 
 
 class Settings(BaseSettings):
@@ -59,6 +86,18 @@ class Settings(BaseSettings):
     max_batch_bytes: int = Field(
         default=16_777_216, gt=0, description="Largest body of `POST /v1/figures:batch`, in bytes."
     )
+    figures_batch_max_rows: int = Field(
+        default=10_000,
+        gt=0,
+        le=1_000_000,
+        description="Most rows of one `POST /v1/figures:batch` (413 `too-many-rows` past it).",
+    )
+    figures_batch_listed_problems: int = Field(
+        default=100,
+        gt=0,
+        le=10_000,
+        description="Problems a refused batch lists in full; the rest are counted per column and kind.",
+    )
     idempotency_ttl_hours: int = Field(default=24, gt=0)
     idempotency_sweep_minutes: float = Field(default=10, gt=0)
     timezone: str = Field(
@@ -98,8 +137,31 @@ class Settings(BaseSettings):
     )
     cache_max_entries: int = Field(default=10_000, gt=0, description="Rendered entries kept (LRU).")
     cache_keepalive_seconds: float = Field(
-        default=5.0, gt=0, description="How often the listening connection is checked (SELECT 1)."
+        default=1.0,
+        gt=0,
+        description="The heartbeat interval: how often the listening connection proves itself live "
+        "(a SELECT 1 round trip on it); less than CACHE_STALENESS_BOUND_SECONDS.",
     )
+    cache_staleness_bound_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="The most a cached answer (or a cached API key) may lag the database: an "
+        "instance answers from its cache only while a heartbeat on its listening connection sent "
+        "at most this many seconds ago has come back; past it, it reads through to the database "
+        "(and checks every key there) until one does, then drops its cache and caches again.",
+    )
+
+    @field_validator("cache_staleness_bound_seconds")
+    @classmethod
+    def _bound_exceeds_heartbeat(cls, value: float, info: ValidationInfo) -> float:
+        interval = info.data.get("cache_keepalive_seconds")
+        if interval is not None and value <= interval:
+            raise ValueError(
+                f"CACHE_STALENESS_BOUND_SECONDS ({value:g}) must exceed CACHE_KEEPALIVE_SECONDS "
+                f"({interval:g}), the heartbeat interval"
+            )
+        return value
+
     cache_reconnect_min_seconds: float = Field(default=0.1, gt=0, description="First reconnect delay.")
     cache_reconnect_max_seconds: float = Field(default=5.0, gt=0, description="Longest reconnect delay.")
     rate_limit_enabled: bool = Field(
@@ -130,6 +192,52 @@ class Settings(BaseSettings):
     gzip_level: int = Field(
         default=6, ge=1, le=9, description="zlib compression level, 1 (fastest) to 9 (smallest)."
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="The proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed, "
+        "comma-separated IP addresses or CIDR networks (`*`: any peer, only where nothing but the "
+        "proxy reaches the instance). None by default: the client's address is the connection's.",
+    )
+    document_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_DOCUMENT_TYPES),
+        description="The media types an award's dossier document may have, comma-separated "
+        "(415 for any other).",
+    )
+
+    @field_validator("trusted_proxies", "document_types", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            if proxy == "*":
+                continue
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {proxy!r} is not an IP address or network such as 10.0.0.5 or "
+                    "172.16.0.0/12 (nor *)"
+                ) from None
+        return value
+
+    @field_validator("document_types")
+    @classmethod
+    def _media_types(cls, value: list[str]) -> list[str]:
+        types = [t.lower() for t in value]
+        for media in types:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*", media):
+                raise ValueError(f"DOCUMENT_TYPES: {media!r} is not a media type such as application/pdf")
+            if media in ACTIVE_CONTENT_TYPES:
+                raise ValueError(f"DOCUMENT_TYPES: {media} is content a browser runs; it cannot be allowed")
+        if not types:
+            raise ValueError("DOCUMENT_TYPES: name at least one media type")
+        return types
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -31,6 +31,9 @@ EXPOSED_HEADERS = (
     "Content-Language",
     "WWW-Authenticate",
     "Allow",
+    "Deprecation",
+    "Sunset",
+    "Link",
 )
 
 

@@ -25,6 +25,7 @@ from app.core.config import Settings
 from app.core.embedded import available as embedded_available
 from app.core.embedded import ensure_database
 from app.core.i18n import _
+from app.core.numbers import parse_json, render_json
 
 COMMAND_TIMEOUT_GRACE_SECONDS = 1.0
 """The client gives a statement this much longer than the server's `statement_timeout`: a live
@@ -117,6 +118,8 @@ class Database:
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout_seconds,
             connect_args=_connect_args(settings),
+            json_serializer=render_json,  # `jsonb` keeps a number's exact digits, both ways
+            json_deserializer=parse_json,
         )
         if settings.db_pool_pre_ping:
             _pre_ping(

@@ -43,10 +43,18 @@ class ConflictingLeadership(BaseModel):
 
 
 class BatchRowProblem(BaseModel):
-    """One bad row of a batch."""
+    """One problem of a batch: a bad value, a row that cannot be written, or a line that is not CSV."""
 
     model_config = ConfigDict(
-        json_schema_extra={"example": {"row": 7, "column": "gia_tri", "problem": "Phải là một số."}}
+        json_schema_extra={
+            "example": {
+                "row": 7,
+                "column": "tu_ngay",
+                "kind": "date-format",
+                "problem": 'cột tu_ngay: "01/07/2025" — hãy ghi 2025-07-01',
+                "repeated": 120,
+            }
+        }
     )
 
     row: int = Field(
@@ -54,7 +62,36 @@ class BatchRowProblem(BaseModel):
         "1-based position in a JSON `rows` array."
     )
     column: str | None = Field(description="The column (CSV header as written, JSON field), if one.")
+    kind: str = Field(
+        description="What kind of problem, for programs: `date-format`, `thousands-separator`, "
+        "`decimal-comma`, `leading-zero`, `required`, `unknown-unit`, `version-mismatch`, …"
+    )
     problem: Localized = Field(description="What is wrong, in the request's language.")
+    repeated: int | None = Field(
+        default=None,
+        description="A spreadsheet habit (a date, number or code written the way a sheet writes it) "
+        "is listed once per column: the number of rows with it, this one the first.",
+    )
+
+
+class BatchProblemCount(BaseModel):
+    """Problems past the listed ones, counted per column and kind."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "column": "nam",
+                "kind": "required",
+                "count": 999950,
+                "problem": "và 999.950 lỗi như vậy nữa",
+            }
+        }
+    )
+
+    column: str | None
+    kind: str
+    count: int
+    problem: Localized = Field(description="The count, said in the request's language.")
 
 
 class Problem(BaseModel):
@@ -110,11 +147,23 @@ class Problem(BaseModel):
         default=None, description="409: the units a period after the unit's last day belongs to."
     )
     rows: list[BatchRowProblem] | None = Field(
-        default=None, description="422/409 on a batch: every bad row (row numbers as in the file)."
+        default=None,
+        description="422/409 on a batch: its problems in file order, the first "
+        "`FIGURES_BATCH_LISTED_PROBLEMS` (100 by default) in full.",
     )
+    more_problems: list[BatchProblemCount] | None = Field(
+        default=None, description="422/409 on a batch: the problems past `rows`, counted per column and kind."
+    )
+    problem_count: int | None = Field(default=None, description="422/409 on a batch: every problem, counted.")
     forbidden_rows: list[int] | None = Field(
-        default=None, description="403 on a batch: the rows naming a unit this key may not write for."
+        default=None,
+        description="403 on a batch: the rows naming a unit this key may not write for (the first "
+        "`FIGURES_BATCH_LISTED_PROBLEMS`).",
     )
+    forbidden_row_count: int | None = Field(
+        default=None, description="403 on a batch: all such rows, counted."
+    )
+    max_rows: int | None = Field(default=None, description="413 on a batch: the most rows a batch may have.")
     freeze_number: int | None = Field(
         default=None, description="409: the freeze of the standings that blocks the change."
     )
@@ -143,6 +192,20 @@ class Problem(BaseModel):
     )
     allowed_transitions: list[str] | None = Field(
         default=None, description="409: the statuses the award may move to from its current one."
+    )
+    allowed_media_types: list[str] | None = Field(
+        default=None, description="415: the media types the operation accepts for its body."
+    )
+    parameters: list[str] | None = Field(
+        default=None,
+        description="400: the query parameters the problem is about: those the operation does not "
+        "take (`unknown-parameter`), or a parameter and its deprecated name given different values "
+        "(`conflicting-parameters`).",
+    )
+    accepted_parameters: list[str] | None = Field(
+        default=None,
+        description="400 `unknown-parameter`: the query parameters the operation takes (deprecated "
+        "names left out).",
     )
 
 
@@ -198,6 +261,10 @@ class Conflict(AppError):
 
 class PreconditionFailed(AppError):
     status, slug = 412, "precondition-failed"
+
+
+class UnsupportedMediaType(AppError):
+    status, slug = 415, "unsupported-media-type"
 
 
 class Unprocessable(AppError):
@@ -259,8 +326,10 @@ def problem_response(
         body["request_id"] = request_id
         headers = {**(headers or {}), REQUEST_ID_HEADER: request_id}
     response = JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
-    # Also here, for the 500s the server's error handler sends outside LanguageMiddleware.
+    # Also here, for the 500s the server's error handler sends outside LanguageMiddleware (and
+    # outside NoSniffMiddleware).
     label(response.headers, current_locale())
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -418,16 +487,23 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 RETRY_AFTER_HEADER = {
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
 }
+ACCEPT_ENCODING_HEADER = {
+    "Accept-Encoding": {
+        "description": "`identity` when the body had a `Content-Encoding` (RFC 7694): send it as is.",
+        "schema": {"type": "string"},
+    }
+}
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the given error statuses, typed as problem+json.
 
-    Operations with a body (413) can also meet an undecodable one (400); operations that reach
-    the database (500) can also find it unavailable (503).
+    Operations with a body (413) can also meet an undecodable one (400) and refuse a
+    `Content-Encoding` (415); operations that reach the database (500) can also find it
+    unavailable (503).
     """
     if 413 in statuses:
-        statuses = (400, *statuses)
+        statuses = (400, *statuses, *(() if 415 in statuses else (415,)))
     if 500 in statuses:
         statuses = (*statuses, 503)
     descriptions = {
@@ -437,9 +513,11 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found",
         406: "None of the media types `Accept` names (nor `format`) is served here",
         409: "Conflicts with the stored state",
-        412: "`If-Match` does not match the current version",
+        412: "`If-Match` does not match the current version, or `If-None-Match` does (`*`: the record "
+        "exists)",
         413: "Request body too large",
-        415: "The body's media type is not one the operation reads",
+        415: "The body's media type is not one the operation reads, or it has a `Content-Encoding` "
+        "(none is accepted: send it as is)",
         422: "Validation failed; `errors` lists the fields",
         428: "`If-Match` is required to change a versioned record",
         500: "Unexpected error (no internals are revealed)",
@@ -451,6 +529,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": descriptions[status],
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
             **({"headers": RETRY_AFTER_HEADER} if status == 503 else {}),
+            **({"headers": ACCEPT_ENCODING_HEADER} if status == 415 else {}),
         }
         for status in statuses
     }

@@ -19,7 +19,9 @@ leaves the coding out as it leaves the language out.
 
 import hashlib
 import re
+from typing import Annotated
 
+from fastapi import Header
 from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.buffering import buffering
 from app.core.errors import PreconditionFailed, PreconditionRequired
 from app.core.i18n import LOCALES, _, current_locale, localized_exclusions
+from app.core.numbers import unmark
 
 _LANGUAGE_SUFFIX = re.compile(r"-(?:" + "|".join(LOCALES) + r')"$')
 
@@ -39,8 +42,10 @@ def body_etag(body: bytes) -> str:
 def record_etag(resource: str, key: object, version: int, representation: BaseModel) -> str:
     """`"membership-12-v3-<digest>-vi"`: the version, a digest of everything the client sees but
     the localized text, and the language."""
-    neutral = representation.model_dump_json(exclude=localized_exclusions(representation) or None)
-    digest = hashlib.blake2b(neutral.encode(), digest_size=8).hexdigest()
+    neutral = unmark(
+        representation.model_dump_json(exclude=localized_exclusions(representation) or None).encode()
+    )
+    digest = hashlib.blake2b(neutral, digest_size=8).hexdigest()
     return f'"{resource}-{key}-v{version}-{digest}-{current_locale()}"'
 
 
@@ -90,6 +95,49 @@ def require_match(if_match: str | None, current_etag: str) -> None:
             _("The record changed since you read it; read it again and retry."),
             current_etag=current_etag,
         )
+
+
+CONDITIONAL_PUT = (
+    " `If-None-Match: *` creates only: 412 `/problems/record-exists` when the record exists. A body "
+    "that changes nothing answers 200 with the current version and ETag, and writes nothing."
+)
+"""Said in the description of every PUT that creates or replaces a versioned record."""
+
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        description="`*`: create only: 412 (`/problems/record-exists`) when the record already "
+        "exists. A list of ETags: 412 when it names the current version.",
+    ),
+]
+"""`If-None-Match` on a PUT that creates or replaces (RFC 9110 §13.1.2)."""
+
+
+def require_replaceable(if_match: str | None, if_none_match: str | None, current_etag: str) -> None:
+    """The preconditions of a PUT on a record that exists, in RFC 9110's order (§13.2.2):
+    `If-Match` must name its current version (412 when stale), then `If-None-Match` must not
+    (`*` names any: 412 `record-exists`); without either, 428."""
+    if if_match is not None:
+        require_match(if_match, current_etag)
+    if if_none_match is not None:
+        tags = [without_language(identity_etag(t)) for t in _tags(if_none_match)]
+        if "*" in tags:
+            raise PreconditionFailed(
+                _(
+                    "The record already exists, and `If-None-Match: *` asked to create it only; "
+                    "read it, then replace it with `If-Match`."
+                ),
+                slug="record-exists",
+                current_etag=current_etag,
+            )
+        if without_language(current_etag) in tags:
+            raise PreconditionFailed(
+                _("The record is at a version `If-None-Match` names: it asked to write only if it was not."),
+                current_etag=current_etag,
+            )
+    if if_match is None:
+        require_match(None, current_etag)
 
 
 class ETagMiddleware:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal, get_args, get_origin
 
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from pydantic import BaseModel, GetJsonSchemaHandler
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -90,6 +91,11 @@ def _(message: str, /, **values: object) -> str:
 def N_(message: str) -> str:
     """Marks `message` for extraction only; `_(message)` translates it where it is used."""
     return message
+
+
+def quantity(count: int) -> str:
+    """A count as people read it: `999.950` in Vietnamese, `999,950` in English."""
+    return format_decimal(count, locale=current_locale())
 
 
 def shown(value: object, locale: Locale | None = None) -> object:

@@ -29,6 +29,7 @@ from app.core.database import SessionDep, table
 from app.core.errors import Unprocessable
 from app.core.i18n import _, current_locale
 from app.core.models import IdempotencyRecord
+from app.core.numbers import ExactJSONResponse, parse_json
 from app.core.security import CurrentKey
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class IdempotentReplay(Exception):
 def replay_response(replay: IdempotentReplay) -> JSONResponse:
     headers = {k: v for k, v in replay.headers.items() if k.lower() != "content-type"}
     media_type = replay.headers.get("Content-Type", "application/json")
-    return JSONResponse(
+    return ExactJSONResponse(
         replay.body,
         status_code=replay.status_code,
         headers={**headers, REPLAYED_HEADER: "true"},
@@ -141,7 +142,7 @@ class Idempotency:
 
 def _fingerprint(request: Request, body: bytes) -> str:
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        canonical = json.dumps(parse_json(body), sort_keys=True, separators=(",", ":"), default=str).encode()
     except ValueError:
         canonical = body
     digest = hashlib.sha256()

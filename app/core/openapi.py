@@ -11,6 +11,9 @@ every endpoint follows the same contract without repeating it in each router.
   `WWW-Authenticate` on 401.
 - Rate limits: on every operation but the probes and the metrics, a 429 with `Retry-After`, and
   the `RateLimit` and `RateLimit-Policy` fields on every answer.
+- A 400 on every operation for a query parameter it does not take (`app.core.query`); where a
+  parameter is deprecated (`app.core.deprecation`), the 400 for it beside its new name, and the
+  `Deprecation`, `Sunset` and `Link` fields on every answer.
 - `If-None-Match` on every GET; `If-Match` required on every PATCH (the server answers 428
   without it).
 - A request field or parameter that the server defaults is optional for every generator: its
@@ -27,7 +30,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from app.core.deprecation import CONFLICTING_PARAMETERS, DEPRECATION_HEADERS
 from app.core.errors import PROBLEM_MEDIA_TYPE, TITLES
+from app.core.query import UNKNOWN_PARAMETER_DESCRIPTION
 
 SERVERS = [{"url": "http://127.0.0.1:8000", "description": "A local server (`make run`)"}]
 SECURITY_SCHEME = "HTTPBearer"
@@ -129,7 +134,7 @@ def build_openapi(app: FastAPI, *, unlimited: tuple[str, ...] = ()) -> dict[str,
         license_info=app.license_info,
     )
     components = document.setdefault("components", {})
-    components["headers"] = dict(HEADERS)
+    components["headers"] = {**HEADERS, **DEPRECATION_HEADERS}
     components["parameters"] = dict(PARAMETERS)
     _add_request_models(components.setdefault("schemas", {}))
     document["security"] = [{SECURITY_SCHEME: []}]
@@ -137,7 +142,9 @@ def build_openapi(app: FastAPI, *, unlimited: tuple[str, ...] = ()) -> dict[str,
     document = _rename_generics(document)
     _revision_examples(document["components"].get("schemas", {}))
     for path, method, operation in _operations(document):
+        _query_problems(operation)
         _finish_operation(document, path, method, operation)
+        _deprecation_headers(operation)
         if path not in unlimited:
             _rate_limited(operation)
     _optional_defaults(document)
@@ -193,6 +200,42 @@ def _finish_operation(document: dict[str, Any], path: str, method: str, operatio
             "description": "Not modified: the `If-None-Match` ETag is the current one (no body).",
             "headers": {"ETag": _header("ETag"), "X-Request-ID": _header("X-Request-ID")},
         }
+
+
+def _deprecated_query(operation: dict[str, Any]) -> bool:
+    return any(p.get("in") == "query" and p.get("deprecated") for p in operation.get("parameters", []))
+
+
+def _query_problems(operation: dict[str, Any]) -> None:
+    """Every operation refuses a query parameter it does not take (`app.core.query`), and one with
+    a deprecated parameter also refuses it beside its new name with another value
+    (`app.core.deprecation`): both 400, added to the 400 of an undecodable body if there is one."""
+    said = [UNKNOWN_PARAMETER_DESCRIPTION]
+    if _deprecated_query(operation):
+        said.append(
+            "a deprecated query parameter and the one replacing it given different values "
+            f"(`/problems/{CONFLICTING_PARAMETERS}`, naming both in `parameters`)"
+        )
+    responses = operation["responses"]
+    if "400" in responses:
+        responses["400"]["description"] = "; or ".join([responses["400"]["description"], *said])
+    else:
+        joined = "; or ".join(said)
+        responses["400"] = {
+            "description": joined[0].upper() + joined[1:],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+
+
+def _deprecation_headers(operation: dict[str, Any]) -> None:
+    """`Deprecation`, `Sunset` and `Link` on every answer of an operation with a deprecated query
+    parameter: they come when a request uses it."""
+    if not _deprecated_query(operation):
+        return
+    for response in operation["responses"].values():
+        headers = response.setdefault("headers", {})
+        for name in DEPRECATION_HEADERS:
+            headers[name] = _header(name)
 
 
 def _rate_limited(operation: dict[str, Any]) -> None:

@@ -27,6 +27,8 @@ YearQuery = Annotated[
     PlainDecimal,
 ]
 AsOfQuery = Annotated[IsoDate | None, Query(description="The state valid on this day, `YYYY-MM-DD`.")]
+UnitQuery = Annotated[int | None, Query(ge=1, le=2_147_483_647, description="A unit's id."), PlainDecimal]
+"""The unit filter of every list: `unit` (an id), the one name across the API."""
 
 
 def time_window(year: int | None, as_of: date | None) -> tuple[date | None, date | None] | None:

@@ -3,10 +3,15 @@
 A revision keeps the representation of its version as it was written; each resource reads its
 revisions typed (`RevisionOut[MembershipOut]`). A field added to a representation later needs a
 default, so that older versions still read.
+
+A write that would change nothing is no version (`unless_unchanged`): a PATCH or PUT whose
+record reads afterwards as it read before (but for its version, who recorded it and when) is
+undone, and answers the current version and ETag: no revision, no cache invalidation.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import bindparam, select
@@ -27,6 +32,45 @@ class RevisionOut(BaseModel, Generic[T]):
     data: T
     recorded_by: str
     recorded_at: datetime
+
+
+VERSION_FIELDS = ("version", "recorded_by", "recorded_at")
+"""What every version of a record has of its own, whatever it says."""
+
+
+def _content(record: BaseModel) -> dict[str, Any]:
+    exclude = localized_exclusions(record)
+    exclude.update(dict.fromkeys(VERSION_FIELDS, True))
+    return record.model_dump(mode="json", exclude=exclude)
+
+
+def same_content(before: BaseModel, after: BaseModel) -> bool:
+    """Whether two versions of a record say the same: their representations but the version, who
+    recorded it and when (and the localized text, derived from the rest)."""
+    return _content(before) == _content(after)
+
+
+async def unless_unchanged(
+    session: AsyncSession, before: T | None, write: Callable[[], Awaitable[T]]
+) -> T | None:
+    """Run `write` (it changes the record and returns its new representation) in a savepoint; when
+    the record then says what `before` said, undo it and return None: nothing was written. With
+    no `before` (a record being created) it is simply written. The caller records the revision and
+    invalidates the cache only for what this returns."""
+    if before is None:
+        return await write()
+    savepoint = await session.begin_nested()
+    try:
+        after = await write()
+    except BaseException:
+        if savepoint.is_active:
+            await savepoint.rollback()
+        raise
+    if same_content(before, after):
+        await savepoint.rollback()
+        return None
+    await savepoint.commit()
+    return after
 
 
 async def record_revision(

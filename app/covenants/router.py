@@ -2,6 +2,8 @@ from fastapi import APIRouter, Response
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
+from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
+from app.core.numbers import ExactNumberRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import ClusterNumber, IfMatch, Year
 from app.core.revisions import RevisionOut, list_revisions
@@ -10,6 +12,7 @@ from app.covenants import service
 from app.covenants.schemas import CovenantOut, CovenantPut
 
 router = APIRouter(
+    route_class=ExactNumberRoute,
     prefix="/v1/clusters/{number}",
     tags=["covenants"],
     responses=problem_responses(401, 404, 422, 500),
@@ -41,9 +44,9 @@ async def get_covenant(
     'amounts, percentage points for rates; "cut by at least 5%" is `le` `-5`) and a scope. The '
     "host must be a member of the cluster that year (409). Creating: 201 without `If-Match`. "
     "Replacing: `If-Match` with the current ETag (428 without, 412 if stale); the previous "
-    "version stays under `/revisions`.",
+    "version stays under `/revisions`." + CONDITIONAL_PUT,
     responses={
-        200: {"model": CovenantOut, "description": "Replaced"},
+        200: {"model": CovenantOut, "description": "Replaced, or unchanged"},
         201: {"model": CovenantOut, "description": "Created"},
         **problem_responses(403, 409, 412, 413, 428),
     },
@@ -56,9 +59,10 @@ async def put_covenant(
     body: CovenantPut,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> CovenantOut:
     out, etag, created = await service.put_covenant(
-        session, number, year, body, if_match, key.actor, writer=key
+        session, number, year, body, if_match, key.actor, writer=key, if_none_match=if_none_match
     )
     response.headers["ETag"] = etag
     if created:

@@ -2,40 +2,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.i18n import _
+from app.core.numbers import ExactDecimal, exact_number
 from app.core.types import Integer, IsoDate, Text
 from app.covenants.models import Basis, Comparator, Scope
 from app.units.schemas import UnitRef
 
-_LIMIT = Decimal("1e15")
+_LIMIT = Decimal(10**15)
 
 
-def _json_number(value: Any) -> Any:
-    """A JSON number (not a string, not a boolean), kept exactly as written: `98.47` is
-    `Decimal("98.47")`, not the nearest binary float."""
-    if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = Decimal(str(value))
-    else:
-        raise ValueError(_("Must be a number."))
-    if not number.is_finite() or abs(number) > _LIMIT:
-        raise ValueError(_("Must be a finite number between -10^15 and 10^15."))
-    return number
-
-
-def _as_json(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-Number = Annotated[
-    Decimal,
-    BeforeValidator(_json_number),
-    PlainSerializer(_as_json, return_type=float, when_used="json"),
-    WithJsonSchema({"type": "number", "minimum": -1e15, "maximum": 1e15}),
-]
+Number = Annotated[Decimal, exact_number(-_LIMIT, _LIMIT)]
 """A JSON number, stored as `numeric` without rounding."""
 
 MetricKeyField = Field(pattern=r"^[a-z][a-z0-9_]{0,59}$", description="A key of the metric catalogue.")
@@ -113,7 +90,7 @@ class TargetOut(BaseModel):
     metric: str
     metric_name: str = Field(description="The metric's Vietnamese name, as the catalogue has it.")
     comparator: Comparator
-    threshold: Number
+    threshold: ExactDecimal
     basis: Basis
     scope: Scope
     label: str | None

@@ -12,9 +12,9 @@ from app.clusters.service import find_cluster
 from app.core.cache import cluster_tag, invalidate
 from app.core.database import table
 from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
-from app.core.etag import record_etag, require_match
+from app.core.etag import record_etag, require_replaceable
 from app.core.i18n import _
-from app.core.revisions import record_revision
+from app.core.revisions import record_revision, unless_unchanged
 from app.core.security import Principal, ensure_cluster_writer
 from app.core.time import utcnow
 from app.covenants.models import Basis, Comparator, Covenant, CovenantTarget, Scope
@@ -131,9 +131,11 @@ async def put_covenant(
     if_match: str | None,
     actor: str,
     writer: Principal | None = None,
+    if_none_match: str | None = None,
 ) -> tuple[CovenantOut, str, bool]:
     """Create or replace (targets included); returns the covenant, its ETag and whether it was
-    created. `writer`: the key asking (None for the history importer)."""
+    created (the same version, nothing written, when the body says what is stored). `writer`:
+    the key asking (None for the history importer)."""
     cluster = await find_cluster(session, number, for_update=True)
     assert cluster.id is not None
     if writer is not None:
@@ -149,10 +151,11 @@ async def put_covenant(
         raise PreconditionFailed(
             _("No covenant recorded for cluster {number} in {year} yet.", number=number, year=year)
         )
+    current = None
     if existing is not None:
         current = await covenant_of(session, cluster.id, year)
         assert current is not None
-        require_match(if_match, covenant_etag(current))
+        require_replaceable(if_match, if_none_match, covenant_etag(current))
     metrics = await ids_by_key(session, {t.metric for t in data.targets})
     for i, target in enumerate(data.targets):
         if target.metric not in metrics:
@@ -162,38 +165,48 @@ async def put_covenant(
     if data.host_unit_id is not None:
         await _check_host(session, cluster, year, data.host_unit_id)
     record = existing or Covenant(cluster_id=cluster.id, year=year, recorded_by=actor, version=0)
-    record.signed_on = data.signed_on
-    record.host_unit_id = data.host_unit_id
-    record.source = data.source
-    record.key_contents = list(data.key_contents)
-    record.note = data.note
-    record.version += 1
-    record.recorded_by = actor
-    record.recorded_at = utcnow()
-    session.add(record)
-    await session.flush()
+    cluster_id = cluster.id
+
+    async def write() -> CovenantOut:
+        record.signed_on = data.signed_on
+        record.host_unit_id = data.host_unit_id
+        record.source = data.source
+        record.key_contents = list(data.key_contents)
+        record.note = data.note
+        record.version += 1
+        record.recorded_by = actor
+        record.recorded_at = utcnow()
+        session.add(record)
+        await session.flush()
+        assert record.id is not None
+        targets = table(CovenantTarget)
+        await session.execute(delete(targets).where(targets.c.covenant_id == record.id))
+        if data.targets:
+            await session.execute(
+                insert(targets),
+                [
+                    {
+                        "covenant_id": record.id,
+                        "position": i,
+                        "metric_id": metrics[t.metric],
+                        "comparator": Comparator(t.comparator).value,
+                        "threshold": t.threshold,
+                        "basis": Basis(t.basis).value,
+                        "scope": Scope(t.scope).value,
+                        "label": t.label,
+                    }
+                    for i, t in enumerate(data.targets, start=1)
+                ],
+            )
+        out = await covenant_of(session, cluster_id, year)
+        assert out is not None
+        return out
+
+    out = await unless_unchanged(session, current, write)
+    if out is None:
+        assert current is not None
+        return current, covenant_etag(current), False
     assert record.id is not None
-    targets = table(CovenantTarget)
-    await session.execute(delete(targets).where(targets.c.covenant_id == record.id))
-    if data.targets:
-        await session.execute(
-            insert(targets),
-            [
-                {
-                    "covenant_id": record.id,
-                    "position": i,
-                    "metric_id": metrics[t.metric],
-                    "comparator": Comparator(t.comparator).value,
-                    "threshold": t.threshold,
-                    "basis": Basis(t.basis).value,
-                    "scope": Scope(t.scope).value,
-                    "label": t.label,
-                }
-                for i, t in enumerate(data.targets, start=1)
-            ],
-        )
-    out = await covenant_of(session, cluster.id, year)
-    assert out is not None
     await record_revision(session, RESOURCE, record.id, record.version, out, actor)
     await invalidate(session, cluster_tag(number))
     return out, covenant_etag(out), existing is None

@@ -1,27 +1,38 @@
 """Bulk push: a JSON `{"rows": [...]}` or a CSV file, all or nothing, a per-row report.
 
 Row numbers are as in the file: the CSV line (the header is line 1), or the 1-based position
-in the JSON `rows` array. Columns are named as the file names them."""
+in the JSON `rows` array. Columns are named as the file names them.
+
+The order of the checks bounds the work any body can cause: the key's role (a dependency), then
+the body's shape (media type, size, a cheap count of its values, its header, its number of rows),
+then the key's right to each unit a row names, and only then each row. The report lists the
+first problems in full and counts the rest per column and kind (`problems.py`).
+
+Numbers, dates and codes are read by one strict grammar (`values.py`), never by guessing: a
+value written the way a spreadsheet writes it (`1.250` for one thousand two hundred and fifty
+đồng, `01/07/2025`, `98,5`, a code `8` whose leading zero was dropped) is refused with what to
+write instead."""
 
 import asyncio
 import csv
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import BadRequest, BatchRowProblem, Conflict, Forbidden, Unprocessable
+from app.core.errors import AppError, BadRequest, Forbidden, Unprocessable
 from app.core.i18n import _
+from app.core.numbers import parse_json
 from app.core.security import Principal
-from app.core.validation import field_message
-from app.figures import service
+from app.figures import service, values
+from app.figures.problems import Report, RowProblems
 from app.figures.queries import Key, SetWrite, existing_sets, invalidate_figures, write_sets
-from app.figures.schemas import BatchReport, BatchSet, FigureRowIn
+from app.figures.schemas import BatchReport, BatchSet
 
 CSV_COLUMNS = {
     "don_vi_id": "unit_id",
@@ -40,37 +51,52 @@ CSV_COLUMNS = {
 }
 """Vietnamese CSV headers → fields; the English field names are accepted as headers too."""
 FIELDS = set(CSV_COLUMNS.values())
+CSV_NAME = {field: header for header, field in CSV_COLUMNS.items()}
 TEMPLATE_HEADER = list(CSV_COLUMNS)
-_INTEGER_FIELDS = {"unit_id", "year", "expected_version"}
-_DIGITS = re.compile(r"^[0-9]{1,10}$")
+VALUES_PER_ROW = 2 * len(FIELDS) + 6
+"""The most separators (`,` `:` `{` `[` in JSON, `,` and line ends in CSV) a row may spend, so
+that the count of a body's values bounds the objects parsing it creates."""
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_rows: int
+    listed_problems: int
+
+    @property
+    def max_values(self) -> int:
+        return (self.max_rows + 1) * VALUES_PER_ROW
+
+
+@dataclass(slots=True)
 class Row:
     number: int
     data: dict[str, Any]
+    """field → the raw value (JSON as sent, CSV as text)"""
     columns: dict[str, str]
     """field → the column as the file names it"""
-    parsed: FigureRowIn | None = None
+    from_csv: bool
+    parsed: "Parsed | None" = None
+
+    def column(self, field: str) -> str:
+        return self.columns.get(field) or (CSV_NAME.get(field, field) if self.from_csv else field)
 
 
-@dataclass
-class Report:
-    problems: list[tuple[BatchRowProblem, bool]] = field(default_factory=list)
-    """(problem, is a conflict with what is stored)"""
-
-    def add(self, row: Row, field_name: str | None, problem: str, *, conflict: bool = False) -> None:
-        column = row.columns.get(field_name, field_name) if field_name else None
-        self.problems.append((BatchRowProblem(row=row.number, column=column, problem=problem), conflict))
-
-
-def parse_body(body: bytes, content_type: str | None) -> list[Row]:
-    media = (content_type or "").split(";")[0].strip().lower()
-    if media == "text/csv":
-        return _csv_rows(body)
-    if media in ("application/json", ""):
-        return _json_rows(body)
-    raise UnsupportedMedia(_("Send the batch as `application/json` or `text/csv`."))
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    unit_id: int | None
+    unit_code: str | None
+    unit_code_on: date | None
+    year: int
+    period_start: date
+    period_end: date
+    metric: str
+    value: Decimal | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    source: str | None
+    note: str | None
+    expected_version: int | None
 
 
 class UnsupportedMedia(BadRequest):
@@ -81,99 +107,341 @@ class MalformedBody(BadRequest):
     status, slug = 400, "malformed-body"
 
 
-def _json_rows(body: bytes) -> list[Row]:
+class TooManyRows(BadRequest):
+    status, slug = 413, "too-many-rows"
+
+
+def parse_body(body: bytes, content_type: str | None, limits: Limits) -> list[Row]:
+    """The rows of a body, after its shape is checked; raises the problem of a body of the wrong
+    shape (media type, encoding, too many values or rows, a bad header, a line that is not CSV)."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media == "text/csv":
+        return _csv_rows(body, limits)
+    if media in ("application/json", ""):
+        return _json_rows(body, limits)
+    raise UnsupportedMedia(_("Send the batch as `application/json` or `text/csv`."))
+
+
+def _too_many_values(limits: Limits) -> TooManyRows:
+    return TooManyRows(
+        _(
+            "A batch has at most {max_rows} rows; this body holds more values than that many rows can. "
+            "Split it into several batches.",
+            max_rows=limits.max_rows,
+        ),
+        max_rows=limits.max_rows,
+    )
+
+
+def _too_many_rows(limits: Limits) -> TooManyRows:
+    return TooManyRows(
+        _("A batch has at most {max_rows} rows. Split it into several batches.", max_rows=limits.max_rows),
+        max_rows=limits.max_rows,
+    )
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _json_rows(body: bytes, limits: Limits) -> list[Row]:
+    structure = _JSON_STRING.sub(b"", body)
+    spent = sum(structure.count(c) for c in (b",", b":", b"{", b"["))
+    if spent > limits.max_values:
+        raise _too_many_values(limits)
     try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise MalformedBody(_("The body is not valid JSON: {error}", error=str(exc))) from None
+        document = parse_json(body)
+    except (ValueError, RecursionError) as exc:
+        detail = str(exc) if isinstance(exc, json.JSONDecodeError) else _("too deeply nested")
+        raise MalformedBody(_("The body is not valid JSON: {error}", error=detail)) from None
     if not isinstance(document, dict) or set(document) != {"rows"} or not isinstance(document["rows"], list):
         raise Unprocessable(
             _("A JSON batch is an object with one member, `rows`: an array of rows."), field="rows"
         )
     if not document["rows"]:
         raise Unprocessable(_("The batch has no rows."), field="rows")
+    if len(document["rows"]) > limits.max_rows:
+        raise _too_many_rows(limits)
     rows = []
     for i, data in enumerate(document["rows"], start=1):
         if not isinstance(data, dict):
             data = {"": data}
-        rows.append(Row(i, data, {f: f for f in data}))
+        rows.append(Row(i, data, {f: f for f in data}, from_csv=False))
     return rows
 
 
-def _csv_rows(body: bytes) -> list[Row]:
+_CSV_QUOTED = re.compile(rb'"(?:[^"]|"")*"')
+
+
+def _csv_rows(body: bytes, limits: Limits) -> list[Row]:
+    if body.count(b"\n") > limits.max_rows + 1 + limits.max_rows:
+        # More line ends than the rows allowed, even if every row's note took one more line.
+        raise _too_many_rows(limits)
+    structure = _CSV_QUOTED.sub(b"", body)
+    if structure.count(b",") + structure.count(b"\n") > limits.max_values:
+        raise _too_many_values(limits)
     try:
         content = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise MalformedBody(_("A CSV batch is UTF-8 text (with or without a BOM).")) from None
-    reader = csv.reader(io.StringIO(content, newline=""))
+    return _read_csv(content, limits)
+
+
+def _not_csv(line: int, error: csv.Error, report: Report) -> AppError:
+    """A line the CSV reader could not read, said in the request's language (the reader's own
+    message is English)."""
+    said = str(error)
+    if "unexpected end of data" in said:
+        problem = _(
+            'A quote (") opened on this line is never closed, so the rest of the file would be read '
+            'as one value. Close it, or double a quote inside a value ("").'
+        )
+        kind = "unterminated-quote"
+    elif "field larger than field limit" in said:
+        problem = _("A value on this line is longer than {limit} characters.", limit=csv.field_size_limit())
+        kind = "value-too-long"
+    else:
+        problem = _(
+            'This line is not valid CSV: a value with a quote (") is written in quotes, and the '
+            'quote inside it doubled ("").'
+        )
+        kind = "malformed-line"
+    report.add(line, None, kind, problem)
+    return report.refusal()
+
+
+def _read_csv(content: str, limits: Limits) -> list[Row]:
+    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
+    header_report = Report(limits.listed_problems)
     try:
-        return _read_csv(reader)
+        header = next(reader, None)
     except csv.Error as exc:
-        problem = BatchRowProblem(
-            row=reader.line_num, column=None, problem=_("This line is not CSV: {error}", error=str(exc))
-        )
-        raise Unprocessable(
-            _("The batch was not applied; see `rows`."), rows=[problem.model_dump()]
-        ) from None
-
-
-def _read_csv(reader: Any) -> list[Row]:
-    header = next(reader, None)
-    if not header:
+        raise _not_csv(1, exc, header_report) from None
+    if not header or not any(name.strip() for name in header):
         raise Unprocessable(_("The batch has no rows."), field="rows")
-    columns: dict[str, str] = {}
-    positions: dict[int, str] = {}
-    header_row = Row(1, {}, {})
-    problems = Report()
-    for position, name in enumerate(header):
-        normalized = name.strip().lower()
-        target = CSV_COLUMNS.get(normalized, normalized if normalized in FIELDS else None)
-        if target is None:
-            problems.add(header_row, name, _("Unknown column {column}.", column=name))
-        elif target in columns:
-            problems.add(header_row, name, _("The column {column} is given twice.", column=name))
-        else:
-            columns[target] = name
-            positions[position] = target
-    if problems.problems:
-        raise Unprocessable(
-            _("The batch was not applied; see `rows`."), rows=[p.model_dump() for p, _c in problems.problems]
-        )
-    rows = []
+    positions = _header(header, header_report)
+    named = {target: header[p] for p, target in positions.items() if target is not None}
+    rows: list[Row] = []
+    report = Report(limits.listed_problems)
     line = reader.line_num
-    for record in reader:
-        number = line + 1
-        line = reader.line_num
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _not_csv(line + 1, exc, report) from None
+        number, line = line + 1, reader.line_num
         if not any(v.strip() for v in record):
             continue
+        if len(rows) == limits.max_rows:
+            raise _too_many_rows(limits)
+        if len(record) > len(header):
+            extra = record[len(header) :]
+            if any(v.strip() for v in extra):
+                report.add(
+                    number,
+                    None,
+                    "extra-values",
+                    _(
+                        "This line has {count} values; the header has {columns} columns.",
+                        count=len(record),
+                        columns=len(header),
+                    ),
+                )
         data: dict[str, Any] = {}
-        for position, value in enumerate(record):
-            target = positions.get(position)
-            if target is None:
-                data[f"column {position + 1}"] = value
-                continue
+        for position, value in enumerate(record[: len(header)]):
+            target = positions[position]
             value = value.strip()
-            if value == "":
+            if not value:
                 continue
-            data[target] = int(value) if target in _INTEGER_FIELDS and _DIGITS.fullmatch(value) else value
-        rows.append(Row(number, data, columns))
+            if target is None:
+                report.add(
+                    number,
+                    None,
+                    "unnamed-column",
+                    _(
+                        "Value {value} stands in column {position}, which has no name in the header.",
+                        value=values.echo(value),
+                        position=position + 1,
+                    ),
+                )
+            else:
+                data[target] = value
+        rows.append(Row(number, data, named, from_csv=True))
     if not rows:
         raise Unprocessable(_("The batch has no rows."), field="rows")
+    if report.problems:
+        raise report.refusal()
     return rows
 
 
-def _unit_ref(data: dict[str, Any]) -> tuple[str, Any] | None:
+def _header(header: list[str], report: Report) -> dict[int, str | None]:
+    """The field of each position of the header; refuses a header the batch cannot read."""
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        separator = ";" if ";" in header[0] else "\t"
+        names = [n.strip().lower() for n in header[0].split(separator)]
+        if any(n in CSV_COLUMNS or n in FIELDS for n in names):
+            report.add(
+                1,
+                None,
+                "semicolon-separated" if separator == ";" else "tab-separated",
+                _(
+                    "The columns are separated by {separator}, not by commas. Save the sheet as "
+                    "“CSV UTF-8 (comma delimited)”, or replace the separators with commas.",
+                    separator=_("semicolons (;)") if separator == ";" else _("tabs"),
+                ),
+            )
+            raise report.refusal()
+    columns: dict[int, str | None] = {}
+    for position, name in enumerate(header):
+        normalized = name.strip().lower()
+        target = CSV_COLUMNS.get(normalized, normalized if normalized in FIELDS else None)
+        columns[position] = None
+        if target is None:
+            if normalized:  # a column with no name (a sheet's trailing comma) is read as empty
+                report.add(
+                    1,
+                    name,
+                    "unknown-column",
+                    _(
+                        "Unknown column {column}. The columns are: {known}.",
+                        column=values.echo(name),
+                        known=", ".join(TEMPLATE_HEADER),
+                    ),
+                )
+        elif target in columns.values():
+            report.add(1, name, "repeated-column", _("The column {column} is given twice.", column=name))
+        else:
+            columns[position] = target
+    given = set(columns.values())
+    missing = [f for f in ("year", "period_start", "period_end", "metric") if f not in given]
+    if "unit_id" not in given and "unit_code" not in given:
+        missing.append("unit_code")
+    if "unit_code" in given and "unit_code_on" not in given:
+        missing.append("unit_code_on")
+    if "value" not in given and not {"numerator", "denominator"} <= given:
+        missing.append("value")
+    for field in missing:
+        report.add(
+            1,
+            None,
+            "missing-column",
+            _("The header has no column {column}.", column=CSV_NAME[field]),
+        )
+    if report.problems:
+        raise report.refusal()
+    return columns
+
+
+def _unit_ref(row: Row) -> tuple[str, Any] | None:
     """How a row names its unit, read even from a row that is otherwise invalid."""
-    unit_id = data.get("unit_id")
-    if isinstance(unit_id, int) and not isinstance(unit_id, bool):
+    unit_id = values.plain_integer(row.data.get("unit_id"))
+    if unit_id is not None:
         return "id", unit_id
-    code, on = data.get("unit_code"), data.get("unit_code_on")
-    if isinstance(code, str) and isinstance(on, str):
-        try:
-            return "code", (code, date.fromisoformat(on))
-        except ValueError:
-            return None
+    code, on = row.data.get("unit_code"), values.plain_date(row.data.get("unit_code_on"))
+    if isinstance(code, str) and on is not None:
+        return "code", (code, on)
     return None
+
+
+def _parse_row(row: Row, report: Report) -> None:
+    """Reads one row by the strict grammar, adding a problem for each bad value."""
+    found = RowProblems(report, row.number, row.column)
+    known = FIELDS | {""}
+    for name in row.data:
+        if name not in known:
+            found.add(
+                None if row.from_csv else name,
+                "unknown-field",
+                _("Unknown field {field}.", field=values.echo(name)),
+            )
+    if "" in row.data:
+        found.add(None, "not-an-object", _("A row is an object of named values."))
+        return
+    read = values.Reader(row.data, row.column, row.from_csv, found)
+    unit_id = read.integer("unit_id", 1, 2_147_483_647, required=False)
+    unit_code = read.code("unit_code")
+    unit_code_on = read.day("unit_code_on", required=False)
+    year = read.integer("year", 2000, 2100)
+    start = read.day("period_start")
+    end = read.day("period_end")
+    metric = read.metric("metric")
+    value = read.number("value", whole=False)
+    numerator = read.number("numerator", whole=True)
+    denominator = read.number("denominator", whole=True)
+    source = read.text("source", 500)
+    note = read.text("note", 2000)
+    expected = read.integer("expected_version", 1, 2_147_483_647, required=False)
+    has = read.present
+    if has("unit_id") == has("unit_code"):
+        found.add(
+            None,
+            "unit-naming",
+            _(
+                "Name the unit by {unit_id}, or by {unit_code} with {unit_code_on}.",
+                unit_id=row.column("unit_id"),
+                unit_code=row.column("unit_code"),
+                unit_code_on=row.column("unit_code_on"),
+            ),
+        )
+    elif has("unit_code") and not has("unit_code_on"):
+        found.add(
+            "unit_code_on",
+            "required",
+            _(
+                "A unit code needs the day on which it names the unit ({unit_code_on}).",
+                unit_code_on=row.column("unit_code_on"),
+            ),
+        )
+    parts = has("numerator") + has("denominator")
+    if parts == 1:
+        found.add(
+            "denominator" if has("numerator") else "numerator",
+            "rate-parts",
+            _(
+                "A rate's {numerator} and {denominator} go together.",
+                numerator=row.column("numerator"),
+                denominator=row.column("denominator"),
+            ),
+        )
+    elif has("value") == (parts == 2):
+        found.add(
+            "value",
+            "value-or-parts",
+            _(
+                "Give either {value} or both {numerator} and {denominator}.",
+                value=row.column("value"),
+                numerator=row.column("numerator"),
+                denominator=row.column("denominator"),
+            ),
+        )
+    if found.count:
+        return
+    assert year is not None
+    assert start is not None
+    assert end is not None
+    assert metric is not None
+    row.parsed = Parsed(
+        unit_id,
+        unit_code,
+        unit_code_on,
+        year,
+        start,
+        end,
+        metric,
+        value,
+        numerator,
+        denominator,
+        source,
+        note,
+        expected,
+    )
+
+
+def _parse_rows(rows: list[Row], report: Report) -> None:
+    """CPU work over up to `max_rows` rows: run off the event loop, so reads keep being served."""
+    for row in rows:
+        _parse_row(row, report)
 
 
 def _plan_sets(
@@ -184,7 +452,7 @@ def _plan_sets(
     metrics: dict[str, Any],
     key: Principal,
 ) -> dict[Key, tuple[SetWrite, Row, int | None]]:
-    """Check each valid row against the stored units and the catalogue, and group the rows into
+    """Check each readable row against the stored units and the catalogue, and group the rows into
     the sets they write. Pure Python over every row: run off the event loop."""
     sets: dict[Key, tuple[SetWrite, Row, int | None]] = {}
     seen: dict[tuple[Key, str], int] = {}
@@ -192,41 +460,47 @@ def _plan_sets(
         parsed = row.parsed
         if parsed is None:
             continue
+        problem = RowProblems(report, row.number, row.column)
         unit_id = unit_of[row.number]
         unit = units.get(unit_id) if unit_id is not None else None
         if unit is None:
             if parsed.unit_id is not None:
-                report.add(row, "unit_id", _("No unit with id {unit_id}.", unit_id=parsed.unit_id))
+                problem.add(
+                    "unit_id", "unknown-unit", _("No unit with id {unit_id}.", unit_id=parsed.unit_id)
+                )
             else:
-                report.add(
-                    row,
+                problem.add(
                     "unit_code",
+                    "unknown-unit",
                     _("No unit has code {code} on {day}.", code=parsed.unit_code, day=parsed.unit_code_on),
                 )
             continue
         start, end = parsed.period_start, parsed.period_end
         if start > end:
-            report.add(row, "period_end", _("A period's first day comes before its last."))
+            problem.add("period_end", "period-order", _("A period's first day comes before its last."))
             continue
         wrong_year = service.year_problem(parsed.year, start, end)
         if wrong_year:
-            report.add(row, "year", wrong_year)
+            problem.add("year", "wrong-year", wrong_year)
             continue
         outside = service.existence_problem(unit, start, end)
         if outside:
-            report.add(row, "period_start", outside[0], conflict=True)
+            problem.add("period_start", "outside-existence", outside[0], conflict=True)
             continue
         metric = metrics.get(parsed.metric)
-        wrong = service.value_problem(parsed.metric, metric, parsed.value, parsed.numerator)
-        if wrong or metric is None:
-            report.add(row, "metric" if metric is None else "value", wrong or "")
+        if metric is None:
+            problem.add("metric", "unknown-metric", _("No metric with key {key}.", key=parsed.metric))
+            continue
+        wrong = values.figure_problem(row, metric.kind)
+        if wrong:
+            problem.add(*wrong)
             continue
         key_ = (unit.id, start, end)
         first = seen.get((key_, parsed.metric))
         if first is not None:
-            report.add(
-                row,
+            problem.add(
                 "metric",
+                "repeated-metric",
                 _("{key} is given twice for this unit and period (row {row}).", key=parsed.metric, row=first),
             )
             continue
@@ -246,9 +520,9 @@ def _plan_sets(
                 ("expected_version", parsed.expected_version, expected),
             ):
                 if mine != theirs:
-                    report.add(
-                        row,
+                    problem.add(
                         name,
+                        "set-disagrees",
                         _(
                             "Rows of one unit and period must agree on this column (row {row} differs).",
                             row=first_row.number,
@@ -260,24 +534,12 @@ def _plan_sets(
     return sets
 
 
-def _validate_rows(rows: list[Row], report: Report) -> None:
-    """Each row against the row schema (CPU-bound over 10,000 rows: run off the event loop, so
-    that reads keep being served while a batch is checked)."""
-    for row in rows:
-        try:
-            row.parsed = FigureRowIn.model_validate(row.data)
-        except ValidationError as exc:
-            for error in exc.errors():
-                loc = [str(p) for p in error.get("loc", ())]
-                report.add(row, loc[0] if loc else None, field_message(error))
-
-
-async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_run: bool) -> BatchReport:
-    """Validate every row; then write all (fixed number of statements) or nothing."""
-    report = Report()
-    await asyncio.to_thread(_validate_rows, rows, report)
-
-    refs = {row.number: _unit_ref(row.data) for row in rows}
+async def push(
+    session: AsyncSession, rows: list[Row], key: Principal, limits: Limits, *, dry_run: bool
+) -> BatchReport:
+    """Check the key's right to every unit named, then every row; then write all (a fixed number
+    of statements) or nothing."""
+    refs = {row.number: _unit_ref(row) for row in rows}
     by_code = await service.units_by_code(
         session, {ref[1] for ref in refs.values() if ref is not None and ref[0] == "code"}
     )
@@ -300,9 +562,12 @@ async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_ru
                     "Rows {rows} name a unit this key may not write figures for; nothing was written.",
                     rows=", ".join(map(str, foreign[:50])) + ("…" if len(foreign) > 50 else ""),
                 ),
-                forbidden_rows=foreign,
+                forbidden_rows=foreign[: limits.listed_problems],
+                forbidden_row_count=len(foreign),
             )
 
+    report = Report(limits.listed_problems)
+    await asyncio.to_thread(_parse_rows, rows, report)
     units = await service.units_by_id(session, {u for u in unit_of.values() if u is not None})
     metrics = await service.metrics_by_key(session, {r.parsed.metric for r in rows if r.parsed})
     sets = await asyncio.to_thread(_plan_sets, rows, report, unit_of, units, metrics, key)
@@ -310,9 +575,9 @@ async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_ru
     for key_, (_write, row, expected) in sets.items():
         current = stored.get(key_)
         if expected is not None and (current is None or current[1] != expected):
-            report.add(
-                row,
+            RowProblems(report, row.number, row.column).add(
                 "expected_version",
+                "version-mismatch",
                 _(
                     "These figures are at version {version}, not {expected}.",
                     version=current[1] if current else 0,
@@ -321,13 +586,8 @@ async def push(session: AsyncSession, rows: list[Row], key: Principal, *, dry_ru
                 conflict=True,
             )
 
-    problems = sorted(report.problems, key=lambda p: (p[0].row, p[0].column or ""))
-    if problems:
-        listed = [p.model_dump() for p, _c in problems]
-        detail = _("The batch was not applied: {count} problems; see `rows`.", count=len(problems))
-        if all(conflict for _p, conflict in problems):
-            raise Conflict(slug="figures-conflict", detail=detail, rows=listed)
-        raise Unprocessable(detail, rows=listed)
+    if report.problems:
+        raise report.refusal()
     if dry_run:
         outcome = [
             BatchSet(
@@ -357,8 +617,7 @@ def template(metrics: list[tuple[str, str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(TEMPLATE_HEADER)
-    for key, kind in metrics:
+    for key, _kind in metrics:
         row = {"chi_tieu": key}
         writer.writerow([row.get(column, "") for column in TEMPLATE_HEADER])
-        del kind
     return "\ufeff" + out.getvalue()

@@ -7,7 +7,9 @@ from sqlalchemy import text
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
+from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
 from app.core.idempotency import IdempotencyDep
+from app.core.numbers import ExactNumberRoute
 from app.core.openapi import register_request_model
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import IfMatch, UnitId
@@ -55,9 +57,17 @@ async def _batch_writer(key: CurrentKey) -> Principal:
 BatchWriter = Annotated[Principal, Depends(_batch_writer)]
 
 unit_figures_router = APIRouter(
-    prefix="/v1/units/{unit_id}/figures", tags=["figures"], responses=problem_responses(401, 404, 422, 500)
+    route_class=ExactNumberRoute,
+    prefix="/v1/units/{unit_id}/figures",
+    tags=["figures"],
+    responses=problem_responses(401, 404, 422, 500),
 )
-router = APIRouter(prefix="/v1/figures", tags=["figures"], responses=problem_responses(401, 422, 500))
+router = APIRouter(
+    route_class=ExactNumberRoute,
+    prefix="/v1/figures",
+    tags=["figures"],
+    responses=problem_responses(401, 422, 500),
+)
 
 
 @unit_figures_router.get("/{period}", operation_id="getFigureSet", summary="A unit's figures for a period")
@@ -81,9 +91,9 @@ async def get_figure_set(
     "key writes its own figures, and those of a unit it succeeded (transitively) for that unit's "
     "lifetime, recorded in `written_by`; any other key 403. A period outside the unit's existence is "
     "409 naming its `predecessors` or `successors`. `Idempotency-Key`: a retry replays the first "
-    "answer.",
+    "answer." + CONDITIONAL_PUT,
     responses={
-        200: {"model": FigureSetOut, "description": "Replaced"},
+        200: {"model": FigureSetOut, "description": "Replaced, or unchanged"},
         201: {"model": FigureSetOut, "description": "Created"},
         **problem_responses(403, 409, 412, 413, 428),
     },
@@ -97,12 +107,13 @@ async def put_figure_set(
     body: FigureSetPut,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> FigureSetOut:
     def headers(out: FigureSetOut) -> dict[str, str]:
         return {"ETag": service.set_etag(out), "Location": f"/v1/units/{unit_id}/figures/{period}"}
 
     out = await idempotency.run(
-        lambda: service.put_set(session, unit_id, period, body, if_match, key),
+        lambda: service.put_set(session, unit_id, period, body, if_match, key, if_none_match=if_none_match),
         response=response,
         status_code=lambda out: 201 if out.version == 1 else 200,
         headers=headers,
@@ -185,8 +196,13 @@ _CSV_DOC = (
     "names the unit), `nam` (reporting year), `tu_ngay`, `den_ngay` (the period's first and last day, "
     "`YYYY-MM-DD`), `chi_tieu` (metric key), `gia_tri` (value) or `tu_so` and `mau_so` (a rate's "
     "numerator and denominator), optional `nguon` (source), `ghi_chu` (note) and `phien_ban` "
-    "(expected version). Numbers use a dot for decimals and no thousands separators. The JSON field "
-    "names are accepted as headers too; see `GET /v1/figures/template.csv`."
+    "(expected version). Numbers are ASCII digits with a dot before decimals: no thousands separator, "
+    "no sign, no exponent, no `%`; counts, amounts in đồng and a rate's parts are whole numbers. A "
+    "value written the way a spreadsheet writes it (`1.250` for 1250, `98,5`, `01/07/2025`, a code `8` "
+    "for `08`) is refused with what to write (`kind`: `thousands-separator`, `decimal-comma`, "
+    "`date-format`, `leading-zero`, …), once per column (`repeated`). A quote that is never closed is a "
+    "422 naming its line. The JSON field names are accepted as headers too; see "
+    "`GET /v1/figures/template.csv`."
 )
 
 
@@ -195,7 +211,9 @@ _CSV_DOC = (
     operation_id="recordFigures",
     summary="Push many figures at once, JSON or CSV (admin or a unit key)",
     description="All or nothing: every row is checked, and any bad row rejects the whole batch "
-    "with a report of every bad row (`rows`: row number as in the file, column, problem), 422, or "
+    "with a report (`rows`: row number as in the file, column, kind, problem; the first "
+    "`FIGURES_BATCH_LISTED_PROBLEMS` in full, the rest counted per column and kind in "
+    "`more_problems`), 422, or "
     "409 when every problem is a conflict with what is stored (a period outside the unit's "
     "existence, or an `expected_version` that is not the set's). Rows of one unit and period form a "
     "set, created or replaced as a new version (a replaced set's values are exactly the batch's). "
@@ -205,7 +223,9 @@ _CSV_DOC = (
     "not such a unit exists. `dry_run=true` checks everything and answers as the push would (200 with the "
     "sets it would create or replace, or the same problem), writing nothing. "
     "`Idempotency-Key`: a retry with the same body replays the first answer. Bodies up to "
-    "`MAX_BATCH_BYTES` (16 MiB by default). " + _CSV_DOC,
+    "`MAX_BATCH_BYTES` (16 MiB by default) and `FIGURES_BATCH_MAX_ROWS` rows (10,000 by default; 413 "
+    "`too-many-rows` past either, before any row is read). The key's right to every unit named is "
+    "checked before the rows are. " + _CSV_DOC,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -229,12 +249,14 @@ async def push_figures(
     response: Response,
     dry_run: Annotated[bool, Query(description="Check and report without writing.")] = False,
 ) -> BatchReport:
-    # Parsing 10,000 rows is CPU work: off the event loop, so reads keep being served meanwhile.
+    settings = request.app.state.settings
+    limits = batch.Limits(settings.figures_batch_max_rows, settings.figures_batch_listed_problems)
+    # The body's shape is checked, and its rows read, off the event loop: reads keep being served.
     rows = await asyncio.to_thread(
-        batch.parse_body, await request.body(), request.headers.get("content-type")
+        batch.parse_body, await request.body(), request.headers.get("content-type"), limits
     )
     if dry_run:
-        return await batch.push(session, rows, key, dry_run=True)
+        return await batch.push(session, rows, key, limits, dry_run=True)
     return await idempotency.run(
-        lambda: batch.push(session, rows, key, dry_run=False), response=response, status_code=200
+        lambda: batch.push(session, rows, key, limits, dry_run=False), response=response, status_code=200
     )

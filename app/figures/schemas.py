@@ -2,26 +2,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.i18n import _
+from app.core.numbers import ExactDecimal, exact_number
 from app.core.types import Integer, IsoDate, Text
 from app.units.schemas import UnitRef
 
 METRIC_KEY = r"^[a-z][a-z0-9_]{0,59}$"
-MAX_FIGURE = Decimal("1e18")
+MAX_FIGURE = Decimal(10**18)
 
-
-def _number(value: Decimal) -> float | int:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-FigureNumber = Annotated[
-    Decimal,
-    Field(ge=0, le=MAX_FIGURE, allow_inf_nan=False),
-    PlainSerializer(_number, return_type=float, when_used="json"),
-]
-"""A non-negative exact decimal; in answers a JSON number."""
+FigureNumber = Annotated[Decimal, exact_number(0, MAX_FIGURE)]
+"""A non-negative JSON number, kept exactly (`numeric`): the same digits in and out."""
+FigureValue = ExactDecimal
+"""A figure in an answer, written with the digits it was stored with."""
 
 
 def value_or_parts(value: Decimal | None, numerator: Decimal | None, denominator: Decimal | None) -> None:
@@ -105,9 +99,9 @@ class FigureOut(BaseModel):
     )
 
     metric: str
-    value: FigureNumber | None
-    numerator: FigureNumber | None
-    denominator: FigureNumber | None
+    value: FigureValue | None
+    numerator: FigureValue | None
+    denominator: FigureValue | None
     re_aggregable: bool = Field(
         description="False for a rate given only as a percentage: it cannot be summed with others."
     )
@@ -187,9 +181,9 @@ class FigureItem(BaseModel):
     period_start: date
     period_end: date
     metric: str
-    value: FigureNumber | None
-    numerator: FigureNumber | None
-    denominator: FigureNumber | None
+    value: FigureValue | None
+    numerator: FigureValue | None
+    denominator: FigureValue | None
     re_aggregable: bool
     set_version: int
     written_by_unit_id: int | None

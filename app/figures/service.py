@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
-from app.core.etag import record_etag, require_match
+from app.core.etag import record_etag, require_replaceable
 from app.core.i18n import _
 from app.core.pagination import Page, page_at
+from app.core.revisions import unless_unchanged
 from app.core.security import Principal
+from app.figures import values
 from app.figures.queries import (
     RESOURCE,
     SetWrite,
@@ -177,14 +179,20 @@ def value_problem(
     metric: MetricInfo | None,
     value: Decimal | None,
     numerator: Decimal | None,
+    denominator: Decimal | None = None,
 ) -> str | None:
-    """What is wrong with a figure for the metric `key`, given its kind."""
+    """What is wrong with a figure for the metric `key`, given its kind: a count, an amount in
+    đồng and a rate's parts are whole numbers (`1.250` there is a thousands separator misread)."""
     if metric is None:
         return _("No metric with key {key}.", key=key)
     if metric.kind != "rate" and numerator is not None:
         return _("{key} is not a rate: give its `value`.", key=key)
-    if metric.kind == "count" and value is not None and value != value.to_integral_value():
-        return _("{key} is a count: its value is a whole number.", key=key)
+    whole = [("numerator", numerator), ("denominator", denominator)]
+    if metric.kind != "rate":
+        whole.append(("value", value))
+    for name, number in whole:
+        if number is not None and number != number.to_integral_value():
+            return values.whole_problem(number, _("field {field}", field=name))[1]
     return None
 
 
@@ -218,9 +226,18 @@ async def set_record_id(session: AsyncSession, unit_id: int, period: str) -> int
 
 
 async def put_set(
-    session: AsyncSession, unit_id: int, period: str, data: FigureSetPut, if_match: str | None, key: Principal
+    session: AsyncSession,
+    unit_id: int,
+    period: str,
+    data: FigureSetPut,
+    if_match: str | None,
+    key: Principal,
+    *,
+    if_none_match: str | None = None,
 ) -> FigureSetOut:
-    """Create (no `If-Match`) or replace (`If-Match`: 428 without, 412 stale) a unit's figures."""
+    """Create (no `If-Match`) or replace (`If-Match`: 428 without, 412 stale) a unit's figures;
+    `If-None-Match: *` creates only. Figures that say what is stored write nothing (200, the
+    same version and ETag)."""
     start, end = parse_period(period)
     problem = year_problem(data.year, start, end)
     if problem:
@@ -238,29 +255,46 @@ async def put_set(
         if figure.metric in seen:
             raise Unprocessable(_("{key} is given twice.", key=figure.metric), field=f"values.{i}.metric")
         seen.add(figure.metric)
-        wrong = value_problem(figure.metric, metrics.get(figure.metric), figure.value, figure.numerator)
+        wrong = value_problem(
+            figure.metric, metrics.get(figure.metric), figure.value, figure.numerator, figure.denominator
+        )
         if wrong:
             raise Unprocessable(wrong, field=f"values.{i}")
         values.append((metrics[figure.metric].id, figure.value, figure.numerator, figure.denominator))
     key_ = (unit_id, start, end)
     existing = (await existing_sets(session, [key_], lock=True)).get(key_)
+    current: FigureSetOut | None = None
     if existing is not None:
         current = FigureSetOut.model_validate(await read_set(session, existing[0]))
-        require_match(if_match, set_etag(current))
+        require_replaceable(if_match, if_none_match, set_etag(current))
     elif if_match is not None:
         raise PreconditionFailed(
             _("No figures of unit {unit_id} for {start}–{end} yet.", unit_id=unit_id, start=start, end=end)
         )
-    written = await write_sets(
-        session,
-        [SetWrite(unit_id, data.year, start, end, written_by(key, unit_id), data.source, data.note, values)],
-        key.actor,
-    )
-    set_id, _version, created = written[key_]
-    if existing is None and not created:
-        raise PreconditionFailed(_("These figures were recorded meanwhile; read them, then replace them."))
+
+    async def write() -> FigureSetOut:
+        written = await write_sets(
+            session,
+            [
+                SetWrite(
+                    unit_id, data.year, start, end, written_by(key, unit_id), data.source, data.note, values
+                )
+            ],
+            key.actor,
+        )
+        set_id, _version, created = written[key_]
+        if existing is None and not created:
+            raise PreconditionFailed(
+                _("These figures were recorded meanwhile; read them, then replace them.")
+            )
+        return FigureSetOut.model_validate(await read_set(session, set_id))
+
+    out = await unless_unchanged(session, current, write)
+    if out is None:
+        assert current is not None
+        return current
     await invalidate_figures(session, {unit_id})
-    return FigureSetOut.model_validate(await read_set(session, set_id))
+    return out
 
 
 # --- Reading values ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request, Response
 from app.core.cache import cached, cluster_tag, unit_tag
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
+from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import ClusterNumber, IfMatch, Year
 from app.core.revisions import RevisionOut, list_revisions
@@ -83,9 +84,9 @@ async def get_leadership(
     description="Both must be members of the cluster in that year (409 otherwise), and differ. "
     "Creating: 201 without `If-Match`. Replacing: `If-Match` with the current ETag "
     "(428 without, 412 if stale); "
-    "the previous version stays under `/revisions`.",
+    "the previous version stays under `/revisions`." + CONDITIONAL_PUT,
     responses={
-        200: {"model": LeadershipOut, "description": "Replaced"},
+        200: {"model": LeadershipOut, "description": "Replaced, or unchanged"},
         201: {"model": LeadershipOut, "description": "Created"},
         **problem_responses(403, 409, 412, 413, 428),
     },
@@ -98,9 +99,10 @@ async def put_leadership(
     body: LeadershipPut,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> LeadershipOut:
     out, etag, created = await service.put_leadership(
-        session, number, year, body, if_match, key.actor, writer=key
+        session, number, year, body, if_match, key.actor, writer=key, if_none_match=if_none_match
     )
     response.headers["ETag"] = etag
     if created:

@@ -10,11 +10,11 @@ from app.clusters.models import Cluster, RotationCustom
 from app.clusters.service import find_cluster
 from app.core.cache import cluster_tag, invalidate
 from app.core.errors import Conflict, NotFound, PreconditionFailed
-from app.core.etag import record_etag, require_match
+from app.core.etag import record_etag, require_replaceable
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps, year_bounds
-from app.core.revisions import record_revision
+from app.core.revisions import record_revision, unless_unchanged
 from app.core.security import Principal, ensure_cluster_writer
 from app.core.time import utcnow
 from app.leadership.models import Leadership
@@ -164,8 +164,10 @@ async def put_leadership(
     if_match: str | None,
     actor: str,
     writer: Principal | None = None,
+    if_none_match: str | None = None,
 ) -> tuple[LeadershipOut, str, bool]:
-    """Create or replace; returns the record, its ETag and whether it was created.
+    """Create or replace; returns the record, its ETag and whether it was created (the same
+    version, nothing written, when the body says what is stored).
 
     `writer`: the API key asking, which must be allowed to write for this cluster; None for
     trusted internal callers (the history importer).
@@ -185,22 +187,31 @@ async def put_leadership(
         raise PreconditionFailed(
             _("No leadership recorded for cluster {number} in {year} yet.", number=number, year=year)
         )
+    before = None
     if existing is not None:
-        current = await leaderships(session, cluster.id, [year])
-        require_match(if_match, leadership_etag(current[0]))
+        before = (await leaderships(session, cluster.id, [year]))[0]
+        require_replaceable(if_match, if_none_match, leadership_etag(before))
     await _check_members(session, cluster, year, data)
     record = existing or Leadership(
         cluster_id=cluster.id, year=year, leader_unit_id=0, recorded_by=actor, version=0
     )
-    for field, value in data.model_dump().items():
-        setattr(record, field, value)
-    record.version += 1
-    record.recorded_by = actor
-    record.recorded_at = utcnow()
-    session.add(record)
-    await session.flush()
+    cluster_id = cluster.id
+
+    async def write() -> LeadershipOut:
+        for field, value in data.model_dump().items():
+            setattr(record, field, value)
+        record.version += 1
+        record.recorded_by = actor
+        record.recorded_at = utcnow()
+        session.add(record)
+        await session.flush()
+        return (await leaderships(session, cluster_id, [year]))[0]
+
+    out = await unless_unchanged(session, before, write)
+    if out is None:
+        assert before is not None
+        return before, leadership_etag(before), False
     assert record.id is not None
-    out = (await leaderships(session, cluster.id, [year]))[0]
     await record_revision(session, RESOURCE, record.id, record.version, out, actor)
     await invalidate(session, cluster_tag(number))
     return out, leadership_etag(out), existing is None

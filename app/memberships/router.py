@@ -8,7 +8,7 @@ from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.params import AsOfQuery, ClusterNumber, IfMatch, RecordId, YearQuery, time_window
+from app.core.params import AsOfQuery, ClusterNumber, IfMatch, RecordId, UnitQuery, YearQuery, time_window
 from app.core.revisions import RevisionOut, list_revisions
 from app.core.security import AdminKey, CurrentKey
 from app.core.time import today
@@ -29,7 +29,7 @@ router = APIRouter(tags=["memberships"], responses=problem_responses(401, 422, 5
 async def list_memberships(
     session: SessionDep,
     _: CurrentKey,
-    unit: Annotated[int | None, Query(ge=1, le=2_147_483_647, description="Unit id."), PlainDecimal] = None,
+    unit: UnitQuery = None,
     cluster: Annotated[int | None, Query(ge=1, le=999, description="Cluster number."), PlainDecimal] = None,
     year: YearQuery = None,
     as_of: AsOfQuery = None,

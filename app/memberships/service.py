@@ -13,7 +13,7 @@ from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps, period, year_bounds
-from app.core.revisions import record_revision
+from app.core.revisions import record_revision, unless_unchanged
 from app.core.time import utcnow
 from app.leadership.models import Leadership
 from app.memberships.models import Membership, PeriodPrecision
@@ -276,9 +276,16 @@ async def update_membership(
         .with_for_update()
     )
     changes.update(version=membership.version + 1, recorded_by=actor, recorded_at=utcnow())
-    await _flush_checked(session, membership, changes)
-    await _check_leaderships_kept(session, unit, old_cluster_id)
-    out = await _record(session, membership_id, actor)
+
+    async def write() -> MembershipOut:
+        await _flush_checked(session, membership, changes)
+        await _check_leaderships_kept(session, unit, old_cluster_id)
+        return await get_membership(session, membership_id)
+
+    out = await unless_unchanged(session, before, write)
+    if out is None:
+        return before
+    await record_revision(session, RESOURCE, out.id, out.version, out, actor)
     await invalidate(session, cluster_tag(before.cluster), cluster_tag(out.cluster))
     return out
 

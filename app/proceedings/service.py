@@ -16,7 +16,7 @@ from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.periods import valid_on
-from app.core.revisions import record_revision
+from app.core.revisions import record_revision, unless_unchanged
 from app.core.time import utcnow
 from app.proceedings.models import Proceeding
 from app.proceedings.schemas import ProceedingCreate, ProceedingOut, ProceedingUpdate
@@ -87,19 +87,27 @@ async def update(
 ) -> ProceedingOut:
     """Close or correct a proceeding under `If-Match`; a period ending before it starts is 422."""
     row = await get(session, unit_id=unit_id, proceeding_id=proceeding_id, for_update=True)
-    require_match(if_match, proceeding_etag(proceeding_out(row)))
+    before = proceeding_out(row)
+    require_match(if_match, proceeding_etag(before))
     changes = data.model_dump(include=data.model_fields_set)
     opened, closed = changes.get("opened_on", row.opened_on), changes.get("closed_on", row.closed_on)
     if closed is not None and closed < opened:
         raise Unprocessable(_("closed_on is before opened_on."), field="closed_on")
-    for field, value in changes.items():
-        setattr(row, field, value)
-    row.version += 1
-    row.recorded_by = actor
-    row.recorded_at = utcnow()
-    session.add(row)
-    await session.flush()
-    out = proceeding_out(row)
+
+    async def write() -> ProceedingOut:
+        for field, value in changes.items():
+            setattr(row, field, value)
+        row.version += 1
+        row.recorded_by = actor
+        row.recorded_at = utcnow()
+        session.add(row)
+        await session.flush()
+        await session.refresh(row)
+        return proceeding_out(row)
+
+    out = await unless_unchanged(session, before, write)
+    if out is None:
+        return before
     await record_revision(session, RESOURCE, out.id, out.version, out, actor)
     await invalidate(session, unit_tag(unit_id))
     return out

@@ -2,6 +2,7 @@ from fastapi import APIRouter, Response
 
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
+from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import ClusterNumber, IfMatch, Year
 from app.core.revisions import RevisionOut, list_revisions
@@ -38,9 +39,9 @@ async def get_reported_figures(
     description="Replaces the whole list. A figure may name a metric of the catalogue (422 naming "
     "the field otherwise; a rate metric is reported as a `rate` or a `change`, other metrics not "
     "as a `rate`). Creating: 201 without `If-Match`. Replacing: `If-Match` with the current ETag "
-    "(428 without, 412 if stale); the previous version stays under `/revisions`.",
+    "(428 without, 412 if stale); the previous version stays under `/revisions`." + CONDITIONAL_PUT,
     responses={
-        200: {"model": ReportedFiguresOut, "description": "Replaced"},
+        200: {"model": ReportedFiguresOut, "description": "Replaced, or unchanged"},
         201: {"model": ReportedFiguresOut, "description": "Created"},
         **problem_responses(403, 409, 412, 413, 428),
     },
@@ -53,9 +54,10 @@ async def put_reported_figures(
     body: ReportedFiguresPut,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> ReportedFiguresOut:
     out, etag, created = await service.put_figures(
-        session, number, year, body, if_match, key.actor, writer=key
+        session, number, year, body, if_match, key.actor, writer=key, if_none_match=if_none_match
     )
     response.headers["ETag"] = etag
     if created:

@@ -13,9 +13,9 @@ from app.clusters.service import find_cluster
 from app.core.cache import cluster_tag, invalidate
 from app.core.database import table
 from app.core.errors import NotFound, PreconditionFailed, Unprocessable
-from app.core.etag import record_etag, require_match
+from app.core.etag import record_etag, require_replaceable
 from app.core.i18n import _
-from app.core.revisions import record_revision
+from app.core.revisions import record_revision, unless_unchanged
 from app.core.security import Principal, ensure_cluster_writer
 from app.core.time import utcnow
 from app.metrics.models import Metric, MetricKind
@@ -122,9 +122,11 @@ async def put_figures(
     if_match: str | None,
     actor: str,
     writer: Principal | None = None,
+    if_none_match: str | None = None,
 ) -> tuple[ReportedFiguresOut, str, bool]:
-    """Create or replace the list; returns it, its ETag and whether it was created. `writer`: the
-    key asking (None for the history importer)."""
+    """Create or replace the list; returns it, its ETag and whether it was created (the same
+    version, nothing written, when the body says what is stored). `writer`: the key asking (None
+    for the history importer)."""
     cluster = await find_cluster(session, number, for_update=True)
     assert cluster.id is not None
     if writer is not None:
@@ -140,10 +142,11 @@ async def put_figures(
         raise PreconditionFailed(
             _("No reported figures recorded for cluster {number} in {year} yet.", number=number, year=year)
         )
+    current = None
     if existing is not None:
         current = await figures_of(session, cluster.id, year)
         assert current is not None
-        require_match(if_match, figures_etag(current))
+        require_replaceable(if_match, if_none_match, figures_etag(current))
     metrics = table(Metric)
     keys = {f.metric for f in data.figures if f.metric is not None}
     kinds = {
@@ -170,38 +173,48 @@ async def put_figures(
                 _("The metric {key} is not a rate.", key=figure.metric), field=f"figures.{i}.kind"
             )
     record = existing or ReportedFigureSet(cluster_id=cluster.id, year=year, recorded_by=actor, version=0)
-    record.version += 1
-    record.recorded_by = actor
-    record.recorded_at = utcnow()
-    session.add(record)
-    await session.flush()
+    cluster_id = cluster.id
+
+    async def write() -> ReportedFiguresOut:
+        record.version += 1
+        record.recorded_by = actor
+        record.recorded_at = utcnow()
+        session.add(record)
+        await session.flush()
+        assert record.id is not None
+        figures = table(ReportedFigure)
+        await session.execute(delete(figures).where(figures.c.set_id == record.id))
+        if data.figures:
+            await session.execute(
+                insert(figures),
+                [
+                    {
+                        "set_id": record.id,
+                        "position": i,
+                        "label": f.label,
+                        "metric_id": kinds[f.metric][0] if f.metric is not None else None,
+                        "kind": f.kind.value,
+                        "qualifier": f.qualifier.value,
+                        "value": f.value,
+                        "unit_of_measure": f.unit_of_measure.value if f.unit_of_measure else None,
+                        "compared_with": f.compared_with,
+                        "period_start": f.period_start,
+                        "period_end": f.period_end,
+                        "source": f.source,
+                        "note": f.note,
+                    }
+                    for i, f in enumerate(data.figures, start=1)
+                ],
+            )
+        out = await figures_of(session, cluster_id, year)
+        assert out is not None
+        return out
+
+    out = await unless_unchanged(session, current, write)
+    if out is None:
+        assert current is not None
+        return current, figures_etag(current), False
     assert record.id is not None
-    figures = table(ReportedFigure)
-    await session.execute(delete(figures).where(figures.c.set_id == record.id))
-    if data.figures:
-        await session.execute(
-            insert(figures),
-            [
-                {
-                    "set_id": record.id,
-                    "position": i,
-                    "label": f.label,
-                    "metric_id": kinds[f.metric][0] if f.metric is not None else None,
-                    "kind": f.kind.value,
-                    "qualifier": f.qualifier.value,
-                    "value": f.value,
-                    "unit_of_measure": f.unit_of_measure.value if f.unit_of_measure else None,
-                    "compared_with": f.compared_with,
-                    "period_start": f.period_start,
-                    "period_end": f.period_end,
-                    "source": f.source,
-                    "note": f.note,
-                }
-                for i, f in enumerate(data.figures, start=1)
-            ],
-        )
-    out = await figures_of(session, cluster.id, year)
-    assert out is not None
     await record_revision(session, RESOURCE, record.id, record.version, out, actor)
     await invalidate(session, cluster_tag(number))
     return out, figures_etag(out), existing is None

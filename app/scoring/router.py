@@ -6,8 +6,10 @@ from fastapi import APIRouter, Path, Request, Response
 from app.core.cache import cached, cluster_tag, json_answer, unit_tag
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
+from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, FormatQuery, export_response, negotiate
 from app.core.idempotency import IdempotencyDep
+from app.core.numbers import ExactNumberRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import ClusterNumber, IfMatch, UnitId, Year
 from app.core.revisions import RevisionOut, list_revisions
@@ -26,6 +28,7 @@ from app.scoring.schemas import (
 )
 
 router = APIRouter(
+    route_class=ExactNumberRoute,
     prefix="/v1/clusters/{number}/years/{year}",
     tags=["scoring"],
     responses=problem_responses(401, 404, 422, 500),
@@ -71,9 +74,9 @@ async def get_framework(
     + _FROZEN
     + " Creating: 201 without `If-Match`. Replacing: `If-Match` with the current ETag (428 without, "
     "412 if stale); the previous version stays under `/revisions`. Every change bumps the standings "
-    "`version`.",
+    "`version`." + CONDITIONAL_PUT,
     responses={
-        200: {"model": FrameworkOut, "description": "Replaced"},
+        200: {"model": FrameworkOut, "description": "Replaced, or unchanged"},
         201: {"model": FrameworkOut, "description": "Created"},
         **problem_responses(403, 409, 412, 413, 428),
     },
@@ -86,8 +89,11 @@ async def put_framework(
     body: FrameworkPut,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> FrameworkOut:
-    out, etag, created = await service.put_framework(session, number, year, body, if_match, key)
+    out, etag, created = await service.put_framework(
+        session, number, year, body, if_match, key, if_none_match=if_none_match
+    )
     response.headers["ETag"] = etag
     if created:
         response.status_code = 201
@@ -146,9 +152,9 @@ async def get_sheet(
     "enters them, so a cluster's secretariat cannot change what a department gave its members "
     "(403). " + _FROZEN + " Creating: 201 without `If-Match`. Replacing: `If-Match` (428 without, "
     "412 if stale); every version stays under `/revisions`. Every change bumps the standings "
-    "`version`.",
+    "`version`." + CONDITIONAL_PUT,
     responses={
-        200: {"model": ScoreSheetOut, "description": "Replaced"},
+        200: {"model": ScoreSheetOut, "description": "Replaced, or unchanged"},
         201: {"model": ScoreSheetOut, "description": "Created"},
         **problem_responses(403, 409, 412, 413, 428),
     },
@@ -163,8 +169,11 @@ async def put_sheet(
     body: ScoreSheetPut,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> ScoreSheetOut:
-    out, etag, created = await service.put_sheet(session, number, year, scorer, unit_id, body, if_match, key)
+    out, etag, created = await service.put_sheet(
+        session, number, year, scorer, unit_id, body, if_match, key, if_none_match=if_none_match
+    )
     response.headers["ETag"] = etag
     if created:
         response.status_code = 201

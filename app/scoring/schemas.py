@@ -5,69 +5,24 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
-    WithJsonSchema,
 )
 
-from app.core.i18n import _
+from app.core.numbers import ExactDecimal, exact_number
 from app.core.types import Text
 from app.scoring.models import Combination, CriterionKind, ScorerKind, TieBreak
 from app.units.schemas import UnitRef
 
 MAX_POINTS = Decimal(10_000)
 
-
-def _json_number(value: Any) -> Any:
-    """A JSON number (not a string, not a boolean), kept exactly as written."""
-    if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = Decimal(str(value))
-    else:
-        raise ValueError(_("Must be a number."))
-    if not number.is_finite():
-        raise ValueError(_("Must be a number."))
-    return number
-
-
-def _within(low: Decimal, high: Decimal, *, exclusive_low: bool = False) -> Any:
-    def check(value: Decimal) -> Decimal:
-        if value < low or (exclusive_low and value == low) or value > high:
-            raise ValueError(_("Must be a number between {low} and {high}.", low=low, high=high))
-        return value
-
-    return check
-
-
-def _as_json(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-_SERIALIZE = PlainSerializer(_as_json, return_type=float, when_used="json")
-
-Points = Annotated[
-    Decimal,
-    BeforeValidator(_json_number),
-    AfterValidator(_within(Decimal(0), MAX_POINTS)),
-    _SERIALIZE,
-    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10000}),
-]
+Points = Annotated[Decimal, exact_number(0, MAX_POINTS)]
 """Points: a JSON number from 0 to 10,000, kept exactly (`numeric`)."""
 
-PositivePoints = Annotated[
-    Decimal,
-    BeforeValidator(_json_number),
-    AfterValidator(_within(Decimal(0), MAX_POINTS, exclusive_low=True)),
-    _SERIALIZE,
-    WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": 10000}),
-]
+PositivePoints = Annotated[Decimal, exact_number(0, MAX_POINTS, exclusive_minimum=True)]
 
-Score = Annotated[Decimal, _SERIALIZE, WithJsonSchema({"type": "number"})]
+Score = ExactDecimal
 """A total in an answer (a penalty can make it negative)."""
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", description="A short code.")]

@@ -21,11 +21,11 @@ from app.clusters.service import find_cluster
 from app.core.cache import cluster_tag, invalidate
 from app.core.database import table
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
-from app.core.etag import record_etag, require_match
+from app.core.etag import record_etag, require_replaceable
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.periods import year_bounds
-from app.core.revisions import record_revision
+from app.core.revisions import record_revision, unless_unchanged
 from app.core.security import Principal, ensure_cluster_writer
 from app.core.time import utcnow
 from app.keys.models import Role
@@ -312,19 +312,24 @@ async def _replace_parts(session: AsyncSession, framework_id: int, data: Framewo
 
 
 async def put_framework(
-    session: AsyncSession, number: int, year: int, data: FrameworkPut, if_match: str | None, writer: Principal
+    session: AsyncSession,
+    number: int,
+    year: int,
+    data: FrameworkPut,
+    if_match: str | None,
+    writer: Principal,
+    if_none_match: str | None = None,
 ) -> tuple[FrameworkOut, str, bool]:
     """Create or replace the framework (409 while frozen); returns it, its ETag and whether it
-    was created."""
+    was created (the same version, nothing written, when the body says what is stored)."""
     cluster = await find_cluster(session, number)
-    await invalidate(session, cluster_tag(number))
     assert cluster.id is not None
     ensure_cluster_writer(writer, cluster.id)
     existing = await _load(session, cluster.id, year, lock=True)
     if existing is None and if_match is not None:
         raise PreconditionFailed(_no_framework(number, year))
     if existing is not None:
-        require_match(if_match, framework_etag(existing.out))
+        require_replaceable(if_match, if_none_match, framework_etag(existing.out))
         if existing.active_freeze is not None:
             raise _frozen(existing)
     _check_framework(data)
@@ -343,23 +348,34 @@ async def put_framework(
             standings_version=0,
         )
     )
-    record.combination = data.combination.value
-    record.tie_break = data.tie_break.value
-    record.tie_break_order = list(data.tie_break_order)
-    record.source = data.source
-    record.note = data.note
-    record.version += 1
-    record.standings_version += 1
-    record.recorded_by = writer.actor
-    record.recorded_at = utcnow()
-    session.add(record)
-    await session.flush()
+    cluster_id = cluster.id
+
+    async def write() -> FrameworkOut:
+        record.combination = data.combination.value
+        record.tie_break = data.tie_break.value
+        record.tie_break_order = list(data.tie_break_order)
+        record.source = data.source
+        record.note = data.note
+        record.version += 1
+        record.standings_version += 1
+        record.recorded_by = writer.actor
+        record.recorded_at = utcnow()
+        session.add(record)
+        await session.flush()
+        assert record.id is not None
+        await _replace_parts(session, record.id, data)
+        loaded = await _load(session, cluster_id, year)
+        assert loaded is not None
+        return loaded.out
+
+    out = await unless_unchanged(session, existing.out if existing is not None else None, write)
+    if out is None:
+        assert existing is not None
+        return existing.out, framework_etag(existing.out), False
     assert record.id is not None
-    await _replace_parts(session, record.id, data)
-    loaded = await _load(session, cluster.id, year)
-    assert loaded is not None
-    await record_revision(session, FRAMEWORK, record.id, record.version, loaded.out, writer.actor)
-    return loaded.out, framework_etag(loaded.out), existing is None
+    await invalidate(session, cluster_tag(number))
+    await record_revision(session, FRAMEWORK, record.id, record.version, out, writer.actor)
+    return out, framework_etag(out), existing is None
 
 
 # --- Score sheets -------------------------------------------------------------------------------
@@ -498,11 +514,12 @@ async def put_sheet(
     data: ScoreSheetPut,
     if_match: str | None,
     writer: Principal,
+    if_none_match: str | None = None,
 ) -> tuple[ScoreSheetOut, str, bool]:
     """Create or replace a scorer's points for a member (409 while frozen or for a non-member);
-    bumps the standings version."""
+    bumps the standings version. The same version, nothing written, when the body says what is
+    stored."""
     cluster = await find_cluster(session, number)
-    await invalidate(session, cluster_tag(number))
     assert cluster.id is not None
     ensure_cluster_writer(writer, cluster.id)
     loaded = await _load(session, cluster.id, year, lock=True)
@@ -523,10 +540,11 @@ async def put_sheet(
     ).scalar_one_or_none()
     if existing is None and if_match is not None:
         raise PreconditionFailed(_no_sheet(scorer_code, unit_id))
+    current = None
     if existing is not None:
         current = await _sheet_of(session, loaded.id, scorer_code, unit_id)
         assert current is not None
-        require_match(if_match, sheet_etag(current))
+        require_replaceable(if_match, if_none_match, sheet_etag(current))
     if loaded.active_freeze is not None:
         raise _frozen(loaded)
     await _check_member(session, cluster, year, unit_id)
@@ -534,31 +552,42 @@ async def put_sheet(
     record = existing or ScoreSheet(
         framework_id=loaded.id, scorer_code=scorer_code, unit_id=unit_id, recorded_by=writer.actor, version=0
     )
-    record.note = data.note
-    record.version += 1
-    record.recorded_by = writer.actor
-    record.recorded_at = utcnow()
-    session.add(record)
-    await session.flush()
+    framework_id = loaded.id
+
+    async def write() -> ScoreSheetOut:
+        record.note = data.note
+        record.version += 1
+        record.recorded_by = writer.actor
+        record.recorded_at = utcnow()
+        session.add(record)
+        await session.flush()
+        assert record.id is not None
+        items = table(ScoreItem)
+        await session.execute(delete(items).where(items.c.sheet_id == record.id))
+        if data.items:
+            await session.execute(
+                insert(items),
+                [
+                    {
+                        "sheet_id": record.id,
+                        "framework_id": framework_id,
+                        "criterion_code": i.criterion,
+                        "points": i.points,
+                    }
+                    for i in data.items
+                ],
+            )
+        await _bump(session, framework_id)
+        out = await _sheet_of(session, framework_id, scorer_code, unit_id)
+        assert out is not None
+        return out
+
+    out = await unless_unchanged(session, current, write)
+    if out is None:
+        assert current is not None
+        return current, sheet_etag(current), False
     assert record.id is not None
-    items = table(ScoreItem)
-    await session.execute(delete(items).where(items.c.sheet_id == record.id))
-    if data.items:
-        await session.execute(
-            insert(items),
-            [
-                {
-                    "sheet_id": record.id,
-                    "framework_id": loaded.id,
-                    "criterion_code": i.criterion,
-                    "points": i.points,
-                }
-                for i in data.items
-            ],
-        )
-    await _bump(session, loaded.id)
-    out = await _sheet_of(session, loaded.id, scorer_code, unit_id)
-    assert out is not None
+    await invalidate(session, cluster_tag(number))
     await record_revision(session, SHEET, record.id, record.version, out, writer.actor)
     return out, sheet_etag(out), existing is None
 

@@ -15,7 +15,7 @@ from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_at, page_of
 from app.core.periods import valid_on
-from app.core.revisions import record_revision
+from app.core.revisions import record_revision, unless_unchanged
 from app.core.text import fold, query_keys, search_key
 from app.core.time import utcnow
 from app.units.models import Succession, Unit, UnitKind
@@ -216,27 +216,34 @@ async def update_unit(
     unit = await session.get(Unit, unit_id, with_for_update=True)
     if unit is None:
         raise NotFound(_("No unit with id {unit_id}.", unit_id=unit_id))
-    require_match(if_match, unit_etag(unit_out(unit)))
+    before = unit_out(unit)
+    require_match(if_match, unit_etag(before))
     changes = data.model_dump(include=data.model_fields_set, mode="json")
     if "name" in changes:
         changes["name_folded"] = fold(changes["name"])
         changes["search_key"] = search_key(changes["name"])
-    try:
-        async with session.begin_nested():
-            for field, value in changes.items():
-                setattr(unit, field, value)
-            unit.version += 1
-            unit.recorded_by = actor
-            unit.recorded_at = utcnow()
-            await session.flush()
-    except IntegrityError as exc:
-        if sqlstate(exc) != "23P01":
-            raise
-        raise Conflict(
-            slug="unit-code-taken",
-            detail=_("Code {code} already names another unit during this unit's period.", code=data.code),
-        ) from exc
-    out = await get_unit(session, unit_id)
+
+    async def write() -> UnitOut:
+        try:
+            async with session.begin_nested():
+                for field, value in changes.items():
+                    setattr(unit, field, value)
+                unit.version += 1
+                unit.recorded_by = actor
+                unit.recorded_at = utcnow()
+                await session.flush()
+        except IntegrityError as exc:
+            if sqlstate(exc) != "23P01":
+                raise
+            raise Conflict(
+                slug="unit-code-taken",
+                detail=_("Code {code} already names another unit during this unit's period.", code=data.code),
+            ) from exc
+        return await get_unit(session, unit_id)
+
+    out = await unless_unchanged(session, before, write)
+    if out is None:
+        return before
     await record_revision(session, RESOURCE, unit_id, out.version, out, actor)
     await invalidate(session, UNITS, unit_tag(unit_id))
     return out
