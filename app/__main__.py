@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.core.cli import Parser, guarded
 from app.core.config import Settings, get_settings
 from app.core.database import Database, resolve_database_url
 from app.core.embedded import Release, Released, pgdata, release, running_pid, stop
 from app.core.embedded import available as embedded_available
 from app.core.i18n import _
+from app.core.identity import CLI
 from app.core.migrations import preparation_lock, upgrade
 from app.core.validation import field_message
-from app.keys.models import Role
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -46,7 +47,7 @@ async def _in_transaction(settings: Settings, url: str, work: Callable[[AsyncSes
 def _prepare(settings: Settings, *, history: bool) -> str:
     """Migrate, load the reference units, and (optionally) the seed history. Returns the URL."""
     from app.history.importer import import_file
-    from app.units.reference import load_reference
+    from app.reference import load_reference
 
     url = resolve_database_url(settings)
     with preparation_lock(url):  # instances starting together prepare one after the other
@@ -258,7 +259,7 @@ def _main(argv: list[str] | None) -> int:
             create.mistake(_key_mistake(exc.errors()[0], args.role))
         url = resolve_database_url(settings)
         upgrade(url)
-        created = asyncio.run(_in_transaction(settings, url, lambda s: create_key(s, data, "cli")))
+        created = asyncio.run(_in_transaction(settings, url, lambda s: create_key(s, data, CLI.recorded_by)))
         print(created.key)
         print(
             _(

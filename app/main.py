@@ -9,22 +9,23 @@ from importlib import metadata
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from starlette.middleware import Middleware
 
 from app.aliases.router import router as aliases_router
+from app.auth.middleware import AuthMiddleware
 from app.awards.router import router as awards_router
 from app.awards.router import types_router as award_types_router
 from app.clusters.router import router as clusters_router
 from app.core.cache import CachedReadMiddleware, Listener, ReadCache, listener_dsn
-from app.core.compression import CompressionMiddleware, Gzip
+from app.core.compression import Gzip
 from app.core.config import Settings, get_settings
 from app.core.cors import ProblemCORSMiddleware
 from app.core.database import Database, resolve_database_url
 from app.core.deprecation import DeprecationMiddleware
 from app.core.errors import install_error_handlers
-from app.core.etag import ETagMiddleware
 from app.core.hardening import NoSniffMiddleware, RequestEncodingMiddleware
 from app.core.head import HeadMiddleware
-from app.core.i18n import LanguageMiddleware, load_catalogs
+from app.core.i18n import LanguageMiddleware, load_catalogs, set_process_locale
 from app.core.idempotency import IdempotentReplay, replay_response, sweep_expired_forever
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
@@ -32,6 +33,7 @@ from app.core.numbers import ExactNumberMiddleware
 from app.core.openapi import build_openapi
 from app.core.query import known_parameters
 from app.core.ratelimit import RateLimitMiddleware
+from app.core.representation import RepresentationMiddleware
 from app.core.request_id import RequestIdMiddleware
 from app.covenants.router import router as covenants_router
 from app.evaluation.router import router as evaluation_router
@@ -167,7 +169,12 @@ TAGS = [
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    """The app, for `settings`; without them it is the process's own (`app` below, which uvicorn
+    serves): the environment's settings, whose `DEFAULT_LOCALE` also becomes the language of work
+    done outside requests."""
+    if settings is None:
+        settings = get_settings()
+        set_process_locale(settings.default_locale)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -244,33 +251,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
 
-    app.add_middleware(ExactNumberMiddleware)  # innermost: everything outside sees exact numbers
     app.state.gzip = gzip = Gzip.from_settings(settings)
-    if gzip is not None:  # inside ETagMiddleware, which then sees the ETag of what is sent
-        app.add_middleware(CompressionMiddleware, gzip=gzip)
-    app.add_middleware(ETagMiddleware)
-    app.add_middleware(
-        BodySizeLimitMiddleware,
-        max_bytes=settings.max_request_bytes,
-        larger={BATCH_PATH: settings.max_batch_bytes},
-    )
-    app.add_middleware(RequestEncodingMiddleware)  # a coded body is refused before anything reads it
-    app.add_middleware(CachedReadMiddleware)  # cache hits answered before routing, still counted
-    app.add_middleware(DeprecationMiddleware)  # outside the cache: its hits say a name is deprecated too
-    if settings.rate_limit_enabled:  # outside the cached reads (hits are limited too), inside CORS
-        app.add_middleware(RateLimitMiddleware, settings=settings, exempt=UNLIMITED_PATHS)
-    app.add_middleware(HeadMiddleware)  # HEAD runs as GET inside (cache hits too), bodiless outside
-    app.add_middleware(MetricsMiddleware)
-    if settings.cors_origins:
-        app.add_middleware(
-            ProblemCORSMiddleware, origins=settings.cors_origins, max_age=settings.cors_max_age_seconds
-        )
-    english_only = tuple(p for p in (app.openapi_url, app.docs_url, "/static-offline-docs") if p)
-    app.add_middleware(LanguageMiddleware, default=settings.default_locale, english_only=english_only)
-    app.add_middleware(NoSniffMiddleware)
-    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response carries it
+    locale, english = settings.default_locale, _english_only(app)
+    origins, max_age = settings.cors_origins, settings.cors_max_age_seconds
+    max_bytes, larger = settings.max_request_bytes, {BATCH_PATH: settings.max_batch_bytes}
+    limited, exempt = settings.rate_limit_enabled, UNLIMITED_PATHS
+    # The request path, outermost first: a request meets them top to bottom, its answer bottom to top.
+    # This list is the one place their order is said; each docstring says what its middleware does.
+    middleware = [
+        Middleware(RequestIdMiddleware),  # outermost: every answer and every log line carries the id
+        Middleware(NoSniffMiddleware),  # `nosniff` on every answer, 401s and 404s included
+        Middleware(LanguageMiddleware, default=locale, english_only=english),  # before anything answers
+        Middleware(ProblemCORSMiddleware, origins=origins, max_age=max_age) if origins else None,  # 429s too
+        Middleware(MetricsMiddleware),  # sees the HEAD; counts every answer (cache hits, 429s) by route
+        Middleware(HeadMiddleware),  # HEAD runs as GET inside (cache hits too), bodiless outside
+        Middleware(AuthMiddleware),  # the bearer credential read once: the identity the next ones read
+        Middleware(RateLimitMiddleware, settings=settings, exempt=exempt) if limited else None,  # hits too
+        Middleware(DeprecationMiddleware),  # outside the cache: its hits say a name is deprecated too
+        Middleware(RequestEncodingMiddleware),  # a coded body is refused before anything reads it
+        Middleware(BodySizeLimitMiddleware, max_bytes=max_bytes, larger=larger),  # 413 before a body is read
+        Middleware(RepresentationMiddleware, gzip=gzip),  # gzip, ETag, 304, Vary; on cache hits too
+        Middleware(CachedReadMiddleware),  # hits answered before routing, as stored (compressed once)
+        Middleware(ExactNumberMiddleware),  # innermost: everything outside sees exact numbers
+    ]
+    app.user_middleware = [m for m in middleware if m is not None]
     app.openapi = lambda: build_openapi(app, unlimited=UNLIMITED_PATHS)  # type: ignore[method-assign]
     return app
+
+
+def _english_only(app: FastAPI) -> tuple[str, ...]:
+    """The paths served in English whatever the request asks: the OpenAPI document and the docs."""
+    return tuple(p for p in (app.openapi_url, app.docs_url, "/static-offline-docs") if p)
 
 
 app = create_app()

@@ -3,12 +3,12 @@
 from sqlmodel import SQLModel
 
 from app.aliases.models import UnitAlias
+from app.auth.models import ApiKey
 from app.awards.models import Award, AwardDocument, AwardTransition, AwardType, DossierItem
 from app.clusters.models import Cluster
 from app.core.models import IdempotencyRecord, Revision
 from app.covenants.models import Covenant, CovenantTarget
 from app.figures.models import FigureSet, FigureValue
-from app.keys.models import ApiKey
 from app.leadership.models import Leadership
 from app.memberships.models import Membership
 from app.metrics.models import Metric

@@ -19,16 +19,16 @@ from fastapi import FastAPI
 from pydantic import TypeAdapter
 from sqlalchemy import text
 
+from app.auth.roles import Role
 from app.core.config import Settings, get_settings
 from app.core.database import Database
 from app.core.embedded import stop
 from app.core.migrations import upgrade
 from app.history.importer import import_file
-from app.keys.models import Role
 from app.keys.schemas import KeyCreate
 from app.keys.service import create_key
 from app.main import create_app
-from app.units.reference import load_reference
+from app.reference import load_reference
 from tests.databases import empty_database
 from tests.helpers import Keys, UnitKey, bearer
 from tests.live import RATE_LIMITS_NEVER_REACHED, serve

@@ -13,7 +13,7 @@ import psutil
 from app.core.config import get_settings
 from app.core.database import Database
 from app.core.migrations import upgrade
-from app.units.reference import load_reference
+from app.reference import load_reference
 
 
 async def _load_reference(url: str) -> None:

@@ -15,13 +15,13 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request, Response
 from pydantic import ValidationError
 
+from app.auth.dependencies import CurrentKey
 from app.core.cache import cached
 from app.core.compression import accepts_gzip, compressible
 from app.core.config import Settings
 from app.core.database import Database
 from app.core.etag import encoded_etag, identity_etag
 from app.core.exports import XLSX
-from app.core.security import CurrentKey
 from app.main import create_app
 from tests.helpers import Keys, bearer
 from tests.queries import counting

@@ -125,3 +125,27 @@ async def test_an_expired_key_can_be_used_again(admin: httpx.AsyncClient, databa
     fresh = await admin.post("/v1/clusters", json={"number": 84}, headers=headers)
     assert fresh.status_code == 201, fresh.text
     assert "idempotent-replayed" not in fresh.headers
+
+
+async def test_a_key_expires_after_the_apps_own_ttl(
+    database: Database, keys: object, settings: Settings
+) -> None:
+    """`IDEMPOTENCY_TTL_HOURS` of the app serving the request, the one its sweeper has too (it was
+    read from the process's global settings: an app given 1 h still replayed for 24 h)."""
+    app = create_app(settings.model_copy(update={"idempotency_ttl_hours": 1}))
+    headers = {"Idempotency-Key": "expires-in-an-hour", **bearer(keys.admin)}  # type: ignore[attr-defined]
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        assert (await client.post("/v1/clusters", json={"number": 85}, headers=headers)).status_code == 201
+        async with database.sessionmaker() as session, session.begin():
+            await session.execute(
+                text(
+                    "UPDATE idempotency_records SET created_at = now() - interval '2 hours' "
+                    "WHERE key = 'expires-in-an-hour'"
+                )
+            )
+        fresh = await client.post("/v1/clusters", json={"number": 86}, headers=headers)
+    assert fresh.status_code == 201, fresh.text
+    assert "idempotent-replayed" not in fresh.headers

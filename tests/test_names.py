@@ -22,8 +22,8 @@ from app.core.i18n import use_locale
 from app.core.migrations import alembic_config
 from app.core.text import query_keys, search_key
 from app.history.importer import HistoryImportError
+from app.reference import load_reference
 from app.units import service as units_service
-from app.units.reference import load_reference
 from app.units.service import resolve_name
 from tests.helpers import assert_ranked, correct, found, history_file, problem, run_import, search, unit_id
 
@@ -260,7 +260,7 @@ async def test_the_similarity_threshold_is_a_setting(
     assert Settings(name_similarity_threshold=1).name_similarity_threshold == 1
     assert found(await search(admin, "Ha Tihn"))[0][1] == "similar"  # similarity 0.4
     strict = settings.model_copy(update={"name_similarity_threshold": 0.5})
-    monkeypatch.setattr(units_service, "get_settings", lambda: strict)
+    monkeypatch.setattr(units_service, "session_settings", lambda session: strict)
     assert await search(admin, "Ha Tihn") == []
 
 

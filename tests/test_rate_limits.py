@@ -19,6 +19,7 @@ from limits import parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from prometheus_client import REGISTRY
+from sqlalchemy import event
 
 from app.core.cache import ReadCache
 from app.core.config import Settings
@@ -214,7 +215,74 @@ async def test_requests_without_a_valid_key_share_their_address_budget(client_of
     assert refusals("anonymous", "anonymous") == before + 2
 
     problem(await elsewhere.get("/v1/units/22"), 401, "unauthorized")  # another address: its own budget
-    assert (await valid.get("/v1/units/22")).status_code == 200  # a valid key: its own budget
+    # A key the instance does not know yet is counted against its address before it is looked up:
+    # from a spent address it is refused unread. Once known (used from elsewhere), its own budget.
+    refused(await valid.get("/v1/units/22"), "anonymous")
+    valid_elsewhere = await client_of(keys.reader, address="10.0.0.9")
+    assert (await valid_elsewhere.get("/v1/units/22")).status_code == 200
+    response = await valid.get("/v1/units/22")
+    assert response.status_code == 200, response.text
+    assert left(response)[:2] == ("reads", 3)
+
+
+async def test_an_unknown_key_from_a_spent_address_costs_no_query(
+    limited: FastAPI, client_of: Client
+) -> None:
+    """Made-up keys are counted against the address first: once its budget is spent, a flood of
+    them never reaches the database (before, each one was looked up, then refused)."""
+    forged = await client_of("thd_made-up", address="10.0.1.1")
+    with counting(limited.state.database) as statements:
+        for _ in range(2):
+            problem(await forged.get("/v1/units"), 401, "unauthorized")
+    assert len([s for s in statements if "FROM api_keys" in s]) == 2
+    with counting(limited.state.database) as statements:
+        for n in range(5):
+            flood = await client_of(f"thd_guess-{n}", address="10.0.1.1")
+            refused(await flood.get("/v1/units"), "anonymous")
+    assert statements == [], statements
+
+
+async def test_a_valid_key_looked_up_takes_its_address_count_back(client_of: Client, keys: Keys) -> None:
+    """A key not yet in the key cache is counted against its address until it is found valid; then
+    it spends its own budget and the address's is as it was."""
+    for role in ("admin", "reader"):
+        valid = await client_of(getattr(keys, role), address="10.0.2.1")
+        response = await valid.get("/v1/units/22")
+        assert response.status_code == 200, response.text
+        assert left(response)[0] == "reads"
+    nobody = await client_of(address="10.0.2.1")
+    first = await nobody.get("/v1/units/22")
+    problem(first, 401, "unauthorized")
+    assert left(first)[:2] == ("anonymous", 1), "the valid keys left the address's budget whole"
+
+
+async def test_a_cold_key_holds_one_connection_at_a_time(
+    limited: FastAPI, client_of: Client, keys: Keys
+) -> None:
+    """The lookup's connection goes back to the pool before the request's session takes one: a
+    request never holds two (the pool is the limit under load)."""
+    engine = limited.state.database.engine
+    held, most = 0, 0
+
+    def checkout(*_: Any) -> None:
+        nonlocal held, most
+        held += 1
+        most = max(most, held)
+
+    def checkin(*_: Any) -> None:
+        nonlocal held
+        held -= 1
+
+    event.listen(engine.sync_engine, "checkout", checkout)
+    event.listen(engine.sync_engine, "checkin", checkin)
+    try:
+        unit = await client_of(keys.unit, address="10.0.3.1")
+        response = await unit.get("/v1/units/22")
+        assert response.status_code == 200, response.text
+    finally:
+        event.remove(engine.sync_engine, "checkout", checkout)
+        event.remove(engine.sync_engine, "checkin", checkin)
+    assert most == 1
 
 
 async def test_probes_and_metrics_are_never_limited(client_of: Client) -> None:

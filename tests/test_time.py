@@ -17,7 +17,7 @@ def half_past_midnight_in_hanoi(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("half_past_midnight_in_hanoi")
 def test_today_is_the_date_in_vietnam() -> None:
-    assert time.today() == date(2025, 7, 1)
+    assert time.today("Asia/Ho_Chi_Minh") == date(2025, 7, 1)
 
 
 async def test_current_members_default_to_vietnams_today(

@@ -7,7 +7,7 @@ import pytest
 
 from app.core.config import Settings
 from app.core.database import Database
-from app.units.reference import load_reference
+from app.reference import load_reference
 from tests.helpers import problem, unit_id
 
 

@@ -4,13 +4,13 @@ from fastapi import APIRouter, Path, Response, status
 
 from app.aliases import service
 from app.aliases.schemas import AliasCreate, AliasOut, AliasUpdate
+from app.auth.dependencies import AdminKey, CurrentKey
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import IfMatch, UnitId
 from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import AdminKey, CurrentKey
 from app.core.types import PlainDecimal
 
 router = APIRouter(

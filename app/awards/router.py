@@ -4,6 +4,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import Response as RawResponse
 
+from app.auth.dependencies import AdminKey, ClusterWriterKey, CurrentKey, ensure_cluster_writer
+from app.auth.roles import Role
 from app.awards import catalogue, service
 from app.awards.models import AwardStatus
 from app.awards.schemas import (
@@ -26,9 +28,7 @@ from app.core.i18n import _
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import IfMatch, UnitQuery
-from app.core.security import AdminKey, ClusterWriterKey, CurrentKey, ensure_cluster_writer
 from app.core.types import PlainDecimal
-from app.keys.models import Role
 
 types_router = APIRouter(
     prefix="/v1/award-types", tags=["awards"], responses=problem_responses(401, 422, 500)

@@ -1,14 +1,15 @@
 from fastapi import APIRouter, Response, status
 
+from app.auth.dependencies import AdminKey, CurrentKey
 from app.clusters import service
 from app.clusters.schemas import ClusterCreate, ClusterOut, ClusterUpdate
+from app.clusters.years import GroupingPath, resolve
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.params import ClusterNumber, IfMatch
+from app.core.params import IfMatch
 from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import AdminKey, CurrentKey
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"], responses=problem_responses(401, 422, 500))
 
@@ -44,9 +45,9 @@ async def create_cluster(
 
 @router.get("/{number}", operation_id="getCluster", summary="Get a cluster", responses=problem_responses(404))
 async def get_cluster(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber, response: Response
+    session: SessionDep, _: CurrentKey, cluster: GroupingPath, response: Response
 ) -> ClusterOut:
-    out = service.cluster_out(await service.find_cluster(session, number))
+    out = service.cluster_out((await resolve(session, cluster)).row)
     response.headers["ETag"] = service.cluster_etag(out)
     return out
 
@@ -60,12 +61,12 @@ async def get_cluster(
 async def update_cluster(
     session: SessionDep,
     key: AdminKey,
-    number: ClusterNumber,
+    cluster: GroupingPath,
     body: ClusterUpdate,
     response: Response,
     if_match: IfMatch = None,
 ) -> ClusterOut:
-    out = await service.update_cluster(session, number, body, if_match, key.actor)
+    out = await service.update_cluster(session, cluster, body, if_match, key.actor)
     response.headers["ETag"] = service.cluster_etag(out)
     return out
 
@@ -79,12 +80,11 @@ async def update_cluster(
 async def cluster_revisions(
     session: SessionDep,
     _: CurrentKey,
-    number: ClusterNumber,
+    cluster: GroupingPath,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[RevisionOut[ClusterOut]]:
-    cluster = await service.find_cluster(session, number)
-    assert cluster.id is not None
+    found = await resolve(session, cluster)
     return await list_revisions(
-        session, service.RESOURCE, cluster.id, ClusterOut, limit=limit, after=decode_cursor(cursor)
+        session, service.RESOURCE, found.id, ClusterOut, limit=limit, after=decode_cursor(cursor)
     )

@@ -7,8 +7,9 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate, ClusterOut, ClusterUpdate
+from app.clusters.years import GroupingRef, resolve
 from app.core.cache import cluster_tag, invalidate
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
@@ -26,14 +27,10 @@ def cluster_etag(cluster: ClusterOut) -> str:
     return record_etag(RESOURCE, cluster.number, cluster.version, cluster)
 
 
-async def find_cluster(session: AsyncSession, number: int, *, for_update: bool = False) -> Cluster:
-    query = select(Cluster).where(col(Cluster.number) == number)
-    if for_update:
-        query = query.with_for_update()
-    cluster = (await session.execute(query)).scalar_one_or_none()
-    if cluster is None:
-        raise NotFound(_("No cluster number {number}.", number=number))
-    return cluster
+async def find_cluster(session: AsyncSession, number: int) -> Cluster:
+    """Cluster `number`'s row, or 404 (a route names it by its path instead: `ClusterDep`,
+    `ClusterYearDep` in `app.clusters.years`)."""
+    return (await resolve(session, GroupingRef.cluster(number))).row
 
 
 async def list_clusters(session: AsyncSession, *, limit: int, after: int | None) -> Page[ClusterOut]:
@@ -69,9 +66,13 @@ async def create_cluster(session: AsyncSession, data: ClusterCreate, actor: str)
 
 
 async def update_cluster(
-    session: AsyncSession, number: int, data: ClusterUpdate, if_match: str | None, actor: str
+    session: AsyncSession, ref: GroupingRef, data: ClusterUpdate, if_match: str | None, actor: str
 ) -> ClusterOut:
-    cluster = await find_cluster(session, number, for_update=True)
+    """Change a cluster (looked up here, after the body was validated: an invalid body is 422
+    whether or not the cluster exists)."""
+    grouping = await resolve(session, ref)
+    cluster = await session.get(Cluster, grouping.id, with_for_update=True, populate_existing=True)
+    assert cluster is not None  # a cluster is never deleted
     before = cluster_out(cluster)
     require_match(if_match, cluster_etag(before))
 
@@ -90,7 +91,6 @@ async def update_cluster(
     out = await unless_unchanged(session, before, write)
     if out is None:
         return before
-    assert cluster.id is not None
-    await record_revision(session, RESOURCE, cluster.id, cluster.version, out, actor)
+    await record_revision(session, RESOURCE, grouping.id, cluster.version, out, actor)
     await invalidate(session, cluster_tag(out.number))
     return out

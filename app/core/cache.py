@@ -27,7 +27,6 @@ no invalidation (nor loss of the listener) happened in between.
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import math
 import os
@@ -55,6 +54,7 @@ from app.core.compression import GZIP, Gzip, accepts_gzip, compressible
 from app.core.config import Settings
 from app.core.etag import body_etag, encoded_etag, none_match
 from app.core.i18n import current_locale, merge_vary
+from app.core.identity import IDENTITY, bearer_token, identity_of, key_hash
 from app.core.numbers import unmark
 
 log = logging.getLogger("thidua.cache")
@@ -540,27 +540,6 @@ def cluster_tag(number: int) -> str:
 # --- the fast path -----------------------------------------------------------------------------
 
 
-def key_hash(raw: str) -> str:
-    """The stored form of an API key (`app.core.security.hash_key`): keys are 256-bit random
-    tokens, so a plain SHA-256 is safe."""
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def bearer_token(headers: Headers) -> str | None:
-    """The key of `Authorization: Bearer <key>`, read as FastAPI's `HTTPBearer` reads it."""
-    authorization = headers.get("authorization")
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
-
-
-PRINCIPAL_STATE = "thidua.principal"
-"""`scope["state"][PRINCIPAL_STATE]`: what the rate limiter found for the request's bearer key
-before routing (its principal; None for an unknown or revoked key; the exception its lookup
-raised), so neither the cached read path nor `current_key` looks it up again. Absent when the
-limiter is off or the request has no bearer key."""
-
-
 class CachedReadMiddleware:
     """Answers a GET whose rendered entry is cached, for a key the cache knows, before routing:
     no route matching, no dependencies, no session. Everything else (a miss, an unknown or
@@ -580,9 +559,8 @@ class CachedReadMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        token = bearer_token(headers)
-        entry = cache.get(scope_key(scope, headers)) if token is not None else None
-        if entry is None or not _known(scope, cache, token):
+        entry = cache.get(scope_key(scope, headers)) if _known(scope, headers, cache) else None
+        if entry is None:
             await self.app(scope, receive, send)
             return
         HITS.labels(entry.kind).inc()
@@ -601,12 +579,12 @@ class CachedReadMiddleware:
         await send({"type": "http.response.body", "body": entry.body})
 
 
-def _known(scope: Scope, cache: ReadCache, token: str | None) -> bool:
-    """Whether the request's key is a valid one the cache knows (as the rate limiter found it, if
-    it looked)."""
-    state = scope.get("state") or {}
-    if PRINCIPAL_STATE in state:
-        return not (state[PRINCIPAL_STATE] is None or isinstance(state[PRINCIPAL_STATE], Exception))
+def _known(scope: Scope, headers: Headers, cache: ReadCache) -> bool:
+    """Whether the request's caller is valid and known without I/O: the identity the auth
+    middleware left (`app.core.identity`); an app without it (a bare test app) asks the key cache."""
+    if IDENTITY in scope:
+        return identity_of(scope).is_authenticated
+    token = bearer_token(headers)
     return token is not None and cache.key(key_hash(token)) is not None
 
 

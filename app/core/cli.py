@@ -81,15 +81,16 @@ def _argparse(message: str) -> str:
 
 def guarded(command: Callable[[], int]) -> int:
     """Run `command`; a mistake it ends with becomes one line on stderr and its exit status."""
-    try:
-        return command()
-    except BaseException as exc:
-        explained = explain(exc)
-        if explained is None:
-            raise
-        status, line = explained
-        print(line, file=sys.stderr)
-        return status
+    with use_locale(_cli_locale()):
+        try:
+            return command()
+        except BaseException as exc:
+            explained = explain(exc)
+            if explained is None:
+                raise
+            status, line = explained
+            print(line, file=sys.stderr)
+            return status
 
 
 def explain(exc: BaseException) -> tuple[int, str] | None:
@@ -115,6 +116,15 @@ def explain(exc: BaseException) -> tuple[int, str] | None:
     return None
 
 
+def _cli_locale() -> Locale:
+    """`DEFAULT_LOCALE`, the language the command speaks (the settings are read here, at the
+    process's entry; when they are wrong, `explain` says so in the language it can find)."""
+    try:
+        return get_settings().default_locale
+    except ValidationError:
+        return _locale_without_settings()
+
+
 def _locale_without_settings() -> Locale:
     """The language when the settings themselves are wrong: DEFAULT_LOCALE if it is valid."""
     wanted = os.environ.get("DEFAULT_LOCALE", "").strip().lower()
@@ -125,6 +135,8 @@ def _locale_without_settings() -> Locale:
 
 def _setting_problem(exc: ValidationError) -> str:
     first = exc.errors()[0]
+    if not first["loc"]:  # settings inconsistent together: the message names each of them
+        return field_message(first)
     name = ".".join(str(part) for part in first["loc"]).upper()
     return _("the setting {name} is not valid: {message}", name=name, message=field_message(first))
 

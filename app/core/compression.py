@@ -12,23 +12,19 @@ ETags; `If-Match` compares without the coding (and the language), so an ETag rea
 for a write.
 
 Two places compress: `cached()` once, when it stores a rendered entry (its hits then send the
-stored gzip bytes: no work per hit), and `CompressionMiddleware` everything else (reads that are
-not cached, answers to writes, problems, the OpenAPI document, the docs page and its assets).
+stored gzip bytes: no work per hit), and the representation layer (`app.core.representation`)
+everything else (reads that are not cached, answers to writes, problems, the OpenAPI document,
+the docs page and its assets). This module is the policy both apply.
 """
 
-import re
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
 import anyio.to_thread
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.buffering import buffering
 from app.core.config import Settings
-from app.core.etag import body_etag, encoded_etag
-from app.core.i18n import merge_vary
+from app.core.negotiation import preferences
 
 GZIP = "gzip"
 _TEXT_LIKE = frozenset(
@@ -40,40 +36,26 @@ _TEXT_LIKE = frozenset(
         "image/svg+xml",
     }
 )
-_QVALUE = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
 _IN_THREAD_BYTES = 128 * 1024
 """Bodies from this size are compressed in a worker thread, not on the event loop (Starlette's
 choice in its own GZipMiddleware); only the docs page's script is that large."""
-_NO_BODY = frozenset({204, 206, 304})
 
 
 @lru_cache(maxsize=256)
 def accepts_gzip(accept_encoding: str | None) -> bool:
     """Whether `Accept-Encoding` admits gzip: named with q > 0, or `*` with q > 0 and gzip not
-    named. No header (or an empty one) means identity: nothing is compressed unasked."""
+    named. No header (or an empty one) means identity: nothing is compressed unasked. A coding
+    with a malformed `q` is ignored (`app.core.negotiation`)."""
     named: float | None = None
     star: float | None = None
-    for part in (accept_encoding or "").split(","):
-        coding, *parameters = (p.strip() for p in part.split(";"))
-        q = _quality(parameters)
-        coding = coding.lower()
-        if coding in (GZIP, "x-gzip"):
-            named = max(named or 0.0, q)
-        elif coding == "*":
-            star = q
+    for item in preferences(accept_encoding):
+        if item.value in (GZIP, "x-gzip"):
+            named = max(named or 0.0, item.q)
+        elif item.value == "*":
+            star = item.q
     if named is not None:
         return named > 0
     return star is not None and star > 0
-
-
-def _quality(parameters: list[str]) -> float:
-    """The element's `q` (1 when absent; 0, i.e. refused, when malformed)."""
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "q":
-            value = value.strip()
-            return float(value) if _QVALUE.match(value) else 0.0
-    return 1.0
 
 
 def compressible(content_type: str) -> bool:
@@ -107,45 +89,3 @@ class Gzip:
         if len(body) >= _IN_THREAD_BYTES:
             return await anyio.to_thread.run_sync(gzip_bytes, body, self.level)
         return gzip_bytes(body, self.level)
-
-
-class CompressionMiddleware:
-    """Compresses every answer the policy applies to, unless it is encoded already (a cached
-    entry) or has no body to encode (204, 206, 304); its ETag becomes the gzip one (a GET's
-    body hash computed first, from the identity body). Sits inside `ETagMiddleware`, which then
-    compares `If-None-Match` with the ETag of what is actually sent."""
-
-    def __init__(self, app: ASGIApp, gzip: Gzip) -> None:
-        self.app = app
-        self.gzip = gzip
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        accept_encoding = Headers(scope=scope).get("accept-encoding")
-
-        def wanted(start: Message) -> bool:
-            headers = MutableHeaders(scope=start)
-            return not (
-                start["status"] in _NO_BODY
-                or "content-encoding" in headers
-                or not compressible(headers.get("content-type", ""))
-            )
-
-        async def encode(start: Message, body: bytes) -> None:
-            headers = MutableHeaders(scope=start)
-            merge_vary(headers, "Accept-Encoding")
-            if self.gzip.applies(accept_encoding, headers.get("content-type", ""), len(body)):
-                etag = headers.get("etag")
-                if etag is None and scope["method"] == "GET" and start["status"] == 200:
-                    etag = body_etag(body)  # what ETagMiddleware would give the identity body
-                body = await self.gzip.compress(body)
-                headers["Content-Encoding"] = GZIP
-                headers["Content-Length"] = str(len(body))
-                if etag:
-                    headers["ETag"] = encoded_etag(etag)
-            await send(start)
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, buffering(send, wanted, encode))

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fastapi import Depends
 from limits import parse_many
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from starlette.requests import HTTPConnection
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DOCUMENT_TYPES = (
@@ -40,6 +42,8 @@ ACTIVE_CONTENT_TYPES = frozenset(
     }
 )
 """Types a browser renders as a page or runs: never a document's."""
+_GZIP_MIN_BYTES_CEILING = 1_048_576
+"""Above this, nearly no answer is compressed: a GZIP_MIN_BYTES meant to turn gzip off."""
 
 
 class Settings(BaseSettings):
@@ -204,6 +208,74 @@ class Settings(BaseSettings):
         "(415 for any other).",
     )
 
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        """Settings that only make sense together; each failure names every setting involved."""
+        failures = [
+            f"{message} ({', '.join(f'{name}={_said(value)}' for name, value in values)})"
+            for failed, message, values in (
+                (
+                    self.page_default_limit < 1 or self.page_default_limit > self.page_max_limit,
+                    "PAGE_DEFAULT_LIMIT must be from 1 to PAGE_MAX_LIMIT",
+                    (
+                        ("PAGE_DEFAULT_LIMIT", self.page_default_limit),
+                        ("PAGE_MAX_LIMIT", self.page_max_limit),
+                    ),
+                ),
+                (
+                    self.max_request_bytes < 1 or self.max_request_bytes > self.max_batch_bytes,
+                    "MAX_REQUEST_BYTES must be from 1 to MAX_BATCH_BYTES (the batch's larger limit)",
+                    (
+                        ("MAX_REQUEST_BYTES", self.max_request_bytes),
+                        ("MAX_BATCH_BYTES", self.max_batch_bytes),
+                    ),
+                ),
+                (
+                    self.cache_reconnect_min_seconds > self.cache_reconnect_max_seconds,
+                    "CACHE_RECONNECT_MIN_SECONDS must not exceed CACHE_RECONNECT_MAX_SECONDS",
+                    (
+                        ("CACHE_RECONNECT_MIN_SECONDS", self.cache_reconnect_min_seconds),
+                        ("CACHE_RECONNECT_MAX_SECONDS", self.cache_reconnect_max_seconds),
+                    ),
+                ),
+                (
+                    self.gzip_enabled and self.gzip_min_bytes > _GZIP_MIN_BYTES_CEILING,
+                    "GZIP_MIN_BYTES above 1 MiB compresses almost nothing: lower it, or set "
+                    "GZIP_ENABLED=false",
+                    (("GZIP_MIN_BYTES", self.gzip_min_bytes),),
+                ),
+                (
+                    self.db_pool_size < 1 or self.db_max_overflow < 0,
+                    "DB_POOL_SIZE must be at least 1 and DB_MAX_OVERFLOW at least 0",
+                    (("DB_POOL_SIZE", self.db_pool_size), ("DB_MAX_OVERFLOW", self.db_max_overflow)),
+                ),
+                (
+                    self.readiness_timeout_seconds
+                    > self.db_connect_timeout_seconds + self.db_statement_timeout_seconds,
+                    "READINESS_TIMEOUT_SECONDS must not exceed DB_CONNECT_TIMEOUT_SECONDS + "
+                    "DB_STATEMENT_TIMEOUT_SECONDS (the readiness check would never time out first)",
+                    (
+                        ("READINESS_TIMEOUT_SECONDS", self.readiness_timeout_seconds),
+                        ("DB_CONNECT_TIMEOUT_SECONDS", self.db_connect_timeout_seconds),
+                        ("DB_STATEMENT_TIMEOUT_SECONDS", self.db_statement_timeout_seconds),
+                    ),
+                ),
+                (
+                    self.idempotency_sweep_minutes > self.idempotency_ttl_hours * 60,
+                    "IDEMPOTENCY_SWEEP_MINUTES must not exceed IDEMPOTENCY_TTL_HOURS (in minutes): "
+                    "expired keys would pile up between sweeps",
+                    (
+                        ("IDEMPOTENCY_SWEEP_MINUTES", self.idempotency_sweep_minutes),
+                        ("IDEMPOTENCY_TTL_HOURS", self.idempotency_ttl_hours),
+                    ),
+                ),
+            )
+            if failed
+        ]
+        if failures:
+            raise ValueError("; ".join(failures))
+        return self
+
     @field_validator("trusted_proxies", "document_types", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
@@ -320,6 +392,10 @@ class Settings(BaseSettings):
         return value
 
 
+def _said(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _seal_key(value: SecretStr) -> None:
     try:
         raw = base64.b64decode(value.get_secret_value().strip(), validate=True)
@@ -331,4 +407,16 @@ def _seal_key(value: SecretStr) -> None:
 
 @lru_cache
 def get_settings() -> Settings:
+    """The settings of the environment: read only at a process's entry (`python -m app`, the
+    module-level app of `app.main`); everything else is passed them (`SettingsDep`)."""
     return Settings()
+
+
+def app_settings(connection: HTTPConnection) -> Settings:
+    """The settings of the app serving the request (`app.state.settings`, set by `create_app`)."""
+    settings: Settings = connection.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+"""The app's settings, as a dependency."""

@@ -108,6 +108,16 @@ def _connect_args(settings: Settings) -> dict[str, Any]:
     }
 
 
+_SESSION_SETTINGS = "settings"
+
+
+def session_settings(session: AsyncSession) -> Settings:
+    """The settings of the `Database` that opened `session`: what a service holding only its
+    session reads them from (passed, never the process's global ones)."""
+    settings: Settings = session.info[_SESSION_SETTINGS]
+    return settings
+
+
 class Database:
     def __init__(self, url: str, settings: Settings, cache: ReadCache | None = None) -> None:
         self.url = url
@@ -128,7 +138,10 @@ class Database:
                 idle=settings.db_pool_ping_idle_seconds,
             )
         self.sessionmaker = async_sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False, info=session_info(cache, settings)
+            self.engine,
+            class_=AsyncSession,
+            expire_on_commit=False,
+            info={**session_info(cache, settings), _SESSION_SETTINGS: settings},
         )
 
     async def dispose(self) -> None:

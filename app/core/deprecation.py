@@ -19,9 +19,9 @@ RFC 9745 and RFC 8594:
 - `Link: </docs#/<tag>/<operationId>>; rel="deprecation"; type="text/html"`: the operation's
   documentation, which names the new parameter.
 
-`DeprecationMiddleware` adds them. It sits outside the read cache, whose hits never reach the
-handler: it reads the route the request matched (routing and a cache hit both set
-`scope["route"]`) and the names in the query string.
+`DeprecationMiddleware` adds them, from the route the request matched (routing and a cache hit
+both set `scope["route"]`, so it wraps the read cache, whose hits never reach the handler: see the
+list in `app.main`) and the names in the query string.
 """
 
 import inspect

@@ -1,4 +1,7 @@
-"""Strong ETags on every successful GET, 304 on a matching `If-None-Match`, and `If-Match` checks.
+"""Strong ETags, and the `If-Match` / `If-None-Match` comparisons (RFC 9110 §13.1).
+
+Every successful GET gets its ETag, and a 304 on a matching `If-None-Match`, in the
+representation layer (`app.core.representation`); writes check `If-Match` here.
 
 An ETag changes exactly when the representation changes. Handlers of versioned records set
 their own ETag: the record's version (for people reading it) and a digest of its
@@ -23,10 +26,7 @@ from typing import Annotated
 
 from fastapi import Header
 from pydantic import BaseModel
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.buffering import buffering
 from app.core.errors import PreconditionFailed, PreconditionRequired
 from app.core.i18n import LOCALES, _, current_locale, localized_exclusions
 from app.core.numbers import unmark
@@ -138,29 +138,3 @@ def require_replaceable(if_match: str | None, if_none_match: str | None, current
             )
     if if_match is None:
         require_match(None, current_etag)
-
-
-class ETagMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
-
-        async def tag(start: Message, body: bytes) -> None:
-            headers = MutableHeaders(scope=start)
-            etag = headers.get("etag") or body_etag(body)
-            headers["ETag"] = etag
-            if none_match(Headers(scope=scope).get("if-none-match"), etag):
-                for name in ("content-length", "content-type", "content-encoding"):
-                    if name in headers:
-                        del headers[name]
-                await send({**start, "status": 304})
-                await send({"type": "http.response.body", "body": b""})
-                return
-            await send(start)
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, buffering(send, lambda start: start["status"] == 200, tag))

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from app.core.errors import NotAcceptable
 from app.core.etag import without_language
 from app.core.i18n import _, current_locale
+from app.core.negotiation import Preference, preferences
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JSON = "application/json"
@@ -85,28 +86,12 @@ class Table:
     rows: Sequence[Sequence[Cell]] = field(default_factory=list)
 
 
-def _ranges(accept: str) -> list[tuple[str, float]]:
-    ranges = []
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            name, _sep, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if media:
-            ranges.append((media.lower(), q))
-    return ranges
-
-
-def _quality(offer: str, ranges: list[tuple[str, float]]) -> float:
-    """The q of the most specific range matching `offer` (0: none)."""
+def _quality(offer: str, ranges: tuple[Preference, ...]) -> float:
+    """The q of the most specific range matching `offer` (0: none). A range with a malformed `q`
+    is ignored (`app.core.negotiation`)."""
     kind = offer.split("/")[0]
     for candidate in (offer, f"{kind}/*", "*/*"):
-        matching = [q for media, q in ranges if media == candidate]
+        matching = [r.q for r in ranges if r.value == candidate]
         if matching:
             return max(matching)
     return 0.0
@@ -119,7 +104,7 @@ def negotiate(accept: str | None, requested: ExportFormat | None) -> ExportForma
         return requested
     if not accept or not accept.strip():
         return ExportFormat.json
-    ranges = _ranges(accept)
+    ranges = preferences(accept)
     best = max(ExportFormat, key=lambda f: _quality(MEDIA_TYPES[f], ranges))
     if _quality(MEDIA_TYPES[best], ranges) <= 0:
         raise NotAcceptable(

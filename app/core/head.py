@@ -3,10 +3,9 @@ would have, `Content-Length`, `Content-Encoding` and `ETag` included, and no bod
 
 FastAPI registers only `GET` for a GET route, so `HEAD` would be 405. Rather than adding `HEAD`
 to every route (and so to every operation of the OpenAPI document, doubling them in generated
-clients), this middleware runs a HEAD as the GET inside it and drops the body. It sits outside the
-cache's fast path, so a HEAD answered from the cache costs what its GET does; everything it wraps
-(the cache, ETags and `If-None-Match`, compression, the routes, exports, `/openapi.json`, `/docs`)
-sees a GET. Middleware outside it (metrics, and any that counts requests) sees the HEAD.
+clients), this middleware runs a HEAD as the GET inside it and drops the body: whatever it wraps
+sees a GET (a HEAD answered from the cache costs what its GET does), whatever wraps it sees the
+HEAD. Which those are: the one list in `app.main`.
 
 A 405's `Allow` names HEAD wherever it names GET (`errors.allowed_methods`).
 """

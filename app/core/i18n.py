@@ -18,7 +18,6 @@ Localized text in a response model is typed `Localized`: its JSON schema says
 (ETag digests, revisions), since it is derived from the other fields in either language.
 """
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,7 +32,7 @@ from pydantic import BaseModel, GetJsonSchemaHandler
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.config import get_settings
+from app.core.negotiation import preferences
 
 Locale = Literal["vi", "en"]
 LOCALES: Final[tuple[Locale, ...]] = ("vi", "en")
@@ -42,11 +41,22 @@ LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 DOMAIN = "messages"
 
 _locale: ContextVar[Locale | None] = ContextVar("locale", default=None)
+_process_locale: Locale = "vi"
+"""The language outside a request and outside `use_locale`: `DEFAULT_LOCALE`, as the process's
+entry point read it (`set_process_locale`); Vietnamese until then."""
 
 
 def current_locale() -> Locale:
-    """The language of the request being served; outside a request, `DEFAULT_LOCALE`."""
-    return _locale.get() or get_settings().default_locale
+    """The language of the request being served (`LanguageMiddleware`), or of the block
+    (`use_locale`: the CLI speaks `DEFAULT_LOCALE` so); else the process's (`set_process_locale`)."""
+    return _locale.get() or _process_locale
+
+
+def set_process_locale(locale: Locale) -> None:
+    """`DEFAULT_LOCALE` for work done outside any request or block: called once by the process's
+    entry point (the server's module-level app), never by code that builds an app of its own."""
+    global _process_locale
+    _process_locale = locale
 
 
 @contextmanager
@@ -110,41 +120,27 @@ def shown(value: object, locale: Locale | None = None) -> object:
 
 # --- Negotiation ---------------------------------------------------------------------------
 
-_QUALITY = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
-"""RFC 9110 `qvalue`: 0 to 1, at most three decimals."""
-
 
 def negotiate(accept_language: str | None, default: Locale) -> Locale:
     """The language to answer in: the supported one the client ranks highest (q-value, then
-    the order it lists them; `vi-VN` is `vi`, `en-US` is `en`; `*` is `default`), else `default`."""
+    the order it lists them; `vi-VN` is `vi`, `en-US` is `en`; `*` is `default`), else `default`.
+    A range with a malformed `q` is ignored (`app.core.negotiation`)."""
     if not accept_language:
         return default
     ranked: list[tuple[float, int, str]] = []
     refused: set[str] = set()
-    for position, item in enumerate(accept_language.split(",")):
-        tag, *parameters = (part.strip() for part in item.split(";"))
-        quality = _quality(parameters)
-        primary = tag.lower().split("-", 1)[0]
-        if quality == 0 and tag.lower() == primary:
+    for item in preferences(accept_language):
+        primary = item.value.split("-", 1)[0]
+        if item.q == 0 and item.value == primary:
             refused.add(primary)
-        elif quality and (primary == "*" or primary in _SUPPORTED):
-            ranked.append((-quality, position, primary))
+        elif item.q and (primary == "*" or primary in _SUPPORTED):
+            ranked.append((-item.q, item.position, primary))
     for _rank, _position, primary in sorted(ranked):
         wanted = (default, *LOCALES) if primary == "*" else (primary,)
         for candidate in wanted:
             if candidate not in refused:
                 return _SUPPORTED[candidate]
     return default
-
-
-def _quality(parameters: list[str]) -> float | None:
-    """The `q` of a language range (1 when absent); None when it is malformed."""
-    for parameter in parameters:
-        name, sep, value = parameter.partition("=")
-        if name.strip().lower() == "q":
-            value = value.strip()
-            return float(value) if sep and _QUALITY.match(value) else None
-    return 1.0
 
 
 def merge_vary(headers: MutableHeaders, field: str) -> None:
@@ -156,8 +152,9 @@ def merge_vary(headers: MutableHeaders, field: str) -> None:
 
 
 class LanguageMiddleware:
-    """Negotiates the language of every request before anything else answers it (401, 404 for
-    unknown paths, 405, 413 from the body limit), and labels every response with it.
+    """Negotiates the language of every request, and labels every response with it; it wraps
+    whatever may answer (401, 404 for unknown paths, 405, 413 from the body limit: the list in
+    `app.main`).
 
     `english_only`: path prefixes whose content exists in English only (the OpenAPI document
     and the docs pages): served as `en`, whatever the client asks.

@@ -24,13 +24,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core.config import get_settings
+from app.core.config import app_settings
 from app.core.database import SessionDep, table
 from app.core.errors import Unprocessable
 from app.core.i18n import _, current_locale
+from app.core.identity import Caller, identity_of
 from app.core.models import IdempotencyRecord
 from app.core.numbers import ExactJSONResponse, parse_json
-from app.core.security import CurrentKey
 
 logger = logging.getLogger(__name__)
 
@@ -66,15 +66,19 @@ class Idempotency:
     def __init__(
         self,
         session: SessionDep,
-        key: CurrentKey,
+        key: Caller,
         request: Request,
         idempotency_key: str | None,
         body: bytes,
+        ttl: timedelta,
     ) -> None:
+        """`ttl`: `IDEMPOTENCY_TTL_HOURS` of the app serving the request, as its sweeper has it."""
         self.session = session
+        self.ttl = ttl
         self.api_key_id = key.key_id
         self.key = idempotency_key
-        self.fingerprint = _fingerprint(request, body)
+        # Only a request that carries a key is fingerprinted: a body is never parsed for nothing.
+        self.fingerprint = _fingerprint(request, body) if idempotency_key is not None else ""
 
     async def run(
         self,
@@ -112,9 +116,8 @@ class Idempotency:
 
     async def _claim(self) -> int:
         """Claim the key, or raise the replay of its first answer."""
-        ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
         mine = (_records.c.api_key_id == self.api_key_id) & (_records.c.key == self.key)
-        await self.session.execute(delete(_records).where(mine, _expired(ttl)))
+        await self.session.execute(delete(_records).where(mine, _expired(self.ttl)))
         claimed: int | None = (
             await self.session.execute(
                 insert(_records)
@@ -140,11 +143,20 @@ class Idempotency:
         raise IdempotentReplay(first.status_code, first.body, first.headers)
 
 
+_CANONICAL_BYTES = 1_048_576
+"""Bodies up to this size are compared as JSON (member order aside); larger ones (a bulk push)
+byte for byte, so that fingerprinting never parses a 16 MiB body into millions of objects."""
+
+
 def _fingerprint(request: Request, body: bytes) -> str:
-    try:
-        canonical = json.dumps(parse_json(body), sort_keys=True, separators=(",", ":"), default=str).encode()
-    except ValueError:
-        canonical = body
+    canonical = body
+    if len(body) <= _CANONICAL_BYTES:
+        try:
+            canonical = json.dumps(
+                parse_json(body), sort_keys=True, separators=(",", ":"), default=str
+            ).encode()
+        except (ValueError, RecursionError):
+            canonical = body
     digest = hashlib.sha256()
     for part in (
         request.method.encode(),
@@ -177,7 +189,6 @@ async def sweep_expired_forever(engine: AsyncEngine, ttl: timedelta, every_secon
 
 async def _idempotency(
     session: SessionDep,
-    key: CurrentKey,
     request: Request,
     idempotency_key: Annotated[
         str | None,
@@ -191,7 +202,10 @@ async def _idempotency(
         ),
     ] = None,
 ) -> Idempotency:
-    return Idempotency(session, key, request, idempotency_key, await request.body())
+    ttl = timedelta(hours=app_settings(request).idempotency_ttl_hours)
+    key = await identity_of(request.scope).resolve(session)
+    assert key is not None, "an idempotent route declares its key dependency before this one"
+    return Idempotency(session, key, request, idempotency_key, await request.body(), ttl)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]

@@ -20,9 +20,14 @@ O(keys) per request (measured: 40 µs with 100 keys, 1 ms with 10,000), which a 
 addresses would turn against everyone. `SweptMemoryStorage` sweeps at most once a second instead;
 a counter past its expiry reads as zero until then, so only memory waits.
 
-The limiter identifies the caller before routing: from the key cache, else with one query, and
-leaves what it found in the request's state (`PRINCIPAL_STATE`) for `current_key` and the cached
-read path, so a request never looks its key up twice.
+The limiter reads the caller from the request's `Identity` (`app.core.identity`), which the auth
+middleware in front of it left: known at once for a key in the key cache. A credential not known
+yet is first counted against the client's address, in the `anonymous` budget, and looked up only
+if that budget allows (a short-lived connection, returned before the request's own session takes
+one): a flood of made-up keys costs no query once the address's budget is spent. A valid key then
+takes that count back and spends its own budget; an unknown one has been counted where it
+belongs. While the lookup fails (the database down) the request is not counted, and the route's
+dependency raises the failure (503).
 """
 
 import math
@@ -34,15 +39,12 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from prometheus_client import Counter
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.cache import PRINCIPAL_STATE, ReadCache, bearer_token, key_hash
 from app.core.config import Settings
 from app.core.errors import problem_response
 from app.core.i18n import _
-from app.core.security import Principal, load_principal
-from app.keys.models import Role
+from app.core.identity import identity_of
 
 SWEEP_EVERY_SECONDS = 1.0
 """How often expired counters are dropped from memory (they count as zero as soon as they expire)."""
@@ -87,23 +89,25 @@ def _budget(label: str, reads: Policy, writes: Policy) -> Budget:
     return Budget(reads, writes, label, field.encode("latin-1"))
 
 
-def budgets(settings: Settings) -> dict[Role | None, Budget]:
-    """The budget of each role, and of requests without a valid key (`None`)."""
+OWN_WRITES = ("admin", "cluster", "unit")
+"""The groups with a write budget of their own (`RATE_LIMIT_<GROUP>_READS` / `_WRITES`)."""
+READER = "reader"
 
-    def own(role: Role) -> Budget:
-        """A role with reads and writes of its own: `rate_limit_<role>_reads`, `…_writes`."""
-        reads, writes = (
-            str(getattr(settings, f"rate_limit_{role.value}_{kind}")) for kind in ("reads", "writes")
-        )
-        return _budget(role.value, Policy("reads", parse(reads)), Policy("writes", parse(writes)))
+
+def budgets(settings: Settings) -> dict[str | None, Budget]:
+    """The budget of each caller group (`Caller.rate_limit_group`), and of requests without a
+    valid credential (`None`)."""
+
+    def own(group: str) -> Budget:
+        """A group with reads and writes of its own: `rate_limit_<group>_reads`, `…_writes`."""
+        reads, writes = (str(getattr(settings, f"rate_limit_{group}_{kind}")) for kind in ("reads", "writes"))
+        return _budget(group, Policy("reads", parse(reads)), Policy("writes", parse(writes)))
 
     reader = Policy("reads", parse(settings.rate_limit_reader))
     anonymous = Policy(ANONYMOUS, parse(settings.rate_limit_anonymous))
     return {
-        Role.admin: own(Role.admin),
-        Role.cluster: own(Role.cluster),
-        Role.unit: own(Role.unit),
-        Role.reader: _budget(Role.reader.value, reader, reader),
+        **{group: own(group) for group in OWN_WRITES},
+        READER: _budget(READER, reader, reader),
         None: _budget(ANONYMOUS, anonymous, anonymous),
     }
 
@@ -141,19 +145,28 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        try:
-            principal = await self._principal(scope)
-        except Exception as exc:  # the key could not be looked up: `current_key` raises it (503)
-            scope.setdefault("state", {})[PRINCIPAL_STATE] = exc
-            await self.app(scope, receive, send)
-            return
-        if principal is None:
-            budget, caller = self.budgets[None], f"address:{_address(scope)}"
-        else:
-            budget, caller = self.budgets[principal.role], f"key:{principal.key_id}"
-        policy = budget.writes if scope["method"] in WRITE_METHODS else budget.reads
-        allowed = await self.limiter.hit(policy.rate, policy.name, caller)
-        stats = await self.limiter.get_window_stats(policy.rate, policy.name, caller)
+        write = scope["method"] in WRITE_METHODS
+        identity = identity_of(scope)
+        caller = identity.caller
+        budget, who = self.budgets[None], f"address:{_address(scope)}"
+        if caller is None:
+            policy = budget.writes if write else budget.reads
+            allowed = await self.limiter.hit(policy.rate, policy.name, who)
+            if allowed and identity.pending is not None:  # counted first: only then looked up
+                counted = _current_window(self.limiter, policy, who)
+                try:
+                    caller = await identity.resolve()
+                except Exception:  # not counted; the route's dependency raises it (503)
+                    await _take_back(self.limiter, counted)
+                    await self.app(scope, receive, send)
+                    return
+                if caller is not None:  # a valid key: its own budget, not the address's
+                    await _take_back(self.limiter, counted)
+        if caller is not None:
+            budget, who = self.budgets[caller.rate_limit_group], caller.rate_limit_key
+            policy = budget.writes if write else budget.reads
+            allowed = await self.limiter.hit(policy.rate, policy.name, who)
+        stats = await self.limiter.get_window_stats(policy.rate, policy.name, who)
         reset = max(0, math.ceil(stats.reset_time - time.time()))
         if not allowed:
             await self._refuse(scope, receive, send, budget, policy, max(1, reset))
@@ -169,21 +182,6 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_fields)
-
-    async def _principal(self, scope: Scope) -> Principal | None:
-        """The key's principal (None: no key, or an unknown or revoked one), left in the state."""
-        token = bearer_token(Headers(scope=scope))
-        if token is None:
-            return None
-        state = scope["app"].state
-        cache: ReadCache | None = getattr(state, "cache", None)
-        hashed = key_hash(token)
-        principal = cache.key(hashed) if cache is not None else None
-        if principal is None:
-            async with state.database.engine.connect() as connection:
-                principal = await load_principal(connection, cache, hashed)
-        scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
-        return principal
 
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, budget: Budget, policy: Policy, retry: int
@@ -208,6 +206,22 @@ class RateLimitMiddleware:
             instance=scope["path"],
         )
         await response(scope, receive, send)
+
+
+def _current_window(limiter: SlidingWindowCounterRateLimiter, policy: Policy, who: str) -> str:
+    """The storage key of the counter a hit of `who` on `policy` has just raised."""
+    storage = limiter.storage
+    assert isinstance(storage, MemoryStorage)
+    expiry = policy.rate.get_expiry()
+    return storage.sliding_window_keys(policy.rate.key_for(policy.name, who), expiry, time.time())[1]
+
+
+async def _take_back(limiter: SlidingWindowCounterRateLimiter, counter: str) -> None:
+    """Undoes one hit on `counter` (`_current_window`): the request was counted against its
+    address before its key was looked up, and the key turned out valid (or not answerable)."""
+    storage = limiter.storage
+    assert isinstance(storage, MemoryStorage)
+    await storage.decr(counter)
 
 
 def _address(scope: Scope) -> str:

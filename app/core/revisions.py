@@ -18,9 +18,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.errors import NotFound
 from app.core.i18n import localized_exclusions
 from app.core.models import Revision
-from app.core.pagination import Page, page_of
+from app.core.pagination import Page, decode_cursor, page_of
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -121,3 +122,20 @@ async def list_revisions(
     )
     revisions = [RevisionOut[model].model_validate(row, from_attributes=True) for row in rows]  # type: ignore[valid-type]
     return page_of(revisions, limit, lambda r: r.version)
+
+
+async def revisions_page(
+    session: AsyncSession,
+    resource: str,
+    record_id: int | None,
+    model: type[T],
+    *,
+    missing: str,
+    limit: int,
+    cursor: str | None,
+) -> Page[RevisionOut[T]]:
+    """What a `…/revisions` route answers: the record's versions from the cursor on, or 404
+    (`missing`) when there is no such record (`record_id` None)."""
+    if record_id is None:
+        raise NotFound(missing)
+    return await list_revisions(session, resource, record_id, model, limit=limit, after=decode_cursor(cursor))

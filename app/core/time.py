@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Column, DateTime, func
 from sqlmodel import Field
 
-from app.core.config import get_settings
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -22,9 +20,9 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def today() -> date:
-    """The calendar date now in the configured zone (Asia/Ho_Chi_Minh by default)."""
-    return utcnow().astimezone(_zone(get_settings().timezone)).date()
+def today(timezone: str) -> date:
+    """The calendar date now in `timezone` (`TIMEZONE`: Asia/Ho_Chi_Minh by default)."""
+    return utcnow().astimezone(_zone(timezone)).date()
 
 
 def timestamp_field() -> Any:

@@ -1,13 +1,15 @@
 from fastapi import APIRouter, Response
 
+from app.auth.dependencies import CurrentKey
+from app.clusters.years import ClusterWriter, ClusterYearDep
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
 from app.core.numbers import ExactNumberRoute
-from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.params import ClusterNumber, IfMatch, Year
-from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import ClusterWriterKey, CurrentKey
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.params import IfMatch
+from app.core.revisions import RevisionOut
+from app.core.versioned import Conditions
 from app.covenants import service
 from app.covenants.schemas import CovenantOut, CovenantPut
 
@@ -27,9 +29,9 @@ router = APIRouter(
     "as text, in order, and its numeric targets.",
 )
 async def get_covenant(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year, response: Response
+    session: SessionDep, _: CurrentKey, at: ClusterYearDep, response: Response
 ) -> CovenantOut:
-    out, etag = await service.get_covenant(session, number, year)
+    out, etag = await service.RECORD.get(session, at)
     response.headers["ETag"] = etag
     return out
 
@@ -53,21 +55,17 @@ async def get_covenant(
 )
 async def put_covenant(
     session: SessionDep,
-    key: ClusterWriterKey,
-    number: ClusterNumber,
-    year: Year,
+    writer: ClusterWriter,
+    at: ClusterYearDep,
     body: CovenantPut,
     response: Response,
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> CovenantOut:
-    out, etag, created = await service.put_covenant(
-        session, number, year, body, if_match, key.actor, writer=key, if_none_match=if_none_match
+    written = await service.write_covenant(
+        session, at, body, Conditions(if_match, if_none_match), writer.actor
     )
-    response.headers["ETag"] = etag
-    if created:
-        response.status_code = 201
-    return out
+    return written.answer(response)
 
 
 @router.get(
@@ -78,12 +76,8 @@ async def put_covenant(
 async def covenant_revisions(
     session: SessionDep,
     _: CurrentKey,
-    number: ClusterNumber,
-    year: Year,
+    at: ClusterYearDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[RevisionOut[CovenantOut]]:
-    record_id = await service.covenant_record_id(session, number, year)
-    return await list_revisions(
-        session, service.RESOURCE, record_id, CovenantOut, limit=limit, after=decode_cursor(cursor)
-    )
+    return await service.RECORD.revisions(session, at, limit=limit, cursor=cursor)

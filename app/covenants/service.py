@@ -2,21 +2,17 @@
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.clusters.models import Cluster
-from app.clusters.service import find_cluster
-from app.core.cache import cluster_tag, invalidate
-from app.core.database import table
-from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
-from app.core.etag import record_etag, require_replaceable
+from app.clusters.years import ClusterYear, YearRecord, by_number
+from app.core.errors import Conflict, Unprocessable
+from app.core.etag import record_etag
 from app.core.i18n import _
-from app.core.revisions import record_revision, unless_unchanged
-from app.core.security import Principal, ensure_cluster_writer
-from app.core.time import utcnow
+from app.core.versioned import Conditions, Written, replace_parts
 from app.covenants.models import Basis, Comparator, Covenant, CovenantTarget, Scope
 from app.covenants.schemas import CovenantOut, CovenantPut, TargetOut
 from app.memberships.service import is_member
@@ -98,128 +94,75 @@ async def covenant_of(session: AsyncSession, cluster_id: int, year: int) -> Cove
     return _out(row) if row is not None else None
 
 
-async def get_covenant(session: AsyncSession, number: int, year: int) -> tuple[CovenantOut, str]:
-    cluster = await find_cluster(session, number)
-    assert cluster.id is not None
-    out = await covenant_of(session, cluster.id, year)
-    if out is None:
-        raise NotFound(_("No covenant recorded for cluster {number} in {year}.", number=number, year=year))
-    return out, covenant_etag(out)
+def _not_found(at: ClusterYear) -> str:
+    return _("No covenant recorded for cluster {number} in {year}.", number=at.number, year=at.year)
 
 
-async def _check_host(session: AsyncSession, cluster: Cluster, year: int, unit_id: int) -> None:
-    assert cluster.id is not None
-    member = await is_member(session, cluster.id, unit_id, year)
-    if not member:
+def _missing(at: ClusterYear) -> str:
+    return _("No covenant recorded for cluster {number} in {year} yet.", number=at.number, year=at.year)
+
+
+RECORD = YearRecord(Covenant, RESOURCE, CovenantOut, covenant_of, covenant_etag, _not_found, _missing)
+"""The year's covenant: its GET, revisions and writes."""
+
+
+async def _check_host(session: AsyncSession, at: ClusterYear, unit_id: int) -> None:
+    if not await is_member(session, at.id, unit_id, at.year):
         raise Conflict(
             slug="not-a-member",
             detail=_(
                 "The host (unit {unit_id}) is not a member of cluster {cluster} in {year}.",
                 unit_id=unit_id,
-                cluster=cluster.number,
-                year=year,
+                cluster=at.number,
+                year=at.year,
             ),
             field="host_unit_id",
         )
 
 
-async def put_covenant(
-    session: AsyncSession,
-    number: int,
-    year: int,
-    data: CovenantPut,
-    if_match: str | None,
-    actor: str,
-    writer: Principal | None = None,
-    if_none_match: str | None = None,
-) -> tuple[CovenantOut, str, bool]:
-    """Create or replace (targets included); returns the covenant, its ETag and whether it was
-    created (the same version, nothing written, when the body says what is stored). `writer`:
-    the key asking (None for the history importer)."""
-    cluster = await find_cluster(session, number, for_update=True)
-    assert cluster.id is not None
-    if writer is not None:
-        ensure_cluster_writer(writer, cluster.id)
-    existing = (
-        await session.execute(
-            select(Covenant)
-            .where(col(Covenant.cluster_id) == cluster.id, col(Covenant.year) == year)
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
-    if existing is None and if_match is not None:
-        raise PreconditionFailed(
-            _("No covenant recorded for cluster {number} in {year} yet.", number=number, year=year)
-        )
-    current = None
-    if existing is not None:
-        current = await covenant_of(session, cluster.id, year)
-        assert current is not None
-        require_replaceable(if_match, if_none_match, covenant_etag(current))
-    metrics = await ids_by_key(session, {t.metric for t in data.targets})
-    for i, target in enumerate(data.targets):
-        if target.metric not in metrics:
-            raise Unprocessable(
-                _("No metric with key {key}.", key=target.metric), field=f"targets.{i}.metric"
-            )
-    if data.host_unit_id is not None:
-        await _check_host(session, cluster, year, data.host_unit_id)
-    record = existing or Covenant(cluster_id=cluster.id, year=year, recorded_by=actor, version=0)
-    cluster_id = cluster.id
+async def write_covenant(
+    session: AsyncSession, at: ClusterYear, data: CovenantPut, conditions: Conditions, actor: str
+) -> Written[CovenantOut]:
+    """Create or replace the covenant, targets included (the same version, nothing written, when
+    the body says what is stored)."""
+    metrics: dict[str, int] = {}
 
-    async def write() -> CovenantOut:
+    async def check(stored: object) -> None:
+        metrics.update(await ids_by_key(session, {t.metric for t in data.targets}))
+        for i, target in enumerate(data.targets):
+            if target.metric not in metrics:
+                raise Unprocessable(
+                    _("No metric with key {key}.", key=target.metric), field=f"targets.{i}.metric"
+                )
+        if data.host_unit_id is not None:
+            await _check_host(session, at, data.host_unit_id)
+
+    def assign(record: Covenant) -> None:
         record.signed_on = data.signed_on
         record.host_unit_id = data.host_unit_id
         record.source = data.source
         record.key_contents = list(data.key_contents)
         record.note = data.note
-        record.version += 1
-        record.recorded_by = actor
-        record.recorded_at = utcnow()
-        session.add(record)
-        await session.flush()
-        assert record.id is not None
-        targets = table(CovenantTarget)
-        await session.execute(delete(targets).where(targets.c.covenant_id == record.id))
-        if data.targets:
-            await session.execute(
-                insert(targets),
-                [
-                    {
-                        "covenant_id": record.id,
-                        "position": i,
-                        "metric_id": metrics[t.metric],
-                        "comparator": Comparator(t.comparator).value,
-                        "threshold": t.threshold,
-                        "basis": Basis(t.basis).value,
-                        "scope": Scope(t.scope).value,
-                        "label": t.label,
-                    }
-                    for i, t in enumerate(data.targets, start=1)
-                ],
-            )
-        out = await covenant_of(session, cluster_id, year)
-        assert out is not None
-        return out
 
-    out = await unless_unchanged(session, current, write)
-    if out is None:
-        assert current is not None
-        return current, covenant_etag(current), False
-    assert record.id is not None
-    await record_revision(session, RESOURCE, record.id, record.version, out, actor)
-    await invalidate(session, cluster_tag(number))
-    return out, covenant_etag(out), existing is None
+    async def targets(covenant_id: int) -> None:
+        rows = [
+            {
+                "position": i,
+                "metric_id": metrics[t.metric],
+                "comparator": Comparator(t.comparator).value,
+                "threshold": t.threshold,
+                "basis": Basis(t.basis).value,
+                "scope": Scope(t.scope).value,
+                "label": t.label,
+            }
+            for i, t in enumerate(data.targets, start=1)
+        ]
+        await replace_parts(session, CovenantTarget, "covenant_id", covenant_id, rows)
+
+    def new() -> Covenant:
+        return Covenant(cluster_id=at.id, year=at.year, recorded_by=actor, version=0)
+
+    return await RECORD.write(session, at, conditions, actor, new, assign, children=targets, check=check)
 
 
-async def covenant_record_id(session: AsyncSession, number: int, year: int) -> int:
-    """The id under which the year's covenant revisions are kept."""
-    cluster = await find_cluster(session, number)
-    record_id = (
-        await session.execute(
-            select(col(Covenant.id)).where(col(Covenant.cluster_id) == cluster.id, col(Covenant.year) == year)
-        )
-    ).scalar_one_or_none()
-    if record_id is None:
-        raise NotFound(_("No covenant recorded for cluster {number} in {year}.", number=number, year=year))
-    return record_id
+put_covenant = by_number(write_covenant)

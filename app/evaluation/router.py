@@ -2,11 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.auth.dependencies import CurrentKey
 from app.core.cache import METRICS, cached, cluster_tag, unit_tag, units_shown
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.params import ClusterNumber, Year
-from app.core.security import CurrentKey
 from app.core.types import IsoDate
 from app.evaluation import service
 from app.evaluation.schemas import EvaluationOut

@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.core.errors import AppError, BadRequest, Forbidden, Unprocessable
 from app.core.i18n import _
 from app.core.numbers import parse_json
-from app.core.security import Principal
 from app.figures import service, values
 from app.figures.problems import Report, RowProblems
 from app.figures.queries import Key, SetWrite, existing_sets, invalidate_figures, write_sets
@@ -143,13 +143,92 @@ def _too_many_rows(limits: Limits) -> TooManyRows:
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
+def _spent(body: bytes, strings: "re.Pattern[bytes]", separators: tuple[bytes, ...], budget: int) -> bool:
+    """Whether the body spends more separators than `budget` outside its strings: counted on the
+    raw bytes first (a C scan, an over-count since a string may hold separators), and only when
+    that is over the budget, again without the strings."""
+
+    def count(data: bytes) -> int:
+        return sum(data.count(c) for c in separators)
+
+    return count(body) > budget and count(strings.sub(b"", body)) > budget
+
+
+_JSON_SEPARATORS = (b",", b":", b"{", b"[")
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
 def _json_rows(body: bytes, limits: Limits) -> list[Row]:
-    structure = _JSON_STRING.sub(b"", body)
-    spent = sum(structure.count(c) for c in (b",", b":", b"{", b"["))
-    if spent > limits.max_values:
+    if _spent(body, _JSON_STRING, _JSON_SEPARATORS, limits.max_values):
         raise _too_many_values(limits)
     try:
-        document = parse_json(body)
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MalformedBody(_("The body is not valid JSON: {error}", error="UTF-8")) from None
+    values = _streamed_rows(text, limits)
+    if values is None:
+        values = _whole_document_rows(text, limits)
+    if not values:
+        raise Unprocessable(_("The batch has no rows."), field="rows")
+    rows = []
+    for i, data in enumerate(values, start=1):
+        if not isinstance(data, dict):
+            data = {"": data}
+        rows.append(Row(i, data, {f: f for f in data}, from_csv=False))
+    return rows
+
+
+def _streamed_rows(text: str, limits: Limits) -> list[Any] | None:
+    """The rows of `{"rows": [...]}` decoded one at a time (each a short C call, so a thread
+    reading the batch never holds the interpreter for long); None for any other shape, which
+    `_whole_document_rows` then reads and explains."""
+    decoder = json.JSONDecoder(parse_float=Decimal)
+    skip = _WHITESPACE.match
+
+    def at(position: int) -> int:
+        found = skip(text, position)
+        return found.end() if found else position
+
+    try:
+        i = at(0)
+        if text[i : i + 1] != "{":
+            return None
+        key, i = decoder.raw_decode(text, at(i + 1))
+        i = at(i)
+        if key != "rows" or text[i : i + 1] != ":":
+            return None
+        i = at(i + 1)
+        if text[i : i + 1] != "[":
+            return None
+        i = at(i + 1)
+        rows: list[Any] = []
+        if text[i : i + 1] == "]":
+            i += 1
+        else:
+            while True:
+                value, i = decoder.raw_decode(text, i)
+                rows.append(value)
+                if len(rows) > limits.max_rows:
+                    raise _too_many_rows(limits)
+                i = at(i)
+                if text[i : i + 1] == ",":
+                    i = at(i + 1)
+                    continue
+                if text[i : i + 1] != "]":
+                    return None
+                i += 1
+                break
+        i = at(i)
+        if text[i:] != "}":
+            return None
+        return rows
+    except (ValueError, RecursionError):
+        return None
+
+
+def _whole_document_rows(text: str, limits: Limits) -> list[Any]:
+    try:
+        document = parse_json(text)
     except (ValueError, RecursionError) as exc:
         detail = str(exc) if isinstance(exc, json.JSONDecodeError) else _("too deeply nested")
         raise MalformedBody(_("The body is not valid JSON: {error}", error=detail)) from None
@@ -157,16 +236,9 @@ def _json_rows(body: bytes, limits: Limits) -> list[Row]:
         raise Unprocessable(
             _("A JSON batch is an object with one member, `rows`: an array of rows."), field="rows"
         )
-    if not document["rows"]:
-        raise Unprocessable(_("The batch has no rows."), field="rows")
     if len(document["rows"]) > limits.max_rows:
         raise _too_many_rows(limits)
-    rows = []
-    for i, data in enumerate(document["rows"], start=1):
-        if not isinstance(data, dict):
-            data = {"": data}
-        rows.append(Row(i, data, {f: f for f in data}, from_csv=False))
-    return rows
+    return document["rows"]
 
 
 _CSV_QUOTED = re.compile(rb'"(?:[^"]|"")*"')
@@ -176,8 +248,7 @@ def _csv_rows(body: bytes, limits: Limits) -> list[Row]:
     if body.count(b"\n") > limits.max_rows + 1 + limits.max_rows:
         # More line ends than the rows allowed, even if every row's note took one more line.
         raise _too_many_rows(limits)
-    structure = _CSV_QUOTED.sub(b"", body)
-    if structure.count(b",") + structure.count(b"\n") > limits.max_values:
+    if _spent(body, _CSV_QUOTED, (b",", b"\n"), limits.max_values):
         raise _too_many_values(limits)
     try:
         content = body.decode("utf-8-sig")

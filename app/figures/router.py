@@ -5,6 +5,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import Response as RawResponse
 from sqlalchemy import text
 
+from app.auth.dependencies import CurrentKey
+from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
@@ -14,12 +17,10 @@ from app.core.openapi import register_request_model
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import IfMatch, UnitId
 from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import CurrentKey, Principal
 from app.core.types import PlainDecimal
 from app.figures import batch, service
 from app.figures.queries import RESOURCE
 from app.figures.schemas import METRIC_KEY, BatchReport, FigureBatch, FigureItem, FigureSetOut, FigureSetPut
-from app.keys.models import Role
 
 BATCH_PATH = "/v1/figures:batch"
 _TEMPLATE_EXAMPLE = (

@@ -10,12 +10,13 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.etag import record_etag, require_replaceable
 from app.core.i18n import _
 from app.core.pagination import Page, page_at
 from app.core.revisions import unless_unchanged
-from app.core.security import Principal
 from app.figures import values
 from app.figures.queries import (
     RESOURCE,
@@ -27,7 +28,6 @@ from app.figures.queries import (
     write_sets,
 )
 from app.figures.schemas import FigureItem, FigureSetOut, FigureSetPut
-from app.keys.models import Role
 from app.units.models import Unit
 from app.units.service import linked_units
 

@@ -2,12 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response, status
 
+from app.auth.dependencies import AdminKey
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import RecordId
-from app.core.security import AdminKey
 from app.keys import service
 from app.keys.schemas import KeyCreate, KeyCreated, KeyOut
 

@@ -3,8 +3,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.auth.roles import Role
 from app.core.types import Integer, Text
-from app.keys.models import Role
 from app.units.examples import HUNG_YEN
 from app.units.schemas import UnitRef
 

@@ -4,14 +4,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.auth.hashing import hash_key, new_key
+from app.auth.models import ApiKey, Role
 from app.clusters.models import Cluster
 from app.core.cache import KEYS, invalidate
 from app.core.errors import Conflict, NotFound
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
-from app.core.security import hash_key, new_key
 from app.core.time import utcnow
-from app.keys.models import ApiKey, Role
 from app.keys.schemas import ClusterKeyCreate, KeyCreate, KeyCreated, KeyOut, UnitKeyCreate
 from app.units.models import Unit
 from app.units.schemas import UnitRef

@@ -2,14 +2,16 @@ from collections.abc import Iterable
 
 from fastapi import APIRouter, Request, Response
 
+from app.auth.dependencies import CurrentKey
+from app.clusters.years import ClusterWriter, ClusterYearDep, GroupingPath, YearPath, resolve_year
 from app.core.cache import cached, cluster_tag, unit_tag
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.params import ClusterNumber, IfMatch, Year
-from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import ClusterWriterKey, CurrentKey
+from app.core.params import IfMatch
+from app.core.revisions import RevisionOut
+from app.core.versioned import Conditions
 from app.leadership import service
 from app.leadership.schemas import LeadershipOut, LeadershipPut, SuggestionOut
 
@@ -45,15 +47,15 @@ async def leadership_history(
     request: Request,
     session: SessionDep,
     _: CurrentKey,
-    number: ClusterNumber,
+    cluster: GroupingPath,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
     after = decode_cursor(cursor)
     return await cached(
         request,
-        tags=lambda page: _tags(number, page.items),
-        render=lambda: service.history(session, number, limit=limit, after=after),
+        tags=lambda page: _tags(cluster.number, page.items),
+        render=lambda: service.history(session, cluster, limit=limit, after=after),
     )
 
 
@@ -63,15 +65,13 @@ async def leadership_history(
     summary="Leader and deputy for a year",
     response_model=LeadershipOut,
 )
-async def get_leadership(
-    request: Request, session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year
-) -> Response:
+async def get_leadership(request: Request, session: SessionDep, _: CurrentKey, path: YearPath) -> Response:
     async def render() -> LeadershipOut:
-        return (await service.get_leadership(session, number, year))[0]
+        return (await service.RECORD.get(session, await resolve_year(session, path)))[0]
 
     return await cached(
         request,
-        tags=lambda out: _tags(number, [out]),
+        tags=lambda out: _tags(path.grouping.number, [out]),
         render=render,
         etag=service.leadership_etag,
     )
@@ -93,21 +93,17 @@ async def get_leadership(
 )
 async def put_leadership(
     session: SessionDep,
-    key: ClusterWriterKey,
-    number: ClusterNumber,
-    year: Year,
+    writer: ClusterWriter,
+    at: ClusterYearDep,
     body: LeadershipPut,
     response: Response,
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> LeadershipOut:
-    out, etag, created = await service.put_leadership(
-        session, number, year, body, if_match, key.actor, writer=key, if_none_match=if_none_match
+    written = await service.write_leadership(
+        session, at, body, Conditions(if_match, if_none_match), writer.actor
     )
-    response.headers["ETag"] = etag
-    if created:
-        response.status_code = 201
-    return out
+    return written.answer(response)
 
 
 @router.get(
@@ -118,15 +114,11 @@ async def put_leadership(
 async def leadership_revisions(
     session: SessionDep,
     _: CurrentKey,
-    number: ClusterNumber,
-    year: Year,
+    at: ClusterYearDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[RevisionOut[LeadershipOut]]:
-    record_id = await service.leadership_record_id(session, number, year)
-    return await list_revisions(
-        session, service.RESOURCE, record_id, LeadershipOut, limit=limit, after=decode_cursor(cursor)
-    )
+    return await service.RECORD.revisions(session, at, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -140,7 +132,5 @@ async def leadership_revisions(
     "409 when no members are recorded to choose from.",
     responses=problem_responses(409),
 )
-async def leadership_suggestion(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year
-) -> SuggestionOut:
-    return await service.suggestion(session, number, year)
+async def leadership_suggestion(session: SessionDep, _: CurrentKey, at: ClusterYearDep) -> SuggestionOut:
+    return await service.suggestion(session, at)

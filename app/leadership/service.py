@@ -7,16 +7,19 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.clusters.models import Cluster, RotationCustom
-from app.clusters.service import find_cluster
-from app.core.cache import cluster_tag, invalidate
-from app.core.errors import Conflict, NotFound, PreconditionFailed
-from app.core.etag import record_etag, require_replaceable
+from app.clusters.years import (
+    ClusterYear,
+    GroupingRef,
+    YearRecord,
+    by_number,
+    resolve,
+)
+from app.core.errors import Conflict
+from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps, year_bounds
-from app.core.revisions import record_revision, unless_unchanged
-from app.core.security import Principal, ensure_cluster_writer
-from app.core.time import utcnow
+from app.core.versioned import Conditions, Written
 from app.leadership.models import Leadership
 from app.leadership.schemas import (
     CandidateOut,
@@ -108,34 +111,42 @@ def _out(r: Any) -> LeadershipOut:
 
 
 async def history(
-    session: AsyncSession, number: int, *, limit: int, after: int | None
+    session: AsyncSession, ref: GroupingRef, *, limit: int, after: int | None
 ) -> Page[LeadershipOut]:
     """The cluster's leaderships by year, `limit` at a time (the cursor is the last year)."""
-    cluster = await find_cluster(session, number)
-    assert cluster.id is not None
-    rows = [lead for lead in await leaderships(session, cluster.id) if after is None or lead.year > after]
+    grouping = await resolve(session, ref)
+    rows = [lead for lead in await leaderships(session, grouping.id) if after is None or lead.year > after]
     return page_of(rows[: limit + 1], limit, lambda lead: lead.year)
 
 
-async def get_leadership(session: AsyncSession, number: int, year: int) -> tuple[LeadershipOut, str]:
-    cluster = await find_cluster(session, number)
-    assert cluster.id is not None
-    found = await leaderships(session, cluster.id, [year])
-    if not found:
-        raise NotFound(_("No leadership recorded for cluster {number} in {year}.", number=number, year=year))
-    return found[0], leadership_etag(found[0])
+def _not_found(at: ClusterYear) -> str:
+    return _("No leadership recorded for cluster {number} in {year}.", number=at.number, year=at.year)
 
 
-async def _check_members(session: AsyncSession, cluster: Cluster, year: int, data: LeadershipPut) -> None:
+async def leadership_of(session: AsyncSession, cluster_id: int, year: int) -> LeadershipOut | None:
+    """The cluster's leadership in `year`, or None."""
+    found = await leaderships(session, cluster_id, [year])
+    return found[0] if found else None
+
+
+def _missing(at: ClusterYear) -> str:
+    return _("No leadership recorded for cluster {number} in {year} yet.", number=at.number, year=at.year)
+
+
+RECORD = YearRecord(Leadership, RESOURCE, LeadershipOut, leadership_of, leadership_etag, _not_found, _missing)
+"""The year's leadership: its GET, revisions and writes."""
+
+
+async def _check_members(session: AsyncSession, at: ClusterYear, data: LeadershipPut) -> None:
     wanted = {data.leader_unit_id: "leader"}
     if data.deputy_unit_id is not None:
         wanted[data.deputy_unit_id] = "deputy"
-    start, end = year_bounds(year)
+    start, end = year_bounds(at.year)
     members = set(
         (
             await session.execute(
                 select(col(Membership.unit_id)).where(
-                    col(Membership.cluster_id) == cluster.id,
+                    col(Membership.cluster_id) == at.id,
                     col(Membership.unit_id).in_(wanted),
                     overlaps(col(Membership.valid_from), col(Membership.valid_to), start, end),
                 )
@@ -144,7 +155,7 @@ async def _check_members(session: AsyncSession, cluster: Cluster, year: int, dat
     )
     for unit_id, role in wanted.items():
         if unit_id not in members:
-            values = {"unit_id": unit_id, "cluster": cluster.number, "year": year}
+            values = {"unit_id": unit_id, "cluster": at.number, "year": at.year}
             if role == "leader":
                 detail = _(
                     "The leader (unit {unit_id}) is not a member of cluster {cluster} in {year}.", **values
@@ -156,65 +167,26 @@ async def _check_members(session: AsyncSession, cluster: Cluster, year: int, dat
             raise Conflict(slug="not-a-member", detail=detail, field=f"{role}_unit_id")
 
 
-async def put_leadership(
-    session: AsyncSession,
-    number: int,
-    year: int,
-    data: LeadershipPut,
-    if_match: str | None,
-    actor: str,
-    writer: Principal | None = None,
-    if_none_match: str | None = None,
-) -> tuple[LeadershipOut, str, bool]:
-    """Create or replace; returns the record, its ETag and whether it was created (the same
-    version, nothing written, when the body says what is stored).
+async def write_leadership(
+    session: AsyncSession, at: ClusterYear, data: LeadershipPut, conditions: Conditions, actor: str
+) -> Written[LeadershipOut]:
+    """Create or replace (the same version, nothing written, when the body says what is
+    stored)."""
 
-    `writer`: the API key asking, which must be allowed to write for this cluster; None for
-    trusted internal callers (the history importer).
-    """
-    cluster = await find_cluster(session, number, for_update=True)
-    assert cluster.id is not None
-    if writer is not None:
-        ensure_cluster_writer(writer, cluster.id)
-    existing = (
-        await session.execute(
-            select(Leadership)
-            .where(col(Leadership.cluster_id) == cluster.id, col(Leadership.year) == year)
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
-    if existing is None and if_match is not None:
-        raise PreconditionFailed(
-            _("No leadership recorded for cluster {number} in {year} yet.", number=number, year=year)
-        )
-    before = None
-    if existing is not None:
-        before = (await leaderships(session, cluster.id, [year]))[0]
-        require_replaceable(if_match, if_none_match, leadership_etag(before))
-    await _check_members(session, cluster, year, data)
-    record = existing or Leadership(
-        cluster_id=cluster.id, year=year, leader_unit_id=0, recorded_by=actor, version=0
-    )
-    cluster_id = cluster.id
+    async def check(stored: object) -> None:
+        await _check_members(session, at, data)
 
-    async def write() -> LeadershipOut:
+    def assign(record: Leadership) -> None:
         for field, value in data.model_dump().items():
             setattr(record, field, value)
-        record.version += 1
-        record.recorded_by = actor
-        record.recorded_at = utcnow()
-        session.add(record)
-        await session.flush()
-        return (await leaderships(session, cluster_id, [year]))[0]
 
-    out = await unless_unchanged(session, before, write)
-    if out is None:
-        assert before is not None
-        return before, leadership_etag(before), False
-    assert record.id is not None
-    await record_revision(session, RESOURCE, record.id, record.version, out, actor)
-    await invalidate(session, cluster_tag(number))
-    return out, leadership_etag(out), existing is None
+    def new() -> Leadership:
+        return Leadership(cluster_id=at.id, year=at.year, leader_unit_id=0, recorded_by=actor, version=0)
+
+    return await RECORD.write(session, at, conditions, actor, new, assign, check=check)
+
+
+put_leadership = by_number(write_leadership)
 
 
 async def _candidates(session: AsyncSession, cluster_id: int, year: int) -> list[UnitRef]:
@@ -242,10 +214,9 @@ async def _candidates(session: AsyncSession, cluster_id: int, year: int) -> list
     return []
 
 
-async def suggestion(session: AsyncSession, number: int, year: int) -> SuggestionOut:
-    cluster = await find_cluster(session, number)
-    assert cluster.id is not None
-    candidates = await _candidates(session, cluster.id, year)
+async def suggestion(session: AsyncSession, at: ClusterYear) -> SuggestionOut:
+    number, year = at.number, at.year
+    candidates = await _candidates(session, at.id, year)
     if not candidates:
         raise Conflict(
             slug="no-members-recorded",
@@ -257,7 +228,7 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
                 previous=year - 1,
             ),
         )
-    past = [h for h in await leaderships(session, cluster.id) if h.year < year]
+    past = [h for h in await leaderships(session, at.id) if h.year < year]
     predecessors: dict[int, set[int]] = {c.id: {c.id} for c in candidates}
     for pred, succ in await session.execute(
         select(col(Succession.predecessor_id), col(Succession.successor_id)).where(
@@ -280,7 +251,7 @@ async def suggestion(session: AsyncSession, number: int, year: int) -> Suggestio
     ]
     scored.sort(key=lambda c: (c.last_led or 0, c.last_deputy or 0, c.unit.code, c.unit.id))
 
-    custom = RotationCustom(cluster.rotation_custom)
+    custom = RotationCustom(at.grouping.row.rotation_custom)
     previous = next((h for h in past if h.year == year - 1), None)
     leader: CandidateOut | None = None
     reason = ""
@@ -319,18 +290,3 @@ def _least_recent_reason(candidate: CandidateOut) -> str:
             "then official code)."
         )
     return _("Led the cluster least recently among the members (last in {year}).", year=candidate.last_led)
-
-
-async def leadership_record_id(session: AsyncSession, number: int, year: int) -> int:
-    """The id under which the year's leadership revisions are kept."""
-    cluster = await find_cluster(session, number)
-    record_id = (
-        await session.execute(
-            select(col(Leadership.id)).where(
-                col(Leadership.cluster_id) == cluster.id, col(Leadership.year) == year
-            )
-        )
-    ).scalar_one_or_none()
-    if record_id is None:
-        raise NotFound(_("No leadership recorded for cluster {number} in {year}.", number=number, year=year))
-    return record_id

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, text
+from sqlalchemy import CheckConstraint, Column, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
@@ -37,6 +37,35 @@ class Membership(SQLModel, table=True):
     valid_from: date
     valid_to: date | None = None
     period_precision: str = Field(default=PeriodPrecision.day.value, max_length=8)
+    source: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=2000)
+    version: int = 1
+    recorded_by: str = Field(max_length=160)
+    recorded_at: datetime = timestamp_field()
+
+
+class Leadership(SQLModel, table=True):
+    """A cluster's leader (Cụm trưởng) and deputy (Cụm phó) for one year, with the decision.
+
+    Both must be members of the cluster that year, and a membership change may not take that
+    away, so the table lives beside the memberships: a membership write reads it
+    (`app.memberships.queries.ORPHANED_LEADERSHIPS`). The leadership feature (`app.leadership`)
+    records and reads the rows."""
+
+    __tablename__ = "leaderships"
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "year"),
+        CheckConstraint("leader_unit_id <> deputy_unit_id", name="leader_is_not_deputy"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year_plausible"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: int = Field(foreign_key="clusters.id")
+    year: int
+    leader_unit_id: int = Field(foreign_key="units.id", index=True)
+    deputy_unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    decided_on: date | None = None
+    conference: str | None = Field(default=None, max_length=300)
     source: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=2000)
     version: int = 1

@@ -2,25 +2,31 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from app.auth.dependencies import AdminKey, CurrentKey
 from app.clusters.service import find_cluster
 from app.core.cache import cached, cluster_tag, unit_tag
+from app.core.config import app_settings
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import AsOfQuery, ClusterNumber, IfMatch, RecordId, UnitQuery, YearQuery, time_window
 from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import AdminKey, CurrentKey
 from app.core.time import today
 from app.core.types import PlainDecimal
 from app.memberships import service
 from app.memberships.schemas import Member, MembershipCreate, MembershipOut, MembershipUpdate
 
-router = APIRouter(tags=["memberships"], responses=problem_responses(401, 422, 500))
+memberships_router = APIRouter(
+    prefix="/v1/memberships", tags=["memberships"], responses=problem_responses(401, 422, 500)
+)
+cluster_members_router = APIRouter(
+    prefix="/v1/clusters/{number}/members", tags=["memberships"], responses=problem_responses(401, 422, 500)
+)
 
 
-@router.get(
-    "/v1/memberships",
+@memberships_router.get(
+    "",
     operation_id="listMemberships",
     summary="List memberships",
     description="Filter by `unit` (id), `cluster` (number), and `year` (every membership that "
@@ -52,8 +58,8 @@ async def list_memberships(
     )
 
 
-@router.post(
-    "/v1/memberships",
+@memberships_router.post(
+    "",
     operation_id="createMembership",
     status_code=status.HTTP_201_CREATED,
     summary="Record a membership (admin)",
@@ -76,8 +82,8 @@ async def create_membership(
     )
 
 
-@router.get(
-    "/v1/memberships/{membership_id}",
+@memberships_router.get(
+    "/{membership_id}",
     operation_id="getMembership",
     summary="Get a membership",
     responses=problem_responses(404),
@@ -90,8 +96,8 @@ async def get_membership(
     return out
 
 
-@router.patch(
-    "/v1/memberships/{membership_id}",
+@memberships_router.patch(
+    "/{membership_id}",
     operation_id="updateMembership",
     summary="Correct a membership (admin, If-Match)",
     description="Writes a new version; the previous one stays readable under `/revisions`.",
@@ -110,8 +116,8 @@ async def update_membership(
     return out
 
 
-@router.get(
-    "/v1/memberships/{membership_id}/revisions",
+@memberships_router.get(
+    "/{membership_id}/revisions",
     operation_id="listMembershipRevisions",
     summary="Every version of a membership, with who recorded it and when",
     responses=problem_responses(404),
@@ -129,8 +135,8 @@ async def membership_revisions(
     )
 
 
-@router.get(
-    "/v1/clusters/{number}/members",
+@cluster_members_router.get(
+    "",
     operation_id="listClusterMembers",
     tags=["clusters"],
     summary="Members of a cluster in a year or on a day",
@@ -151,7 +157,7 @@ async def cluster_members(
 ) -> Response:
     variant = ""
     if year is None and as_of is None:
-        as_of = today()
+        as_of = today(app_settings(request).timezone)
         variant = str(as_of)  # "today" moves: the day is part of what is cached
 
     async def render() -> Page[Member]:
@@ -175,3 +181,10 @@ async def cluster_members(
         render=render,
         variant=variant,
     )
+
+
+router = APIRouter()
+"""What `app.main` registers: the memberships, then a cluster's members (their data is
+memberships; tagged `clusters` too, where people look for them)."""
+router.include_router(memberships_router)
+router.include_router(cluster_members_router)

@@ -1,21 +1,18 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Select, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.clusters.models import Cluster
 from app.core.cache import cluster_tag, invalidate
 from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
-from app.core.periods import overlaps, period, year_bounds
 from app.core.revisions import record_revision, unless_unchanged
 from app.core.time import utcnow
-from app.leadership.models import Leadership
+from app.memberships import queries
 from app.memberships.models import Membership, PeriodPrecision
 from app.memberships.schemas import (
     Member,
@@ -26,25 +23,12 @@ from app.memberships.schemas import (
 )
 from app.units.models import Unit
 from app.units.schemas import UnitRef
-from app.units.service import linked_units, unit_columns
 
 RESOURCE = "membership"
 
 
 def membership_etag(membership: MembershipOut) -> str:
     return record_etag(RESOURCE, membership.id, membership.version, membership)
-
-
-def _select_out() -> Select[Any]:
-    return (
-        select(
-            Membership,
-            col(Cluster.number),
-            *unit_columns(Unit),
-        )
-        .join(Cluster, col(Cluster.id) == col(Membership.cluster_id))
-        .join(Unit, col(Unit.id) == col(Membership.unit_id))
-    )
 
 
 def _out(row: Any) -> MembershipOut:
@@ -66,7 +50,9 @@ def _out(row: Any) -> MembershipOut:
 
 
 async def get_membership(session: AsyncSession, membership_id: int) -> MembershipOut:
-    row = (await session.execute(_select_out().where(col(Membership.id) == membership_id))).first()
+    row = (
+        await session.execute(queries.membership_rows().where(col(Membership.id) == membership_id))
+    ).first()
     if row is None:
         raise NotFound(_("No membership with id {membership_id}.", membership_id=membership_id))
     return _out(row)
@@ -83,23 +69,13 @@ async def list_memberships(
     after_id: int | None,
 ) -> Page[MembershipOut]:
     """Memberships overlapping `[start, end]` (both None: all)."""
-    query = _select_out().order_by(col(Membership.id)).limit(limit + 1)
-    if unit_id is not None:
-        query = query.where(col(Membership.unit_id) == unit_id)
-    if cluster is not None:
-        query = query.where(col(Cluster.number) == cluster)
-    if start is not None or end is not None:
-        query = query.where(overlaps(col(Membership.valid_from), col(Membership.valid_to), start, end))
-    if after_id is not None:
-        query = query.where(col(Membership.id) > after_id)
-    rows = [_out(r) for r in await session.execute(query)]
+    query = queries.listed(unit_id=unit_id, cluster=cluster, start=start, end=end, after_id=after_id)
+    rows = [_out(r) for r in await session.execute(query.limit(limit + 1))]
     return page_of(rows, limit, lambda m: m.id)
 
 
 async def _cluster_id(session: AsyncSession, number: int) -> int:
-    cluster_id = (
-        await session.execute(select(col(Cluster.id)).where(col(Cluster.number) == number))
-    ).scalar_one_or_none()
+    cluster_id = (await session.execute(queries.cluster_id(number))).scalar_one_or_none()
     if cluster_id is None:
         raise NotFound(_("No cluster number {number}.", number=number), field="cluster")
     return cluster_id
@@ -107,9 +83,7 @@ async def _cluster_id(session: AsyncSession, number: int) -> int:
 
 async def _lock_unit(session: AsyncSession, unit_id: int) -> Unit:
     """Share-lock the unit so that a concurrent succession cannot end it under us."""
-    unit = (
-        await session.execute(select(Unit).where(col(Unit.id) == unit_id).with_for_update(read=True))
-    ).scalar_one_or_none()
+    unit = (await session.execute(queries.unit_locked(unit_id))).scalar_one_or_none()
     if unit is None:
         raise NotFound(_("No unit with id {unit_id}.", unit_id=unit_id), field="unit_id")
     return unit
@@ -149,12 +123,7 @@ async def _overlap_conflict(
     valid_to: date | None,
     exclude_id: int | None,
 ) -> Conflict:
-    query = _select_out().where(
-        col(Membership.unit_id) == unit_id,
-        overlaps(col(Membership.valid_from), col(Membership.valid_to), valid_from, valid_to),
-    )
-    if exclude_id is not None:
-        query = query.where(col(Membership.id) != exclude_id)
+    query = queries.overlapping(unit_id, valid_from, valid_to, exclude_id)
     row = (await session.execute(query.limit(1))).first()
     if row is None:
         return Conflict(
@@ -247,15 +216,11 @@ async def update_membership(
     the membership, then the clusters involved in id order (as `PUT …/leadership` does), so a
     concurrent leadership change waits.
     """
-    unit_id = (
-        await session.execute(select(col(Membership.unit_id)).where(col(Membership.id) == membership_id))
-    ).scalar_one_or_none()
+    unit_id = (await session.execute(queries.unit_of(membership_id))).scalar_one_or_none()
     if unit_id is None:
         raise NotFound(_("No membership with id {membership_id}.", membership_id=membership_id))
     unit = await _lock_unit(session, unit_id)
-    membership = (
-        await session.execute(select(Membership).where(col(Membership.id) == membership_id).with_for_update())
-    ).scalar_one()
+    membership = (await session.execute(queries.membership_locked(membership_id))).scalar_one()
     before = await get_membership(session, membership_id)
     require_match(if_match, membership_etag(before))
     changes = data.model_dump(include=data.model_fields_set)
@@ -270,10 +235,7 @@ async def update_membership(
     _check_within_unit(unit, valid_from, valid_to)
     old_cluster_id = membership.cluster_id
     await session.execute(
-        select(col(Cluster.id))
-        .where(col(Cluster.id).in_({old_cluster_id, changes.get("cluster_id", old_cluster_id)}))
-        .order_by(col(Cluster.id))
-        .with_for_update()
+        queries.clusters_locked({old_cluster_id, changes.get("cluster_id", old_cluster_id)})
     )
     changes.update(version=membership.version + 1, recorded_by=actor, recorded_at=utcnow())
 
@@ -290,37 +252,9 @@ async def update_membership(
     return out
 
 
-_ORPHANED_LEADERSHIPS = (
-    select(
-        col(Leadership.year),
-        col(Leadership.leader_unit_id),
-        col(Cluster.number),
-    )
-    .join(Cluster, col(Cluster.id) == col(Leadership.cluster_id))
-    .where(
-        col(Leadership.cluster_id) == bindparam("cluster_id"),
-        or_(
-            col(Leadership.leader_unit_id) == bindparam("unit_id"),
-            col(Leadership.deputy_unit_id) == bindparam("unit_id"),
-        ),
-        ~exists().where(
-            col(Membership.unit_id) == bindparam("unit_id"),
-            col(Membership.cluster_id) == col(Leadership.cluster_id),
-            period(col(Membership.valid_from), col(Membership.valid_to)).op("&&")(
-                period(
-                    func.make_date(col(Leadership.year), 1, 1), func.make_date(col(Leadership.year), 12, 31)
-                )
-            ),
-        ),
-    )
-    .order_by(col(Leadership.year))
-)
-"""Leaderships of a cluster naming a unit that is no longer a member of it in that year."""
-
-
 async def _check_leaderships_kept(session: AsyncSession, unit: Unit, cluster_id: int) -> None:
     orphaned = (
-        await session.execute(_ORPHANED_LEADERSHIPS, {"cluster_id": cluster_id, "unit_id": unit.id})
+        await session.execute(queries.ORPHANED_LEADERSHIPS, {"cluster_id": cluster_id, "unit_id": unit.id})
     ).all()
     if not orphaned:
         return
@@ -362,18 +296,7 @@ async def close_for_units(
     session: AsyncSession, unit_ids: list[int], last_day: date, actor: str
 ) -> list[MembershipClosed]:
     """End the memberships of units that cease after `last_day`; refuse if one starts later."""
-    rows = (
-        await session.execute(
-            select(Membership, col(Cluster.number))
-            .join(Cluster, col(Cluster.id) == col(Membership.cluster_id))
-            .where(
-                col(Membership.unit_id).in_(unit_ids),
-                overlaps(col(Membership.valid_from), col(Membership.valid_to), last_day, None),
-            )
-            .order_by(col(Membership.id))
-            .with_for_update(of=Membership)
-        )
-    ).all()
+    rows = (await session.execute(queries.open_after(unit_ids, last_day))).all()
     closed = []
     for membership, number in rows:
         if membership.valid_from > last_day:
@@ -410,45 +333,16 @@ async def close_for_units(
     return closed
 
 
-_MEMBERS = (
-    select(
-        col(Membership.id),
-        col(Membership.valid_from),
-        col(Membership.valid_to),
-        col(Membership.period_precision),
-        col(Membership.source),
-        col(Membership.note),
-        *unit_columns(Unit),
-        linked_units(col(Unit.id), "predecessors").label("predecessors"),
-        linked_units(col(Unit.id), "successors").label("successors"),
-    )
-    .join(Unit, col(Unit.id) == col(Membership.unit_id))
-    .where(
-        col(Membership.cluster_id) == bindparam("cluster_id"),
-        period(col(Membership.valid_from), col(Membership.valid_to)).op("&&")(
-            period(bindparam("start", type_=Date), bindparam("end", type_=Date))
-        ),
-    )
-    .order_by(col(Membership.valid_from), col(Unit.name_folded), col(Membership.id))
-)
-"""Built once: a hot path (members list, year sheet) should not rebuild its SQL per request."""
-
-
 async def is_member(session: AsyncSession, cluster_id: int, unit_id: int, year: int) -> bool:
     """Whether the unit belongs to the cluster on some day of the year (covenant hosts, scored
     units, nominees and voters are members of that year)."""
-    start, end = year_bounds(year)
-    query = select(col(Membership.id)).where(
-        col(Membership.cluster_id) == cluster_id,
-        col(Membership.unit_id) == unit_id,
-        overlaps(col(Membership.valid_from), col(Membership.valid_to), start, end),
-    )
+    query = queries.membership_in_year(cluster_id, unit_id, year)
     return (await session.execute(query.limit(1))).first() is not None
 
 
 async def members(session: AsyncSession, cluster_id: int, start: date, end: date) -> list[Member]:
     """The memberships of a cluster overlapping `[start, end]`, with unit lineage: one query."""
-    rows = await session.execute(_MEMBERS, {"cluster_id": cluster_id, "start": start, "end": end})
+    rows = await session.execute(queries.MEMBERS, {"cluster_id": cluster_id, "start": start, "end": end})
     return [
         Member(
             membership_id=r.id,

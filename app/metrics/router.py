@@ -2,11 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
+from app.auth.dependencies import AdminKey, CurrentKey
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.security import AdminKey, CurrentKey
 from app.metrics import service
 from app.metrics.schemas import MetricCreate, MetricOut
 

@@ -2,13 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
+from app.auth.dependencies import AdminKey, CurrentKey
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import IfMatch, UnitId
 from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import AdminKey, CurrentKey
 from app.core.types import PlainDecimal
 from app.proceedings import service
 from app.proceedings.schemas import ProceedingCreate, ProceedingOut, ProceedingUpdate

@@ -1,12 +1,14 @@
 from fastapi import APIRouter, Response
 
+from app.auth.dependencies import CurrentKey
+from app.clusters.years import ClusterWriter, ClusterYearDep
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
-from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.params import ClusterNumber, IfMatch, Year
-from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import ClusterWriterKey, CurrentKey
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.params import IfMatch
+from app.core.revisions import RevisionOut
+from app.core.versioned import Conditions
 from app.reported import service
 from app.reported.schemas import ReportedFiguresOut, ReportedFiguresPut
 
@@ -25,9 +27,9 @@ router = APIRouter(
     '"giảm 14,8% so với cùng kỳ"), each with its qualifier; not unit figures.',
 )
 async def get_reported_figures(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year, response: Response
+    session: SessionDep, _: CurrentKey, at: ClusterYearDep, response: Response
 ) -> ReportedFiguresOut:
-    out, etag = await service.get_figures(session, number, year)
+    out, etag = await service.RECORD.get(session, at)
     response.headers["ETag"] = etag
     return out
 
@@ -48,21 +50,17 @@ async def get_reported_figures(
 )
 async def put_reported_figures(
     session: SessionDep,
-    key: ClusterWriterKey,
-    number: ClusterNumber,
-    year: Year,
+    writer: ClusterWriter,
+    at: ClusterYearDep,
     body: ReportedFiguresPut,
     response: Response,
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> ReportedFiguresOut:
-    out, etag, created = await service.put_figures(
-        session, number, year, body, if_match, key.actor, writer=key, if_none_match=if_none_match
+    written = await service.write_figures(
+        session, at, body, Conditions(if_match, if_none_match), writer.actor
     )
-    response.headers["ETag"] = etag
-    if created:
-        response.status_code = 201
-    return out
+    return written.answer(response)
 
 
 @router.get(
@@ -73,12 +71,8 @@ async def put_reported_figures(
 async def reported_figures_revisions(
     session: SessionDep,
     _: CurrentKey,
-    number: ClusterNumber,
-    year: Year,
+    at: ClusterYearDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[RevisionOut[ReportedFiguresOut]]:
-    record_id = await service.figures_record_id(session, number, year)
-    return await list_revisions(
-        session, service.RESOURCE, record_id, ReportedFiguresOut, limit=limit, after=decode_cursor(cursor)
-    )
+    return await service.RECORD.revisions(session, at, limit=limit, cursor=cursor)

@@ -3,21 +3,18 @@ cluster-year, replaced whole under `If-Match`."""
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.clusters.models import Cluster
-from app.clusters.service import find_cluster
-from app.core.cache import cluster_tag, invalidate
+from app.clusters.years import ClusterYear, YearRecord, by_number
 from app.core.database import table
-from app.core.errors import NotFound, PreconditionFailed, Unprocessable
-from app.core.etag import record_etag, require_replaceable
+from app.core.errors import Unprocessable
+from app.core.etag import record_etag
 from app.core.i18n import _
-from app.core.revisions import record_revision, unless_unchanged
-from app.core.security import Principal, ensure_cluster_writer
-from app.core.time import utcnow
+from app.core.versioned import Conditions, Written, replace_parts
 from app.metrics.models import Metric, MetricKind
 from app.reported.models import FigureKind, ReportedFigure, ReportedFigureSet
 from app.reported.schemas import ReportedFigureOut, ReportedFiguresOut, ReportedFiguresPut
@@ -99,54 +96,25 @@ async def figures_of(session: AsyncSession, cluster_id: int, year: int) -> Repor
     return _out(row) if row is not None else None
 
 
-def _not_found(number: int, year: int) -> NotFound:
-    return NotFound(
-        _("No reported figures recorded for cluster {number} in {year}.", number=number, year=year)
+def _not_found(at: ClusterYear) -> str:
+    return _("No reported figures recorded for cluster {number} in {year}.", number=at.number, year=at.year)
+
+
+def _missing(at: ClusterYear) -> str:
+    return _(
+        "No reported figures recorded for cluster {number} in {year} yet.", number=at.number, year=at.year
     )
 
 
-async def get_figures(session: AsyncSession, number: int, year: int) -> tuple[ReportedFiguresOut, str]:
-    cluster = await find_cluster(session, number)
-    assert cluster.id is not None
-    out = await figures_of(session, cluster.id, year)
-    if out is None:
-        raise _not_found(number, year)
-    return out, figures_etag(out)
+RECORD = YearRecord(
+    ReportedFigureSet, RESOURCE, ReportedFiguresOut, figures_of, figures_etag, _not_found, _missing
+)
+"""The year's reported figures: their GET, revisions and writes."""
 
 
-async def put_figures(
-    session: AsyncSession,
-    number: int,
-    year: int,
-    data: ReportedFiguresPut,
-    if_match: str | None,
-    actor: str,
-    writer: Principal | None = None,
-    if_none_match: str | None = None,
-) -> tuple[ReportedFiguresOut, str, bool]:
-    """Create or replace the list; returns it, its ETag and whether it was created (the same
-    version, nothing written, when the body says what is stored). `writer`: the key asking (None
-    for the history importer)."""
-    cluster = await find_cluster(session, number, for_update=True)
-    assert cluster.id is not None
-    if writer is not None:
-        ensure_cluster_writer(writer, cluster.id)
-    existing = (
-        await session.execute(
-            select(ReportedFigureSet)
-            .where(col(ReportedFigureSet.cluster_id) == cluster.id, col(ReportedFigureSet.year) == year)
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
-    if existing is None and if_match is not None:
-        raise PreconditionFailed(
-            _("No reported figures recorded for cluster {number} in {year} yet.", number=number, year=year)
-        )
-    current = None
-    if existing is not None:
-        current = await figures_of(session, cluster.id, year)
-        assert current is not None
-        require_replaceable(if_match, if_none_match, figures_etag(current))
+async def _metric_kinds(session: AsyncSession, data: ReportedFiguresPut) -> dict[str, tuple[int, str]]:
+    """The id and kind of every metric the figures name; 422 naming the field for an unknown
+    metric or a kind that does not fit it."""
     metrics = table(Metric)
     keys = {f.metric for f in data.figures if f.metric is not None}
     kinds = {
@@ -172,64 +140,46 @@ async def put_figures(
             raise Unprocessable(
                 _("The metric {key} is not a rate.", key=figure.metric), field=f"figures.{i}.kind"
             )
-    record = existing or ReportedFigureSet(cluster_id=cluster.id, year=year, recorded_by=actor, version=0)
-    cluster_id = cluster.id
-
-    async def write() -> ReportedFiguresOut:
-        record.version += 1
-        record.recorded_by = actor
-        record.recorded_at = utcnow()
-        session.add(record)
-        await session.flush()
-        assert record.id is not None
-        figures = table(ReportedFigure)
-        await session.execute(delete(figures).where(figures.c.set_id == record.id))
-        if data.figures:
-            await session.execute(
-                insert(figures),
-                [
-                    {
-                        "set_id": record.id,
-                        "position": i,
-                        "label": f.label,
-                        "metric_id": kinds[f.metric][0] if f.metric is not None else None,
-                        "kind": f.kind.value,
-                        "qualifier": f.qualifier.value,
-                        "value": f.value,
-                        "unit_of_measure": f.unit_of_measure.value if f.unit_of_measure else None,
-                        "compared_with": f.compared_with,
-                        "period_start": f.period_start,
-                        "period_end": f.period_end,
-                        "source": f.source,
-                        "note": f.note,
-                    }
-                    for i, f in enumerate(data.figures, start=1)
-                ],
-            )
-        out = await figures_of(session, cluster_id, year)
-        assert out is not None
-        return out
-
-    out = await unless_unchanged(session, current, write)
-    if out is None:
-        assert current is not None
-        return current, figures_etag(current), False
-    assert record.id is not None
-    await record_revision(session, RESOURCE, record.id, record.version, out, actor)
-    await invalidate(session, cluster_tag(number))
-    return out, figures_etag(out), existing is None
+    return kinds
 
 
-async def figures_record_id(session: AsyncSession, number: int, year: int) -> int:
-    """The id under which the year's reported-figure revisions are kept."""
-    cluster = await find_cluster(session, number)
-    record_id = (
-        await session.execute(
-            select(col(ReportedFigureSet.id)).where(
-                col(ReportedFigureSet.cluster_id) == cluster.id, col(ReportedFigureSet.year) == year
-            )
-        )
-    ).scalar_one_or_none()
-    if record_id is None:
-        raise _not_found(number, year)
-    return record_id
+async def write_figures(
+    session: AsyncSession, at: ClusterYear, data: ReportedFiguresPut, conditions: Conditions, actor: str
+) -> Written[ReportedFiguresOut]:
+    """Create or replace the list (the same version, nothing written, when the body says what is
+    stored)."""
+    kinds: dict[str, tuple[int, str]] = {}
+
+    async def check(stored: object) -> None:
+        kinds.update(await _metric_kinds(session, data))
+
+    async def figures(set_id: int) -> None:
+        rows = [
+            {
+                "position": i,
+                "label": f.label,
+                "metric_id": kinds[f.metric][0] if f.metric is not None else None,
+                "kind": f.kind.value,
+                "qualifier": f.qualifier.value,
+                "value": f.value,
+                "unit_of_measure": f.unit_of_measure.value if f.unit_of_measure else None,
+                "compared_with": f.compared_with,
+                "period_start": f.period_start,
+                "period_end": f.period_end,
+                "source": f.source,
+                "note": f.note,
+            }
+            for i, f in enumerate(data.figures, start=1)
+        ]
+        await replace_parts(session, ReportedFigure, "set_id", set_id, rows)
+
+    def new() -> ReportedFigureSet:
+        return ReportedFigureSet(cluster_id=at.id, year=at.year, recorded_by=actor, version=0)
+
+    def assign(record: ReportedFigureSet) -> None:
+        """The list is all in the figures."""
+
+    return await RECORD.write(session, at, conditions, actor, new, assign, children=figures, check=check)
+
+
+put_figures = by_number(write_figures)

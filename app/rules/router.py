@@ -2,11 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from app.auth.dependencies import CurrentKey
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import Year
-from app.core.security import CurrentKey
 from app.rules import service
 from app.rules.schemas import RuleSet
 

@@ -1,8 +1,10 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
+from app.auth.dependencies import AdminKey, CurrentKey
+from app.clusters.years import ClusterWriter, ClusterYearDep, YearPath, resolve_year
 from app.core.cache import cached, cluster_tag, json_answer, unit_tag
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
@@ -11,11 +13,11 @@ from app.core.exports import EXPORT_RESPONSES, ExportFormat, FormatQuery, export
 from app.core.idempotency import IdempotencyDep
 from app.core.numbers import ExactNumberRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.params import ClusterNumber, IfMatch, UnitId, Year
-from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import AdminKey, ClusterWriterKey, CurrentKey
+from app.core.params import IfMatch, UnitId
+from app.core.revisions import RevisionOut
 from app.core.types import PlainDecimal
-from app.scoring import service
+from app.core.versioned import Conditions
+from app.scoring import framework, sheets, standings
 from app.scoring.exports import standings_filename, standings_tables
 from app.scoring.schemas import (
     FrameworkOut,
@@ -43,6 +45,26 @@ StandingsVersion = Annotated[
 FreezeNumber = Annotated[
     int, Path(ge=1, le=2_147_483_647, description="The freeze's number in the cluster-year."), PlainDecimal
 ]
+
+
+def _sheet_key(scorer: ScorerCode, unit_id: UnitId) -> sheets.SheetKey:
+    return sheets.SheetKey(scorer, unit_id)
+
+
+def _freeze_number(freeze: FreezeNumber) -> int:
+    return freeze
+
+
+def _standings_version(version: StandingsVersion) -> int:
+    return version
+
+
+# The path's parameters after `{year}`, as dependencies declared after the cluster-year: the
+# document then lists them in the path's order, whatever a route's signature holds.
+SheetKeyDep = Annotated[sheets.SheetKey, Depends(_sheet_key)]
+FreezeDep = Annotated[int, Depends(_freeze_number)]
+VersionDep = Annotated[int, Depends(_standings_version)]
+
 _FROZEN = "While the standings are frozen (`…/standings/freezes`), 409 naming the freeze (`freeze_number`)."
 
 
@@ -55,9 +77,9 @@ _FROZEN = "While the standings are frozen (`…/standings/freezes`), 409 naming 
     "and ties ranked.",
 )
 async def get_framework(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year, response: Response
+    session: SessionDep, _: CurrentKey, at: ClusterYearDep, response: Response
 ) -> FrameworkOut:
-    out, etag = await service.get_framework(session, number, year)
+    out, etag = await framework.RECORD.get(session, at)
     response.headers["ETag"] = etag
     return out
 
@@ -83,21 +105,17 @@ async def get_framework(
 )
 async def put_framework(
     session: SessionDep,
-    key: ClusterWriterKey,
-    number: ClusterNumber,
-    year: Year,
+    writer: ClusterWriter,
+    at: ClusterYearDep,
     body: FrameworkPut,
     response: Response,
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> FrameworkOut:
-    out, etag, created = await service.put_framework(
-        session, number, year, body, if_match, key, if_none_match=if_none_match
+    written = await framework.write_framework(
+        session, at, body, Conditions(if_match, if_none_match), writer.actor
     )
-    response.headers["ETag"] = etag
-    if created:
-        response.status_code = 201
-    return out
+    return written.answer(response)
 
 
 @router.get(
@@ -108,15 +126,11 @@ async def put_framework(
 async def framework_revisions(
     session: SessionDep,
     _: CurrentKey,
-    number: ClusterNumber,
-    year: Year,
+    at: ClusterYearDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[RevisionOut[FrameworkOut]]:
-    record_id = await service.framework_record_id(session, number, year)
-    return await list_revisions(
-        session, service.FRAMEWORK, record_id, FrameworkOut, limit=limit, after=decode_cursor(cursor)
-    )
+    return await framework.RECORD.revisions(session, at, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -125,15 +139,9 @@ async def framework_revisions(
     summary="The points a scorer gave a member",
 )
 async def get_sheet(
-    session: SessionDep,
-    _: CurrentKey,
-    number: ClusterNumber,
-    year: Year,
-    scorer: ScorerCode,
-    unit_id: UnitId,
-    response: Response,
+    session: SessionDep, _: CurrentKey, at: ClusterYearDep, key: SheetKeyDep, response: Response
 ) -> ScoreSheetOut:
-    out, etag = await service.get_sheet(session, number, year, scorer, unit_id)
+    out, etag = await sheets.get_sheet(session, at, key)
     response.headers["ETag"] = etag
     return out
 
@@ -161,23 +169,16 @@ async def get_sheet(
 )
 async def put_sheet(
     session: SessionDep,
-    key: ClusterWriterKey,
-    number: ClusterNumber,
-    year: Year,
-    scorer: ScorerCode,
-    unit_id: UnitId,
+    writer: ClusterWriter,
+    at: ClusterYearDep,
+    key: SheetKeyDep,
     body: ScoreSheetPut,
     response: Response,
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> ScoreSheetOut:
-    out, etag, created = await service.put_sheet(
-        session, number, year, scorer, unit_id, body, if_match, key, if_none_match=if_none_match
-    )
-    response.headers["ETag"] = etag
-    if created:
-        response.status_code = 201
-    return out
+    written = await sheets.write_sheet(session, at, key, body, Conditions(if_match, if_none_match), writer)
+    return written.answer(response)
 
 
 @router.get(
@@ -188,17 +189,12 @@ async def put_sheet(
 async def sheet_revisions(
     session: SessionDep,
     _: CurrentKey,
-    number: ClusterNumber,
-    year: Year,
-    scorer: ScorerCode,
-    unit_id: UnitId,
+    at: ClusterYearDep,
+    key: SheetKeyDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[RevisionOut[ScoreSheetOut]]:
-    record_id = await service.sheet_record_id(session, number, year, scorer, unit_id)
-    return await list_revisions(
-        session, service.SHEET, record_id, ScoreSheetOut, limit=limit, after=decode_cursor(cursor)
-    )
+    return await sheets.sheet_revisions(session, at, key, limit=limit, cursor=cursor)
 
 
 _STANDINGS_DOC = (
@@ -226,7 +222,7 @@ async def _standings_answer(
     async def render() -> Response:
         out = await read()
         shown.update(row.unit_id for row in out.rows)
-        etag = service.standings_etag(out)
+        etag = standings.standings_etag(out)
         if fmt is not ExportFormat.json:
             return export_response(fmt, standings_tables(out), standings_filename(out), etag)
         return json_answer(out, {"ETag": etag, "Vary": "Accept"})
@@ -250,12 +246,15 @@ async def get_standings(
     session: SessionDep,
     _: CurrentKey,
     request: Request,
-    number: ClusterNumber,
-    year: Year,
+    path: YearPath,
     format: FormatQuery = None,
 ) -> Response:
     fmt = negotiate(request.headers.get("accept"), format)
-    return await _standings_answer(request, number, fmt, lambda: service.get_standings(session, number, year))
+
+    async def read() -> Standings:
+        return await standings.get_standings(session, await resolve_year(session, path))
+
+    return await _standings_answer(request, path.grouping.number, fmt, read)
 
 
 @router.get(
@@ -271,15 +270,16 @@ async def get_standings_version(
     session: SessionDep,
     _: CurrentKey,
     request: Request,
-    number: ClusterNumber,
-    year: Year,
-    version: StandingsVersion,
+    path: YearPath,
+    version: VersionDep,
     format: FormatQuery = None,
 ) -> Response:
     fmt = negotiate(request.headers.get("accept"), format)
-    return await _standings_answer(
-        request, number, fmt, lambda: service.get_standings(session, number, year, version)
-    )
+
+    async def read() -> Standings:
+        return await standings.get_standings(session, await resolve_year(session, path), version)
+
+    return await _standings_answer(request, path.grouping.number, fmt, read)
 
 
 @router.get(
@@ -290,12 +290,11 @@ async def get_standings_version(
 async def list_freezes(
     session: SessionDep,
     _: CurrentKey,
-    number: ClusterNumber,
-    year: Year,
+    at: ClusterYearDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[FreezeOut]:
-    return await service.list_freezes(session, number, year, limit=limit, after=decode_cursor(cursor))
+    return await standings.list_freezes(session, at, limit=limit, after=decode_cursor(cursor))
 
 
 @router.post(
@@ -312,17 +311,16 @@ async def list_freezes(
 )
 async def freeze(
     session: SessionDep,
-    key: ClusterWriterKey,
+    writer: ClusterWriter,
     idempotency: IdempotencyDep,
-    number: ClusterNumber,
-    year: Year,
+    at: ClusterYearDep,
     response: Response,
 ) -> FreezeOut:
     return await idempotency.run(
-        lambda: service.freeze(session, number, year, key),
+        lambda: standings.freeze(session, at, writer.actor),
         response=response,
         headers=lambda out: {
-            "Location": f"/v1/clusters/{number}/years/{year}/standings/freezes/{out.number}"
+            "Location": f"/v1/clusters/{at.number}/years/{at.year}/standings/freezes/{out.number}"
         },
     )
 
@@ -332,10 +330,8 @@ async def freeze(
     operation_id="getStandingsFreeze",
     summary="One freeze of the standings, with its snapshot",
 )
-async def get_freeze(
-    session: SessionDep, _: CurrentKey, number: ClusterNumber, year: Year, freeze: FreezeNumber
-) -> FreezeOut:
-    return await service.get_freeze(session, number, year, freeze)
+async def get_freeze(session: SessionDep, _: CurrentKey, at: ClusterYearDep, freeze: FreezeDep) -> FreezeOut:
+    return await standings.get_freeze(session, at, freeze)
 
 
 @router.post(
@@ -347,6 +343,6 @@ async def get_freeze(
     responses=problem_responses(403, 409, 413),
 )
 async def thaw(
-    session: SessionDep, key: AdminKey, number: ClusterNumber, year: Year, freeze: FreezeNumber, body: ThawIn
+    session: SessionDep, key: AdminKey, at: ClusterYearDep, freeze: FreezeDep, body: ThawIn
 ) -> FreezeOut:
-    return await service.thaw(session, number, year, freeze, body.reason, key.actor)
+    return await standings.thaw(session, at, freeze, body.reason, key.actor)

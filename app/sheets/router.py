@@ -1,5 +1,6 @@
 from fastapi import APIRouter, Request, Response
 
+from app.auth.dependencies import CurrentKey
 from app.core.cache import METRICS, RULES, cached, cluster_tag, json_answer, unit_tag, units_shown
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
@@ -12,16 +13,19 @@ from app.core.exports import (
     representation_etag,
 )
 from app.core.params import ClusterNumber, Year
-from app.core.security import CurrentKey
 from app.sheets import service
 from app.sheets.exports import sheet_filename, sheet_tables
 from app.sheets.schemas import ClusterYearSheet
 
-router = APIRouter(tags=["clusters"], responses=problem_responses(401, 404, 422, 500))
+router = APIRouter(
+    prefix="/v1/clusters/{number}/years/{year}",
+    tags=["clusters"],
+    responses=problem_responses(401, 404, 422, 500),
+)
 
 
 @router.get(
-    "/v1/clusters/{number}/years/{year}",
+    "",
     operation_id="getClusterYear",
     summary="The cluster-year sheet: one call per screen",
     description="Members with their periods and lineage, leader and deputy with the decision, "

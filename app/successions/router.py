@@ -2,10 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response, status
 
+from app.auth.dependencies import AdminKey
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
-from app.core.security import AdminKey
 from app.successions import service
 from app.successions.schemas import SuccessionCreate, SuccessionOut
 

@@ -1,13 +1,12 @@
-"""Load the provincial units, the 2025 successions, the units' common aliases, the metric
-catalogue, the rule sets and the award catalogue from `data/reference/`; safe to run twice.
+"""The provincial units and the 2025 successions (`data/reference/provinces.csv`,
+`province_succession_2025.csv`), loaded by `app.reference`; safe to run twice.
 
-Rows already present (same reference key, same predecessor → successor link, same alias
-reference key) are left as they are, so corrections made through the API are not undone: a
-unit or alias keeps the reference key of the row it was loaded from whatever an admin changes.
+Rows already present (same reference key, same predecessor → successor link) are left as they
+are, so corrections made through the API are not undone: a unit keeps the reference key of the
+row it was loaded from whatever an admin changes.
 """
 
 import csv
-import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,30 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.aliases.models import UnitAlias
-from app.aliases.service import RESOURCE as ALIAS_RESOURCE
-from app.aliases.service import alias_out
-from app.awards.catalogue import load_award_types
-from app.core.cache import ALL, invalidate
 from app.core.database import table
 from app.core.models import Revision
-from app.core.revisions import record_revision
 from app.core.text import fold, search_key
-from app.metrics.catalogue import load_catalogue
-from app.rules.service import load_rule_sets
 from app.units.models import REFERENCE_ACTOR, Succession, Unit
 from app.units.service import RESOURCE as UNIT_RESOURCE
 from app.units.service import unit_out
 
 
 @dataclass
-class ReferenceReport:
+class UnitsLoaded:
     units_added: int
     successions_added: int
-    aliases_added: int
-    metrics_added: int = 0
-    rule_sets_changed: int = 0
-    award_types_changed: int = 0
+    ids: dict[str, int]
+    """Every reference unit's id by its reference key (`reference_key`), loaded now or before."""
 
 
 async def _record_first_versions(
@@ -84,7 +73,7 @@ def reference_key(code: str, valid_from: str) -> str:
     return f"{code}@{valid_from}"
 
 
-async def load_reference(session: AsyncSession, directory: Path) -> ReferenceReport:
+async def load_units(session: AsyncSession, directory: Path) -> UnitsLoaded:
     units = table(Unit)
     with (directory / "provinces.csv").open(encoding="utf-8", newline="") as f:
         rows = [
@@ -141,47 +130,4 @@ async def load_reference(session: AsyncSession, directory: Path) -> ReferenceRep
         insert(links_table).values(links).on_conflict_do_nothing().returning(links_table.c.id)
     )
     successions_added = len(result.all())
-    aliases_added = await _load_aliases(session, directory / "unit_aliases.csv", ids)
-    report = ReferenceReport(
-        units_added=units_added,
-        successions_added=successions_added,
-        aliases_added=aliases_added,
-        metrics_added=await load_catalogue(session, directory / "metrics.csv"),
-        rule_sets_changed=await load_rule_sets(session, directory / "rule_sets.yaml"),
-        award_types_changed=await load_award_types(session, directory / "award_types.yaml"),
-    )
-    if any(dataclasses.astuple(report)):
-        await invalidate(session, ALL)  # a bulk load: every cached read may show what it changed
-    return report
-
-
-async def _load_aliases(session: AsyncSession, path: Path, ids: dict[str, int]) -> int:
-    """Aliases of reference units (rows: unit code, unit valid_from, alias, note), each recorded
-    as version 1 of its revisions. An alias row is keyed `<unit reference key>/<search key>`."""
-    rows = []
-    with path.open(encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            unit = reference_key(r["code"], r["valid_from"])
-            if unit not in ids:
-                raise ValueError(f"{path.name}: no reference unit {unit} for the alias {r['alias']!r}")
-            key = search_key(r["alias"])
-            rows.append(
-                {
-                    "reference_key": f"{unit}/{key}",
-                    "unit_id": ids[unit],
-                    "name": r["alias"],
-                    "search_key": key,
-                    "note": r["note"] or None,
-                    "recorded_by": REFERENCE_ACTOR,
-                }
-            )
-    if not rows:
-        return 0
-    aliases = table(UnitAlias)
-    # Any unique conflict means the alias is there already: loaded before (same reference key),
-    # or added by an admin (same unit and search key).
-    added = await session.execute(insert(aliases).values(rows).on_conflict_do_nothing().returning(*aliases.c))
-    loaded = [alias_out(row) for row in added]
-    for out in loaded:
-        await record_revision(session, ALIAS_RESOURCE, out.id, out.version, out, REFERENCE_ACTOR)
-    return len(loaded)
+    return UnitsLoaded(units_added=units_added, successions_added=successions_added, ids=ids)

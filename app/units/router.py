@@ -2,13 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.auth.dependencies import AdminKey, CurrentKey
 from app.core.cache import UNITS, cached, unit_tag
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import IfMatch, UnitId
 from app.core.revisions import RevisionOut, list_revisions
-from app.core.security import AdminKey, CurrentKey
 from app.core.types import IsoDate, Text
 from app.units import service
 from app.units.schemas import LineageOut, UnitListItem, UnitOut, UnitUpdate
@@ -48,7 +48,7 @@ async def list_units(
         request,
         tags=[UNITS],
         render=lambda: service.list_units(session, as_of=as_of, q=q, code=code, limit=limit, after=after),
-        variant=str(service.similarity_threshold()) if q else "",
+        variant=str(service.similarity_threshold(session)) if q else "",
     )
 
 

@@ -29,9 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.aliases.models import UnitAlias
 from app.core.database import table
-from app.units.models import Unit
+from app.units.models import Unit, UnitAlias
 from app.units.schemas import MatchKind
 
 KINDS = (MatchKind.exact, MatchKind.alias, MatchKind.partial, MatchKind.similar)

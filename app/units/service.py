@@ -8,8 +8,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.core.cache import UNITS, invalidate, unit_tag
-from app.core.config import get_settings
-from app.core.database import table
+from app.core.database import session_settings, table
 from app.core.errors import Conflict, NotFound, Unprocessable, sqlstate
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
@@ -86,9 +85,9 @@ def _filtered(query: S, as_of: date | None, code: str | None) -> S:
     return query
 
 
-def similarity_threshold() -> float:
-    """`NAME_SIMILARITY_THRESHOLD`, read per query rather than at import (tests change it)."""
-    return get_settings().name_similarity_threshold
+def similarity_threshold(session: AsyncSession) -> float:
+    """`NAME_SIMILARITY_THRESHOLD` of the database's settings (`session_settings`)."""
+    return session_settings(session).name_similarity_threshold
 
 
 async def list_units(
@@ -123,7 +122,7 @@ async def _search(
     """The units matching any of `keys`, best match first (see `app.units.search`)."""
     if not keys:
         return Page[UnitListItem](items=[], next_cursor=None)
-    best = best_matches(keys, similarity_threshold())
+    best = best_matches(keys, similarity_threshold(session))
     query = (
         _filtered(select(*_UNIT_COLUMNS, best.c.rank, best.c.score, best.c.alias), as_of, code)
         .join(best, best.c.unit_id == col(Unit.id))

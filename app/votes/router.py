@@ -3,6 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.dependencies import ClusterWriterKey, CurrentKey, ensure_cluster_writer
+from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.awards.schemas import AWARD_TYPE_CODE
 from app.core.cache import ReadCache
 from app.core.database import Database, SessionDep
@@ -10,9 +13,7 @@ from app.core.errors import Forbidden, problem_responses
 from app.core.i18n import _
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.security import ClusterWriterKey, CurrentKey, Principal, ensure_cluster_writer
 from app.core.types import PlainDecimal
-from app.keys.models import Role
 from app.votes import ballots, service
 from app.votes.models import VoteState
 from app.votes.schemas import (

@@ -31,6 +31,8 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.auth.dependencies import ensure_cluster_writer
+from app.auth.principal import Principal
 from app.awards import service as awards
 from app.awards.catalogue import get as get_award_type
 from app.awards.eligibility import check_nomination, ensure_no_refusal
@@ -44,7 +46,6 @@ from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.pagination import Page, encode_cursor
 from app.core.periods import overlaps, year_bounds
-from app.core.security import Principal, ensure_cluster_writer
 from app.core.time import utcnow
 from app.leadership.service import leaderships
 from app.memberships.models import Membership

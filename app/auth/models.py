@@ -1,17 +1,12 @@
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, DateTime
 from sqlmodel import Field, SQLModel
 
+from app.auth.roles import Role
 from app.core.time import timestamp_field
 
-
-class Role(StrEnum):
-    admin = "admin"
-    cluster = "cluster"
-    unit = "unit"
-    reader = "reader"
+__all__ = ["ApiKey", "Role"]
 
 
 class ApiKey(SQLModel, table=True):

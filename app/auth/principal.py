@@ -1,0 +1,63 @@
+"""The caller a valid credential resolves to, and the lookup of an API key."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlmodel import col
+
+from app.auth.models import ApiKey
+from app.auth.roles import Role
+from app.core.cache import ReadCache
+from app.core.identity import Actor
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An API key's caller: what the dependencies check, what the rate limiter counts by
+    (`app.core.identity.Caller`), and who is recorded for what it writes (`as_actor`). A person
+    signing in becomes another kind of principal beside it, with the same three faces."""
+
+    key_id: int
+    name: str
+    role: Role
+    cluster_id: int | None
+    unit_id: int | None
+
+    @property
+    def as_actor(self) -> Actor:
+        """Who is recorded: the typed value."""
+        return Actor("key", str(self.key_id), self.name)
+
+    @property
+    def actor(self) -> str:
+        """Who is recorded, as the `recorded_by` / `created_by` columns store it (`key:7:name`),
+        until the services take the typed `as_actor`."""
+        return self.as_actor.recorded_by
+
+    @property
+    def rate_limit_key(self) -> str:
+        return f"key:{self.key_id}"
+
+    @property
+    def rate_limit_group(self) -> str:
+        return self.role.value
+
+
+_KEY_BY_HASH = select(
+    col(ApiKey.id), col(ApiKey.name), col(ApiKey.role), col(ApiKey.cluster_id), col(ApiKey.unit_id)
+).where(col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None))
+"""Every request with a key not in the key cache runs it: built once."""
+
+
+async def load_principal(connection: Any, cache: ReadCache | None, key_hash: str) -> Principal | None:
+    """The principal of a valid key (None: unknown or revoked) with one query on `connection` (a
+    session or a connection), kept in the key cache."""
+    generation = cache.generation() if cache is not None else None
+    row = (await connection.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()
+    if row is None:
+        return None
+    principal = Principal(row.id, row.name, Role(row.role), row.cluster_id, row.unit_id)
+    if cache is not None:
+        cache.store_key(key_hash, principal, generation)
+    return principal
