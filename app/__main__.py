@@ -279,7 +279,7 @@ def _main(argv: list[str] | None) -> int:
 def _audit_awards(settings: Settings) -> int:
     """One line per award that does not match what it names (stdout), a summary on stderr; exit
     3 when some are found (1 is a failure to audit, as for every command). Reads only."""
-    from app.awards.audit import audit_awards
+    from app.votes.audit import audit_awards
 
     url = resolve_database_url(settings)
     findings = asyncio.run(_in_transaction(settings, url, audit_awards))

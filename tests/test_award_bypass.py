@@ -19,6 +19,7 @@ from app.awards.service import VoteMismatch
 from app.awards.service import nominate as nominate_award
 from app.core.config import get_settings
 from app.core.database import Database
+from app.votes.service import cited_vote
 from tests.awards_helpers import (
     check,
     cluster5_2024,
@@ -90,7 +91,7 @@ async def test_a_claimed_first_rank_citing_a_failed_vote_is_refused(
                 unit_id=last,
                 emulation_year=2024,
                 cluster_id=await _cluster_id(database, 5),
-                vote_id=failed["id"],
+                vote=await cited_vote(session, failed["id"]),
                 standings_version=failed["standings_version"],
                 on=date(2024, 11, 25),
                 actor="test",
@@ -133,7 +134,7 @@ async def test_another_clusters_vote_is_refused(
                     unit_id=quang_ninh,
                     emulation_year=2024,
                     cluster_id=await _cluster_id(database, cluster),
-                    vote_id=theirs["id"],
+                    vote=await cited_vote(session, theirs["id"]),
                     standings_version=theirs["standings_version"],
                     on=date(2024, 11, 25),
                     actor="test",

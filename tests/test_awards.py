@@ -114,7 +114,7 @@ async def test_the_partial_unique_index_holds_without_the_check(
             unit_id=units["Hà Nam"],
             emulation_year=2024,
             cluster_id=None,
-            vote_id=None,
+            vote=None,
             standings_version=None,
             on=date(2024, 11, 25),
             actor="test",

@@ -160,7 +160,7 @@ async def create_award(
             unit_id=body.unit_id,
             emulation_year=body.emulation_year,
             cluster_id=cluster_id,
-            vote_id=body.vote_id,
+            vote=None,  # a vote's nominations come from closing it (`_refuse_claims`)
             standings_version=body.standings_version,
             on=body.nominated_on,
             actor=key.actor,

@@ -3,6 +3,7 @@ dossier, uploaded documents, and listings that can follow a unit's predecessors.
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -36,7 +37,6 @@ from app.rules.service import NoRuleSet, rule_set_for_year
 from app.units.models import Unit
 from app.units.schemas import UnitRef
 from app.units.service import get_unit, lineage, unit_columns
-from app.votes.models import Vote, VoteCandidate
 
 RESOURCE = "award"
 _ONE_PER_ACHIEVEMENT = "awards_one_per_achievement"
@@ -225,7 +225,7 @@ async def nominate(
     unit_id: int,
     emulation_year: int,
     cluster_id: int | None,
-    vote_id: int | None,
+    vote: "CitedVote | None",
     standings_version: int | None,
     on: date,
     actor: str,
@@ -238,7 +238,7 @@ async def nominate(
     `cannot_be_verified` checks instead). Only collective awards; a unit that has since ceased is
     fine. The first transition (to `nominated`, on `on`) is its history's first step.
 
-    An award type a vote proposes (`requires_vote`) is nominated only by its vote (`vote_id`, with
+    An award type a vote proposes (`requires_vote`) is nominated only by its vote (`vote`, with
     the rank and standings version from the standings it relied on) or as an attested record:
     409 `vote-required` otherwise. A vote named must be of the same cluster, award type and year,
     have the unit as a candidate and the same standings version: 409 `vote-mismatch` otherwise.
@@ -259,10 +259,10 @@ async def nominate(
             _("Award type {code} is proposed by a cluster's vote: name the cluster.", code=award_type.code),
             field="cluster",
         )
-    if vote_id is not None:
-        await _check_cited_vote(
-            session,
-            vote_id=vote_id,
+    vote_id = vote.id if vote is not None else None
+    if vote is not None:
+        _check_cited_vote(
+            vote,
             award_type=award_type.code,
             unit_id=unit_id,
             emulation_year=emulation_year,
@@ -366,10 +366,22 @@ class UnsupportedDocumentType(UnsupportedMediaType):
     slug = "unsupported-document-type"
 
 
-async def _check_cited_vote(
-    session: AsyncSession,
+@dataclass(frozen=True, slots=True)
+class CitedVote:
+    """The vote a nomination comes from, as `app.votes` records it (awards reads no vote table:
+    votes build on awards, never the other way round)."""
+
+    id: int
+    cluster_id: int | None
+    award_type: str
+    emulation_year: int
+    standings_version: int | None
+    candidates: frozenset[int]
+
+
+def _check_cited_vote(
+    vote: CitedVote,
     *,
-    vote_id: int,
     award_type: str,
     unit_id: int,
     emulation_year: int,
@@ -378,10 +390,8 @@ async def _check_cited_vote(
 ) -> None:
     """The vote a nomination names must be of its cluster, award type and emulation year, have the
     unit among its candidates, and have relied on the standings version it names (409
-    `vote-mismatch`, naming the field; 404 for no such vote)."""
-    vote = (await session.execute(select(Vote).where(col(Vote.id) == vote_id))).scalar_one_or_none()
-    if vote is None:
-        raise NotFound(_("No vote with id {vote_id}.", vote_id=vote_id), field="vote_id")
+    `vote-mismatch`, naming the field)."""
+    vote_id = vote.id
     if vote.cluster_id != cluster_id:
         raise VoteMismatch(
             _(
@@ -402,14 +412,7 @@ async def _check_cited_vote(
             ),
             field="vote_id",
         )
-    candidate = (
-        await session.execute(
-            select(col(VoteCandidate.unit_id)).where(
-                col(VoteCandidate.vote_id) == vote_id, col(VoteCandidate.unit_id) == unit_id
-            )
-        )
-    ).first()
-    if candidate is None:
+    if unit_id not in vote.candidates:
         raise VoteMismatch(
             _("Unit {unit_id} is not a candidate of vote {vote_id}.", unit_id=unit_id, vote_id=vote_id),
             field="vote_id",

@@ -444,7 +444,7 @@ async def _import_awards(
                 unit_id=unit.id,
                 emulation_year=entry.year,
                 cluster_id=cluster_id,
-                vote_id=None,
+                vote=None,
                 standings_version=None,
                 on=item.nominated_on or entry.attested_on,
                 actor=actor,

@@ -660,6 +660,29 @@ def _after(vote: Vote, result: counting.RoundResult) -> tuple[str, str]:
     return VoteState.open.value, "next_round_possible"
 
 
+def cited_vote_of(vote: Vote, candidates: set[int]) -> awards.CitedVote:
+    assert vote.id is not None
+    return awards.CitedVote(
+        id=vote.id,
+        cluster_id=vote.cluster_id,
+        award_type=vote.award_type,
+        emulation_year=vote.emulation_year,
+        standings_version=vote.standings_version,
+        candidates=frozenset(candidates),
+    )
+
+
+async def cited_vote(session: AsyncSession, vote_id: int) -> awards.CitedVote:
+    """A vote as a nomination cites it (404 for no such vote)."""
+    vote = await session.get(Vote, vote_id)
+    if vote is None:
+        raise NotFound(_("No vote with id {vote_id}.", vote_id=vote_id), field="vote_id")
+    candidates = await session.execute(
+        select(col(VoteCandidate.unit_id)).where(col(VoteCandidate.vote_id) == vote_id)
+    )
+    return cited_vote_of(vote, set(candidates.scalars()))
+
+
 async def _nominate(session: AsyncSession, vote: Vote, result: counting.RoundResult, actor: str) -> list[int]:
     """Each seat becomes a nomination in the awards register (its rules are checked again)."""
     assert vote.id is not None
@@ -670,6 +693,7 @@ async def _nominate(session: AsyncSession, vote: Vote, result: counting.RoundRes
         ).scalars()
     }
     made = []
+    cited = cited_vote_of(vote, set(ranks))
     for seat in result.seats:
         award = await awards.nominate(
             session,
@@ -677,7 +701,7 @@ async def _nominate(session: AsyncSession, vote: Vote, result: counting.RoundRes
             unit_id=seat.unit_id,
             emulation_year=vote.emulation_year,
             cluster_id=vote.cluster_id,
-            vote_id=vote.id,
+            vote=cited,
             standings_version=vote.standings_version,
             on=vote.held_on,
             actor=actor,
