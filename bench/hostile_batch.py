@@ -14,13 +14,10 @@ growth under 100 MB.
 import argparse
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import run  # noqa: E402
-from bench.sheet_under_push import percentiles, window  # noqa: E402
+from bench.sheet_under_push import percentiles, serve, window  # noqa: E402
 
 HEADER = "don_vi_id,nam,tu_ngay,den_ngay,chi_tieu,gia_tri,tu_so,mau_so,ghi_chu"
 MAX_BYTES = 16 * 1024 * 1024
@@ -53,30 +50,6 @@ def bodies(unit: int) -> list[tuple[str, bytes, dict[str, str]]]:
         (f"JSON: {MAX_ROWS:,} rows of 14 bad members ({len(json_bad) / 2**20:.1f} MiB)", json_bad, JSON),
         (f"JSON: {MAX_BYTES // 3 - 10:,} empty rows (16 MiB)", empty_objects, JSON),
     ]
-
-
-@contextmanager
-def serve(url: str) -> Iterator[tuple[str, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=run.server_env(url)
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        yield base, server.pid
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def rss(pid: int) -> int:

@@ -42,7 +42,8 @@ START = datetime.date(2025, MONTH, 1)
 
 
 @contextmanager
-def serve(url: str) -> Iterator[str]:
+def serve(url: str) -> Iterator[tuple[str, int]]:
+    """One uvicorn worker on `url`'s database, ready: its base URL and process id."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -72,7 +73,7 @@ def serve(url: str) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -127,7 +128,7 @@ def main(seconds: float, concurrency: int) -> None:
     _, reader = run.prepare()  # the seed history and a reader key
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
     asyncio.run(clear(dsn))
-    with serve(url) as base:
+    with serve(url) as (base, _pid):
         auth = {"Authorization": f"Bearer {admin}"}
         units = [
             u["id"]

@@ -13,8 +13,8 @@ from app.core.errors import Conflict
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
-from app.core.revisions import record_revision, unless_unchanged
-from app.core.time import utcnow
+from app.core.revisions import record_revision
+from app.core.versioned import patch_version
 
 RESOURCE = "cluster"
 
@@ -76,21 +76,18 @@ async def update_cluster(
     before = cluster_out(cluster)
     require_match(if_match, cluster_etag(before))
 
-    async def write() -> ClusterOut:
+    def assign(row: Cluster) -> None:
         for field in data.model_fields_set:
             value = getattr(data, field)
-            setattr(cluster, field, value.value if hasattr(value, "value") else value)
-        cluster.version += 1
-        cluster.recorded_by = actor
-        cluster.recorded_at = utcnow()
-        session.add(cluster)
-        await session.flush()
-        await session.refresh(cluster)
-        return cluster_out(cluster)
+            setattr(row, field, value.value if hasattr(value, "value") else value)
 
-    out = await unless_unchanged(session, before, write)
-    if out is None:
-        return before
-    await record_revision(session, RESOURCE, grouping.id, cluster.version, out, actor)
-    await invalidate(session, cluster_tag(out.number))
-    return out
+    return await patch_version(
+        session,
+        cluster,
+        before,
+        assign,
+        cluster_out,
+        resource=RESOURCE,
+        actor=actor,
+        tags=lambda out: [cluster_tag(out.number)],
+    )

@@ -98,6 +98,44 @@ class Change(Generic[R, T]):
     check: Callable[[Stored[R, T] | None], Awaitable[None]] | None = None
 
 
+def stamp(record: VersionedRow, actor: str) -> None:
+    """The next version of `record`, recorded by `actor`, now."""
+    record.version += 1
+    record.recorded_by = actor
+    record.recorded_at = utcnow()
+
+
+async def patch_version(
+    session: AsyncSession,
+    record: R,
+    before: T,
+    assign: Callable[[R], None],
+    read: Callable[[R], T],
+    *,
+    resource: str,
+    actor: str,
+    tags: Callable[[T], Sequence[str]],
+) -> T:
+    """Change a stored record (its `If-Match` already checked) as `assign` says: its next version,
+    revision and invalidation, or `before` itself when the change leaves it as it was."""
+
+    async def write() -> T:
+        assign(record)
+        stamp(record, actor)
+        session.add(record)
+        await session.flush()
+        await session.refresh(record)
+        return read(record)
+
+    out = await unless_unchanged(session, before, write)
+    if out is None:
+        return before
+    assert record.id is not None
+    await record_revision(session, resource, record.id, record.version, out, actor)
+    await invalidate(session, *tags(out))
+    return out
+
+
 async def write_version(
     session: AsyncSession,
     stored: Stored[R, T] | None,
@@ -118,9 +156,7 @@ async def write_version(
 
     async def write() -> T:
         change.assign(record)
-        record.version += 1
-        record.recorded_by = actor
-        record.recorded_at = utcnow()
+        stamp(record, actor)
         session.add(record)
         await session.flush()
         assert record.id is not None

@@ -16,8 +16,8 @@ from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.pagination import Page, page_of
 from app.core.periods import valid_on
-from app.core.revisions import record_revision, unless_unchanged
-from app.core.time import utcnow
+from app.core.revisions import record_revision
+from app.core.versioned import patch_version
 from app.proceedings.models import Proceeding
 from app.proceedings.schemas import ProceedingCreate, ProceedingOut, ProceedingUpdate
 from app.units.service import get_unit
@@ -94,23 +94,20 @@ async def update(
     if closed is not None and closed < opened:
         raise Unprocessable(_("closed_on is before opened_on."), field="closed_on")
 
-    async def write() -> ProceedingOut:
+    def assign(record: Proceeding) -> None:
         for field, value in changes.items():
-            setattr(row, field, value)
-        row.version += 1
-        row.recorded_by = actor
-        row.recorded_at = utcnow()
-        session.add(row)
-        await session.flush()
-        await session.refresh(row)
-        return proceeding_out(row)
+            setattr(record, field, value)
 
-    out = await unless_unchanged(session, before, write)
-    if out is None:
-        return before
-    await record_revision(session, RESOURCE, out.id, out.version, out, actor)
-    await invalidate(session, unit_tag(unit_id))
-    return out
+    return await patch_version(
+        session,
+        row,
+        before,
+        assign,
+        proceeding_out,
+        resource=RESOURCE,
+        actor=actor,
+        tags=lambda _out: [unit_tag(unit_id)],
+    )
 
 
 async def open_on(
