@@ -358,3 +358,110 @@ async def test_thresholds_and_reported_values_read_back_as_written(
     for answer in answers:
         assert answer.status_code == 200, answer.text
         assert not re.search(r"[:\[,]-?[0-9]+\.0[,}\]]", answer.text), answer.text[:2000]
+
+
+# --- From the outside probe -----------------------------------------------------------------
+
+
+async def test_five_thousand_written_the_vietnamese_way_is_never_five(
+    admin: httpx.AsyncClient, database: Database
+) -> None:
+    """`5.000` is five thousand in a Vietnamese sheet: in a whole number it is refused, never 5."""
+    unit = await hung_yen(admin)
+    before = await counts(database)
+    rows = [
+        row(unit, "drug_cases", "5.000"),
+        row(unit, "housing_support_vnd", "2.000"),
+        row(unit, "social_order_crimes", "5.0"),
+    ]
+    answer = await refused(admin, as_csv(rows))
+    found = {r["row"]: r for r in answer["rows"]}
+    assert found[2]["kind"] == "thousands-separator"
+    assert found[2]["problem"].endswith("hãy ghi 5000")
+    assert found[2]["repeated"] == 2
+    assert found[4]["kind"] == "decimal-point"
+    assert found[4]["problem"].endswith("5")
+    path = f"/v1/units/{unit}/figures/2025-07-01..2025-07-31"
+    for written in ("5.000", "5.0", "1E+2"):
+        body = '{"year": 2025, "values": [{"metric": "drug_cases", "value": %s}]}' % written  # noqa: UP031
+        put = await admin.put(path, content=body, headers={"Content-Type": "application/json"})
+        problem(put, 422, "unprocessable")
+    as_json = (
+        f'{{"rows": [{{"unit_id": {unit}.0, "year": 2025, "period_start": "2025-07-01", '
+        '"period_end": "2025-07-31", "metric": "drug_cases", "value": 3}]}'
+    )
+    pushed = await admin.post(
+        "/v1/figures:batch", content=as_json, headers={"Content-Type": "application/json"}
+    )
+    assert problem(pushed, 422, "unprocessable")["rows"][0]["kind"] == "decimal-point"
+    assert await counts(database) == before
+
+
+async def test_a_member_named_twice_is_refused(admin: httpx.AsyncClient, database: Database) -> None:
+    unit = await hung_yen(admin)
+    before = await counts(database)
+    twice = (
+        f'{{"rows": [{{"unit_id": {unit}, "unit_id": 1, "year": 2025, "period_start": "2025-07-01", '
+        '"period_end": "2025-07-31", "metric": "drug_cases", "value": 3}]}'
+    )
+    pushed = await admin.post(
+        "/v1/figures:batch", content=twice, headers={"Content-Type": "application/json", **VI}
+    )
+    assert "unit_id" in problem(pushed, 400, "malformed-body")["detail"]
+    path = f"/v1/units/{unit}/figures/2025-07-01..2025-07-31"
+    body = '{"year": 2025, "values": [{"metric": "drug_cases", "value": 5, "value": 9}]}'
+    put = await admin.put(path, content=body, headers={"Content-Type": "application/json", **VI})
+    answer = problem(put, 400, "malformed-body")
+    assert answer["detail"] == "Nội dung yêu cầu không phải JSON hợp lệ: trường value được ghi hai lần."
+    assert await counts(database) == before
+
+
+async def test_a_repeated_query_parameter_is_refused(admin: httpx.AsyncClient, database: Database) -> None:
+    """`?dry_run=true&dry_run=false` wrote for real: a parameter given twice is refused."""
+    unit = await hung_yen(admin)
+    before = await counts(database)
+    response = await admin.post(
+        "/v1/figures:batch?dry_run=true&dry_run=false", content=as_csv([row(unit)]), headers=CSV
+    )
+    assert problem(response, 400, "repeated-parameter")["parameters"] == ["dry_run"]
+    assert await counts(database) == before
+
+
+async def test_an_unchanged_first_version_is_200_not_201(admin: httpx.AsyncClient) -> None:
+    unit = await hung_yen(admin)
+    path = f"/v1/units/{unit}/figures/2025-07-01..2025-07-31"
+    body = {"year": 2025, "values": [{"metric": "drug_cases", "value": 5}]}
+    created = await admin.put(path, json=body)
+    assert created.status_code == 201, created.text
+    again = await admin.put(path, json=body, headers={"If-Match": created.headers["ETag"]})
+    assert again.status_code == 200, again.text
+    assert again.json()["version"] == 1
+    assert again.headers["ETag"] == created.headers["ETag"]
+
+
+async def test_a_number_past_thirty_decimals_is_refused_by_a_dry_run_too(admin: httpx.AsyncClient) -> None:
+    unit = await hung_yen(admin)
+    as_json = (
+        f'{{"rows": [{{"unit_id": {unit}, "year": 2025, "period_start": "2025-07-01", '
+        '"period_end": "2025-07-31", "metric": "crime_reports_handled_rate", "value": 1e-999999}]}'
+    )
+    for dry_run in ("true", "false"):
+        pushed = await admin.post(
+            f"/v1/figures:batch?dry_run={dry_run}",
+            content=as_json,
+            headers={"Content-Type": "application/json"},
+        )
+        assert problem(pushed, 422, "unprocessable")["rows"][0]["kind"] == "too-precise"
+
+
+async def test_undecodable_json_and_a_bad_path_say_no_english_nor_pattern(admin: httpx.AsyncClient) -> None:
+    broken = await admin.post(
+        "/v1/figures:batch", content=b'{"rows":[', headers={"Content-Type": "application/json", **VI}
+    )
+    detail = problem(broken, 400, "malformed-body")["detail"]
+    assert "Expecting" not in detail
+    assert detail.startswith("Nội dung yêu cầu không phải JSON hợp lệ")
+    unit = await hung_yen(admin)
+    bad_path = await admin.get(f"/v1/units/{unit}/figures/2025-7-1..2025-06-30", headers=VI)
+    answer = problem(bad_path, 422, "validation")
+    assert not re.search(r"\^|\\d|\$", json.dumps(answer, ensure_ascii=False)), answer

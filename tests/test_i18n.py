@@ -305,7 +305,7 @@ async def test_validation_messages_are_translated_by_error_type(plain: httpx.Asy
         400,
         "malformed-body",
     )
-    assert broken["detail"].startswith("Nội dung yêu cầu không phải JSON hợp lệ: ")
+    assert broken["detail"] == "Nội dung yêu cầu không phải JSON hợp lệ (ở ký tự thứ 1)."
 
 
 def test_unknown_error_types_keep_pydantic_s_message() -> None:
@@ -313,7 +313,7 @@ def test_unknown_error_types_keep_pydantic_s_message() -> None:
     assert field_message(error) == "Input should be a valid URL"
     pattern = {"type": "string_pattern_mismatch", "msg": "…", "ctx": {"pattern": r"^\d{2,3}$"}}
     with use_locale("vi"):
-        assert field_message(pattern) == r"Không đúng định dạng quy định (mẫu ^\d{2,3}$)."
+        assert field_message(pattern) == "Không đúng định dạng quy định."  # no regular expression
     with use_locale("en"):
         assert field_message(pattern) == r"Does not have the expected form (pattern ^\d{2,3}$)."
 

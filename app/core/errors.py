@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.i18n import N_, Localized, _, current_locale, label
+from app.core.numbers import json_problem
 from app.core.request_id import HEADER as REQUEST_ID_HEADER
 from app.core.request_id import current_request_id
 from app.core.unavailable import unavailable_cause
@@ -374,13 +375,12 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
         assert isinstance(exc, RequestValidationError)
         undecodable = [e for e in exc.errors() if e.get("type") == "json_invalid"]
         if undecodable:
+            loc = list(undecodable[0].get("loc", ()))
+            position = loc[-1] if loc and isinstance(loc[-1], int) else None
             return problem_response(
                 400,
                 slug="malformed-body",
-                detail=_(
-                    "The body is not valid JSON: {error}",
-                    error=str(undecodable[0].get("ctx", {}).get("error", "")),
-                ),
+                detail=json_problem(str(undecodable[0].get("ctx", {}).get("error", "")), position),
                 instance=request.url.path,
             )
         errors = [

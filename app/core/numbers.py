@@ -72,15 +72,64 @@ def render_json(value: Any) -> str:
     return unmark(text.encode()).decode() if _TOKEN in text else text
 
 
+class DuplicateMember(json.JSONDecodeError):
+    """An object naming a member twice: JSON leaves it undefined, Python keeps the last one, so a
+    body saying `"value": 5, "value": 9` would be read as 9 without a word. Refused instead."""
+
+    PREFIX = "Duplicate member "
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{self.PREFIX}{name}", "", 0)
+        self.name = name
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in found:
+            raise DuplicateMember(name)
+        found[name] = value
+    return found
+
+
+def json_decoder() -> json.JSONDecoder:
+    """A decoder keeping numbers exact and refusing an object that names a member twice."""
+    return json.JSONDecoder(parse_float=Decimal, object_pairs_hook=_unique_members)
+
+
 def parse_json(text: str | bytes) -> Any:
-    """`json.loads` keeping every non-integer number as the exact `Decimal` it was written as."""
-    return json.loads(text, parse_float=Decimal)
+    """`json.loads` keeping every non-integer number as the exact `Decimal` it was written as, and
+    refusing a member named twice (`DuplicateMember`)."""
+    return json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_members)
+
+
+def json_problem(message: str, position: int | None) -> str:
+    """What is wrong with an undecodable JSON body, in the request's language (the decoder's own
+    message is English)."""
+    if message.startswith(DuplicateMember.PREFIX):
+        return _(
+            "The body is not valid JSON: the member {name} is given twice.",
+            name=message.removeprefix(DuplicateMember.PREFIX),
+        )
+    if position is not None:
+        return _("The body is not valid JSON (at character {position}).", position=position)
+    return _("The body is not valid JSON.")
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return as_json(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+MAX_DECIMALS = 30
+"""Decimal places a number may carry: `1e-999999` is a JSON number, but no figure, and the
+database would refuse it only when written (a dry run would pass it)."""
+
+
+def precise_enough(number: Decimal) -> bool:
+    exponent = number.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -MAX_DECIMALS and len(number.as_tuple().digits) <= 60
 
 
 def _json_number(value: Any) -> Decimal:
@@ -97,6 +146,8 @@ def _json_number(value: Any) -> Decimal:
         raise ValueError(_("Must be a number.")) from None
     if not number.is_finite():
         raise ValueError(_("Must be a number."))
+    if not precise_enough(number):
+        raise ValueError(_("Must be a number with at most {places} decimal places.", places=MAX_DECIMALS))
     return number
 
 

@@ -18,11 +18,13 @@ string (`app.core.cache.scope_key`) and stored only by a handler, which never ru
 request; so no entry has a query string with a parameter its route does not take.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+from fastapi._compat import field_annotation_is_sequence
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -31,6 +33,7 @@ from app.core.errors import BadRequest
 from app.core.i18n import _
 
 UNKNOWN_PARAMETER = "unknown-parameter"
+REPEATED_PARAMETER = "repeated-parameter"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +42,17 @@ class Accepted:
     """Every query parameter the operation takes, deprecated names included."""
     shown: tuple[str, ...]
     """Those a problem names: in declaration order, deprecated names left out."""
+    many: frozenset[str] = frozenset()
+    """Those that take several values (a list); any other may be given once."""
 
 
 _ACCEPTED: dict[int, tuple[APIRoute, Accepted]] = {}
 """By the route's id, with the route (routes are not hashable; holding it keeps its id its own)."""
 
 
-def _query_names(dependant: Dependant) -> Iterator[tuple[str, bool]]:
-    """(name, deprecated) of every query parameter of `dependant` and its dependencies."""
+def _query_names(dependant: Dependant) -> Iterator[tuple[str, bool, bool]]:
+    """(name, deprecated, takes several values) of every query parameter of `dependant` and its
+    dependencies."""
     pending = [dependant]
     seen: set[int] = set()
     while pending:
@@ -59,10 +65,14 @@ def _query_names(dependant: Dependant) -> Iterator[tuple[str, bool]]:
             model: Any = info.annotation
             if isinstance(model, type) and issubclass(model, BaseModel):  # a query parameter model
                 for name, inner in model.model_fields.items():
-                    yield inner.alias or name, bool(inner.deprecated)
+                    yield inner.alias or name, bool(inner.deprecated), _is_list(inner.annotation)
             else:
-                yield field.alias, bool(info.deprecated)
+                yield field.alias, bool(info.deprecated), _is_list(info.annotation)
         pending.extend(current.dependencies)
+
+
+def _is_list(annotation: Any) -> bool:
+    return field_annotation_is_sequence(annotation) and annotation is not str
 
 
 def accepted(route: APIRoute) -> Accepted:
@@ -72,8 +82,9 @@ def accepted(route: APIRoute) -> Accepted:
         return held[1]
     declared = list(_query_names(route.dependant))
     found = Accepted(
-        names=frozenset(name for name, _deprecated in declared),
-        shown=tuple(dict.fromkeys(name for name, deprecated in declared if not deprecated)),
+        names=frozenset(name for name, _deprecated, _many in declared),
+        shown=tuple(dict.fromkeys(name for name, deprecated, _many in declared if not deprecated)),
+        many=frozenset(name for name, _deprecated, many in declared if many),
     )
     _ACCEPTED[id(route)] = (route, found)
     return found
@@ -89,8 +100,19 @@ async def known_parameters(request: Request) -> None:
     if not isinstance(route, APIRoute) or not route.include_in_schema:
         return
     known = accepted(route)
-    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known.names]
+    given = [name for name, _value in request.query_params.multi_items()]
+    unknown = [name for name in dict.fromkeys(given) if name not in known.names]
     if not unknown:
+        repeated = [name for name, count in Counter(given).items() if count > 1 and name not in known.many]
+        if repeated:
+            raise BadRequest(
+                _(
+                    "The query parameter(s) {repeated} are given more than once; give each once.",
+                    repeated=_listed(repeated),
+                ),
+                slug=REPEATED_PARAMETER,
+                parameters=repeated,
+            )
         return
     if known.shown:
         detail = _(
@@ -107,6 +129,7 @@ async def known_parameters(request: Request) -> None:
 
 UNKNOWN_PARAMETER_DESCRIPTION = (
     "a query parameter the operation does not take (`/problems/unknown-parameter`, naming it in "
-    "`parameters` and what the operation takes in `accepted_parameters`)"
+    "`parameters` and what the operation takes in `accepted_parameters`), or one given twice "
+    "(`/problems/repeated-parameter`)"
 )
 """The 400 every operation documents (`app.core.openapi`)."""

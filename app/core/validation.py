@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app.core.i18n import N_, _
+from app.core.i18n import N_, _, current_locale
 
 _MESSAGES: dict[str, str] = {
     "missing": N_("This field is required."),
@@ -59,6 +59,9 @@ _AT_LEAST = {
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
+_PATTERN_UNSAID = N_("Does not have the expected form.")
+
+
 def field_message(error: Mapping[str, Any]) -> str:
     """The message of one Pydantic error (`{"type", "loc", "msg", "ctx"}`), translated."""
     kind = str(error.get("type", ""))
@@ -70,6 +73,8 @@ def field_message(error: Mapping[str, Any]) -> str:
         return str(context["error"])
     if kind in _AT_LEAST:
         template = _AT_LEAST_ONE[kind] if context.get("min_length") == 1 else _AT_LEAST[kind]
+    elif kind == "string_pattern_mismatch" and current_locale() != "en":
+        template = _PATTERN_UNSAID  # a regular expression is no answer for people
     elif kind in _MESSAGES:
         template = _MESSAGES[kind]
     else:

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core.errors import AppError, BadRequest, Forbidden, Unprocessable
 from app.core.i18n import _
-from app.core.numbers import parse_json
+from app.core.numbers import json_decoder, json_problem, parse_json
 from app.figures import service, values
 from app.figures.problems import Report, RowProblems
 from app.figures.queries import Key, SetWrite, existing_sets, invalidate_figures, write_sets
@@ -164,7 +164,7 @@ def _json_rows(body: bytes, limits: Limits) -> list[Row]:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise MalformedBody(_("The body is not valid JSON: {error}", error="UTF-8")) from None
+        raise MalformedBody(_("A JSON batch is UTF-8 text.")) from None
     values = _streamed_rows(text, limits)
     if values is None:
         values = _whole_document_rows(text, limits)
@@ -182,7 +182,7 @@ def _streamed_rows(text: str, limits: Limits) -> list[Any] | None:
     """The rows of `{"rows": [...]}` decoded one at a time (each a short C call, so a thread
     reading the batch never holds the interpreter for long); None for any other shape, which
     `_whole_document_rows` then reads and explains."""
-    decoder = json.JSONDecoder(parse_float=Decimal)
+    decoder = json_decoder()
     skip = _WHITESPACE.match
 
     def at(position: int) -> int:
@@ -229,9 +229,12 @@ def _streamed_rows(text: str, limits: Limits) -> list[Any] | None:
 def _whole_document_rows(text: str, limits: Limits) -> list[Any]:
     try:
         document = parse_json(text)
-    except (ValueError, RecursionError) as exc:
-        detail = str(exc) if isinstance(exc, json.JSONDecodeError) else _("too deeply nested")
-        raise MalformedBody(_("The body is not valid JSON: {error}", error=detail)) from None
+    except json.JSONDecodeError as exc:
+        raise MalformedBody(json_problem(exc.msg, exc.pos)) from None
+    except RecursionError:
+        raise MalformedBody(_("The body is not valid JSON: {error}", error=_("too deeply nested"))) from None
+    except ValueError:
+        raise MalformedBody(_("The body is not valid JSON: a number has too many digits.")) from None
     if not isinstance(document, dict) or set(document) != {"rows"} or not isinstance(document["rows"], list):
         raise Unprocessable(
             _("A JSON batch is an object with one member, `rows`: an array of rows."), field="rows"

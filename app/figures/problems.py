@@ -17,6 +17,7 @@ HABITS = frozenset(
     {
         "thousands-separator",
         "decimal-comma",
+        "decimal-point",
         "date-format",
         "excel-serial-date",
         "leading-zero",

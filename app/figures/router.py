@@ -113,14 +113,15 @@ async def put_figure_set(
     def headers(out: FigureSetOut) -> dict[str, str]:
         return {"ETag": service.set_etag(out), "Location": f"/v1/units/{unit_id}/figures/{period}"}
 
-    out = await idempotency.run(
+    put = await idempotency.run(
         lambda: service.put_set(session, unit_id, period, body, if_match, key, if_none_match=if_none_match),
         response=response,
-        status_code=lambda out: 201 if out.version == 1 else 200,
-        headers=headers,
+        status_code=lambda put: 201 if put.created else 200,
+        headers=lambda put: headers(put.out),
+        remembered=lambda put: put.out,
     )
-    response.status_code = 201 if out.version == 1 else 200
-    return out
+    response.status_code = 201 if put.created else 200
+    return put.out
 
 
 @unit_figures_router.get(

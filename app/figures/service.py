@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -191,7 +192,7 @@ def value_problem(
     if metric.kind != "rate":
         whole.append(("value", value))
     for name, number in whole:
-        if number is not None and number != number.to_integral_value():
+        if number is not None and not values.written_whole(number):
             return values.whole_problem(number, _("field {field}", field=name))[1]
     return None
 
@@ -234,7 +235,7 @@ async def put_set(
     key: Principal,
     *,
     if_none_match: str | None = None,
-) -> FigureSetOut:
+) -> "PutSet":
     """Create (no `If-Match`) or replace (`If-Match`: 428 without, 412 stale) a unit's figures;
     `If-None-Match: *` creates only. Figures that say what is stored write nothing (200, the
     same version and ETag)."""
@@ -292,9 +293,16 @@ async def put_set(
     out = await unless_unchanged(session, current, write)
     if out is None:
         assert current is not None
-        return current
+        return PutSet(out=current, created=False)
     await invalidate_figures(session, {unit_id})
-    return out
+    return PutSet(out=out, created=existing is None)
+
+
+class PutSet(BaseModel):
+    """What a PUT of a figure set did: the set as stored, and whether it was created (201)."""
+
+    out: FigureSetOut
+    created: bool
 
 
 # --- Reading values ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from app.core.i18n import _
+from app.core.numbers import MAX_DECIMALS, precise_enough
 from app.figures.problems import RowProblems
 
 if TYPE_CHECKING:
@@ -157,6 +158,18 @@ class Reader:
             number = Decimal(raw)
         else:
             number = Decimal(raw)
+        if number.is_finite() and not precise_enough(number):
+            self._problem(
+                field,
+                "too-precise",
+                _(
+                    "{where}: {value} has more than {places} decimal places.",
+                    where=self._where(field),
+                    value=echo(raw),
+                    places=MAX_DECIMALS,
+                ),
+            )
+            return None
         if not number.is_finite() or number < 0:
             self._problem(
                 field,
@@ -164,7 +177,7 @@ class Reader:
                 _("{where}: {value} — figures are not negative.", where=self._where(field), value=echo(raw)),
             )
             return None
-        if whole and number != number.to_integral_value():
+        if whole and not written_whole(number):
             kind, text = whole_problem(number, self._where(field))
             self._problem(field, kind, text)
             return None
@@ -372,7 +385,7 @@ def number_habit(raw: str, *, whole: bool, where_: str) -> tuple[str, str]:
                 "(or {digits} if you meant a whole number)",
                 where=where_,
                 value=shown,
-                decimal=text.replace(",", "."),
+                decimal=format(Decimal(text.replace(",", ".")).normalize(), "f"),
                 digits=digits,
             )
         return "thousands-separator", _(
@@ -401,19 +414,40 @@ def number_habit(raw: str, *, whole: bool, where_: str) -> tuple[str, str]:
     )
 
 
+def written_whole(number: Decimal) -> bool:
+    """Whether `number` was written as a whole number: digits only, no decimal point, no
+    exponent (`5.000` is five thousand written the Vietnamese way, never 5)."""
+    return number.as_tuple().exponent == 0
+
+
 def whole_problem(number: Decimal, where_: str) -> tuple[str, str]:
-    """A number that should be whole but has decimals: `1.250` (three decimals) is a thousands
-    separator misread, anything else simply not whole."""
+    """A number that should be written whole but is not: `1.250` or `5.000` (a dot before three
+    digits) is a thousands separator misread; `5.0` has decimals; `1E+2` an exponent."""
     exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and exponent == -3:
+    value = echo(number)
+    if exponent == -3:
         return "thousands-separator", _(
             '{where}: "{value}" looks like a number with a thousands separator (this is a whole number); '
             "write {suggestion}",
             where=where_,
-            value=echo(number),
+            value=value,
             suggestion=str(number).replace(".", ""),
         )
-    return "not-whole", _("{where}: {value} is not a whole number.", where=where_, value=echo(number))
+    if isinstance(exponent, int) and exponent > 0 and len(format(number, "f")) <= 25:
+        return "exponent", _(
+            '{where}: "{value}" — write the number in full: {suggestion}',
+            where=where_,
+            value=value,
+            suggestion=format(number, "f"),
+        )
+    if number == number.to_integral_value() and len(format(number, "f")) <= 25:
+        return "decimal-point", _(
+            '{where}: "{value}" — a whole number is written without a decimal point: write {suggestion}',
+            where=where_,
+            value=value,
+            suggestion=format(number.to_integral_value(), "f"),
+        )
+    return "not-whole", _("{where}: {value} is not a whole number.", where=where_, value=value)
 
 
 def figure_problem(row: "Row", kind: str) -> tuple[str, str, str] | None:
@@ -426,7 +460,7 @@ def figure_problem(row: "Row", kind: str) -> tuple[str, str, str] | None:
             "not-a-rate",
             _("{key} is not a rate: give its {value}.", key=parsed.metric, value=row.column("value")),
         )
-    if kind != "rate" and parsed.value is not None and parsed.value != parsed.value.to_integral_value():
+    if kind != "rate" and parsed.value is not None and not written_whole(parsed.value):
         problem_kind, text = whole_problem(parsed.value, where("value", row.column, row.from_csv))
         return "value", problem_kind, text
     return None
