@@ -465,3 +465,13 @@ async def test_undecodable_json_and_a_bad_path_say_no_english_nor_pattern(admin:
     bad_path = await admin.get(f"/v1/units/{unit}/figures/2025-7-1..2025-06-30", headers=VI)
     answer = problem(bad_path, 422, "validation")
     assert not re.search(r"\^|\\d|\$", json.dumps(answer, ensure_ascii=False)), answer
+
+
+async def test_a_tiny_decimal_reads_back_with_its_digits_not_an_exponent(admin: httpx.AsyncClient) -> None:
+    unit = await hung_yen(admin)
+    path = f"/v1/units/{unit}/figures/2025-07-01..2025-07-31"
+    tiny = "0.000000000000000000001"
+    body = '{"year": 2025, "values": [{"metric": "crime_reports_handled_rate", "value": %s}]}' % tiny  # noqa: UP031
+    put = await admin.put(path, content=body, headers={"Content-Type": "application/json"})
+    assert put.status_code == 201, put.text
+    assert f'"value":{tiny}' in (await admin.get(path)).text

@@ -48,7 +48,8 @@ def as_json(value: Decimal) -> int | float | str:
     if value == value.to_integral_value():
         return int(value)
     as_float = float(value)
-    if Decimal(repr(as_float)) == value:
+    shortest = repr(as_float)
+    if "e" not in shortest and Decimal(shortest) == value:  # `1e-21` is not the digits sent
         return as_float
     return _TOKEN + _plain(value)
 
