@@ -52,7 +52,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.compression import GZIP, Gzip, accepts_gzip, compressible
 from app.core.config import Settings
-from app.core.etag import body_etag, encoded_etag, none_match
+from app.core.etag import body_etag, encoded_etag
 from app.core.i18n import current_locale, merge_vary
 from app.core.identity import IDENTITY, bearer_token, identity_of, key_hash
 from app.core.numbers import unmark
@@ -294,10 +294,10 @@ def scope_key(scope: Scope, headers: Headers, variant: str = "") -> tuple[str, .
 _KEPT_HEADERS = ("content-disposition", "vary")
 
 
-def _answer(request: Request, entry: Entry) -> Response:
+def _answer(entry: Entry) -> Response:
+    """The stored answer, always a 200: `If-None-Match` is compared once, on the way out, by the
+    representation layer (`app.core.representation`), which makes it a 304."""
     headers = {"ETag": entry.etag, **dict(entry.headers)}
-    if none_match(request.headers.get("if-none-match"), entry.etag):
-        return Response(status_code=304, headers=headers)
     if entry.encoding:
         headers["Content-Encoding"] = entry.encoding
     return Response(entry.body, headers={**headers, "Content-Type": entry.content_type})
@@ -344,7 +344,7 @@ async def cached(
         entry = cache.get(key)
         if entry is not None:
             HITS.labels(kind).inc()
-            return _answer(request, entry)
+            return _answer(entry)
         MISSES.labels(kind).inc()
     generation = cache.generation() if cache is not None else None
     model = await render()
@@ -373,7 +373,7 @@ async def cached(
     entry = await _encoded(entry, gzip, request.headers.get("accept-encoding"))
     if cache is not None and cache.store(key, entry, generation):
         STORES.labels(kind).inc()
-    return _answer(request, entry)
+    return _answer(entry)
 
 
 # --- the listener ----------------------------------------------------------------------------
@@ -566,11 +566,7 @@ class CachedReadMiddleware:
         HITS.labels(entry.kind).inc()
         if entry.route is not None:
             scope["route"] = entry.route
-        answer = _answer_headers(entry)
-        if none_match(headers.get("if-none-match"), entry.etag):
-            await send({"type": "http.response.start", "status": 304, "headers": answer})
-            await send({"type": "http.response.body", "body": b""})
-            return
+        answer = _answer_headers(entry)  # a 200: the representation layer outside makes it a 304
         answer.append((b"content-type", entry.content_type.encode("latin-1")))
         if entry.encoding:
             answer.append((b"content-encoding", entry.encoding.encode("latin-1")))
