@@ -24,10 +24,13 @@ async def hung_yen(admin: httpx.AsyncClient) -> int:
     return await unit_id(admin, "Hưng Yên", "2025-07-01")
 
 
-async def refused(
-    admin: httpx.AsyncClient, body: bytes, *, status: int = 422, type_: str = "unprocessable"
-) -> Any:
-    return problem(await admin.post("/v1/figures:batch", content=body, headers={**CSV, **VI}), status, type_)
+async def pushed_csv(admin: httpx.AsyncClient, body: bytes) -> httpx.Response:
+    return await admin.post("/v1/figures:batch", content=body, headers={**CSV, **VI})
+
+
+async def refused(admin: httpx.AsyncClient, body: bytes) -> Any:
+    """A CSV batch refused as unprocessable (422 `unprocessable`)."""
+    return problem(await pushed_csv(admin, body), 422, "unprocessable")
 
 
 # --- 1. No request can exhaust the server ---------------------------------------------------
@@ -104,7 +107,7 @@ async def test_the_worst_batch_the_limits_allow_gets_a_small_report(admin: httpx
 async def test_too_many_rows_is_a_setting(admin: httpx.AsyncClient) -> None:
     unit = await hung_yen(admin)
     rows = [row(unit, value=str(i), start=f"2025-07-{1 + i % 28:02d}") for i in range(10_001)]
-    answer = await refused(admin, as_csv(rows), status=413, type_="too-many-rows")
+    answer = problem(await pushed_csv(admin, as_csv(rows)), 413, "too-many-rows")
     assert answer["max_rows"] == 10_000
 
 

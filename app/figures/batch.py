@@ -565,7 +565,15 @@ def _plan_sets(
         if metric is None:
             problem.add("metric", "unknown-metric", _("No metric with key {key}.", key=parsed.metric))
             continue
-        wrong = values.figure_problem(row, metric.kind)
+        wrong = values.figure_problem(
+            parsed.metric,
+            metric.kind,
+            parsed.value,
+            parsed.numerator,
+            parsed.denominator,
+            row.column,
+            row.from_csv,
+        )
         if wrong:
             problem.add(*wrong)
             continue

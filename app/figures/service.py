@@ -186,15 +186,8 @@ def value_problem(
     đồng and a rate's parts are whole numbers (`1.250` there is a thousands separator misread)."""
     if metric is None:
         return _("No metric with key {key}.", key=key)
-    if metric.kind != "rate" and numerator is not None:
-        return _("{key} is not a rate: give its `value`.", key=key)
-    whole = [("numerator", numerator), ("denominator", denominator)]
-    if metric.kind != "rate":
-        whole.append(("value", value))
-    for name, number in whole:
-        if number is not None and not values.written_whole(number):
-            return values.whole_problem(number, _("field {field}", field=name))[1]
-    return None
+    wrong = values.figure_problem(key, metric.kind, value, numerator, denominator, str, from_csv=False)
+    return wrong[2] if wrong else None
 
 
 # --- One set -----------------------------------------------------------------------------------

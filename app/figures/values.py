@@ -19,14 +19,11 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.core.i18n import _
 from app.core.numbers import MAX_DECIMALS, precise_enough
 from app.figures.problems import RowProblems
-
-if TYPE_CHECKING:
-    from app.figures.batch import Parsed, Row
 
 MAX_FIGURE = Decimal(10**18)
 _WHOLE = re.compile(r"[0-9]{1,19}")
@@ -450,17 +447,26 @@ def whole_problem(number: Decimal, where_: str) -> tuple[str, str]:
     return "not-whole", _("{where}: {value} is not a whole number.", where=where_, value=value)
 
 
-def figure_problem(row: "Row", kind: str) -> tuple[str, str, str] | None:
-    """What is wrong with the row's figure for a metric of `kind`: (field, problem kind, text)."""
-    parsed: Parsed | None = row.parsed
-    assert parsed is not None
-    if kind != "rate" and parsed.numerator is not None:
-        return (
-            "numerator",
-            "not-a-rate",
-            _("{key} is not a rate: give its {value}.", key=parsed.metric, value=row.column("value")),
-        )
-    if kind != "rate" and parsed.value is not None and not written_whole(parsed.value):
-        problem_kind, text = whole_problem(parsed.value, where("value", row.column, row.from_csv))
-        return "value", problem_kind, text
+def figure_problem(
+    metric: str,
+    kind: str,
+    value: Decimal | None,
+    numerator: Decimal | None,
+    denominator: Decimal | None,
+    column: Callable[[str], str],
+    from_csv: bool,
+) -> tuple[str, str, str] | None:
+    """What is wrong with a figure for a metric of `kind` (field, problem kind, text), for a batch
+    row and a PUT alike: parts only for a rate; a count, an amount in đồng and a rate's parts
+    written whole (`1.250` or `5.000` there is a thousands separator misread)."""
+    if kind != "rate" and numerator is not None:
+        text = _("{key} is not a rate: give its {value}.", key=metric, value=column("value"))
+        return "numerator", "not-a-rate", text
+    whole = [("numerator", numerator), ("denominator", denominator)]
+    if kind != "rate":
+        whole.append(("value", value))
+    for name, number in whole:
+        if number is not None and not written_whole(number):
+            problem_kind, text = whole_problem(number, where(name, column, from_csv))
+            return name, problem_kind, text
     return None

@@ -53,7 +53,10 @@ async def test_two_concurrent_first_creates_end_with_one_winner(
     assert sorted(r.status_code for r in responses) == [201, loser_status], [r.text for r in responses]
     winner = next(r for r in responses if r.status_code == 201)
     loser = next(r for r in responses if r.status_code != 201)
-    problem(loser, loser_status, loser_type)
+    if loser_type == "record-exists":
+        problem(loser, 412, "record-exists")
+    else:
+        problem(loser, 428, "precondition-required")
     stored = await admin.get(url)
     assert stored.json() == winner.json()
     assert stored.json()["version"] == 1
