@@ -6,6 +6,7 @@
 # make browser — Debian's chromium and chromium-driver for the /docs browser test, if missing
 # make nginx — Debian's nginx for the test of deploy/nginx.conf, if missing
 # make compose-check — compose.yaml against the Compose Specification (and `docker compose config`)
+# make oidc-provider — the OpenID provider (npm oidc-provider) the sign-in tests run, from its lock
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,12 +19,14 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 CLIENT := clients/typescript
 NPM_STAMP := $(CLIENT)/node_modules/.installed-$(shell cat $(CLIENT)/package.json $(CLIENT)/package-lock.json | cksum | cut -d' ' -f1)
+OIDC := tests/oidc
+OIDC_STAMP := $(OIDC)/node_modules/.installed-$(shell cat $(OIDC)/package.json $(OIDC)/package-lock.json | cksum | cut -d' ' -f1)
 export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 LOCALES := app/locales
 
-.PHONY: install run stop test lint typecheck client-check browser nginx compose-check openapi messages lock bench bench-figures bench-sheet bench-hostile clean
+.PHONY: install run stop test lint typecheck client-check browser nginx compose-check oidc-provider openapi messages lock bench bench-figures bench-sheet bench-hostile clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,10 +86,19 @@ $(NPM_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
 client-check: $(NPM_STAMP)
 	cd $(CLIENT) && npm run --silent lint:spec && npm run --silent check
 
+# A real OpenID provider for the sign-in tests (tests/oidc_provider.py starts tests/oidc/provider.mjs
+# once per pytest worker): oidc-provider and its dependencies, from the lock file as the client
+# check's packages are (versions and integrity hashes; no download addresses).
+$(OIDC_STAMP): $(OIDC)/package.json $(OIDC)/package-lock.json
+	cd $(OIDC) && npm ci --silent --no-audit --no-fund
+	rm -f $(OIDC)/node_modules/.installed-* && touch $(OIDC_STAMP)
+
+oidc-provider: $(OIDC_STAMP)
+
 # One pytest worker per core (xdist), each with a database of its own; the modules that share a
 # private PostgreSQL or an nginx take turns on one worker (their xdist_group).
 PYTEST_WORKERS ?= auto
-test: lint typecheck client-check browser nginx compose-check
+test: lint typecheck client-check browser nginx compose-check oidc-provider
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # compose.yaml against the Compose Specification's JSON schema (tests/test_compose.py checks that
@@ -135,4 +147,4 @@ bench-sheet: install
 	$(BIN)/python bench/sheet_under_push.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CLIENT)/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CLIENT)/node_modules $(OIDC)/node_modules

@@ -259,7 +259,7 @@ def _main(argv: list[str] | None) -> int:
             create.mistake(_key_mistake(exc.errors()[0], args.role))
         url = resolve_database_url(settings)
         upgrade(url)
-        created = asyncio.run(_in_transaction(settings, url, lambda s: create_key(s, data, CLI.recorded_by)))
+        created = asyncio.run(_in_transaction(settings, url, lambda s: create_key(s, data, CLI)))
         print(created.key)
         print(
             _(

@@ -13,6 +13,8 @@ from starlette.middleware import Middleware
 
 from app.aliases.router import router as aliases_router
 from app.auth.middleware import AuthMiddleware
+from app.auth.router import router as auth_router
+from app.auth.tokens import token_verifier
 from app.awards.router import router as awards_router
 from app.awards.router import types_router as award_types_router
 from app.clusters.router import router as clusters_router
@@ -30,7 +32,7 @@ from app.core.idempotency import IdempotentReplay, replay_response, sweep_expire
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
 from app.core.numbers import ExactNumberMiddleware
-from app.core.openapi import build_openapi
+from app.core.openapi import DOCS_PATH, add_docs, build_openapi
 from app.core.query import known_parameters
 from app.core.ratelimit import RateLimitMiddleware
 from app.core.representation import RepresentationMiddleware
@@ -45,6 +47,7 @@ from app.keys.router import router as keys_router
 from app.leadership.router import router as leadership_router
 from app.memberships.router import router as memberships_router
 from app.metrics.router import router as metrics_router
+from app.people.router import router as people_router
 from app.proceedings.router import router as proceedings_router
 from app.reported.router import router as reported_router
 from app.rules.router import router as rules_router
@@ -164,6 +167,16 @@ TAGS = [
         "published results, and the nominations they make.",
     },
     {"name": "keys", "description": "API keys and their roles."},
+    {
+        "name": "people",
+        "description": "The people register: people who sign in through the identity provider (by "
+        "issuer and subject) and their grants, kept by an admin and used when OIDC_GRANTS_SOURCE is "
+        "`register`; versioned.",
+    },
+    {
+        "name": "auth",
+        "description": "Signing in: where the OpenID provider people sign in with is found.",
+    },
     {"name": "operations", "description": "Liveness, readiness and metrics."},
 ]
 
@@ -182,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.cache = ReadCache(enabled=settings.cache_enabled, max_entries=settings.cache_max_entries)
         app.state.database = Database(url, settings, app.state.cache)
         app.state.ballot_seal = load_seal(settings)
+        app.state.tokens = token_verifier(settings)  # None: no OIDC_ISSUERS, keys only
         listener = app.state.cache_listener = Listener(app.state.cache, listener_dsn(url), settings)
         if settings.cache_enabled:
             listener.start()
@@ -199,6 +213,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with suppress(asyncio.CancelledError):
                 await sweep
             await listener.stop()
+            if app.state.tokens is not None:
+                await app.state.tokens.aclose()
             await app.state.database.dispose()
 
     app = FastAPIOffline(
@@ -211,9 +227,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "identifier": "LicenseRef-Proprietary",
         },
         lifespan=lifespan,
+        docs_url=None,  # served below: with the sign-in button when a docs client is configured
         redoc_url=None,
         dependencies=[Depends(known_parameters)],  # first on every operation: unknown query parameters
     )
+    add_docs(app, DOCS_PATH, sign_in_client=settings.oidc_docs_client_id or None)
     app.state.settings = settings
     load_catalogs()
     install_error_handlers(app, retry_after=settings.retry_after_seconds)
@@ -248,6 +266,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scoring_router,
         votes_router,
         keys_router,
+        people_router,
+        auth_router,
     ):
         app.include_router(router)
 
@@ -275,13 +295,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Middleware(ExactNumberMiddleware),  # innermost: everything outside sees exact numbers
     ]
     app.user_middleware = [m for m in middleware if m is not None]
-    app.openapi = lambda: build_openapi(app, unlimited=UNLIMITED_PATHS)  # type: ignore[method-assign]
+    app.openapi = lambda: build_openapi(  # type: ignore[method-assign]
+        app, unlimited=UNLIMITED_PATHS, sign_in=bool(settings.oidc_issuers)
+    )
     return app
 
 
 def _english_only(app: FastAPI) -> tuple[str, ...]:
     """The paths served in English whatever the request asks: the OpenAPI document and the docs."""
-    return tuple(p for p in (app.openapi_url, app.docs_url, "/static-offline-docs") if p)
+    return tuple(p for p in (app.openapi_url, DOCS_PATH, "/static-offline-docs") if p)
 
 
 app = create_app()

@@ -12,6 +12,7 @@ from app.figures.models import FigureSet, FigureValue
 from app.leadership.models import Leadership
 from app.memberships.models import Membership
 from app.metrics.models import Metric
+from app.people.models import Person, PersonGrant
 from app.proceedings.models import Proceeding
 from app.reported.models import ReportedFigure, ReportedFigureSet
 from app.rules.models import RuleSet
@@ -55,6 +56,8 @@ __all__ = [
     "Leadership",
     "Membership",
     "Metric",
+    "Person",
+    "PersonGrant",
     "Proceeding",
     "ReportedFigure",
     "ReportedFigureSet",

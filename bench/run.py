@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.core.config import Settings, get_settings  # noqa: E402
 from app.core.embedded import ensure_database  # noqa: E402
+from bench.issuer import Issuer  # noqa: E402
 
 BENCH_BUDGET = "1000000000/minute"
 """Far beyond what one worker serves: the limiter does its work on every request, never refuses."""
@@ -93,8 +94,9 @@ async def drive(
     return len(latencies), latencies, statuses
 
 
-def cases(base: str, key: str) -> list[tuple[str, str, dict[str, str]]]:
+def cases(base: str, key: str, person: str) -> list[tuple[str, str, dict[str, str]]]:
     auth = {"Authorization": f"Bearer {key}", **PHONE}
+    signed_in = {"Authorization": f"Bearer {person}", **PHONE}
     for _ in range(100):
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -108,6 +110,7 @@ def cases(base: str, key: str) -> list[tuple[str, str, dict[str, str]]]:
         ("GET /v1/units/{id}", "/v1/units/22", auth),
         ("GET /v1/units?as_of=2025-07-01 (34 rows)", "/v1/units?as_of=2025-07-01", auth),
         ("GET /v1/clusters/5/years/2025 (sheet)", SHEET, auth),
+        ("same sheet, a signed-in person (JWT)", SHEET, signed_in),
         (
             "same sheet, If-None-Match -> 304",
             SHEET,
@@ -161,6 +164,7 @@ def measure(
     base: str,
     hello: str,
     key: str,
+    person: str,
     seconds: float,
     concurrency: int,
     rate_limits: bool,
@@ -179,7 +183,7 @@ def measure(
     baseline: float | None = None
     hello_cpu: float | None = None
     for name, url, headers, pid in [("hello-world (FastAPI, same .venv)", hello + "/", PHONE, hello_pid)] + [
-        (name, base + path, headers, app_pid) for name, path, headers in cases(base, key)
+        (name, base + path, headers, app_pid) for name, path, headers in cases(base, key, person)
     ]:
         before = cpu_seconds(pid)
         if shutil.which("wrk"):
@@ -205,6 +209,8 @@ def measure(
 
 def main(seconds: float, concurrency: int, rate_limits: bool) -> None:
     url, key = prepare()
+    issuer = Issuer()
+    person = issuer.token("bench-person", ["thidua:reader"])
     with socket.socket() as s, socket.socket() as t:
         s.bind(("127.0.0.1", 0))
         t.bind(("127.0.0.1", 0))
@@ -223,15 +229,16 @@ def main(seconds: float, concurrency: int, rate_limits: bool) -> None:
                 "--no-access-log",
             ],
             cwd=ROOT,
-            env=server_env(url, rate_limits=rate_limits),
+            env={**server_env(url, rate_limits=rate_limits), **issuer.settings()},
         )
         for target, at in (("app.main:app", port), ("bench.hello:app", hello_port))
     ]
     try:
         base, hello = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}"
         pids = (servers[0].pid, servers[1].pid)
-        measure(base, hello, key, seconds, concurrency, rate_limits, pids)
+        measure(base, hello, key, person, seconds, concurrency, rate_limits, pids)
     finally:
+        issuer.close()
         for server in servers:
             server.terminate()
             server.wait(timeout=10)

@@ -30,7 +30,7 @@ from app.keys.service import create_key
 from app.main import create_app
 from app.reference import load_reference
 from tests.databases import empty_database
-from tests.helpers import Keys, UnitKey, bearer
+from tests.helpers import TEST_ACTOR, Keys, UnitKey, bearer
 from tests.live import RATE_LIMITS_NEVER_REACHED, serve
 from tests.resets import Baseline, restore_baseline, take_baseline
 
@@ -113,7 +113,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def _key(database: Database, body: dict[str, object]) -> str:
     async with database.sessionmaker() as session, session.begin():
         data = TypeAdapter(KeyCreate).validate_python(body)
-        return (await create_key(session, data, "test")).key
+        return (await create_key(session, data, TEST_ACTOR)).key
 
 
 @pytest.fixture

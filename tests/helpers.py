@@ -10,8 +10,12 @@ import httpx
 import yaml
 
 from app.core.database import Database
+from app.core.identity import Actor
 from app.history.importer import import_file
 from app.history.schemas import ImportSummary
+
+TEST_ACTOR = Actor("system", "test")
+"""Who the tests record when they call a service directly."""
 
 PROBLEM_BASE = "/problems/"
 PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "request_id"})

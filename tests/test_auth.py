@@ -15,9 +15,9 @@ from tests.queries import counting
 
 def test_the_actor_is_one_typed_value_with_one_text() -> None:
     principal = Principal(7, "Cục Công tác chính trị", Role.admin, None, None)
-    assert principal.as_actor == Actor("key", "7", "Cục Công tác chính trị")
-    assert principal.actor == "key:7:Cục Công tác chính trị" == principal.as_actor.recorded_by
-    assert Actor.parse(principal.actor) == principal.as_actor
+    assert principal.actor == Actor("key", "7", "Cục Công tác chính trị")
+    assert principal.actor.recorded_by == "key:7:Cục Công tác chính trị"
+    assert Actor.parse(principal.actor.recorded_by) == principal.actor
     assert CLI.recorded_by == "cli"
     assert Actor.parse("cli") == CLI
     assert Actor.parse("reference").recorded_by == "reference"

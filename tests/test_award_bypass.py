@@ -28,7 +28,7 @@ from tests.awards_helpers import (
     nominate,
     nominations_of,
 )
-from tests.helpers import bearer, problem, unit_id
+from tests.helpers import TEST_ACTOR, bearer, problem, unit_id
 
 SOURCE: dict[str, Any] = {
     "title": "Cụm thi đua số 5 tổng kết phong trào thi đua “Vì an ninh Tổ quốc” năm 2024",
@@ -94,7 +94,7 @@ async def test_a_claimed_first_rank_citing_a_failed_vote_is_refused(
                 vote=await cited_vote(session, failed["id"]),
                 standings_version=failed["standings_version"],
                 on=date(2024, 11, 25),
-                actor="test",
+                actor=TEST_ACTOR,
                 rank=1,
             )
         assert raised.value.extra["field"] == "vote_id"
@@ -137,7 +137,7 @@ async def test_another_clusters_vote_is_refused(
                     vote=await cited_vote(session, theirs["id"]),
                     standings_version=theirs["standings_version"],
                     on=date(2024, 11, 25),
-                    actor="test",
+                    actor=TEST_ACTOR,
                     rank=None,
                 )
             assert raised.value.slug == "vote-mismatch"

@@ -24,7 +24,7 @@ from tests.awards_helpers import (
     step,
     vote_for,
 )
-from tests.helpers import bearer, problem, unit_id
+from tests.helpers import TEST_ACTOR, bearer, problem, unit_id
 
 pytestmark = pytest.mark.usefixtures("seeded_without_awards")
 
@@ -117,7 +117,7 @@ async def test_the_partial_unique_index_holds_without_the_check(
             vote=None,
             standings_version=None,
             on=date(2024, 11, 25),
-            actor="test",
+            actor=TEST_ACTOR,
             rank=None,
         )
         assert first.status.value == "nominated"

@@ -37,6 +37,55 @@ async def test_exclusion_constraints_exist(database: Database) -> None:
         ]
 
 
+_NAMES = """
+SELECT c.conrelid::regclass::text, c.conname, c.contype::text,
+       coalesce((SELECT array_agg(a.attname::text ORDER BY k.n)
+                 FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum), '{}')
+FROM pg_constraint c
+WHERE c.connamespace = 'public'::regnamespace AND c.conrelid <> 'alembic_version'::regclass
+UNION ALL
+SELECT i.tablename::text, i.indexname::text, 'i', '{}'
+FROM pg_indexes i
+WHERE i.schemaname = 'public' AND i.tablename <> 'alembic_version'
+  AND i.indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u', 'x'))
+"""
+
+
+def _follows_the_convention(table: str, name: str, kind: str, columns: list[str]) -> bool:
+    """`app.core.naming`: PostgreSQL's own names for what the models leave unnamed (a key, a unique
+    or foreign key on its columns, a NOT NULL, an index), and a name the models give (a check, an
+    exclusion, a named foreign key or index) after its table's, once."""
+    joined = "_".join(columns)
+    if kind == "p":
+        return name == f"{table}_pkey"
+    if kind == "u":
+        return name == f"{table}_{joined}_key"
+    if kind == "n":
+        return name == f"{table}_{joined}_not_null"
+    own = name.removeprefix(f"{table}_")
+    if own == name or own.startswith(f"{table}_"):
+        return False
+    if kind == "f":
+        return own.endswith("_fkey")
+    return kind in ("c", "x", "i")
+
+
+async def test_constraint_and_index_names_follow_one_convention(database: Database) -> None:
+    """Every constraint and index of the migrated schema is named by the convention, and as the
+    models name it (Alembic's comparison leaves the names of checks out)."""
+    async with database.engine.connect() as connection:
+        rows = [tuple(r) for r in await connection.exec_driver_sql(_NAMES)]
+    assert [r[:3] for r in rows if not _follows_the_convention(*r)] == []
+    in_database = {(table, name) for table, name, kind, _ in rows if kind != "n"}
+    in_models = {
+        (table.name, str(item.name))
+        for table in metadata.sorted_tables
+        for item in [*table.constraints, *table.indexes]
+    }
+    assert sorted(in_database ^ in_models) == []
+
+
 def test_committed_openapi_matches_the_app() -> None:
     committed = json.loads((PROJECT_ROOT / "openapi" / "openapi.json").read_text(encoding="utf-8"))
     assert committed == json.loads(json.dumps(app.openapi())), "run `make openapi` and commit the result"

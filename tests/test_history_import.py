@@ -207,3 +207,55 @@ clusters:
     assert any(p.startswith("clusters.0.years.1.year") for p in problems), problems
     assert any("Atlantis" in p for p in problems), problems
     assert not any(".:" in p for p in problems)
+
+
+async def test_each_kind_is_imported_once_and_a_contradiction_is_a_problem(
+    database: Database, tmp_path: Path
+) -> None:
+    """Run twice, a file changes nothing; a file that says otherwise of stored records lists
+    each of them (and a member citing an unknown source), and writes nothing."""
+    award = {"award_type": "ministry_flag", "unit": "Hà Nội", "facts": {"nomination": "stated"}}
+    year = {
+        "year": 2024,
+        "source": "s",
+        "attested_on": "2024-06-01",
+        "members": [{"unit": "Hà Nội"}, {"unit": "Cao Bằng"}],
+        "leadership": {"leader": "Hà Nội", "deputy": "Cao Bằng"},
+        "awards": [award],
+    }
+    first = write(tmp_path, [{"number": 97, "years": [year]}])
+    created = await run_import(database, first)
+    assert (created.clusters_created, created.memberships_created) == (1, 2)
+    assert (created.leaderships_created, created.awards_created) == (1, 1)
+    again = await run_import(database, first)
+    assert again.model_dump() == {
+        **dict.fromkeys(again.model_dump(), 0),
+        "memberships_unchanged": 2,
+        "leaderships_unchanged": 1,
+        "awards_unchanged": 1,
+    }
+
+    other = {
+        **year,
+        "members": [*year["members"], {"unit": "Lạng Sơn", "source": "nowhere"}],
+        "leadership": {"leader": "Cao Bằng"},
+        "awards": [{**award, "quote": "Not what the source said the first time."}],
+    }
+    second = tmp_path / "second"
+    second.mkdir()
+    with pytest.raises(HistoryImportError) as failure, use_locale("en"):
+        await run_import(database, write(second, [{"number": 97, "years": [other]}]))
+    where = "clusters[0] (cluster 97).years[0] (2024)"
+    assert failure.value.problems == [
+        f"{where}.members[2] (Lạng Sơn): unknown source 'nowhere'",
+        f"{where}.leadership: A different leadership is already recorded for this year.",
+        f"{where}.awards[0] (Hà Nội): A different award is already recorded for this unit and year.",
+    ]
+    third = tmp_path / "third"
+    third.mkdir()
+    members = [*year["members"], {"unit": "Lạng Sơn"}]
+    after = await run_import(
+        database, write(third, [{"number": 97, "years": [{**year, "members": members}]}])
+    )
+    assert (after.memberships_created, after.memberships_unchanged) == (1, 2)  # nothing was written
+    assert (after.leaderships_unchanged, after.awards_unchanged) == (1, 1)

@@ -85,8 +85,9 @@ async def insert_record(database: Database, key: str, age: timedelta) -> None:
         await session.execute(
             text(
                 "INSERT INTO idempotency_records"
-                " (api_key_id, key, fingerprint, status_code, body, created_at)"
-                " SELECT min(id), :key, 'f', 201, '{}', now() - CAST(:age AS interval) FROM api_keys"
+                " (owner, key, fingerprint, status_code, body, created_at)"
+                " SELECT 'key:' || min(id), :key, 'f', 201, '{}', now() - CAST(:age AS interval)"
+                " FROM api_keys"
             ),
             {"key": key, "age": age},
         )

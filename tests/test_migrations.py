@@ -50,3 +50,24 @@ def test_0003_erases_raw_keys_kept_in_idempotency_records() -> None:
     assert "thd_secret" not in bodies["k1"]
     assert '"key": null' in bodies["k1"]
     assert '"key": 3' in bodies["k2"], "an answer that is not a key record is left as it was"
+
+
+async def _owners(url: str) -> dict[str, str]:
+    conn = await asyncpg.connect(plain_dsn(url))
+    try:
+        return dict(await conn.fetch("SELECT key, owner FROM idempotency_records"))
+    finally:
+        await conn.close()
+
+
+def test_0015_gives_each_idempotency_record_its_callers_owner() -> None:
+    """Records kept before 0015 belong to their key: its owner is `key:<id>`, as a key's caller's
+    `rate_limit_key` reads, so a replay after the upgrade still finds them."""
+    url = empty_database("migrations")
+    command.upgrade(alembic_config(url), "0014")
+    asyncio.run(_write_0002_records(url))
+    command.upgrade(alembic_config(url), "head")
+    owners = asyncio.run(_owners(url))
+    assert set(owners) == {"k1", "k2"}
+    assert len(set(owners.values())) == 1
+    assert next(iter(owners.values())).startswith("key:")

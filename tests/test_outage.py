@@ -24,7 +24,7 @@ from app.core.logs import RequestIdFilter
 from app.keys.schemas import KeyCreate
 from app.keys.service import create_key
 from app.main import create_app
-from tests.helpers import bearer, problem
+from tests.helpers import TEST_ACTOR, bearer, problem
 from tests.private_postgres import Server, prepare
 
 pytestmark = pytest.mark.xdist_group("private-postgres")
@@ -72,7 +72,7 @@ async def admin(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     database: Database = app.state.database
     async with database.sessionmaker() as session, session.begin():
         data = TypeAdapter(KeyCreate).validate_python({"name": "outage admin", "role": "admin"})
-        key = (await create_key(session, data, "test")).key
+        key = (await create_key(session, data, TEST_ACTOR)).key
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://thidua.test") as client:
         client.headers.update(bearer(key))
@@ -154,7 +154,7 @@ async def test_a_commit_that_fails_is_503_and_writes_nothing(
     server: Server, app: FastAPI, admin: httpx.AsyncClient
 ) -> None:
     async def lose_the_server_before_commit(session: SessionDep) -> dict[str, int]:
-        out = await create_cluster(session, ClusterCreate(number=11), "test")
+        out = await create_cluster(session, ClusterCreate(number=11), TEST_ACTOR)
         await asyncio.to_thread(server.stop)
         return {"number": out.number}
 

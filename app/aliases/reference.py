@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.aliases.models import UnitAlias
 from app.aliases.service import RESOURCE, alias_out
 from app.core.database import table
+from app.core.identity import REFERENCE
 from app.core.revisions import record_revision
 from app.core.text import search_key
-from app.units.models import REFERENCE_ACTOR
 from app.units.reference import reference_key
 
 
@@ -34,7 +34,7 @@ async def load_aliases(session: AsyncSession, path: Path, ids: dict[str, int]) -
                     "name": r["alias"],
                     "search_key": key,
                     "note": r["note"] or None,
-                    "recorded_by": REFERENCE_ACTOR,
+                    "recorded_by": REFERENCE.recorded_by,
                 }
             )
     if not rows:
@@ -45,5 +45,5 @@ async def load_aliases(session: AsyncSession, path: Path, ids: dict[str, int]) -
     added = await session.execute(insert(aliases).values(rows).on_conflict_do_nothing().returning(*aliases.c))
     loaded = [alias_out(row) for row in added]
     for out in loaded:
-        await record_revision(session, RESOURCE, out.id, out.version, out, REFERENCE_ACTOR)
+        await record_revision(session, RESOURCE, out.id, out.version, out, REFERENCE)
     return len(loaded)

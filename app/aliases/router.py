@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from app.aliases import service
-from app.aliases.schemas import AliasCreate, AliasOut, AliasUpdate
+from app.aliases.schemas import AliasConflict, AliasCreate, AliasOut, AliasUpdate
 from app.auth.dependencies import AdminKey, CurrentKey
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
@@ -47,7 +47,7 @@ async def list_aliases(
     description="From then on `GET /v1/units?q=` finds the unit by it (`match.kind: alias`), and "
     "writes and imports resolve it. An alias of the unit that reads the same (case, diacritics, "
     "dashes, dots and spaces aside) is 409.",
-    responses=problem_responses(403, 404, 409, 413),
+    responses=problem_responses(403, 404, 413, models={409: AliasConflict}),
 )
 async def create_alias(
     session: SessionDep,
@@ -73,7 +73,7 @@ async def create_alias(
 async def get_alias(
     session: SessionDep, _: CurrentKey, unit_id: UnitId, alias_id: AliasId, response: Response
 ) -> AliasOut:
-    out = service.alias_out(await service.get(session, unit_id=unit_id, alias_id=alias_id))
+    out = service.alias_out(await service.alias_row(session, unit_id=unit_id, alias_id=alias_id))
     response.headers["ETag"] = service.alias_etag(out)
     return out
 
@@ -84,7 +84,7 @@ async def get_alias(
     summary="Correct or retire an alias (admin, If-Match)",
     description="Correct its name, note or source, or retire it with `active: false`. Each change "
     "is a new version; every version stays under `/revisions`.",
-    responses=problem_responses(403, 404, 409, 412, 413, 428),
+    responses=problem_responses(403, 404, 412, 413, 428, models={409: AliasConflict}),
 )
 async def update_alias(
     session: SessionDep,
@@ -116,7 +116,7 @@ async def alias_revisions(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[RevisionOut[AliasOut]]:
-    await service.get(session, unit_id=unit_id, alias_id=alias_id)
+    await service.alias_row(session, unit_id=unit_id, alias_id=alias_id)
     return await list_revisions(
         session, service.RESOURCE, alias_id, AliasOut, limit=limit, after=decode_cursor(cursor)
     )

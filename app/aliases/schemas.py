@@ -4,6 +4,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.corrections import Correction
+from app.core.errors import Problem
 from app.core.types import SearchableName, Text, not_null
 
 _NAME = Field(
@@ -78,3 +79,24 @@ class AliasOut(BaseModel):
     version: int
     recorded_by: str
     recorded_at: datetime
+
+
+class AliasConflict(Problem):
+    """409 on an alias: another alias of the unit reads the same (`alias-exists`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/alias-exists",
+                "title": "Xung đột dữ liệu",
+                "status": 409,
+                "detail": "Đơn vị có mã số 80 đã có tên gọi khác 'TP.HCM' (mã số 3), được coi là trùng với "
+                "'TP HCM'.",
+                "instance": "/v1/units/80/aliases",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+                "existing_alias_id": 3,
+            }
+        }
+    )
+
+    existing_alias_id: int | None = Field(default=None, description="409: the alias that reads the same.")

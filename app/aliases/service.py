@@ -9,15 +9,17 @@ from sqlmodel import col
 
 from app.aliases.models import UnitAlias
 from app.aliases.schemas import AliasCreate, AliasOut, AliasUpdate
-from app.core.cache import UNITS, invalidate
+from app.core.cache import invalidate
 from app.core.errors import Conflict, NotFound, constraint_name
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, page_of
-from app.core.revisions import record_revision, unless_unchanged
+from app.core.revisions import record_revision
 from app.core.text import search_key
-from app.core.time import utcnow
+from app.core.versioned import patch_version
 from app.units.service import get_unit
+from app.units.tags import UNITS
 
 RESOURCE = "unit_alias"
 _UNIQUE = "unit_aliases_unit_id_search_key_key"
@@ -31,8 +33,10 @@ def alias_etag(alias: AliasOut) -> str:
     return record_etag(RESOURCE, alias.id, alias.version, alias)
 
 
-async def get(session: AsyncSession, *, unit_id: int, alias_id: int, for_update: bool = False) -> UnitAlias:
-    """The alias `alias_id` of unit `unit_id`, or 404."""
+async def alias_row(
+    session: AsyncSession, *, unit_id: int, alias_id: int, for_update: bool = False
+) -> UnitAlias:
+    """The stored row of alias `alias_id` of unit `unit_id` (locked with `for_update`), or 404."""
     query = select(UnitAlias).where(col(UnitAlias.id) == alias_id, col(UnitAlias.unit_id) == unit_id)
     if for_update:
         query = query.with_for_update()
@@ -54,7 +58,7 @@ async def list_aliases(
     return page_of(rows, limit, lambda a: a.id)
 
 
-async def create(session: AsyncSession, *, unit_id: int, data: AliasCreate, actor: str) -> AliasOut:
+async def create(session: AsyncSession, *, unit_id: int, data: AliasCreate, actor: Actor) -> AliasOut:
     """Record an alias (version 1); another alias of the unit that reads the same is 409."""
     await get_unit(session, unit_id)
     alias = UnitAlias(
@@ -63,7 +67,7 @@ async def create(session: AsyncSession, *, unit_id: int, data: AliasCreate, acto
         search_key=search_key(data.name),
         note=data.note,
         source=data.source,
-        recorded_by=actor,
+        recorded_by=actor.recorded_by,
     )
     await _write(session, alias, {})
     out = alias_out(alias)
@@ -73,27 +77,29 @@ async def create(session: AsyncSession, *, unit_id: int, data: AliasCreate, acto
 
 
 async def update(
-    session: AsyncSession, *, unit_id: int, alias_id: int, data: AliasUpdate, if_match: str | None, actor: str
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    alias_id: int,
+    data: AliasUpdate,
+    if_match: str | None,
+    actor: Actor,
 ) -> AliasOut:
     """Correct or retire an alias under `If-Match`: a new version, the old one kept in revisions."""
-    alias = await get(session, unit_id=unit_id, alias_id=alias_id, for_update=True)
+    alias = await alias_row(session, unit_id=unit_id, alias_id=alias_id, for_update=True)
     before = alias_out(alias)
     require_match(if_match, alias_etag(before))
     changes = {field: getattr(data, field) for field in data.model_fields_set}
     if data.name is not None:
         changes["search_key"] = search_key(data.name)
-    changes.update(version=alias.version + 1, recorded_by=actor, recorded_at=utcnow())
 
-    async def write() -> AliasOut:
-        await _write(session, alias, changes)
-        return alias_out(alias)
+    async def write(row: UnitAlias) -> AliasOut:
+        await _write(session, row, changes)
+        return alias_out(row)
 
-    out = await unless_unchanged(session, before, write)
-    if out is None:
-        return before
-    await record_revision(session, RESOURCE, out.id, out.version, out, actor)
-    await invalidate(session, UNITS)
-    return out
+    return await patch_version(
+        session, alias, before, write, resource=RESOURCE, actor=actor, tags=lambda _out: [UNITS]
+    )
 
 
 async def _write(session: AsyncSession, alias: UnitAlias, changes: dict[str, Any]) -> None:

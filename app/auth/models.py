@@ -4,6 +4,7 @@ from sqlalchemy import CheckConstraint, Column, DateTime
 from sqlmodel import Field, SQLModel
 
 from app.auth.roles import Role
+from app.core.identity import ACTOR_LENGTH
 from app.core.time import timestamp_field
 
 __all__ = ["ApiKey", "Role"]
@@ -26,7 +27,7 @@ class ApiKey(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="units.id")
     key_hash: str = Field(max_length=64, unique=True)
     key_prefix: str = Field(max_length=16)
-    created_by: str = Field(max_length=120)
+    created_by: str = Field(max_length=ACTOR_LENGTH)
     created_at: datetime = timestamp_field()
     revoked_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)

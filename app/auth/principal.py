@@ -14,30 +14,34 @@ from app.core.identity import Actor
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An API key's caller: what the dependencies check, what the rate limiter counts by
-    (`app.core.identity.Caller`), and who is recorded for what it writes (`as_actor`). A person
-    signing in becomes another kind of principal beside it, with the same three faces."""
+    """A caller with a valid credential: an API key, or a person (or a machine) signed in with an
+    access token (`app.auth.signed_in`). What the dependencies check (`role`, scoped to a cluster
+    or a unit), what the rate limiter counts by (`app.core.identity.Caller`), and who is recorded
+    for what it writes (`actor`)."""
 
-    key_id: int
+    key_id: int | None
+    """The API key's id; None for a token's caller."""
     name: str
     role: Role
     cluster_id: int | None
     unit_id: int | None
+    signed_in: Actor | None = None
+    """A token's caller: the person or client, by issuer and subject."""
+    budget_key: str | None = None
+    """A token's caller's own rate-limit budget (a digest of issuer and subject)."""
+    expires_at: float | None = None
+    """A token's caller: when the token expires (wall-clock seconds); never for a key."""
 
     @property
-    def as_actor(self) -> Actor:
-        """Who is recorded: the typed value."""
+    def actor(self) -> Actor:
+        """Who is recorded for what this caller writes."""
+        if self.signed_in is not None:
+            return self.signed_in
         return Actor("key", str(self.key_id), self.name)
 
     @property
-    def actor(self) -> str:
-        """Who is recorded, as the `recorded_by` / `created_by` columns store it (`key:7:name`),
-        until the services take the typed `as_actor`."""
-        return self.as_actor.recorded_by
-
-    @property
     def rate_limit_key(self) -> str:
-        return f"key:{self.key_id}"
+        return self.budget_key or f"key:{self.key_id}"
 
     @property
     def rate_limit_group(self) -> str:

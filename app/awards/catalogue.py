@@ -15,10 +15,10 @@ from app.awards.schemas import AwardTypeData, AwardTypeOut
 from app.core.errors import NotFound
 from app.core.etag import record_etag
 from app.core.i18n import _
+from app.core.identity import REFERENCE
 from app.core.pagination import Page, page_of
 from app.core.revisions import record_revision
 from app.core.time import utcnow
-from app.units.models import REFERENCE_ACTOR
 
 RESOURCE = "award_type"
 
@@ -74,7 +74,7 @@ async def load_award_types(session: AsyncSession, path: Path) -> int:
         if row is not None and all(getattr(row, k) == v for k, v in values.items()):
             continue
         if row is None:
-            row = AwardType(**values, recorded_by=REFERENCE_ACTOR)
+            row = AwardType(**values, recorded_by=REFERENCE.recorded_by)
         else:
             for field, value in values.items():
                 setattr(row, field, value)
@@ -84,6 +84,6 @@ async def load_award_types(session: AsyncSession, path: Path) -> int:
         await session.flush()
         assert row.id is not None
         out = award_type_out(row)
-        await record_revision(session, RESOURCE, row.id, out.version, out, REFERENCE_ACTOR)
+        await record_revision(session, RESOURCE, row.id, out.version, out, REFERENCE)
         changed += 1
     return changed

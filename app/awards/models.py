@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, Column, Index, LargeBinary, UniqueConstr
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.core.time import timestamp_field
+from app.core.models import Recorded, Versioned
 
 
 class AwardKind(StrEnum):
@@ -42,7 +42,7 @@ class AwardStatus(StrEnum):
     revoked = "revoked"
 
 
-class AwardType(SQLModel, table=True):
+class AwardType(Versioned, table=True):
     """An award of the catalogue (`data/reference/award_types.yaml`)."""
 
     __tablename__ = "award_types"
@@ -66,15 +66,12 @@ class AwardType(SQLModel, table=True):
     standard_of: str | None = Field(default=None, max_length=60, foreign_key="award_types.code")
     rules: list[str] = Field(sa_column=Column(JSONB, nullable=False))
     basis: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
 _STATUSES = "'nominated', 'proposed', 'returned', 'granted', 'refused', 'revoked'"
 
 
-class Award(SQLModel, table=True):
+class Award(Versioned, table=True):
     """An award to a unit for an emulation year, moved through its lifecycle by transitions
     (`award_transitions`). One achievement, one award: at most one award of a type per unit and
     year that was not refused or revoked."""
@@ -108,12 +105,9 @@ class Award(SQLModel, table=True):
     attested: bool = False
     source: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     rule_checks: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
-    version: int = 1
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
-class AwardTransition(SQLModel, table=True):
+class AwardTransition(Recorded, table=True):
     """One step of an award's lifecycle, never changed: the first is its nomination."""
 
     __tablename__ = "award_transitions"
@@ -133,11 +127,9 @@ class AwardTransition(SQLModel, table=True):
     decision_number: str | None = Field(default=None, max_length=100)
     authority: str | None = Field(default=None, max_length=200)
     reason: str | None = Field(default=None, max_length=2000)
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
-class AwardDocument(SQLModel, table=True):
+class AwardDocument(Recorded, table=True):
     """A document uploaded for an award's dossier: its bytes, their SHA-256, size and type."""
 
     __tablename__ = "award_documents"
@@ -153,8 +145,6 @@ class AwardDocument(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
 class DossierItem(SQLModel, table=True):

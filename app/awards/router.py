@@ -4,28 +4,31 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import Response as RawResponse
 
-from app.auth.dependencies import AdminKey, ClusterWriterKey, CurrentKey, ensure_cluster_writer
+from app.auth.dependencies import AdminKey, ClusterWriterKey, CurrentKey, PublicReader, ensure_cluster_writer
 from app.auth.roles import Role
 from app.awards import catalogue, service
 from app.awards.models import AwardStatus
 from app.awards.schemas import (
     AWARD_TYPE_CODE,
+    AwardConflict,
     AwardCreate,
     AwardOut,
     AwardTypeOut,
     DocumentOut,
+    DocumentTypeRefusal,
     Fact,
     Statement,
     TransitionIn,
     TransitionOut,
 )
-from app.clusters.service import find_cluster
+from app.clusters.years import GroupingRef, resolve
 from app.core.config import DEFAULT_DOCUMENT_TYPES, Settings
 from app.core.database import SessionDep
 from app.core.deprecation import renamed
-from app.core.errors import Forbidden, Unprocessable, problem_responses
+from app.core.errors import Forbidden, NotFound, Unprocessable, problem_responses
 from app.core.i18n import _
 from app.core.idempotency import IdempotencyDep
+from app.core.identity import without_people
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import IfMatch, UnitQuery
 from app.core.types import PlainDecimal
@@ -34,6 +37,12 @@ types_router = APIRouter(
     prefix="/v1/award-types", tags=["awards"], responses=problem_responses(401, 422, 500)
 )
 router = APIRouter(prefix="/v1/awards", tags=["awards"], responses=problem_responses(401, 422, 500))
+
+_PUBLIC_AWARDS = (
+    " **PUBLIC_READS**: on a server that sets it, {what} also readable without a credential "
+    "(the published results, counted per client address: `RATE_LIMIT_ANONYMOUS`), {anonymous} A "
+    "credential that is sent is checked as always. Off by default: 401 without a credential."
+)
 
 AwardTypeCode = Annotated[str, Path(pattern=AWARD_TYPE_CODE, description="The award type's code.")]
 AwardId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The award's id."), PlainDecimal]
@@ -73,12 +82,17 @@ async def get_award_type(
     "type, status and cluster. `include_predecessors=true` (with `unit`) adds the awards of the "
     "unit's predecessors, transitively through the successions: a post-2025 unit's whole record "
     "(404 if that unit does not exist; 422 without `unit`). The unit filter was `unit_id` until "
-    "2.0.0; it is `unit` now, as in every other list, and `unit_id` still works, deprecated.",
+    "2.0.0; it is `unit` now, as in every other list, and `unit_id` still works, deprecated."
+    + _PUBLIC_AWARDS.format(
+        what="this list is",
+        anonymous="granted awards only: an anonymous caller's list is filtered to `status=granted` "
+        "whatever the filters (with `status` another one, an empty page).",
+    ),
     responses=problem_responses(404),
 )
 async def list_awards(
     session: SessionDep,
-    _: CurrentKey,
+    reader: PublicReader,
     unit: Annotated[int | None, renamed(UnitQuery, name="unit", old="unit_id")],
     year: Annotated[
         int | None, Query(ge=2000, le=2100, description="The emulation year."), PlainDecimal
@@ -96,17 +110,22 @@ async def list_awards(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[AwardOut]:
-    return await service.list_awards(
+    page = await service.list_awards(
         session,
         year=year,
         unit_id=unit,
         award_type=award_type,
-        status=status,
+        status=status if reader is not None else AwardStatus.granted,  # anonymous: granted only
         cluster=cluster,
         include_predecessors=include_predecessors,
         limit=limit,
         after=decode_cursor(cursor),
     )
+    if reader is None and status not in (None, AwardStatus.granted):
+        return Page(items=[], next_cursor=None)  # checked as any list (422, 404), then none visible
+    if reader is None:
+        return Page[AwardOut].model_validate(without_people(page.model_dump()))
+    return page
 
 
 @router.post(
@@ -135,7 +154,7 @@ async def list_awards(
     "`rank` is allowed only when `source.facts.rank` is `stated` (422 `/problems/rank-not-stated` "
     "otherwise), and the cluster-lead check then answers `cannot_be_verified` (`rank_stated`), "
     "never `passed`. Only collective awards; a unit that has since ceased is fine.",
-    responses=problem_responses(403, 404, 409, 413),
+    responses=problem_responses(403, 404, 413, models={409: AwardConflict}),
 )
 async def create_award(
     session: SessionDep,
@@ -146,9 +165,7 @@ async def create_award(
 ) -> AwardOut:
     cluster_id = None
     if body.cluster is not None:
-        cluster = await find_cluster(session, body.cluster)
-        cluster_id = cluster.id
-        assert cluster_id is not None
+        cluster_id = (await resolve(session, GroupingRef.cluster(body.cluster))).id
         ensure_cluster_writer(key, cluster_id)
     if (body.cluster is None or body.attested) and key.role is not Role.admin:
         raise Forbidden(_("This operation needs an admin key."))
@@ -212,10 +229,22 @@ def _refuse_claims(body: AwardCreate) -> None:
     "/{award_id}",
     operation_id="getAward",
     summary="Get an award with its whole history",
+    description="The award, its rule checks and every transition."
+    + _PUBLIC_AWARDS.format(
+        what="an award is",
+        anonymous="once granted (`status: granted`): any other award is 404 to an anonymous "
+        "caller, as one that does not exist.",
+    ),
     responses=problem_responses(404),
 )
-async def get_award(session: SessionDep, _: CurrentKey, award_id: AwardId, response: Response) -> AwardOut:
+async def get_award(
+    session: SessionDep, reader: PublicReader, award_id: AwardId, response: Response
+) -> AwardOut:
     out = await service.get(session, award_id=award_id)
+    if reader is None and out.status is not AwardStatus.granted:
+        raise NotFound(_("No award with id {award_id}.", award_id=award_id))  # as service.get says it
+    if reader is None:
+        out = AwardOut.model_validate(without_people(out.model_dump()))
     response.headers["ETag"] = service.award_etag(out)
     return out
 
@@ -233,7 +262,7 @@ async def get_award(session: SessionDep, _: CurrentKey, award_id: AwardId, respo
     "409 naming the allowed ones (`allowed_transitions`); a step dated before the previous one is "
     "409. A reason is needed to return, refuse or revoke, a decision number and authority to grant "
     "or revoke, and a dossier with (only) a proposal: 422 otherwise.",
-    responses=problem_responses(403, 404, 409, 412, 413, 428),
+    responses=problem_responses(403, 404, 412, 413, 428, models={409: AwardConflict}),
 )
 async def record_award_transition(
     session: SessionDep,
@@ -287,7 +316,7 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
     openapi_extra={
         "requestBody": {"required": True, "content": dict.fromkeys(DEFAULT_DOCUMENT_TYPES, _BINARY)}
     },
-    responses=problem_responses(403, 404, 413, 415),
+    responses=problem_responses(403, 404, 413, models={415: DocumentTypeRefusal}),
 )
 async def create_award_document(
     request: Request,

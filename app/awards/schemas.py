@@ -5,9 +5,10 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.awards.models import ApprovalClass, AwardKind, AwardLevel, AwardStatus, Recipient
+from app.core.errors import Problem
 from app.core.i18n import Localized, _
 from app.core.types import Integer, IsoDate, Text
-from app.rules.schemas import Citation, Confidence
+from app.rules.schemas import Citation, Confidence, RuleRefusal, RuleSetMissing
 from app.units.examples import THAI_BINH
 from app.units.schemas import UnitRef
 
@@ -452,3 +453,105 @@ class AwardBrief(BaseModel):
     attested: bool = Field(description="True: recorded from a cited source, not decided here.")
     vote_id: int | None
     href: str
+
+
+# --- problems ----------------------------------------------------------------------------------
+
+_LEAD_BASIS: dict[str, Any] = {
+    "document": "Thông tư 12/2019/TT-BCA",
+    "article": "art. 18(1)(a)",
+    "note": "A provincial police unit proposed for the Government flag meets the Ministry flag's "
+    "standard and leads its cluster (ranks first in results, dẫn đầu; not the Cụm trưởng).",
+}
+
+
+class NominationRefusal(RuleRefusal):
+    """409 `rule-refused`: a nomination a rule refuses, quoting the first rule it breaks (the
+    members of `RuleRefusal`), what that check found, and every rule checked beside it. Raised on
+    a nomination, and on a vote whose candidates are checked when it is created."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/rule-refused",
+                "title": "Xung đột dữ liệu",
+                "status": 409,
+                "detail": "Đơn vị xếp thứ 2 trong Cụm thi đua, không phải thứ nhất: hình thức khen thưởng "
+                "này dành cho đơn vị dẫn đầu Cụm. Quy định: government_flag_requires_cluster_lead "
+                "(Thông tư 12/2019/TT-BCA art. 18(1)(a)).",
+                "instance": "/v1/votes",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+                "rule": "government_flag_requires_cluster_lead",
+                "basis": _LEAD_BASIS,
+                "confidence": "text",
+                "facts": {"rank": 2},
+                "rule_checks": [
+                    {
+                        "rule": "government_flag_requires_cluster_lead",
+                        "outcome": "refused",
+                        "finding": "not_first",
+                        "basis": _LEAD_BASIS,
+                        "confidence": "text",
+                        "facts": {"rank": 2},
+                        "message": "Đơn vị xếp thứ 2 trong Cụm thi đua, không phải thứ nhất: hình thức khen "
+                        "thưởng này dành cho đơn vị dẫn đầu Cụm.",
+                    }
+                ],
+            }
+        }
+    )
+
+    facts: dict[str, Any] | None = Field(
+        default=None, description="409: what the refused check found (a proceeding's id, a rank, …)."
+    )
+    rule_checks: list[dict[str, Any]] | None = Field(
+        default=None, description="409: every rule checked for the nomination, with its outcome."
+    )
+
+
+class AwardConflict(NominationRefusal, RuleSetMissing):
+    """409 on an award: a rule refusing the nomination (`rule-refused`, `award-exists`: the
+    members of `NominationRefusal`), no rule set for its year (`no-rule-set`: `emulation_year`),
+    or a transition its status does not allow (`transition-not-allowed`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/transition-not-allowed",
+                "title": "Xung đột dữ liệu",
+                "status": 409,
+                "detail": "Khen thưởng ở trạng thái granted không thể chuyển sang proposed; được phép: "
+                "revoked.",
+                "instance": "/v1/awards/7/transitions",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+                "allowed_transitions": ["revoked"],
+            }
+        }
+    )
+
+    allowed_transitions: list[str] | None = Field(
+        default=None, description="409: the statuses the award may move to from its current one."
+    )
+
+
+class DocumentTypeRefusal(Problem):
+    """415 `unsupported-document-type`: a document of a type not accepted (`DOCUMENT_TYPES`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/unsupported-document-type",
+                "title": "Kiểu nội dung không được hỗ trợ",
+                "status": 415,
+                "detail": "Không nhận tài liệu có kiểu text/html; hãy gửi một trong các kiểu: "
+                "application/pdf, image/png, image/jpeg.",
+                "instance": "/v1/awards/7/documents",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+                "allowed_media_types": ["application/pdf", "image/png", "image/jpeg"],
+            }
+        }
+    )
+
+    allowed_media_types: list[str] | None = Field(
+        default=None, description="415: the media types the operation accepts for its body."
+    )

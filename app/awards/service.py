@@ -27,16 +27,18 @@ from app.awards.schemas import (
     TransitionOut,
 )
 from app.clusters.models import Cluster
-from app.core.cache import cluster_tag, invalidate, unit_tag
+from app.clusters.tags import cluster_tag
+from app.core.cache import invalidate
 from app.core.errors import Conflict, NotFound, Unprocessable, UnsupportedMediaType, constraint_name
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, page_of
-from app.core.time import utcnow
 from app.rules.service import NoRuleSet, rule_set_for_year
 from app.units.models import Unit
 from app.units.schemas import UnitRef
 from app.units.service import get_unit, lineage, unit_columns
+from app.units.tags import unit_tag
 
 RESOURCE = "award"
 _ONE_PER_ACHIEVEMENT = "awards_one_per_achievement"
@@ -228,7 +230,7 @@ async def nominate(
     vote: "CitedVote | None",
     standings_version: int | None,
     on: date,
-    actor: str,
+    actor: Actor,
     source: AwardSource | None = None,
     attested: bool = False,
     rank: int | None,
@@ -312,7 +314,7 @@ async def nominate(
         attested=attested,
         source=source.model_dump(mode="json") if source is not None else None,
         rule_checks=[c.model_dump(mode="json", exclude={"message"}) for c in checks],
-        recorded_by=actor,
+        recorded_by=actor.recorded_by,
     )
     try:
         async with session.begin_nested():
@@ -337,7 +339,7 @@ async def nominate(
             position=1,
             to_status=AwardStatus.nominated.value,
             decided_on=on,
-            recorded_by=actor,
+            recorded_by=actor.recorded_by,
         )
     )
     await session.flush()
@@ -430,7 +432,7 @@ def _check_cited_vote(
 
 
 async def record_transition(
-    session: AsyncSession, *, award_id: int, data: TransitionIn, if_match: str | None, actor: str
+    session: AsyncSession, *, award_id: int, data: TransitionIn, if_match: str | None, actor: Actor
 ) -> AwardOut:
     """Move an award one step under `If-Match`: only to a status its current one allows (409
     naming those), not dated before its previous step (409); a proposal's dossier items name
@@ -477,7 +479,7 @@ async def record_transition(
         decision_number=data.decision_number,
         authority=data.authority,
         reason=data.reason,
-        recorded_by=actor,
+        recorded_by=actor.recorded_by,
     )
     session.add(step)
     await session.flush()
@@ -493,9 +495,7 @@ async def record_transition(
             )
         )
     award.status = data.to.value
-    award.version += 1
-    award.recorded_by = actor
-    award.recorded_at = utcnow()
+    award.stamp(actor)
     session.add(award)
     await session.flush()
     out = await get(session, award_id=award_id)
@@ -586,7 +586,7 @@ def served_type(stored: str, allowed: Sequence[str]) -> str:
 
 
 async def add_document(
-    session: AsyncSession, *, award_id: int, filename: str, content_type: str, content: bytes, actor: str
+    session: AsyncSession, *, award_id: int, filename: str, content_type: str, content: bytes, actor: Actor
 ) -> DocumentOut:
     """Keep a dossier document's bytes with their SHA-256 (the body limit bounds its size)."""
     await award_cluster(session, award_id)
@@ -599,7 +599,7 @@ async def add_document(
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         content=content,
-        recorded_by=actor,
+        recorded_by=actor.recorded_by,
     )
     session.add(document)
     await session.flush()

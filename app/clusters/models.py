@@ -1,10 +1,9 @@
-from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.time import timestamp_field
+from app.core.models import Versioned
 
 
 class RotationCustom(StrEnum):
@@ -14,7 +13,7 @@ class RotationCustom(StrEnum):
     deputy_succeeds = "deputy_succeeds"
 
 
-class Cluster(SQLModel, table=True):
+class Cluster(Versioned, table=True):
     """An emulation cluster (Cụm thi đua số N)."""
 
     __tablename__ = "clusters"
@@ -30,6 +29,3 @@ class Cluster(SQLModel, table=True):
     name: str = Field(max_length=120)
     rotation_custom: str = Field(default=RotationCustom.least_recent.value, max_length=20)
     note: str | None = Field(default=None, max_length=2000)
-    version: int = 1
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()

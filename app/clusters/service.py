@@ -7,14 +7,16 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.clusters.schemas import ClusterCreate, ClusterOut, ClusterUpdate
+from app.clusters.tags import cluster_tag
 from app.clusters.years import GroupingRef, resolve
-from app.core.cache import cluster_tag, invalidate
+from app.core.cache import invalidate
 from app.core.errors import Conflict
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.revisions import record_revision
-from app.core.versioned import patch_version
+from app.core.versioned import assigned, patch_version
 
 RESOURCE = "cluster"
 
@@ -27,12 +29,6 @@ def cluster_etag(cluster: ClusterOut) -> str:
     return record_etag(RESOURCE, cluster.number, cluster.version, cluster)
 
 
-async def find_cluster(session: AsyncSession, number: int) -> Cluster:
-    """Cluster `number`'s row, or 404 (a route names it by its path instead: `ClusterDep`,
-    `ClusterYearDep` in `app.clusters.years`)."""
-    return (await resolve(session, GroupingRef.cluster(number))).row
-
-
 async def list_clusters(session: AsyncSession, *, limit: int, after: int | None) -> Page[ClusterOut]:
     query = select(Cluster).order_by(col(Cluster.number)).limit(limit + 1)
     if after is not None:
@@ -41,13 +37,13 @@ async def list_clusters(session: AsyncSession, *, limit: int, after: int | None)
     return page_of(rows, limit, lambda c: c.number)
 
 
-async def create_cluster(session: AsyncSession, data: ClusterCreate, actor: str) -> ClusterOut:
+async def create_cluster(session: AsyncSession, data: ClusterCreate, actor: Actor) -> ClusterOut:
     cluster = Cluster(
         number=data.number,
         name=data.name or f"Cụm thi đua số {data.number}",
         rotation_custom=data.rotation_custom.value,
         note=data.note,
-        recorded_by=actor,
+        recorded_by=actor.recorded_by,
     )
     try:
         async with session.begin_nested():
@@ -66,7 +62,7 @@ async def create_cluster(session: AsyncSession, data: ClusterCreate, actor: str)
 
 
 async def update_cluster(
-    session: AsyncSession, ref: GroupingRef, data: ClusterUpdate, if_match: str | None, actor: str
+    session: AsyncSession, ref: GroupingRef, data: ClusterUpdate, if_match: str | None, actor: Actor
 ) -> ClusterOut:
     """Change a cluster (looked up here, after the body was validated: an invalid body is 422
     whether or not the cluster exists)."""
@@ -85,8 +81,7 @@ async def update_cluster(
         session,
         cluster,
         before,
-        assign,
-        cluster_out,
+        assigned(session, assign, cluster_out),
         resource=RESOURCE,
         actor=actor,
         tags=lambda out: [cluster_tag(out.number)],

@@ -28,10 +28,11 @@ from sqlmodel import col
 from app.auth.dependencies import ClusterWriterKey, ensure_cluster_writer
 from app.auth.roles import Role
 from app.clusters.models import Cluster
-from app.core.cache import cluster_tag
+from app.clusters.tags import cluster_tag
 from app.core.database import SessionDep
 from app.core.errors import NotFound
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page
 from app.core.params import ClusterNumber, Year
 from app.core.revisions import RevisionOut, revisions_page
@@ -177,7 +178,7 @@ class Writer:
     """Who writes a cluster-year's records, checked against the cluster: the actor recorded, and
     whether it speaks for the Ministry (an admin key)."""
 
-    actor: str
+    actor: Actor
     ministry: bool
 
 
@@ -230,7 +231,7 @@ async def write_year_record(
     load: Callable[[], Awaitable[Stored[R, T] | None]],
     change: Change[R, T],
     conditions: Conditions,
-    actor: str,
+    actor: Actor,
 ) -> Written[T]:
     """Create or replace a record of the cluster-year: lock the cluster row, then `load` the
     record (locking it), then write it as `change` says (`app.core.versioned.write_version`); a
@@ -283,7 +284,7 @@ class YearRecord(Generic[Y, T]):
         session: AsyncSession,
         at: ClusterYear,
         conditions: Conditions,
-        actor: str,
+        actor: Actor,
         create: Callable[[], Y],
         assign: Callable[[Y], None],
         *,
@@ -304,25 +305,6 @@ class YearRecord(Generic[Y, T]):
         missing = self.missing(at)
         change = Change(self.resource, create, assign, read, self.etag, missing, children, check)
         return await write_year_record(session, at, load or stored, change, conditions, actor)
-
-
-D = TypeVar("D", bound=BaseModel)
-
-
-def by_number(
-    write: Callable[[AsyncSession, ClusterYear, D, Conditions, str], Awaitable[Written[T]]],
-) -> Callable[[AsyncSession, int, int, D, str | None, str], Awaitable[Written[T]]]:
-    """`write` for a caller that names the cluster by its number, with `If-Match` only: the
-    history importer, until it resolves the cluster-year itself (`cluster_year`)."""
-
-    async def by_number(
-        session: AsyncSession, number: int, year: int, data: D, if_match: str | None, actor: str
-    ) -> Written[T]:
-        return await write(
-            session, await cluster_year(session, number, year), data, Conditions(if_match), actor
-        )
-
-    return by_number
 
 
 async def year_record_id(session: AsyncSession, table: type[YearRow], at: ClusterYear) -> int | None:

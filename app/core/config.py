@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends
@@ -42,6 +43,20 @@ ACTIVE_CONTENT_TYPES = frozenset(
     }
 )
 """Types a browser renders as a page or runs: never a document's."""
+OIDC_ASYMMETRIC_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
+"""The JWS algorithms OIDC_ALGORITHMS may name: signatures with a public key. `none` and the HMAC
+family (HS256…) never: with HMAC the verifier's key is the secret, and a published key is not."""
 _GZIP_MIN_BYTES_CEILING = 1_048_576
 """Above this, nearly no answer is compressed: a GZIP_MIN_BYTES meant to turn gzip off."""
 
@@ -207,6 +222,117 @@ class Settings(BaseSettings):
         description="The media types an award's dossier document may have, comma-separated "
         "(415 for any other).",
     )
+    # --- Sign-in: bearer access tokens (JWT, RFC 9068) from OpenID Connect issuers -------------
+    oidc_issuers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="The OpenID Connect issuers whose JWT access tokens are accepted, comma-separated, "
+        "each exactly as its tokens' `iss` and its discovery document say it (https; http only on "
+        "the loopback interface). None by default: sign-in is off, API keys only.",
+    )
+    oidc_audience: str | None = Field(
+        default=None,
+        description="This API's audience: a token's `aud` must hold it. Required with OIDC_ISSUERS.",
+    )
+    oidc_algorithms: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["RS256", "PS256", "ES256"],
+        description="The signature algorithms accepted, comma-separated: asymmetric ones only "
+        f"({', '.join(OIDC_ASYMMETRIC_ALGORITHMS)}); never `none`, never HMAC.",
+    )
+    oidc_clock_skew_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=600,
+        allow_inf_nan=False,
+        description="How far the issuer's clock and ours may differ, in seconds: a token is "
+        "accepted up to this long after its `exp`, and this long before its `nbf` or `iat`.",
+    )
+    oidc_required_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Scopes every token must hold (`scope`, or `scp`), space-separated; none by default.",
+    )
+    oidc_require_at_jwt_typ: bool = Field(
+        default=False,
+        description="Refuse a token whose header `typ` is not `at+jwt` (RFC 9068). Off by default: "
+        "Keycloak's access tokens say `JWT`.",
+    )
+    oidc_name_claim: str = Field(
+        default="name",
+        min_length=1,
+        description="The claim holding a person's display name (else `preferred_username`).",
+    )
+    oidc_jwks_refresh_min_seconds: float = Field(
+        default=10,
+        gt=0,
+        allow_inf_nan=False,
+        description="An unknown `kid` fetches the issuer's keys again at most once in this many "
+        "seconds (a key rotation is seen at once; a flood of made-up kids costs one fetch).",
+    )
+    oidc_jwks_max_age_seconds: float = Field(
+        default=300,
+        gt=0,
+        allow_inf_nan=False,
+        description="Keys older than this are fetched again when next needed, so that a key the "
+        "provider removed stops verifying (while the provider is down, held keys keep verifying).",
+    )
+    oidc_http_timeout_seconds: float = Field(
+        default=3,
+        gt=0,
+        allow_inf_nan=False,
+        description="The most one fetch of an issuer's keys (discovery and JWKS) may take; past "
+        "it a token whose key is not held is 503.",
+    )
+    oidc_token_cache_size: int = Field(
+        default=10_000,
+        ge=0,
+        description="Verified tokens kept per process (least recently used dropped first; 0: none).",
+    )
+    oidc_token_cache_ttl_seconds: float = Field(
+        default=60,
+        ge=0,
+        allow_inf_nan=False,
+        description="How long a verified token is believed without checking it again (never past "
+        "its `exp`; 0: checked on every request).",
+    )
+    oidc_roles_claim: str = Field(
+        default="realm_access.roles",
+        pattern=r"^[^.\s]+(\.[^.\s]+)*$",
+        description="Where a token's roles are, a dotted path into its claims (Keycloak: "
+        "`realm_access.roles`), read when OIDC_GRANTS_SOURCE is `claims`.",
+    )
+    oidc_role_prefix: str = Field(
+        default="thidua:",
+        max_length=40,
+        description="The prefix of this service's roles among a token's roles: `thidua:admin`, "
+        "`thidua:reader`, `thidua:cluster:<cluster number>`, `thidua:unit:<unit id>`; other roles "
+        "are ignored.",
+    )
+    oidc_client_grants: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="What a machine's own token (client credentials) may do, by client id: "
+        "`provincial-01=unit:12,statistics=reader` (the roles without the prefix).",
+    )
+    oidc_grants_source: Literal["claims", "register"] = Field(
+        default="claims",
+        description="What a signed-in person may do: the roles in their token (`claims`, at "
+        "OIDC_ROLES_CLAIM), or the grants an admin keeps in the people register (`register`: "
+        "`/v1/people`, by the token's issuer and subject). A machine's token maps through "
+        "OIDC_CLIENT_GRANTS either way.",
+    )
+    oidc_ungranted: Literal["read", "none"] = Field(
+        default="none",
+        description="What a signed-in person with no grant may do: read, or nothing.",
+    )
+    oidc_docs_client_id: str = Field(
+        default="",
+        description="The public client (authorization code with PKCE) the Authorize button of "
+        "/docs signs in with; empty: no sign-in button.",
+    )
+    public_reads: bool = Field(
+        default=False,
+        description="Let the published results (the year sheet, frozen standings, granted awards) "
+        "be read without signing in, limited per client address (RATE_LIMIT_ANONYMOUS; so it needs "
+        "RATE_LIMIT_ENABLED). Off: nothing is readable without a key or a token.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "Settings":
@@ -269,6 +395,34 @@ class Settings(BaseSettings):
                         ("IDEMPOTENCY_TTL_HOURS", self.idempotency_ttl_hours),
                     ),
                 ),
+                (
+                    bool(self.oidc_issuers) and not self.oidc_audience,
+                    "OIDC_AUDIENCE is required with OIDC_ISSUERS: a token's `aud` must name this API, "
+                    "else a token the issuer made for another service would be accepted here",
+                    (
+                        ("OIDC_ISSUERS", ",".join(self.oidc_issuers)),
+                        ("OIDC_AUDIENCE", self.oidc_audience or ""),
+                    ),
+                ),
+                (
+                    self.oidc_jwks_max_age_seconds < self.oidc_jwks_refresh_min_seconds,
+                    "OIDC_JWKS_MAX_AGE_SECONDS must not be less than OIDC_JWKS_REFRESH_MIN_SECONDS",
+                    (
+                        ("OIDC_JWKS_MAX_AGE_SECONDS", self.oidc_jwks_max_age_seconds),
+                        ("OIDC_JWKS_REFRESH_MIN_SECONDS", self.oidc_jwks_refresh_min_seconds),
+                    ),
+                ),
+                (
+                    bool(self.oidc_docs_client_id) and not self.oidc_issuers,
+                    "OIDC_DOCS_CLIENT_ID needs OIDC_ISSUERS (the provider /docs signs in with)",
+                    (("OIDC_DOCS_CLIENT_ID", self.oidc_docs_client_id), ("OIDC_ISSUERS", "")),
+                ),
+                (
+                    self.public_reads and not self.rate_limit_enabled,
+                    "PUBLIC_READS needs RATE_LIMIT_ENABLED: reads without a credential are limited "
+                    "per client address (RATE_LIMIT_ANONYMOUS), never unlimited",
+                    (("PUBLIC_READS", "true"), ("RATE_LIMIT_ENABLED", "false")),
+                ),
             )
             if failed
         ]
@@ -310,6 +464,82 @@ class Settings(BaseSettings):
         if not types:
             raise ValueError("DOCUMENT_TYPES: name at least one media type")
         return types
+
+    @field_validator("oidc_issuers", "oidc_algorithms", mode="before")
+    @classmethod
+    def _oidc_comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("oidc_client_grants", mode="before")
+    @classmethod
+    def _client_grants(cls, value: object) -> object:
+        """`OIDC_CLIENT_GRANTS=provincial-01=unit:12,statistics=reader`."""
+        if not isinstance(value, str):
+            return value
+        grants: dict[str, str] = {}
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            client, sep, grant = item.partition("=")
+            if not sep or not client.strip() or not grant.strip():
+                raise ValueError(f"OIDC_CLIENT_GRANTS: {item!r} is not client=role (e.g. statistics=reader)")
+            grants[client.strip()] = grant.strip()
+        return grants
+
+    @field_validator("oidc_required_scopes", mode="before")
+    @classmethod
+    def _space_list(cls, value: object) -> object:
+        """`OIDC_REQUIRED_SCOPES=thidua openid` (space-separated, as OAuth writes scopes)."""
+        return value.split() if isinstance(value, str) else value
+
+    @field_validator("oidc_audience", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("oidc_required_scopes")
+    @classmethod
+    def _scope_tokens(cls, value: list[str]) -> list[str]:
+        for scope in value:
+            if not re.fullmatch(r"[\x21\x23-\x5b\x5d-\x7e]+", scope):
+                raise ValueError(f"OIDC_REQUIRED_SCOPES: {scope!r} is not a scope (RFC 6749 §3.3)")
+        return value
+
+    @field_validator("oidc_issuers")
+    @classmethod
+    def _issuer_urls(cls, value: list[str]) -> list[str]:
+        for issuer in value:
+            if not _secure_issuer(issuer):
+                raise ValueError(
+                    f"OIDC_ISSUERS: {issuer!r} is not an issuer URL such as "
+                    "https://id.example/realms/bocongan (https, no query or fragment; http only on "
+                    "localhost or a loopback address)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("OIDC_ISSUERS: an issuer is named twice")
+        return value
+
+    @field_validator("oidc_algorithms")
+    @classmethod
+    def _asymmetric(cls, value: list[str]) -> list[str]:
+        for alg in value:
+            if alg not in OIDC_ASYMMETRIC_ALGORITHMS:
+                why = (
+                    "an unsigned token is no proof"
+                    if alg.lower() == "none"
+                    else "HMAC takes a shared secret, and a provider's published key is none"
+                    if alg.upper().startswith("HS")
+                    else "not a signature algorithm we check"
+                )
+                raise ValueError(
+                    f"OIDC_ALGORITHMS: {alg!r} cannot be allowed ({why}); choose among "
+                    f"{', '.join(OIDC_ASYMMETRIC_ALGORITHMS)}"
+                )
+        if not value:
+            raise ValueError("OIDC_ALGORITHMS: name at least one algorithm")
+        return list(dict.fromkeys(value))
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -392,8 +622,31 @@ class Settings(BaseSettings):
         return value
 
 
-def _said(value: float) -> str:
+def _said(value: float | str) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _secure_issuer(url: str) -> bool:
+    """An issuer identifier (OpenID Connect Discovery §2): https, a host, no query or fragment;
+    http only on the loopback interface (a provider on the same host, as in the tests), since
+    keys fetched in clear over a network could be swapped by anyone on it."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host or parts.query or parts.fragment or "?" in url or "#" in url or parts.username:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _seal_key(value: SecretStr) -> None:

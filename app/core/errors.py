@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -34,70 +35,14 @@ class FieldError(BaseModel):
     type: str = Field(description="Pydantic's error type (`missing`, `int_type`, …), in every language.")
 
 
-class ConflictingLeadership(BaseModel):
-    """A leadership a change would leave without its leader or deputy as a member."""
-
-    cluster: int
-    year: int
-    role: str = Field(description="`leader` or `deputy`.")
-    href: str
-
-
-class BatchRowProblem(BaseModel):
-    """One problem of a batch: a bad value, a row that cannot be written, or a line that is not CSV."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "row": 7,
-                "column": "tu_ngay",
-                "kind": "date-format",
-                "problem": 'cột tu_ngay: "01/07/2025" — hãy ghi 2025-07-01',
-                "repeated": 120,
-            }
-        }
-    )
-
-    row: int = Field(
-        description="As in the file: the CSV line (the header is line 1), or the "
-        "1-based position in a JSON `rows` array."
-    )
-    column: str | None = Field(description="The column (CSV header as written, JSON field), if one.")
-    kind: str = Field(
-        description="What kind of problem, for programs: `date-format`, `thousands-separator`, "
-        "`decimal-comma`, `leading-zero`, `required`, `unknown-unit`, `version-mismatch`, …"
-    )
-    problem: Localized = Field(description="What is wrong, in the request's language.")
-    repeated: int | None = Field(
-        default=None,
-        description="A spreadsheet habit (a date, number or code written the way a sheet writes it) "
-        "is listed once per column: the number of rows with it, this one the first.",
-    )
-
-
-class BatchProblemCount(BaseModel):
-    """Problems past the listed ones, counted per column and kind."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "column": "nam",
-                "kind": "required",
-                "count": 999950,
-                "problem": "và 999.950 lỗi như vậy nữa",
-            }
-        }
-    )
-
-    column: str | None
-    kind: str
-    count: int
-    problem: Localized = Field(description="The count, said in the request's language.")
-
-
 class Problem(BaseModel):
     """An RFC 9457 problem. Besides the standard members, a problem may carry the members below
-    that apply to it; programs read those, people read `title` and `detail`."""
+    that apply to it; programs read those, people read `title` and `detail`.
+
+    These are the members every feature shares or the core raises itself. A feature whose
+    problems carry members of their own declares them in a subclass, in the feature
+    (`MembershipConflict`, `FiguresBatchProblem`, …), and names it where the status is documented:
+    `problem_responses(…, models={409: MembershipConflict})`."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -124,78 +69,10 @@ class Problem(BaseModel):
     )
     field: str | None = Field(default=None, description="The request field the problem is about.")
     current_etag: str | None = Field(default=None, description="412: the ETag of the current version.")
-    conflicting_membership_id: int | None = Field(
-        default=None, description="409: the membership the request overlaps."
-    )
-    conflicting_membership: dict[str, Any] | None = Field(
-        default=None, description="409: that membership, as `GET /v1/memberships/{id}` shows it."
-    )
-    conflicting_leaderships: list[ConflictingLeadership] | None = Field(
-        default=None, description="409: the leaderships the change would leave without a member."
-    )
-    existing_alias_id: int | None = Field(default=None, description="409: the alias that reads the same.")
-    unit_id: int | None = Field(default=None, description="409: the unit that already ceased.")
-    unit_valid_from: str | None = Field(default=None, description="409: the unit's first day.")
-    unit_valid_to: str | None = Field(default=None, description="409: the unit's last day.")
-    candidates: list[dict[str, Any]] | None = Field(
-        default=None, description="422: the units a name could mean (never chosen by similarity)."
-    )
     constraint: str | None = Field(default=None, description="The database rule the change breaks.")
-    predecessors: list[dict[str, Any]] | None = Field(
-        default=None, description="409: the units a period before the unit's first day belongs to."
-    )
-    successors: list[dict[str, Any]] | None = Field(
-        default=None, description="409: the units a period after the unit's last day belongs to."
-    )
-    rows: list[BatchRowProblem] | None = Field(
-        default=None,
-        description="422/409 on a batch: its problems in file order, the first "
-        "`FIGURES_BATCH_LISTED_PROBLEMS` (100 by default) in full.",
-    )
-    more_problems: list[BatchProblemCount] | None = Field(
-        default=None, description="422/409 on a batch: the problems past `rows`, counted per column and kind."
-    )
-    problem_count: int | None = Field(default=None, description="422/409 on a batch: every problem, counted.")
-    forbidden_rows: list[int] | None = Field(
-        default=None,
-        description="403 on a batch: the rows naming a unit this key may not write for (the first "
-        "`FIGURES_BATCH_LISTED_PROBLEMS`).",
-    )
-    forbidden_row_count: int | None = Field(
-        default=None, description="403 on a batch: all such rows, counted."
-    )
-    max_rows: int | None = Field(default=None, description="413 on a batch: the most rows a batch may have.")
-    freeze_number: int | None = Field(
-        default=None, description="409: the freeze of the standings that blocks the change."
-    )
     available: list[str] | None = Field(default=None, description="406: the media types served.")
     idempotency_key: str | None = Field(
         default=None, description="422: the `Idempotency-Key` already used with another request."
-    )
-    rule: str | None = Field(default=None, description="409: the rule (a rule-set parameter) refusing it.")
-    basis: dict[str, Any] | None = Field(
-        default=None, description="409: that rule's basis (`document`, `article`, `note`)."
-    )
-    confidence: str | None = Field(
-        default=None,
-        description="409: how sure we are of that rule: `text`, `analogue`, `practice`, `unknown`.",
-    )
-    facts: dict[str, Any] | None = Field(
-        default=None, description="409: what the refused check found (a proceeding's id, a rank, …)."
-    )
-    rule_checks: list[dict[str, Any]] | None = Field(
-        default=None, description="409: every rule checked for the nomination, with its outcome."
-    )
-    emulation_year: int | None = Field(default=None, description="409/404: the year no rule set covers.")
-    tied: list[int] | None = Field(
-        default=None,
-        description="409: the candidates tied across the last seat (the chair's choice is needed).",
-    )
-    allowed_transitions: list[str] | None = Field(
-        default=None, description="409: the statuses the award may move to from its current one."
-    )
-    allowed_media_types: list[str] | None = Field(
-        default=None, description="415: the media types the operation accepts for its body."
     )
     parameters: list[str] | None = Field(
         default=None,
@@ -495,13 +372,21 @@ ACCEPT_ENCODING_HEADER = {
 }
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def problem_responses(
+    *statuses: int, models: Mapping[int, type[Problem]] | None = None
+) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the given error statuses, typed as problem+json.
+
+    Each status is documented as a `Problem`, or as the subclass `models` names for it: a
+    feature's problem with members of its own (`models={409: MembershipConflict}`). A status
+    `models` names is documented whether or not it is also listed.
 
     Operations with a body (413) can also meet an undecodable one (400) and refuse a
     `Content-Encoding` (415); operations that reach the database (500) can also find it
     unavailable (503).
     """
+    models = models or {}
+    statuses = (*statuses, *(s for s in models if s not in statuses))
     if 413 in statuses:
         statuses = (400, *statuses, *(() if 415 in statuses else (415,)))
     if 500 in statuses:
@@ -523,13 +408,14 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         500: "Unexpected error (no internals are revealed)",
         503: "The database is unavailable or did not answer in time; retry after `Retry-After` seconds",
     }
-    return {
-        status: {
-            "model": Problem,
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        model = models.get(status, Problem)
+        responses[status] = {
+            "model": model,
             "description": descriptions[status],
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
             **({"headers": RETRY_AFTER_HEADER} if status == 503 else {}),
             **({"headers": ACCEPT_ENCODING_HEADER} if status == 415 else {}),
         }
-        for status in statuses
-    }
+    return responses

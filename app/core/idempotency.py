@@ -75,7 +75,7 @@ class Idempotency:
         """`ttl`: `IDEMPOTENCY_TTL_HOURS` of the app serving the request, as its sweeper has it."""
         self.session = session
         self.ttl = ttl
-        self.api_key_id = key.key_id
+        self.owner = key.rate_limit_key
         self.key = idempotency_key
         # Only a request that carries a key is fingerprinted: a body is never parsed for nothing.
         self.fingerprint = _fingerprint(request, body) if idempotency_key is not None else ""
@@ -116,13 +116,13 @@ class Idempotency:
 
     async def _claim(self) -> int:
         """Claim the key, or raise the replay of its first answer."""
-        mine = (_records.c.api_key_id == self.api_key_id) & (_records.c.key == self.key)
+        mine = (_records.c.owner == self.owner) & (_records.c.key == self.key)
         await self.session.execute(delete(_records).where(mine, _expired(self.ttl)))
         claimed: int | None = (
             await self.session.execute(
                 insert(_records)
-                .values(api_key_id=self.api_key_id, key=self.key, fingerprint=self.fingerprint)
-                .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
+                .values(owner=self.owner, key=self.key, fingerprint=self.fingerprint)
+                .on_conflict_do_nothing(index_elements=["owner", "key"])
                 .returning(_records.c.id)
             )
         ).scalar_one_or_none()

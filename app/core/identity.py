@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import quote, unquote
 
 from starlette.datastructures import Headers
 from starlette.types import Scope
@@ -25,40 +26,85 @@ IDENTITY = "thidua.identity"
 """`scope[IDENTITY]`: the request's `Identity`, set by the auth middleware before any other reader."""
 
 
+ACTOR_LENGTH = 160
+"""The longest `recorded_by` text: the label is shortened to fit, never the id."""
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who recorded something: a key today, a person soon. `recorded_by` is its one text form."""
+    """Who recorded something: an API key, a person signed in through an OpenID provider, a
+    machine's own token (`client`), the command line or a loader. `recorded_by` is its one text
+    form, `kind:id:label`:
 
-    kind: Literal["key", "person", "cli", "system"]
+    - `key:7:Cục Công tác chính trị`: the key's id and name;
+    - `person:<issuer>|<subject>:Nguyễn Văn An` and `client:<issuer>|<client id>:<client id>`:
+      the issuer and the subject (or client id), each percent-encoded (so neither holds `:` or
+      `|`), and the display name;
+    - `cli`, or a loader's own name (`reference-data`, `import:lich-su.yaml`) for `system`."""
+
+    kind: Literal["key", "person", "client", "cli", "system"]
     id: str
-    """The key's id, the person's subject; for `cli` and `system`, their one text."""
+    """The key's id; `issuer|subject` (percent-encoded) for a person or a client; for `cli` and
+    `system`, their one text."""
     label: str = ""
     """A key's name, a person's display name."""
 
+    @classmethod
+    def signed_in(cls, kind: Literal["person", "client"], issuer: str, subject: str, label: str) -> "Actor":
+        """A person (or a machine's token) as its issuer and subject name it."""
+        return cls(kind, f"{quote(issuer, safe='')}|{quote(subject, safe='')}", label)
+
+    @property
+    def issuer_subject(self) -> tuple[str, str] | None:
+        """A person's or a client's issuer and subject, decoded; None for other actors."""
+        if self.kind not in ("person", "client"):
+            return None
+        issuer, _, subject = self.id.partition("|")
+        return unquote(issuer), unquote(subject)
+
     @property
     def recorded_by(self) -> str:
-        """The text the revision tables store (`key:7:Cục Công tác chính trị`, `cli`): built here
-        only, so that every table reads the same shape and it can be read back (`parse`)."""
+        """The text the tables store: built here only, so that every table reads the same shape
+        and it can be read back (`parse`); at most `ACTOR_LENGTH` characters (the label is cut)."""
         if self.kind in ("cli", "system"):
-            return self.id  # `cli`; a loader's own name (`reference`)
-        return f"{self.kind}:{self.id}:{self.label}"
+            return self.id  # `cli`; a loader's own name (`reference-data`)
+        head = f"{self.kind}:{self.id}:"
+        return head + self.label[: max(0, ACTOR_LENGTH - len(head))]
 
     @classmethod
     def parse(cls, recorded_by: str) -> "Actor":
         """The actor a stored `recorded_by` names (other free text reads as a `system` actor)."""
         kind, _, rest = recorded_by.partition(":")
         actor_id, _, label = rest.partition(":")
-        if kind == "key" and rest:
-            return cls("key", actor_id, label)
-        if kind == "person" and rest:
-            return cls("person", actor_id, label)
+        if kind in ("key", "person", "client") and rest:
+            return cls(kind, actor_id, label)  # type: ignore[arg-type]  # narrowed by the test
         if recorded_by == "cli":
             return CLI
         return cls("system", recorded_by, recorded_by)
 
 
+def without_people(data: Any) -> Any:
+    """`data` (a dumped representation) with every `recorded_by` that names a person, a machine or
+    a key said by its kind only (`person`, `client`, `key`): what anyone may read (PUBLIC_READS)
+    does not say who in a unit recorded what; a loader's name (`reference-data`) stays."""
+    if isinstance(data, dict):
+        return {name: _published_member(name, value) for name, value in data.items()}
+    if isinstance(data, list):
+        return [without_people(item) for item in data]
+    return data
+
+
+def _published_member(name: str, value: Any) -> Any:
+    if name == "recorded_by" and isinstance(value, str):
+        kind = Actor.parse(value).kind
+        return kind if kind in ("person", "client", "key") else value
+    return without_people(value)
+
+
 CLI = Actor("cli", "cli")
 """What `python -m app` records (`keys create`)."""
+REFERENCE = Actor("system", "reference-data", "reference-data")
+"""What the reference loader records (units, aliases, catalogues, rule sets from `data/`)."""
 
 
 class Caller(Protocol):
@@ -66,11 +112,12 @@ class Caller(Protocol):
 
     @property
     def key_id(self) -> int | None:
-        """The API key's id (idempotency records are per key); None for a caller without one."""
+        """The API key's id; None for a caller signed in with a token."""
 
     @property
     def rate_limit_key(self) -> str:
-        """Whose budget a request spends (`key:7`): one counter per caller."""
+        """Whose budget a request spends (`key:7`, a person's): one counter per caller, and the
+        owner of its `Idempotency-Key`s."""
 
     @property
     def rate_limit_group(self) -> str:
@@ -93,6 +140,9 @@ class Identity:
     pending: Lookup | None = None
     error: Exception | None = None
     """What the lookup raised (the database down): re-raised to every later reader (a 503)."""
+    refusal: Exception | None = None
+    """Why a presented credential was refused (an expired token, say), for the 401 that says so:
+    the lookup then finds no caller, and the request is counted as one without a valid key."""
 
     @property
     def is_authenticated(self) -> bool:

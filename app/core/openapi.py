@@ -27,8 +27,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
+from starlette.requests import Request
 
 from app.core.deprecation import CONFLICTING_PARAMETERS, DEPRECATION_HEADERS
 from app.core.errors import PROBLEM_MEDIA_TYPE, TITLES
@@ -36,6 +39,16 @@ from app.core.query import UNKNOWN_PARAMETER_DESCRIPTION
 
 SERVERS = [{"url": "http://127.0.0.1:8000", "description": "A local server (`make run`)"}]
 SECURITY_SCHEME = "HTTPBearer"
+SIGN_IN_SCHEME = "OpenIdConnect"
+SIGN_IN = {
+    "type": "openIdConnect",
+    "openIdConnectUrl": "/v1/auth/openid-configuration",
+    "description": "A person signed in through the Ministry's OpenID provider (authorization "
+    "code with PKCE), or a machine's client-credentials token: `Authorization: Bearer <access "
+    "token>`, a JWT access token (RFC 9068) for this API's audience. The URL redirects to the "
+    "configured provider's discovery document (404 when sign-in is not configured).",
+}
+"""Beside the API key: the same `Authorization: Bearer` header carries either."""
 
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Request-ID": {
@@ -119,9 +132,12 @@ def _add_request_models(schemas: dict[str, Any]) -> None:
         schemas.setdefault(model.__name__, schema)
 
 
-def build_openapi(app: FastAPI, *, unlimited: tuple[str, ...] = ()) -> dict[str, Any]:
+def build_openapi(app: FastAPI, *, unlimited: tuple[str, ...] = (), sign_in: bool = False) -> dict[str, Any]:
     """The document `/openapi.json` serves and `openapi/openapi.json` commits; the paths in
-    `unlimited` are never rate-limited."""
+    `unlimited` are never rate-limited. With `sign_in` (`OIDC_ISSUERS` set) the operations that
+    take a credential also take a signed-in person's token (`openIdConnect`); without, the scheme
+    is not declared, since its discovery URL would lead nowhere (the committed document is the
+    default server's: keys only)."""
     if app.openapi_schema:
         return app.openapi_schema
     document = get_openapi(
@@ -138,12 +154,15 @@ def build_openapi(app: FastAPI, *, unlimited: tuple[str, ...] = ()) -> dict[str,
     components["parameters"] = dict(PARAMETERS)
     _add_request_models(components.setdefault("schemas", {}))
     document["security"] = [{SECURITY_SCHEME: []}]
+    if sign_in:
+        components.setdefault("securitySchemes", {})[SIGN_IN_SCHEME] = SIGN_IN
+        document["security"].append({SIGN_IN_SCHEME: []})
     _restore_examples(components.get("schemas", {}))
     document = _rename_generics(document)
     _revision_examples(document["components"].get("schemas", {}))
     for path, method, operation in _operations(document):
         _query_problems(operation)
-        _finish_operation(document, path, method, operation)
+        _finish_operation(document, path, method, operation, sign_in=sign_in)
         _deprecation_headers(operation)
         if path not in unlimited:
             _rate_limited(operation)
@@ -163,8 +182,12 @@ def _header(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/headers/{name}"}
 
 
-def _finish_operation(document: dict[str, Any], path: str, method: str, operation: dict[str, Any]) -> None:
-    operation.setdefault("security", [])
+def _finish_operation(
+    document: dict[str, Any], path: str, method: str, operation: dict[str, Any], *, sign_in: bool
+) -> None:
+    security = operation.setdefault("security", [])
+    if sign_in and {SECURITY_SCHEME: []} in security and {SIGN_IN_SCHEME: []} not in security:
+        security.append({SIGN_IN_SCHEME: []})  # a signed-in person's token, or a key
     parameters = operation.setdefault("parameters", [])
     names = {p.get("name", "").lower() for p in parameters}
     if method == "get":
@@ -373,3 +396,39 @@ def _without_null(parameter: dict[str, Any]) -> None:
     if len(variants) == 1 and len(schema["anyOf"]) == 2:
         schema.pop("anyOf")
         schema.update(variants[0])
+
+
+DOCS_PATH = "/docs"
+STATIC_DOCS = "/static-offline-docs"
+"""Swagger UI's own files, served by `fastapi-offline` (no CDN)."""
+
+
+def add_docs(app: FastAPI, path: str, *, sign_in_client: str | None) -> None:
+    """The interactive docs at `path`, from this server's own copy of Swagger UI. With
+    `sign_in_client` (`OIDC_DOCS_CLIENT_ID`), "Authorize" also signs a person in through the
+    OpenID provider, with the authorization-code flow and PKCE (no client secret), and comes back
+    to `path + "/oauth2-redirect"`."""
+    redirect = f"{path}/oauth2-redirect"
+    init_oauth = (
+        {"clientId": sign_in_client, "usePkceWithAuthorizationCodeGrant": True, "scopes": "openid profile"}
+        if sign_in_client
+        else None
+    )
+
+    @app.get(path, include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=f"{root}{redirect}",
+            swagger_js_url=f"{root}{STATIC_DOCS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{STATIC_DOCS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{STATIC_DOCS}/favicon.png",
+            init_oauth=init_oauth,
+            swagger_ui_parameters=app.swagger_ui_parameters,
+        )
+
+    @app.get(redirect, include_in_schema=False)
+    async def docs_sign_in_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()

@@ -17,6 +17,15 @@ from app.core.types import PlainDecimal
 T = TypeVar("T")
 
 _settings = get_settings()
+"""Read at import, on purpose: FastAPI takes a query parameter's default and bounds from the
+route's signature when the routers are imported, before any app (and the settings it is built
+with) exists, and they are what the contract declares. So `PAGE_DEFAULT_LIMIT` and
+`PAGE_MAX_LIMIT` are the process environment's, not those given to `create_app(settings)`.
+
+A `Depends` reading `request.app.state.settings` could apply an app's own page sizes within the
+declared bounds, but it does not keep the contract: a dependency's query parameters come after the
+route's own (in `openapi.json` and in the parameters a refusal lists), so `limit` and `cursor`
+would move behind those a dependency declares first (`GET /v1/awards`: `unit`, `unit_id`)."""
 DEFAULT_LIMIT = _settings.page_default_limit
 _MAX_KEY = 2_147_483_647
 _MASK = 0x5A3C96E1

@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from app.core.errors import NotFound
 from app.core.i18n import localized_exclusions
+from app.core.identity import Actor
 from app.core.models import Revision
 from app.core.pagination import Page, decode_cursor, page_of
 
@@ -80,7 +81,7 @@ async def record_revision(
     resource_id: int,
     version: int,
     data: BaseModel,
-    actor: str,
+    actor: Actor,
 ) -> None:
     session.add(
         Revision(
@@ -88,7 +89,7 @@ async def record_revision(
             resource_id=resource_id,
             version=version,
             data=data.model_dump(mode="json", exclude=localized_exclusions(data) or None),
-            recorded_by=actor,
+            recorded_by=actor.recorded_by,
         )
     )
     await session.flush()

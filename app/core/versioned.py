@@ -26,17 +26,20 @@ from app.core.cache import invalidate
 from app.core.database import table
 from app.core.errors import PreconditionFailed
 from app.core.etag import require_replaceable
+from app.core.identity import Actor
 from app.core.revisions import record_revision, unless_unchanged
-from app.core.time import utcnow
 
 
 class VersionedRow(Protocol):
-    """A table row that keeps versions: its id, its version, who recorded it and when."""
+    """A table row that keeps versions (`app.core.models.Versioned`): its id, its version, who
+    recorded it and when."""
 
     id: int | None
     version: int
     recorded_by: str
     recorded_at: datetime
+
+    def stamp(self, actor: Actor) -> None: ...
 
 
 R = TypeVar("R", bound=VersionedRow)
@@ -98,36 +101,26 @@ class Change(Generic[R, T]):
     check: Callable[[Stored[R, T] | None], Awaitable[None]] | None = None
 
 
-def stamp(record: VersionedRow, actor: str) -> None:
-    """The next version of `record`, recorded by `actor`, now."""
-    record.version += 1
-    record.recorded_by = actor
-    record.recorded_at = utcnow()
-
-
 async def patch_version(
     session: AsyncSession,
     record: R,
     before: T,
-    assign: Callable[[R], None],
-    read: Callable[[R], T],
+    write: Callable[[R], Awaitable[T]],
     *,
     resource: str,
-    actor: str,
+    actor: Actor,
     tags: Callable[[T], Sequence[str]],
 ) -> T:
-    """Change a stored record (its `If-Match` already checked) as `assign` says: its next version,
-    revision and invalidation, or `before` itself when the change leaves it as it was."""
+    """Change a stored record (locked, its `If-Match` already checked): stamp its next version,
+    recorded by `actor`; `write` applies the change, flushes it (turning a broken rule into its
+    problem) and reads the record back. Then its revision and the invalidation of `tags`; or,
+    when the change leaves the record as it was, nothing: `before` itself."""
 
-    async def write() -> T:
-        assign(record)
-        stamp(record, actor)
-        session.add(record)
-        await session.flush()
-        await session.refresh(record)
-        return read(record)
+    async def stamped() -> T:
+        record.stamp(actor)
+        return await write(record)
 
-    out = await unless_unchanged(session, before, write)
+    out = await unless_unchanged(session, before, stamped)
     if out is None:
         return before
     assert record.id is not None
@@ -136,12 +129,27 @@ async def patch_version(
     return out
 
 
+def assigned(
+    session: AsyncSession, assign: Callable[[R], None], read: Callable[[R], T]
+) -> Callable[[R], Awaitable[T]]:
+    """The `write` of a `patch_version` that only sets fields: `assign`, flush, read back."""
+
+    async def write(record: R) -> T:
+        assign(record)
+        session.add(record)
+        await session.flush()
+        await session.refresh(record)
+        return read(record)
+
+    return write
+
+
 async def write_version(
     session: AsyncSession,
     stored: Stored[R, T] | None,
     change: Change[R, T],
     conditions: Conditions,
-    actor: str,
+    actor: Actor,
     tags: Sequence[str],
 ) -> Written[T]:
     """Create or replace the record `stored` holds (None: none yet), as `change` says; the
@@ -156,7 +164,7 @@ async def write_version(
 
     async def write() -> T:
         change.assign(record)
-        stamp(record, actor)
+        record.stamp(actor)
         session.add(record)
         await session.flush()
         assert record.id is not None

@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, Column, Numeric, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.core.time import timestamp_field
+from app.core.models import Versioned
 
 
 class Comparator(StrEnum):
@@ -31,7 +31,7 @@ class Scope(StrEnum):
     cluster_total = "cluster_total"
 
 
-class Covenant(SQLModel, table=True):
+class Covenant(Versioned, table=True):
     """A cluster's emulation covenant (giao ước thi đua) for one year: key contents as text and
     numeric targets (`covenant_targets`)."""
 
@@ -50,9 +50,6 @@ class Covenant(SQLModel, table=True):
     source: str | None = Field(default=None, max_length=500)
     key_contents: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     note: str | None = Field(default=None, max_length=2000)
-    version: int = 1
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
 class CovenantTarget(SQLModel, table=True):

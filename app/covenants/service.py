@@ -8,10 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.clusters.models import Cluster
-from app.clusters.years import ClusterYear, YearRecord, by_number
+from app.clusters.years import ClusterYear, YearRecord
 from app.core.errors import Conflict, Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.versioned import Conditions, Written, replace_parts
 from app.covenants.models import Basis, Comparator, Covenant, CovenantTarget, Scope
 from app.covenants.schemas import CovenantOut, CovenantPut, TargetOut
@@ -121,7 +122,7 @@ async def _check_host(session: AsyncSession, at: ClusterYear, unit_id: int) -> N
 
 
 async def write_covenant(
-    session: AsyncSession, at: ClusterYear, data: CovenantPut, conditions: Conditions, actor: str
+    session: AsyncSession, at: ClusterYear, data: CovenantPut, conditions: Conditions, actor: Actor
 ) -> Written[CovenantOut]:
     """Create or replace the covenant, targets included (the same version, nothing written, when
     the body says what is stored)."""
@@ -160,9 +161,6 @@ async def write_covenant(
         await replace_parts(session, CovenantTarget, "covenant_id", covenant_id, rows)
 
     def new() -> Covenant:
-        return Covenant(cluster_id=at.id, year=at.year, recorded_by=actor, version=0)
+        return Covenant(cluster_id=at.id, year=at.year, recorded_by=actor.recorded_by, version=0)
 
     return await RECORD.write(session, at, conditions, actor, new, assign, children=targets, check=check)
-
-
-put_covenant = by_number(write_covenant)

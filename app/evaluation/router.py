@@ -3,13 +3,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import CurrentKey
-from app.core.cache import METRICS, cached, cluster_tag, unit_tag, units_shown
+from app.clusters.tags import cluster_tag
+from app.clusters.years import YearPath, resolve_year
+from app.core.cache import cached
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
-from app.core.params import ClusterNumber, Year
 from app.core.types import IsoDate
 from app.evaluation import service
 from app.evaluation.schemas import EvaluationOut
+from app.metrics.tags import METRICS
+from app.units.tags import unit_tag, units_shown
 
 router = APIRouter(
     prefix="/v1/clusters/{number}", tags=["figures"], responses=problem_responses(401, 404, 422, 500)
@@ -34,19 +37,22 @@ async def get_evaluation(
     request: Request,
     session: SessionDep,
     _: CurrentKey,
-    number: ClusterNumber,
-    year: Year,
+    at: YearPath,
     period_start: Annotated[IsoDate | None, Query(description="First day (default: 1 January).")] = None,
     period_end: Annotated[IsoDate | None, Query(description="Last day (default: 31 December).")] = None,
 ) -> Response:
+    async def render() -> EvaluationOut:
+        cluster_year = await resolve_year(session, at)
+        return await service.evaluate_cluster_year(
+            session, cluster_year, period_start=period_start, period_end=period_end
+        )
+
     return await cached(
         request,
         tags=lambda out: [
-            cluster_tag(number),
+            cluster_tag(at.grouping.number),
             METRICS,
             *map(unit_tag, units_shown(out.model_dump(mode="json"))),
         ],
-        render=lambda: service.evaluate_cluster_year(
-            session, number, year, period_start=period_start, period_end=period_end
-        ),
+        render=render,
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.clusters.service import find_cluster
+from app.clusters.years import ClusterYear
 from app.core.errors import NotFound, Unprocessable
 from app.core.i18n import _
 from app.core.periods import valid_on, year_bounds
@@ -36,16 +36,15 @@ from app.units.models import Succession, Unit
 
 
 async def evaluate_cluster_year(
-    session: AsyncSession, number: int, year: int, *, period_start: date | None, period_end: date | None
+    session: AsyncSession, at: ClusterYear, *, period_start: date | None, period_end: date | None
 ) -> EvaluationOut:
     """Each member at the end of the period against each target, and the cluster totals."""
-    cluster = await find_cluster(session, number)
-    assert cluster.id is not None
+    number, year = at.number, at.year
     first, last = year_bounds(year)
     start, end = period_start or first, period_end or last
     if end < start:
         raise Unprocessable(_("The period ends before it starts."), field="period_end")
-    out = await evaluate_cluster(session, cluster.id, number, year, start, end)
+    out = await evaluate_cluster(session, at.id, number, year, start, end)
     if out is None:
         raise NotFound(
             _(

@@ -1,13 +1,13 @@
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.time import timestamp_field
+from app.core.models import Versioned
 
 
-class FigureSet(SQLModel, table=True):
+class FigureSet(Versioned, table=True):
     """A unit's figures for one period (its first and last day) within a reporting year."""
 
     __tablename__ = "figure_sets"
@@ -29,9 +29,6 @@ class FigureSet(SQLModel, table=True):
     )
     source: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=2000)
-    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
 class FigureValue(SQLModel, table=True):

@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.cache import invalidate, unit_tag
+from app.core.cache import invalidate
+from app.core.identity import Actor
+from app.units.tags import unit_tag
 
 RESOURCE = "figure_set"
 
@@ -78,7 +80,7 @@ async def existing_sets(session: AsyncSession, keys: list[Key], *, lock: bool) -
 
 
 async def write_sets(
-    session: AsyncSession, sets: list[SetWrite], actor: str
+    session: AsyncSession, sets: list[SetWrite], actor: Actor
 ) -> dict[Key, tuple[int, int, bool]]:
     """Create or replace every set (a new version each), replace its values, record revisions.
     Returns (id, version, created) by key."""
@@ -97,7 +99,7 @@ async def write_sets(
             "RETURNING id, unit_id, period_start, period_end, version, (xmax = 0) AS created"
         ),
         {
-            "actor": actor,
+            "actor": actor.recorded_by,
             "u": [s.unit_id for s in sets],
             "y": [s.year for s in sets],
             "s": [s.period_start for s in sets],

@@ -19,6 +19,7 @@ from app.core.params import IfMatch, UnitId
 from app.core.revisions import RevisionOut, list_revisions
 from app.core.types import PlainDecimal
 from app.figures import batch, service
+from app.figures.problems import FigurePeriodConflict, FiguresBatchProblem
 from app.figures.queries import RESOURCE
 from app.figures.schemas import METRIC_KEY, BatchReport, FigureBatch, FigureItem, FigureSetOut, FigureSetPut
 
@@ -96,7 +97,7 @@ async def get_figure_set(
     responses={
         200: {"model": FigureSetOut, "description": "Replaced, or unchanged"},
         201: {"model": FigureSetOut, "description": "Created"},
-        **problem_responses(403, 409, 412, 413, 428),
+        **problem_responses(403, 412, 413, 428, models={409: FigurePeriodConflict}),
     },
 )
 async def put_figure_set(
@@ -241,7 +242,7 @@ _CSV_DOC = (
             },
         }
     },
-    responses=problem_responses(403, 409, 413, 415),
+    responses=problem_responses(415, models=dict.fromkeys((403, 409, 413, 422), FiguresBatchProblem)),
 )
 async def push_figures(
     request: Request,

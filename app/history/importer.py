@@ -2,43 +2,57 @@
 
 Running the same file twice changes nothing: records already present are left as they are.
 A record that contradicts what is stored fails the whole import, with every problem listed.
+
+A year of a cluster is imported by a `YearImport`: one method per kind of record, each run in
+its own savepoint (`YearImport.record`) and ending in `YearImport.once`, which looks up what is
+stored through the feature's own read, leaves it alone when it says what the file says, reports
+a problem when it says otherwise, and creates it when there is none.
 """
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from app.awards.models import Award
-from app.awards.schemas import AwardSource, Fact, Statement
-from app.awards.service import nominate
-from app.clusters.models import Cluster
+from app.awards.schemas import AwardOut, AwardSource, Fact, Statement
+from app.awards.service import list_awards, nominate
 from app.clusters.schemas import ClusterCreate
 from app.clusters.service import create_cluster
+from app.clusters.years import ClusterYear, Grouping, GroupingRef, find, resolve
 from app.core.cache import ALL, invalidate
-from app.core.database import table
 from app.core.errors import AppError, Unprocessable
-from app.core.i18n import _
+from app.core.i18n import N_, _
+from app.core.identity import Actor
 from app.core.periods import year_bounds
 from app.core.validation import field_message
+from app.core.versioned import Conditions
 from app.covenants.schemas import CovenantOut, CovenantPut, TargetIn
-from app.covenants.service import covenant_of, put_covenant
-from app.history.schemas import ClusterEntry, HistoryFile, ImportSummary, MemberEntry, Source, YearEntry
-from app.leadership.models import Leadership
-from app.leadership.schemas import LeadershipPut
-from app.leadership.service import put_leadership
-from app.memberships.models import Membership, PeriodPrecision
-from app.memberships.schemas import MembershipCreate
-from app.memberships.service import create_membership
+from app.covenants.service import covenant_of, write_covenant
+from app.history.schemas import (
+    AwardEntry,
+    ClusterEntry,
+    CovenantEntry,
+    HistoryFile,
+    ImportSummary,
+    LeadershipEntry,
+    MemberEntry,
+    ReportedFigureEntry,
+    Source,
+    YearEntry,
+)
+from app.leadership.schemas import LeadershipOut, LeadershipPut
+from app.leadership.service import leadership_of, write_leadership
+from app.memberships.models import PeriodPrecision
+from app.memberships.schemas import MembershipCreate, MembershipOut
+from app.memberships.service import create_membership, list_memberships
 from app.reported.schemas import ReportedFigureIn, ReportedFiguresOut, ReportedFiguresPut
-from app.reported.service import figures_of, put_figures
+from app.reported.service import figures_of, write_figures
 from app.units.models import Unit
 from app.units.service import resolve_name
 
@@ -47,19 +61,6 @@ class HistoryImportError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@asynccontextmanager
-async def _collecting(session: AsyncSession, problems: list[str], where: str) -> AsyncIterator[None]:
-    """Import one record in a savepoint; its problem is listed under `where`, not raised, so that
-    every problem of the file is found before the whole import fails."""
-    try:
-        async with session.begin_nested():
-            yield
-    except AppError as exc:
-        problems.append(f"{where}: {exc.detail}")
-    except ValidationError as exc:
-        problems.extend(validation_problems(exc, where))
 
 
 def validation_problems(exc: ValidationError, where: str = "") -> list[str]:
@@ -155,18 +156,20 @@ def _salvage(raw: object, problems: list[str]) -> HistoryFile | None:
 
 async def import_file(session: AsyncSession, path: Path) -> ImportSummary:
     history, problems = parse(path)
-    return await import_history(session, history, actor=f"import:{path.name}", problems=problems)
+    return await import_history(
+        session, history, actor=Actor("system", f"import:{path.name}"), problems=problems
+    )
 
 
 async def import_history(
-    session: AsyncSession, history: HistoryFile, actor: str, problems: list[str] | None = None
+    session: AsyncSession, history: HistoryFile, actor: Actor, problems: list[str] | None = None
 ) -> ImportSummary:
     """Import through the services, all or nothing: `problems` already found (the file's schema)
     and every reference or rule problem met on the way are raised together at the end."""
     summary = ImportSummary()
     problems = list(problems or [])
     for c, cluster in enumerate(history.clusters):
-        cluster_id = await _ensure_cluster(session, cluster, actor, summary)
+        grouping = await _ensure_cluster(session, cluster, actor, summary)
         for y, entry in enumerate(cluster.years):
             where = _(
                 "clusters[{c}] (cluster {number}).years[{y}] ({year})",
@@ -178,9 +181,9 @@ async def import_history(
             if entry.source not in history.sources:
                 problems.append(_("{where}: unknown source {source!r}", where=where, source=entry.source))
                 continue
-            await _import_year(
-                session, cluster.number, cluster_id, entry, history, actor, summary, where, problems
-            )
+            at = ClusterYear(grouping.ref, entry.year, grouping)
+            year = YearImport(session, actor, history.sources, problems, summary, at, entry, where)
+            await year.run()
     if problems:
         raise HistoryImportError(problems)
     if any(v for k, v in summary.model_dump().items() if k.endswith("_created")):
@@ -191,12 +194,11 @@ async def import_history(
 
 
 async def _ensure_cluster(
-    session: AsyncSession, entry: ClusterEntry, actor: str, summary: ImportSummary
-) -> int:
-    """The cluster's id, creating the cluster if the database has none with that number."""
-    clusters = table(Cluster)
-    query = select(clusters.c.id).where(clusters.c.number == entry.number)
-    found: int | None = (await session.execute(query)).scalar_one_or_none()
+    session: AsyncSession, entry: ClusterEntry, actor: Actor, summary: ImportSummary
+) -> Grouping:
+    """The cluster numbered as the entry says, created if the database has none."""
+    ref = GroupingRef.cluster(entry.number)
+    found = await find(session, ref)
     if found is not None:
         return found
     await create_cluster(
@@ -207,86 +209,277 @@ async def _ensure_cluster(
         actor,
     )
     summary.clusters_created += 1
-    created: int = (await session.execute(query)).scalar_one()
-    return created
+    return await resolve(session, ref)
 
 
-def _citation(history: HistoryFile, key: str) -> str:
-    source = history.sources[key]
-    parts = [f"[{key}] {source.title}"]
-    if source.published:
-        parts.append(source.published.isoformat())
-    if source.url:
-        parts.append(source.url)
-    return " — ".join(parts)[:500]
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A kind of record the importer writes."""
+
+    counted: Literal["memberships", "leaderships", "covenants", "reported_figure_sets", "awards"]
+    """Its counts in `ImportSummary`: `{counted}_created` and `{counted}_unchanged`."""
+    different: str | None = None
+    """The problem when the record stored says otherwise than the file (marked with `N_`); None
+    for a record looked up by all the file says of it, which cannot say otherwise."""
 
 
-async def _resolve(session: AsyncSession, name: str, code: str | None, on: date) -> Unit:
-    """By the unit's name or an alias, never by similarity (see `resolve_name`)."""
-    return await resolve_name(session, name, on=on, code=code)
+MEMBERSHIP = Kind("memberships")
+LEADERSHIP = Kind("leaderships", N_("A different leadership is already recorded for this year."))
+COVENANT = Kind("covenants", N_("A different covenant is already recorded for this year."))
+REPORTED_FIGURES = Kind(
+    "reported_figure_sets", N_("Different reported figures are already recorded for this year.")
+)
+AWARD = Kind("awards", N_("A different award is already recorded for this unit and year."))
+
+E = TypeVar("E")
+S = TypeVar("S")
 
 
-async def _import_year(
-    session: AsyncSession,
-    number: int,
-    cluster_id: int,
-    entry: YearEntry,
-    history: HistoryFile,
-    actor: str,
-    summary: ImportSummary,
-    where: str,
-    problems: list[str],
-) -> None:
-    for m, member in enumerate(entry.members):
-        async with _collecting(session, problems, f"{where}.members[{m}] ({member.unit})"):
-            await _import_member(session, number, cluster_id, entry, member, history, actor, summary)
-    await _import_leadership(session, number, cluster_id, entry, history, actor, summary, where, problems)
-    await _import_covenant(session, number, cluster_id, entry, history, actor, summary, where, problems)
-    await _import_figures(session, number, cluster_id, entry, history, actor, summary, where, problems)
-    await _import_awards(session, cluster_id, entry, history, actor, summary, where, problems)
+@dataclass(frozen=True, slots=True)
+class YearImport:
+    """One year of one cluster, imported: where its records go (`at`: the cluster and the year),
+    what the file says of it (`entry`) and where that is in the file (`where`); with what every
+    year of the file shares: the session, who is recorded as writing (`actor`), the file's
+    sources, the problems met so far and the summary.
 
+    A kind of record is one method, given the file's entry for one record: `run` calls it in a
+    savepoint (`record`), and it ends in `once`."""
 
-async def _import_leadership(
-    session: AsyncSession,
-    number: int,
-    cluster_id: int,
-    entry: YearEntry,
-    history: HistoryFile,
-    actor: str,
-    summary: ImportSummary,
-    where: str,
-    problems: list[str],
-) -> None:
-    if entry.leadership is None:
-        return
-    lead = entry.leadership
-    async with _collecting(session, problems, f"{where}.leadership"):
-        leader = await _resolve(session, lead.leader, None, entry.attested_on)
-        deputy = await _resolve(session, lead.deputy, None, entry.attested_on) if lead.deputy else None
-        existing = (
-            await session.execute(
-                select(Leadership).where(
-                    col(Leadership.cluster_id) == cluster_id, col(Leadership.year) == entry.year
-                )
+    session: AsyncSession
+    actor: Actor
+    sources: dict[str, Source]
+    problems: list[str]
+    summary: ImportSummary
+    at: ClusterYear
+    entry: YearEntry
+    where: str
+
+    async def run(self) -> None:
+        """Every record of the year, in the order the rules need: members before the leadership
+        and the covenant's host, which must be members."""
+        entry = self.entry
+        for m, member in enumerate(entry.members):
+            await self.record(f"members[{m}] ({member.unit})", self.membership, member)
+        if entry.leadership is not None:
+            await self.record("leadership", self.leadership, entry.leadership)
+        if entry.covenant is not None:
+            await self.record("covenant", self.covenant, entry.covenant)
+        if entry.reported_figures:
+            await self.record("reported_figures", self.reported_figures, entry.reported_figures)
+        for a, award in enumerate(entry.awards):
+            await self.record(f"awards[{a}] ({award.unit})", self.award, award)
+
+    async def record(self, place: str, kind: Callable[[E], Awaitable[None]], item: E) -> None:
+        """Import one record in a savepoint; its problem is listed under its place in the year
+        (`place`), not raised, so that every problem of the file is found before the whole
+        import fails."""
+        where = f"{self.where}.{place}"
+        try:
+            async with self.session.begin_nested():
+                await kind(item)
+        except AppError as exc:
+            self.problems.append(f"{where}: {exc.detail}")
+        except ValidationError as exc:
+            self.problems.extend(validation_problems(exc, where))
+
+    async def once(
+        self,
+        kind: Kind,
+        stored: S | None,
+        create: Callable[[], Awaitable[object]],
+        same: Callable[[S], bool] | None = None,
+    ) -> None:
+        """Import a record once: `stored` (as the feature reads it; None: there is none) is left
+        alone when it says what the file says (`same`; None: found by all the file says), is a
+        problem when it says otherwise, and `create` writes the record when there is none."""
+        if stored is None:
+            await create()
+            outcome = "created"
+        elif same is None or same(stored):
+            outcome = "unchanged"
+        else:
+            assert kind.different is not None, kind
+            raise Unprocessable(_(kind.different))
+        counter = f"{kind.counted}_{outcome}"
+        setattr(self.summary, counter, getattr(self.summary, counter) + 1)
+
+    def source(self, key: str) -> Source:
+        if key not in self.sources:
+            raise Unprocessable(_("unknown source {source!r}", source=key))
+        return self.sources[key]
+
+    def cite(self, key: str | None) -> str:
+        """How a record cites the source `key` (the year's when None)."""
+        key = key or self.entry.source
+        source = self.source(key)
+        parts = [f"[{key}] {source.title}"]
+        if source.published:
+            parts.append(source.published.isoformat())
+        if source.url:
+            parts.append(source.url)
+        return " — ".join(parts)[:500]
+
+    async def unit(self, name: str, code: str | None = None) -> Unit:
+        """By the unit's name or an alias on the year's `attested_on`, never by similarity (see
+        `resolve_name`)."""
+        return await resolve_name(self.session, name, on=self.entry.attested_on, code=code)
+
+    async def membership(self, member: MemberEntry) -> None:
+        unit = await self.unit(member.unit, member.code)
+        assert unit.id is not None
+        first, last = year_bounds(self.at.year)
+        dated = member.valid_from is not None or member.valid_to is not None
+        valid_from = member.valid_from or max(first, unit.valid_from or first)
+        valid_to = member.valid_to or min(last, unit.valid_to or last)
+
+        async def create() -> None:
+            data = MembershipCreate(
+                unit_id=unit.id,
+                cluster=self.at.number,
+                valid_from=valid_from,
+                valid_to=valid_to,
+                period_precision=PeriodPrecision.day if dated else PeriodPrecision.year,
+                source=self.cite(member.source),
+                note=member.note,
             )
-        ).scalar_one_or_none()
-        if existing is not None:
-            if existing.leader_unit_id == leader.id and existing.deputy_unit_id == (
-                deputy.id if deputy else None
-            ):
-                summary.leaderships_unchanged += 1
-                return
-            raise Unprocessable(_("A different leadership is already recorded for this year."))
-        data = LeadershipPut(
-            leader_unit_id=leader.id,
-            deputy_unit_id=deputy.id if deputy else None,
-            decided_on=lead.decided_on,
-            conference=lead.conference,
-            note=lead.note,
-            source=_citation(history, lead.source or entry.source),
+            await create_membership(self.session, data, self.actor)
+
+        stored = await self._membership_over(unit.id, valid_from, valid_to)
+        await self.once(MEMBERSHIP, stored, create)
+
+    async def _membership_over(self, unit_id: int, valid_from: date, valid_to: date) -> MembershipOut | None:
+        """The unit's membership of the cluster over exactly `[valid_from, valid_to]`, or None
+        (read through `list_memberships`, a page at a time: a unit has few in one cluster)."""
+        after: int | None = None
+        while True:
+            page = await list_memberships(
+                self.session,
+                unit_id=unit_id,
+                cluster=self.at.number,
+                start=None,
+                end=None,
+                limit=100,
+                after=after,
+            )
+            for stored in page.items:
+                if stored.valid_from == valid_from and stored.valid_to == valid_to:
+                    return stored
+            if page.next_cursor is None:
+                return None
+            after = page.items[-1].id
+
+    async def leadership(self, lead: LeadershipEntry) -> None:
+        leader = await self.unit(lead.leader)
+        deputy = await self.unit(lead.deputy) if lead.deputy else None
+        deputy_id = deputy.id if deputy else None
+        assert leader.id is not None
+
+        def same(stored: LeadershipOut) -> bool:
+            stored_deputy = stored.deputy.unit.id if stored.deputy else None
+            return stored.leader.unit.id == leader.id and stored_deputy == deputy_id
+
+        async def create() -> None:
+            data = LeadershipPut(
+                leader_unit_id=leader.id,
+                deputy_unit_id=deputy_id,
+                decided_on=lead.decided_on,
+                conference=lead.conference,
+                note=lead.note,
+                source=self.cite(lead.source),
+            )
+            await write_leadership(self.session, self.at, data, Conditions(), self.actor)
+
+        stored = await leadership_of(self.session, self.at.id, self.at.year)
+        await self.once(LEADERSHIP, stored, create, same)
+
+    async def covenant(self, covenant: CovenantEntry) -> None:
+        source = self.cite(covenant.source)
+        host = None
+        if covenant.host is not None:
+            host = await self.unit(covenant.host, covenant.host_code)
+        data = CovenantPut(
+            signed_on=covenant.signed_on,
+            host_unit_id=host.id if host else None,
+            source=source,
+            key_contents=covenant.key_contents,
+            targets=[TargetIn.model_validate(t.model_dump()) for t in covenant.targets],
+            note=covenant.note,
         )
-        await put_leadership(session, number, entry.year, data, None, actor)
-        summary.leaderships_created += 1
+        await self.once(
+            COVENANT,
+            await covenant_of(self.session, self.at.id, self.at.year),
+            lambda: write_covenant(self.session, self.at, data, Conditions(), self.actor),
+            lambda stored: _same_covenant(stored, data),
+        )
+
+    async def reported_figures(self, figures: list[ReportedFigureEntry]) -> None:
+        for f, figure in enumerate(figures):
+            if figure.source is not None and figure.source not in self.sources:
+                raise Unprocessable(
+                    _("reported_figures[{f}]: unknown source {source!r}", f=f, source=figure.source)
+                )
+        data = ReportedFiguresPut(
+            figures=[
+                ReportedFigureIn.model_validate(
+                    {**figure.model_dump(exclude={"source"}), "source": self.cite(figure.source)}
+                )
+                for figure in figures
+            ]
+        )
+        await self.once(
+            REPORTED_FIGURES,
+            await figures_of(self.session, self.at.id, self.at.year),
+            lambda: write_figures(self.session, self.at, data, Conditions(), self.actor),
+            lambda stored: _same_figures(stored, data),
+        )
+
+    async def award(self, item: AwardEntry) -> None:
+        """An attested nomination: what the source states, nothing more; an award already
+        recorded from the same source is left alone, one recorded otherwise is a problem."""
+        cited = self.source(item.source or self.entry.source)
+        source = AwardSource(
+            title=cited.title,
+            url=cited.url,
+            published=cited.published,
+            facts={fact: item.facts.get(fact, Statement.not_stated) for fact in Fact},
+            quote=item.quote,
+        )
+        unit = await self.unit(item.unit, item.code)
+        assert unit.id is not None
+        unit_id = unit.id
+
+        def same(stored: AwardOut) -> bool:
+            stored_source = stored.source.model_dump(mode="json") if stored.source else None
+            return stored.attested and stored_source == source.model_dump(mode="json")
+
+        async def create() -> None:
+            await nominate(
+                self.session,
+                award_type_code=item.award_type,
+                unit_id=unit_id,
+                emulation_year=self.at.year,
+                cluster_id=self.at.id,
+                vote=None,
+                standings_version=None,
+                on=item.nominated_on or self.entry.attested_on,
+                actor=self.actor,
+                source=source,
+                attested=True,
+                rank=None,
+            )
+
+        found = await list_awards(
+            self.session,
+            year=self.at.year,
+            unit_id=unit_id,
+            award_type=item.award_type,
+            status=None,
+            cluster=self.at.number,
+            include_predecessors=False,
+            limit=1,
+            after=None,
+        )
+        await self.once(AWARD, found.items[0] if found.items else None, create, same)
 
 
 def _same_covenant(stored: CovenantOut, data: CovenantPut) -> bool:
@@ -312,188 +505,6 @@ def _same_covenant(stored: CovenantOut, data: CovenantPut) -> bool:
     )
 
 
-async def _import_covenant(
-    session: AsyncSession,
-    number: int,
-    cluster_id: int,
-    entry: YearEntry,
-    history: HistoryFile,
-    actor: str,
-    summary: ImportSummary,
-    where: str,
-    problems: list[str],
-) -> None:
-    if entry.covenant is None:
-        return
-    covenant = entry.covenant
-    async with _collecting(session, problems, f"{where}.covenant"):
-        if covenant.source is not None and covenant.source not in history.sources:
-            raise Unprocessable(_("unknown source {source!r}", source=covenant.source))
-        host = None
-        if covenant.host is not None:
-            host = await _resolve(session, covenant.host, covenant.host_code, entry.attested_on)
-        data = CovenantPut(
-            signed_on=covenant.signed_on,
-            host_unit_id=host.id if host else None,
-            source=_citation(history, covenant.source or entry.source),
-            key_contents=covenant.key_contents,
-            targets=[TargetIn.model_validate(t.model_dump()) for t in covenant.targets],
-            note=covenant.note,
-        )
-        stored = await covenant_of(session, cluster_id, entry.year)
-        if stored is not None:
-            if _same_covenant(stored, data):
-                summary.covenants_unchanged += 1
-                return
-            raise Unprocessable(_("A different covenant is already recorded for this year."))
-        await put_covenant(session, number, entry.year, data, None, actor)
-        summary.covenants_created += 1
-
-
 def _same_figures(stored: ReportedFiguresOut, data: ReportedFiguresPut) -> bool:
     figures = [ReportedFigureIn.model_validate(f.model_dump(exclude={"position"})) for f in stored.figures]
     return figures == data.figures
-
-
-async def _import_figures(
-    session: AsyncSession,
-    number: int,
-    cluster_id: int,
-    entry: YearEntry,
-    history: HistoryFile,
-    actor: str,
-    summary: ImportSummary,
-    where: str,
-    problems: list[str],
-) -> None:
-    if not entry.reported_figures:
-        return
-    async with _collecting(session, problems, f"{where}.reported_figures"):
-        for f, figure in enumerate(entry.reported_figures):
-            if figure.source is not None and figure.source not in history.sources:
-                raise Unprocessable(
-                    _("reported_figures[{f}]: unknown source {source!r}", f=f, source=figure.source)
-                )
-        data = ReportedFiguresPut(
-            figures=[
-                ReportedFigureIn.model_validate(
-                    {
-                        **figure.model_dump(exclude={"source"}),
-                        "source": _citation(history, figure.source or entry.source),
-                    }
-                )
-                for figure in entry.reported_figures
-            ]
-        )
-        stored = await figures_of(session, cluster_id, entry.year)
-        if stored is not None:
-            if _same_figures(stored, data):
-                summary.reported_figure_sets_unchanged += 1
-                return
-            raise Unprocessable(_("Different reported figures are already recorded for this year."))
-        await put_figures(session, number, entry.year, data, None, actor)
-        summary.reported_figure_sets_created += 1
-
-
-async def _import_awards(
-    session: AsyncSession,
-    cluster_id: int,
-    entry: YearEntry,
-    history: HistoryFile,
-    actor: str,
-    summary: ImportSummary,
-    where: str,
-    problems: list[str],
-) -> None:
-    """Attested nominations: what the source states, nothing more; an award already recorded
-    from the same source is left alone, one recorded otherwise is a problem."""
-    awards = table(Award)
-    for a, item in enumerate(entry.awards):
-        async with _collecting(session, problems, f"{where}.awards[{a}] ({item.unit})"):
-            key = item.source or entry.source
-            if key not in history.sources:
-                raise Unprocessable(_("unknown source {source!r}", source=key))
-            cited = history.sources[key]
-            source = AwardSource(
-                title=cited.title,
-                url=cited.url,
-                published=cited.published,
-                facts={fact: item.facts.get(fact, Statement.not_stated) for fact in Fact},
-                quote=item.quote,
-            )
-            unit = await _resolve(session, item.unit, item.code, entry.attested_on)
-            assert unit.id is not None
-            stored = (
-                await session.execute(
-                    select(awards.c.attested, awards.c.source).where(
-                        awards.c.unit_id == unit.id,
-                        awards.c.award_type == item.award_type,
-                        awards.c.emulation_year == entry.year,
-                        awards.c.cluster_id == cluster_id,
-                    )
-                )
-            ).first()
-            if stored is not None:
-                if stored.attested and stored.source == source.model_dump(mode="json"):
-                    summary.awards_unchanged += 1
-                    continue
-                raise Unprocessable(_("A different award is already recorded for this unit and year."))
-            await nominate(
-                session,
-                award_type_code=item.award_type,
-                unit_id=unit.id,
-                emulation_year=entry.year,
-                cluster_id=cluster_id,
-                vote=None,
-                standings_version=None,
-                on=item.nominated_on or entry.attested_on,
-                actor=actor,
-                source=source,
-                attested=True,
-                rank=None,
-            )
-            summary.awards_created += 1
-
-
-async def _import_member(
-    session: AsyncSession,
-    number: int,
-    cluster_id: int,
-    entry: YearEntry,
-    member: MemberEntry,
-    history: HistoryFile,
-    actor: str,
-    summary: ImportSummary,
-) -> None:
-    unit = await _resolve(session, member.unit, member.code, entry.attested_on)
-    first, last = year_bounds(entry.year)
-    dated = member.valid_from is not None or member.valid_to is not None
-    valid_from = member.valid_from or max(first, unit.valid_from or first)
-    valid_to = member.valid_to or min(last, unit.valid_to or last)
-    same = (
-        await session.execute(
-            select(col(Membership.id)).where(
-                col(Membership.unit_id) == unit.id,
-                col(Membership.cluster_id) == cluster_id,
-                col(Membership.valid_from) == valid_from,
-                col(Membership.valid_to) == valid_to,
-            )
-        )
-    ).first()
-    if same is not None:
-        summary.memberships_unchanged += 1
-        return
-    await create_membership(
-        session,
-        MembershipCreate(
-            unit_id=unit.id,
-            cluster=number,
-            valid_from=valid_from,
-            valid_to=valid_to,
-            period_precision=PeriodPrecision.day if dated else PeriodPrecision.year,
-            source=_citation(history, member.source or entry.source),
-            note=member.note,
-        ),
-        actor,
-    )
-    summary.memberships_created += 1

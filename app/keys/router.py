@@ -19,7 +19,7 @@ async def list_keys(
     session: SessionDep, _: AdminKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[KeyOut]:
     after = decode_cursor(cursor)
-    return await service.list_keys(session, limit=limit, after_id=after)
+    return await service.list_keys(session, limit=limit, after=after)
 
 
 @router.post(

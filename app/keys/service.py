@@ -10,6 +10,7 @@ from app.clusters.models import Cluster
 from app.core.cache import KEYS, invalidate
 from app.core.errors import Conflict, NotFound
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.time import utcnow
 from app.keys.schemas import ClusterKeyCreate, KeyCreate, KeyCreated, KeyOut, UnitKeyCreate
@@ -32,7 +33,7 @@ def _out(key: ApiKey, cluster: int | None, unit: Any) -> KeyOut:
     )
 
 
-async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyCreated:
+async def create_key(session: AsyncSession, data: KeyCreate, actor: Actor) -> KeyCreated:
     cluster_id, unit = None, None
     if isinstance(data, ClusterKeyCreate):
         cluster_id = (
@@ -52,7 +53,7 @@ async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyC
         unit_id=unit.id if unit else None,
         key_hash=hash_key(raw),
         key_prefix=raw[:10],
-        created_by=actor,
+        created_by=actor.recorded_by,
     )
     session.add(key)
     await session.flush()
@@ -62,7 +63,7 @@ async def create_key(session: AsyncSession, data: KeyCreate, actor: str) -> KeyC
     return KeyCreated(**_out(key, cluster, unit).model_dump(), key=raw)
 
 
-async def list_keys(session: AsyncSession, *, limit: int, after_id: int | None) -> Page[KeyOut]:
+async def list_keys(session: AsyncSession, *, limit: int, after: int | None) -> Page[KeyOut]:
     query = (
         select(ApiKey, col(Cluster.number), Unit)
         .outerjoin(Cluster, col(Cluster.id) == col(ApiKey.cluster_id))
@@ -70,13 +71,13 @@ async def list_keys(session: AsyncSession, *, limit: int, after_id: int | None) 
         .order_by(col(ApiKey.id))
         .limit(limit + 1)
     )
-    if after_id is not None:
-        query = query.where(col(ApiKey.id) > after_id)
+    if after is not None:
+        query = query.where(col(ApiKey.id) > after)
     rows = [_out(k, n, u) for k, n, u in (await session.execute(query)).all()]
     return page_of(rows, limit, lambda k: k.id)
 
 
-async def revoke_key(session: AsyncSession, key_id: int, caller_key_id: int) -> None:
+async def revoke_key(session: AsyncSession, key_id: int, caller_key_id: int | None) -> None:
     key = await session.get(ApiKey, key_id, with_for_update=True)
     if key is None:
         raise NotFound(_("No key with id {key_id}.", key_id=key_id))

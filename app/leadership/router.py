@@ -3,8 +3,9 @@ from collections.abc import Iterable
 from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import CurrentKey
+from app.clusters.tags import cluster_tag
 from app.clusters.years import ClusterWriter, ClusterYearDep, GroupingPath, YearPath, resolve_year
-from app.core.cache import cached, cluster_tag, unit_tag
+from app.core.cache import cached
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
@@ -14,6 +15,7 @@ from app.core.revisions import RevisionOut
 from app.core.versioned import Conditions
 from app.leadership import service
 from app.leadership.schemas import LeadershipOut, LeadershipPut, SuggestionOut
+from app.units.tags import unit_tag
 
 
 def _tags(number: int, leaderships: Iterable[LeadershipOut]) -> list[str]:

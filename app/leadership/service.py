@@ -11,12 +11,12 @@ from app.clusters.years import (
     ClusterYear,
     GroupingRef,
     YearRecord,
-    by_number,
     resolve,
 )
 from app.core.errors import Conflict
 from app.core.etag import record_etag
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps, year_bounds
 from app.core.versioned import Conditions, Written
@@ -168,7 +168,7 @@ async def _check_members(session: AsyncSession, at: ClusterYear, data: Leadershi
 
 
 async def write_leadership(
-    session: AsyncSession, at: ClusterYear, data: LeadershipPut, conditions: Conditions, actor: str
+    session: AsyncSession, at: ClusterYear, data: LeadershipPut, conditions: Conditions, actor: Actor
 ) -> Written[LeadershipOut]:
     """Create or replace (the same version, nothing written, when the body says what is
     stored)."""
@@ -181,12 +181,11 @@ async def write_leadership(
             setattr(record, field, value)
 
     def new() -> Leadership:
-        return Leadership(cluster_id=at.id, year=at.year, leader_unit_id=0, recorded_by=actor, version=0)
+        return Leadership(
+            cluster_id=at.id, year=at.year, leader_unit_id=0, recorded_by=actor.recorded_by, version=0
+        )
 
     return await RECORD.write(session, at, conditions, actor, new, assign, check=check)
-
-
-put_leadership = by_number(write_leadership)
 
 
 async def _candidates(session: AsyncSession, cluster_id: int, year: int) -> list[UnitRef]:

@@ -1,11 +1,11 @@
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.time import timestamp_field
+from app.core.models import Versioned
 
 
 class PeriodPrecision(StrEnum):
@@ -16,7 +16,7 @@ class PeriodPrecision(StrEnum):
     year = "year"
 
 
-class Membership(SQLModel, table=True):
+class Membership(Versioned, table=True):
     """A unit's membership of a cluster over a period; at most one cluster per unit per day."""
 
     __tablename__ = "memberships"
@@ -39,12 +39,9 @@ class Membership(SQLModel, table=True):
     period_precision: str = Field(default=PeriodPrecision.day.value, max_length=8)
     source: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=2000)
-    version: int = 1
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
-class Leadership(SQLModel, table=True):
+class Leadership(Versioned, table=True):
     """A cluster's leader (Cụm trưởng) and deputy (Cụm phó) for one year, with the decision.
 
     Both must be members of the cluster that year, and a membership change may not take that
@@ -68,6 +65,3 @@ class Leadership(SQLModel, table=True):
     conference: str | None = Field(default=None, max_length=300)
     source: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=2000)
-    version: int = 1
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()

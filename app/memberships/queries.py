@@ -28,7 +28,7 @@ def membership_rows() -> Select[Any]:
 
 
 def listed(
-    *, unit_id: int | None, cluster: int | None, start: date | None, end: date | None, after_id: int | None
+    *, unit_id: int | None, cluster: int | None, start: date | None, end: date | None, after: int | None
 ) -> Select[Any]:
     """Memberships (as `membership_rows`) by id, filtered; both `start` and `end` None: any period."""
     query = membership_rows().order_by(col(Membership.id))
@@ -38,8 +38,8 @@ def listed(
         query = query.where(col(Cluster.number) == cluster)
     if start is not None or end is not None:
         query = query.where(overlaps(col(Membership.valid_from), col(Membership.valid_to), start, end))
-    if after_id is not None:
-        query = query.where(col(Membership.id) > after_id)
+    if after is not None:
+        query = query.where(col(Membership.id) > after)
     return query
 
 

@@ -3,19 +3,27 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import AdminKey, CurrentKey
-from app.clusters.service import find_cluster
-from app.core.cache import cached, cluster_tag, unit_tag
+from app.clusters.tags import cluster_tag
+from app.clusters.years import GroupingPath, resolve
+from app.core.cache import cached
 from app.core.config import app_settings
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
-from app.core.params import AsOfQuery, ClusterNumber, IfMatch, RecordId, UnitQuery, YearQuery, time_window
+from app.core.params import AsOfQuery, IfMatch, RecordId, UnitQuery, YearQuery, time_window
 from app.core.revisions import RevisionOut, list_revisions
 from app.core.time import today
 from app.core.types import PlainDecimal
 from app.memberships import service
-from app.memberships.schemas import Member, MembershipCreate, MembershipOut, MembershipUpdate
+from app.memberships.schemas import (
+    Member,
+    MembershipConflict,
+    MembershipCreate,
+    MembershipOut,
+    MembershipUpdate,
+)
+from app.units.tags import unit_tag
 
 memberships_router = APIRouter(
     prefix="/v1/memberships", tags=["memberships"], responses=problem_responses(401, 422, 500)
@@ -54,7 +62,7 @@ async def list_memberships(
         start=start,
         end=end,
         limit=limit,
-        after_id=after,
+        after=after,
     )
 
 
@@ -66,7 +74,7 @@ async def list_memberships(
     description="A unit is in at most one cluster on any day: an overlap is 409 and names the "
     "conflicting membership. A membership may not outlive its unit (409). An unknown unit or "
     "cluster is 404.",
-    responses=problem_responses(403, 404, 409, 413),
+    responses=problem_responses(403, 404, 413, models={409: MembershipConflict}),
 )
 async def create_membership(
     session: SessionDep,
@@ -101,7 +109,7 @@ async def get_membership(
     operation_id="updateMembership",
     summary="Correct a membership (admin, If-Match)",
     description="Writes a new version; the previous one stays readable under `/revisions`.",
-    responses=problem_responses(403, 404, 409, 412, 413, 428),
+    responses=problem_responses(403, 404, 412, 413, 428, models={409: MembershipConflict}),
 )
 async def update_membership(
     session: SessionDep,
@@ -151,7 +159,7 @@ async def cluster_members(
     request: Request,
     session: SessionDep,
     _: CurrentKey,
-    number: ClusterNumber,
+    grouping: GroupingPath,
     year: YearQuery = None,
     as_of: AsOfQuery = None,
 ) -> Response:
@@ -161,8 +169,7 @@ async def cluster_members(
         variant = str(as_of)  # "today" moves: the day is part of what is cached
 
     async def render() -> Page[Member]:
-        cluster = await find_cluster(session, number)
-        assert cluster.id is not None
+        cluster = await resolve(session, grouping)
         window = time_window(year, as_of)
         members = []
         if window is not None:
@@ -175,7 +182,7 @@ async def cluster_members(
     return await cached(
         request,
         tags=lambda page: [
-            cluster_tag(number),
+            cluster_tag(grouping.number),
             *(unit_tag(u.id) for m in page.items for u in (m.unit, *m.predecessors, *m.successors)),
         ],
         render=render,

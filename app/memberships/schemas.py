@@ -1,8 +1,11 @@
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from app.core.corrections import Correction
+from app.core.errors import Problem
 from app.core.i18n import _
 from app.core.types import Integer, IsoDate, Text, not_null
 from app.memberships.models import PeriodPrecision
@@ -59,24 +62,23 @@ class MembershipUpdate(Correction):
     note: Text | None = _NOTE
 
 
+MEMBERSHIP_EXAMPLE: JsonDict = {
+    "id": 41,
+    "unit": THAI_BINH,
+    "cluster": 5,
+    "valid_from": "2024-01-01",
+    "valid_to": "2024-12-31",
+    "period_precision": "year",
+    "source": "seed 002",
+    "note": None,
+    "version": 1,
+    "recorded_by": "import:seed_history.yaml",
+    "recorded_at": "2026-11-25T08:00:00Z",
+}
+
+
 class MembershipOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "id": 41,
-                "unit": THAI_BINH,
-                "cluster": 5,
-                "valid_from": "2024-01-01",
-                "valid_to": "2024-12-31",
-                "period_precision": "year",
-                "source": "seed 002",
-                "note": None,
-                "version": 1,
-                "recorded_by": "import:seed_history.yaml",
-                "recorded_at": "2026-11-25T08:00:00Z",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": MEMBERSHIP_EXAMPLE})
 
     id: int
     unit: UnitRef
@@ -134,3 +136,49 @@ class MembershipClosed(BaseModel):
     valid_from: date
     previous_valid_to: date | None
     valid_to: date
+
+
+# --- problems ----------------------------------------------------------------------------------
+
+
+class ConflictingLeadership(BaseModel):
+    """A leadership a change would leave without its leader or deputy as a member."""
+
+    cluster: int
+    year: int
+    role: str = Field(description="`leader` or `deputy`.")
+    href: str
+
+
+class MembershipConflict(Problem):
+    """409 on a membership: the membership it overlaps (`membership-overlap`), the unit's first
+    or last day it would pass (`unit-not-in-period`), or the leaderships it would leave without a
+    member (`leadership-needs-member`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/membership-overlap",
+                "title": "Xung đột dữ liệu",
+                "status": 409,
+                "detail": "Thái Bình đã là thành viên Cụm 5 từ ngày 1/1/2024 đến ngày 31/12/2024 (bản ghi "
+                "thành viên số 41); tại mỗi thời điểm, một đơn vị chỉ thuộc một Cụm thi đua.",
+                "instance": "/v1/memberships",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+                "conflicting_membership_id": 41,
+                "conflicting_membership": MEMBERSHIP_EXAMPLE,
+            }
+        }
+    )
+
+    conflicting_membership_id: int | None = Field(
+        default=None, description="409: the membership the request overlaps."
+    )
+    conflicting_membership: dict[str, Any] | None = Field(
+        default=None, description="409: that membership, as `GET /v1/memberships/{id}` shows it."
+    )
+    conflicting_leaderships: list[ConflictingLeadership] | None = Field(
+        default=None, description="409: the leaderships the change would leave without a member."
+    )
+    unit_valid_from: str | None = Field(default=None, description="409: the unit's first day.")
+    unit_valid_to: str | None = Field(default=None, description="409: the unit's last day.")

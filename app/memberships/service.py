@@ -5,13 +5,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.cache import cluster_tag, invalidate
+from app.clusters.tags import cluster_tag
+from app.core.cache import invalidate
 from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, page_of
-from app.core.revisions import record_revision, unless_unchanged
-from app.core.time import utcnow
+from app.core.revisions import record_revision
+from app.core.versioned import patch_version
 from app.memberships import queries
 from app.memberships.models import Membership, PeriodPrecision
 from app.memberships.schemas import (
@@ -66,10 +68,10 @@ async def list_memberships(
     start: date | None,
     end: date | None,
     limit: int,
-    after_id: int | None,
+    after: int | None,
 ) -> Page[MembershipOut]:
     """Memberships overlapping `[start, end]` (both None: all)."""
-    query = queries.listed(unit_id=unit_id, cluster=cluster, start=start, end=end, after_id=after_id)
+    query = queries.listed(unit_id=unit_id, cluster=cluster, start=start, end=end, after=after)
     rows = [_out(r) for r in await session.execute(query.limit(limit + 1))]
     return page_of(rows, limit, lambda m: m.id)
 
@@ -176,7 +178,7 @@ async def _flush_checked(session: AsyncSession, membership: Membership, changes:
             raise await _overlap_conflict(session, *wanted) from exc
 
 
-async def create_membership(session: AsyncSession, data: MembershipCreate, actor: str) -> MembershipOut:
+async def create_membership(session: AsyncSession, data: MembershipCreate, actor: Actor) -> MembershipOut:
     cluster_id = await _cluster_id(session, data.cluster)
     unit = await _lock_unit(session, data.unit_id)
     _check_within_unit(unit, data.valid_from, data.valid_to)
@@ -188,7 +190,7 @@ async def create_membership(session: AsyncSession, data: MembershipCreate, actor
         period_precision=data.period_precision.value,
         source=data.source,
         note=data.note,
-        recorded_by=actor,
+        recorded_by=actor.recorded_by,
     )
     await _flush_checked(session, membership, {})
     assert membership.id is not None
@@ -196,7 +198,7 @@ async def create_membership(session: AsyncSession, data: MembershipCreate, actor
     return await _record(session, membership.id, actor)
 
 
-async def _record(session: AsyncSession, membership_id: int, actor: str) -> MembershipOut:
+async def _record(session: AsyncSession, membership_id: int, actor: Actor) -> MembershipOut:
     out = await get_membership(session, membership_id)
     await record_revision(session, RESOURCE, out.id, out.version, out, actor)
     return out
@@ -207,7 +209,7 @@ async def update_membership(
     membership_id: int,
     data: MembershipUpdate,
     if_match: str | None,
-    actor: str,
+    actor: Actor,
 ) -> MembershipOut:
     """Correct a membership as a new version. The unit must still exist over the period, and
     every leadership that names the unit in its old cluster must still find it a member there.
@@ -237,19 +239,21 @@ async def update_membership(
     await session.execute(
         queries.clusters_locked({old_cluster_id, changes.get("cluster_id", old_cluster_id)})
     )
-    changes.update(version=membership.version + 1, recorded_by=actor, recorded_at=utcnow())
 
-    async def write() -> MembershipOut:
-        await _flush_checked(session, membership, changes)
+    async def write(row: Membership) -> MembershipOut:
+        await _flush_checked(session, row, changes)
         await _check_leaderships_kept(session, unit, old_cluster_id)
         return await get_membership(session, membership_id)
 
-    out = await unless_unchanged(session, before, write)
-    if out is None:
-        return before
-    await record_revision(session, RESOURCE, out.id, out.version, out, actor)
-    await invalidate(session, cluster_tag(before.cluster), cluster_tag(out.cluster))
-    return out
+    return await patch_version(
+        session,
+        membership,
+        before,
+        write,
+        resource=RESOURCE,
+        actor=actor,
+        tags=lambda out: [cluster_tag(before.cluster), cluster_tag(out.cluster)],
+    )
 
 
 async def _check_leaderships_kept(session: AsyncSession, unit: Unit, cluster_id: int) -> None:
@@ -293,7 +297,7 @@ async def _check_leaderships_kept(session: AsyncSession, unit: Unit, cluster_id:
 
 
 async def close_for_units(
-    session: AsyncSession, unit_ids: list[int], last_day: date, actor: str
+    session: AsyncSession, unit_ids: list[int], last_day: date, actor: Actor
 ) -> list[MembershipClosed]:
     """End the memberships of units that cease after `last_day`; refuse if one starts later."""
     rows = (await session.execute(queries.open_after(unit_ids, last_day))).all()
@@ -322,9 +326,7 @@ async def close_for_units(
             )
         )
         membership.valid_to = last_day
-        membership.version += 1
-        membership.recorded_by = actor
-        membership.recorded_at = utcnow()
+        membership.stamp(actor)
         session.add(membership)
     await session.flush()
     for change in closed:

@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.cache import METRICS, invalidate
+from app.core.cache import invalidate
 from app.core.database import table
+from app.core.identity import REFERENCE
 from app.core.revisions import record_revision
 from app.metrics.models import Metric
 from app.metrics.service import RESOURCE, get
-from app.units.models import REFERENCE_ACTOR
+from app.metrics.tags import METRICS
 
 
 async def load_catalogue(session: AsyncSession, path: Path) -> int:
@@ -34,7 +35,7 @@ async def load_catalogue(session: AsyncSession, path: Path) -> int:
                 "numerator_id": known[r["numerator"]] if r["numerator"] else None,
                 "denominator_id": known[r["denominator"]] if r["denominator"] else None,
                 "description": r["description"] or None,
-                "recorded_by": REFERENCE_ACTOR,
+                "recorded_by": REFERENCE.recorded_by,
             }
             for r in rows
             if (r["kind"] == "rate") == rates
@@ -48,9 +49,7 @@ async def load_catalogue(session: AsyncSession, path: Path) -> int:
             .returning(metrics.c.id, metrics.c.key)
         )
         for row in inserted.all():
-            await record_revision(
-                session, RESOURCE, row.id, 1, await get(session, key=row.key), REFERENCE_ACTOR
-            )
+            await record_revision(session, RESOURCE, row.id, 1, await get(session, key=row.key), REFERENCE)
             added += 1
     if added:
         await invalidate(session, METRICS)

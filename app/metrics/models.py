@@ -1,10 +1,9 @@
-from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.time import timestamp_field
+from app.core.models import Versioned
 
 
 class MetricKind(StrEnum):
@@ -27,7 +26,7 @@ class MeasureUnit(StrEnum):
     percent = "percent"
 
 
-class Metric(SQLModel, table=True):
+class Metric(Versioned, table=True):
     """A figure the movement counts: its stable key, names, unit of measure and kind."""
 
     __tablename__ = "metrics"
@@ -55,6 +54,3 @@ class Metric(SQLModel, table=True):
     numerator_id: int | None = Field(default=None, foreign_key="metrics.id")
     denominator_id: int | None = Field(default=None, foreign_key="metrics.id")
     description: str | None = Field(default=None, max_length=2000)
-    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()

@@ -7,15 +7,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.cache import METRICS, invalidate
+from app.core.cache import invalidate
 from app.core.database import table
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.revisions import record_revision
 from app.metrics.models import MeasureUnit, Metric, MetricKind
 from app.metrics.schemas import MetricCreate, MetricOut
+from app.metrics.tags import METRICS
 
 RESOURCE = "metric"
 
@@ -73,7 +75,7 @@ async def ids_by_key(session: AsyncSession, keys: set[str]) -> dict[str, int]:
     return {row.key: row.id for row in rows}
 
 
-async def create(session: AsyncSession, *, data: MetricCreate, actor: str) -> MetricOut:
+async def create(session: AsyncSession, *, data: MetricCreate, actor: Actor) -> MetricOut:
     """Add a metric (version 1); a key in use is 409, an unknown numerator or denominator 422."""
     parts = await ids_by_key(session, {k for k in (data.numerator, data.denominator) if k})
     for field in ("numerator", "denominator"):
@@ -89,7 +91,7 @@ async def create(session: AsyncSession, *, data: MetricCreate, actor: str) -> Me
         numerator_id=parts.get(data.numerator or ""),
         denominator_id=parts.get(data.denominator or ""),
         description=data.description,
-        recorded_by=actor,
+        recorded_by=actor.recorded_by,
     )
     try:
         async with session.begin_nested():

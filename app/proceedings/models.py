@@ -1,10 +1,10 @@
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.time import timestamp_field
+from app.core.models import Versioned
 
 
 class ProceedingKind(StrEnum):
@@ -16,7 +16,7 @@ class ProceedingKind(StrEnum):
     complaint = "complaint"
 
 
-class Proceeding(SQLModel, table=True):
+class Proceeding(Versioned, table=True):
     """A disciplinary review, investigation, inspection or complaint being verified that concerns a
     unit, open from `opened_on` until `closed_on` (inclusive; null: still open)."""
 
@@ -36,6 +36,3 @@ class Proceeding(SQLModel, table=True):
     closed_on: date | None = None
     reference: str | None = Field(default=None, max_length=300)
     note: str | None = Field(default=None, max_length=2000)
-    version: int = 1
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()

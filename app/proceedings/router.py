@@ -72,7 +72,9 @@ async def create_proceeding(
 async def get_proceeding(
     session: SessionDep, _: CurrentKey, unit_id: UnitId, proceeding_id: ProceedingId, response: Response
 ) -> ProceedingOut:
-    out = service.proceeding_out(await service.get(session, unit_id=unit_id, proceeding_id=proceeding_id))
+    out = service.proceeding_out(
+        await service.proceeding_row(session, unit_id=unit_id, proceeding_id=proceeding_id)
+    )
     response.headers["ETag"] = service.proceeding_etag(out)
     return out
 
@@ -116,7 +118,7 @@ async def proceeding_revisions(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[RevisionOut[ProceedingOut]]:
-    await service.get(session, unit_id=unit_id, proceeding_id=proceeding_id)
+    await service.proceeding_row(session, unit_id=unit_id, proceeding_id=proceeding_id)
     return await list_revisions(
         session, service.RESOURCE, proceeding_id, ProceedingOut, limit=limit, after=decode_cursor(cursor)
     )

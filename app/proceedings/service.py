@@ -10,17 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.cache import invalidate, unit_tag
+from app.core.cache import invalidate
 from app.core.errors import NotFound, Unprocessable
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.periods import valid_on
 from app.core.revisions import record_revision
-from app.core.versioned import patch_version
+from app.core.versioned import assigned, patch_version
 from app.proceedings.models import Proceeding
 from app.proceedings.schemas import ProceedingCreate, ProceedingOut, ProceedingUpdate
 from app.units.service import get_unit
+from app.units.tags import unit_tag
 
 RESOURCE = "proceeding"
 
@@ -33,10 +35,11 @@ def proceeding_etag(out: ProceedingOut) -> str:
     return record_etag(RESOURCE, out.id, out.version, out)
 
 
-async def get(
+async def proceeding_row(
     session: AsyncSession, *, unit_id: int, proceeding_id: int, for_update: bool = False
 ) -> Proceeding:
-    """The proceeding `proceeding_id` of unit `unit_id`, or 404."""
+    """The stored row of proceeding `proceeding_id` of unit `unit_id` (locked with `for_update`), or
+    404."""
     query = select(Proceeding).where(col(Proceeding.id) == proceeding_id, col(Proceeding.unit_id) == unit_id)
     if for_update:
         query = query.with_for_update()
@@ -64,10 +67,12 @@ async def list_proceedings(
     return page_of(rows, limit, lambda p: p.id)
 
 
-async def create(session: AsyncSession, *, unit_id: int, data: ProceedingCreate, actor: str) -> ProceedingOut:
+async def create(
+    session: AsyncSession, *, unit_id: int, data: ProceedingCreate, actor: Actor
+) -> ProceedingOut:
     """Record a proceeding (version 1)."""
     await get_unit(session, unit_id)
-    row = Proceeding(unit_id=unit_id, **data.model_dump(), recorded_by=actor)
+    row = Proceeding(unit_id=unit_id, **data.model_dump(), recorded_by=actor.recorded_by)
     session.add(row)
     await session.flush()
     out = proceeding_out(row)
@@ -83,10 +88,10 @@ async def update(
     proceeding_id: int,
     data: ProceedingUpdate,
     if_match: str | None,
-    actor: str,
+    actor: Actor,
 ) -> ProceedingOut:
     """Close or correct a proceeding under `If-Match`; a period ending before it starts is 422."""
-    row = await get(session, unit_id=unit_id, proceeding_id=proceeding_id, for_update=True)
+    row = await proceeding_row(session, unit_id=unit_id, proceeding_id=proceeding_id, for_update=True)
     before = proceeding_out(row)
     require_match(if_match, proceeding_etag(before))
     changes = data.model_dump(include=data.model_fields_set)
@@ -102,8 +107,7 @@ async def update(
         session,
         row,
         before,
-        assign,
-        proceeding_out,
+        assigned(session, assign, proceeding_out),
         resource=RESOURCE,
         actor=actor,
         tags=lambda _out: [unit_tag(unit_id)],

@@ -1,11 +1,11 @@
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.time import timestamp_field
+from app.core.models import Versioned
 
 
 class FigureKind(StrEnum):
@@ -29,7 +29,7 @@ class Qualifier(StrEnum):
     at_most = "at_most"
 
 
-class ReportedFigureSet(SQLModel, table=True):
+class ReportedFigureSet(Versioned, table=True):
     """The figures a conference reports for the whole cluster in a year, versioned as one list."""
 
     __tablename__ = "reported_figure_sets"
@@ -41,9 +41,6 @@ class ReportedFigureSet(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     cluster_id: int = Field(foreign_key="clusters.id")
     year: int
-    version: int = 1
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
 class ReportedFigure(SQLModel, table=True):

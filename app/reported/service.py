@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.clusters.models import Cluster
-from app.clusters.years import ClusterYear, YearRecord, by_number
+from app.clusters.years import ClusterYear, YearRecord
 from app.core.database import table
 from app.core.errors import Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.versioned import Conditions, Written, replace_parts
 from app.metrics.models import Metric, MetricKind
 from app.reported.models import FigureKind, ReportedFigure, ReportedFigureSet
@@ -144,7 +145,7 @@ async def _metric_kinds(session: AsyncSession, data: ReportedFiguresPut) -> dict
 
 
 async def write_figures(
-    session: AsyncSession, at: ClusterYear, data: ReportedFiguresPut, conditions: Conditions, actor: str
+    session: AsyncSession, at: ClusterYear, data: ReportedFiguresPut, conditions: Conditions, actor: Actor
 ) -> Written[ReportedFiguresOut]:
     """Create or replace the list (the same version, nothing written, when the body says what is
     stored)."""
@@ -174,12 +175,9 @@ async def write_figures(
         await replace_parts(session, ReportedFigure, "set_id", set_id, rows)
 
     def new() -> ReportedFigureSet:
-        return ReportedFigureSet(cluster_id=at.id, year=at.year, recorded_by=actor, version=0)
+        return ReportedFigureSet(cluster_id=at.id, year=at.year, recorded_by=actor.recorded_by, version=0)
 
     def assign(record: ReportedFigureSet) -> None:
         """The list is all in the figures."""
 
     return await RECORD.write(session, at, conditions, actor, new, assign, children=figures, check=check)
-
-
-put_figures = by_number(write_figures)

@@ -1,14 +1,14 @@
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Column, text
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.time import timestamp_field
+from app.core.models import Versioned
 
 
-class RuleSet(SQLModel, table=True):
+class RuleSet(Versioned, table=True):
     """The rules votes and awards are judged by over a period, with their basis: data loaded from
     `data/reference/rule_sets.yaml`, never constants. Periods never overlap."""
 
@@ -34,6 +34,3 @@ class RuleSet(SQLModel, table=True):
     basis: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
     parameters: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     """`app.rules.schemas.RuleParameters`, validated when loaded and when read."""
-    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()

@@ -8,7 +8,7 @@ from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import Year
 from app.rules import service
-from app.rules.schemas import RuleSet
+from app.rules.schemas import RuleSet, RuleSetMissing
 
 router = APIRouter(prefix="/v1/rule-sets", tags=["rules"], responses=problem_responses(401, 422, 500))
 
@@ -39,7 +39,7 @@ async def list_rule_sets(
     description="The rule set in force on the year's last day (31 December), whatever the day a "
     "vote or decision is taken: 2024 → Decree 98/2023, 2025 → Decree 152/2025. 404 naming the "
     "year when no rule set covers it (before 2024)." + _READ_ONLY,
-    responses=problem_responses(404),
+    responses=problem_responses(models={404: RuleSetMissing}),
 )
 async def get_rule_set_for_year(
     session: SessionDep, _: CurrentKey, year: Year, response: Response

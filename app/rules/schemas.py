@@ -7,6 +7,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.errors import Problem
 from app.proceedings.models import ProceedingKind
 
 
@@ -254,3 +255,57 @@ class RuleSet(BaseModel):
         """The approval threshold an award of `approval_class` needs."""
         p = self.parameters
         return p.approval_threshold_high if approval_class == "high" else p.approval_threshold
+
+
+# --- problems ----------------------------------------------------------------------------------
+
+
+class RuleRefusal(Problem):
+    """409: a rule of the rule set (a rule-set parameter, or a rule such as
+    `one_achievement_one_award`) refuses the change; quoted with its basis and how sure we are of
+    it where known. Raised by the awards and the votes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/self-approval-refused",
+                "title": "Xung đột dữ liệu",
+                "status": 409,
+                "detail": "Bộ quy tắc của cuộc bỏ phiếu này không cho phép đơn vị tự tán thành mình.",
+                "instance": "/v1/votes/3/ballots",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+                "rule": "self_approval_allowed",
+            }
+        }
+    )
+
+    rule: str | None = Field(default=None, description="409: the rule (a rule-set parameter) refusing it.")
+    basis: dict[str, Any] | None = Field(
+        default=None, description="409: that rule's basis (`document`, `article`, `note`)."
+    )
+    confidence: str | None = Field(
+        default=None,
+        description="409: how sure we are of that rule: `text`, `analogue`, `practice`, `unknown`.",
+    )
+
+
+class RuleSetMissing(Problem):
+    """No rule set covers the emulation year: 404 reading the rule set for it, 409
+    (`no-rule-set`) on a vote or a nomination that needs it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/not-found",
+                "title": "Không tìm thấy",
+                "status": 404,
+                "detail": "Không có bộ quy định nào áp dụng cho năm thi đua 2023: các quy định được ghi nhận "
+                "từ năm 2024 (Luật 06/2022/QH15).",
+                "instance": "/v1/rule-sets/for-year/2023",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+                "emulation_year": 2023,
+            }
+        }
+    )
+
+    emulation_year: int | None = Field(default=None, description="409/404: the year no rule set covers.")

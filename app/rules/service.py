@@ -14,16 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.cache import RULES, invalidate
+from app.core.cache import invalidate
 from app.core.errors import Conflict, NotFound
 from app.core.etag import record_etag
 from app.core.i18n import _
+from app.core.identity import REFERENCE
 from app.core.pagination import Page, page_of
 from app.core.revisions import record_revision
 from app.core.time import utcnow
 from app.rules.models import RuleSet as RuleSetRow
 from app.rules.schemas import RuleSet, RuleSetData, RuleSetFile
-from app.units.models import REFERENCE_ACTOR
+from app.rules.tags import RULES
 
 RESOURCE = "rule_set"
 
@@ -116,7 +117,7 @@ async def load_rule_sets(session: AsyncSession, path: Path) -> int:
         if row is not None and _content(row) == content:
             continue
         if row is None:
-            row = RuleSetRow(**content, version=1, recorded_by=REFERENCE_ACTOR)
+            row = RuleSetRow(**content, version=1, recorded_by=REFERENCE.recorded_by)
         else:
             for field, value in content.items():
                 setattr(row, field, value)
@@ -126,7 +127,7 @@ async def load_rule_sets(session: AsyncSession, path: Path) -> int:
         await session.flush()
         assert row.id is not None
         out = rule_set_out(row)
-        await record_revision(session, RESOURCE, row.id, out.version, out, REFERENCE_ACTOR)
+        await record_revision(session, RESOURCE, row.id, out.version, out, REFERENCE)
         changed += 1
     if changed:
         await invalidate(session, RULES)

@@ -20,6 +20,7 @@ from app.core.database import table
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.versioned import Conditions, Stored, Written, replace_parts
 from app.scoring import queries
 from app.scoring.models import (
@@ -264,7 +265,7 @@ async def _replace_parts(session: AsyncSession, framework_id: int, data: Framewo
 
 
 async def write_framework(
-    session: AsyncSession, at: ClusterYear, data: FrameworkPut, conditions: Conditions, actor: str
+    session: AsyncSession, at: ClusterYear, data: FrameworkPut, conditions: Conditions, actor: Actor
 ) -> Written[FrameworkOut]:
     """Create or replace the framework (409 while frozen); every change bumps the standings
     version. The same version, nothing written, when the body says what is stored."""
@@ -299,7 +300,7 @@ async def write_framework(
             year=at.year,
             combination=data.combination.value,
             tie_break=data.tie_break.value,
-            recorded_by=actor,
+            recorded_by=actor.recorded_by,
             version=0,
             standings_version=0,
         )

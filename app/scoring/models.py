@@ -21,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from app.core.identity import ACTOR_LENGTH
+from app.core.models import Versioned
 from app.core.time import timestamp_field
 
 
@@ -58,7 +60,7 @@ class TieBreak(StrEnum):
     by_criteria_then_shared = "by_criteria_then_shared"
 
 
-class ScoringFramework(SQLModel, table=True):
+class ScoringFramework(Versioned, table=True):
     """A cluster's scoring framework (khung tiêu chí chấm điểm, xếp loại) for one year."""
 
     __tablename__ = "scoring_frameworks"
@@ -79,12 +81,9 @@ class ScoringFramework(SQLModel, table=True):
     tie_break_order: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     source: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=2000)
-    version: int = 1
     standings_version: int = 1
     """Bumped by every change of the framework or of a score in the cluster-year: the version of
     the standings (what a vote records)."""
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
 class ScoringCriterion(SQLModel, table=True):
@@ -148,7 +147,7 @@ class Scorer(SQLModel, table=True):
     weight: Decimal | None = Field(default=None, sa_column=Column(Numeric, nullable=True))
 
 
-class ScoreSheet(SQLModel, table=True):
+class ScoreSheet(Versioned, table=True):
     """The points one scorer gave one unit in a cluster-year; versioned."""
 
     __tablename__ = "score_sheets"
@@ -167,9 +166,6 @@ class ScoreSheet(SQLModel, table=True):
     scorer_code: str = Field(max_length=40)
     unit_id: int = Field(foreign_key="units.id", index=True)
     note: str | None = Field(default=None, max_length=2000)
-    version: int = 1
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
 class ScoreItem(SQLModel, table=True):
@@ -223,8 +219,8 @@ class StandingsFreeze(SQLModel, table=True):
     number: int
     standings_version: int
     snapshot: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    frozen_by: str = Field(max_length=160)
+    frozen_by: str = Field(max_length=ACTOR_LENGTH)
     frozen_at: datetime = timestamp_field()
-    thawed_by: str | None = Field(default=None, max_length=160)
+    thawed_by: str | None = Field(default=None, max_length=ACTOR_LENGTH)
     thawed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     thaw_reason: str | None = Field(default=None, max_length=2000)

@@ -3,13 +3,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from app.auth.dependencies import AdminKey, CurrentKey
+from app.auth.dependencies import PUBLIC_VARIANT, AdminKey, CurrentKey, PublicReader, unpublished
+from app.auth.principal import Principal
+from app.clusters.tags import cluster_tag
 from app.clusters.years import ClusterWriter, ClusterYearDep, YearPath, resolve_year
-from app.core.cache import cached, cluster_tag, json_answer, unit_tag
+from app.core.cache import cached, json_answer
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, FormatQuery, export_response, negotiate
+from app.core.i18n import _
 from app.core.idempotency import IdempotencyDep
 from app.core.numbers import ExactNumberRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
@@ -22,12 +25,14 @@ from app.scoring.exports import standings_filename, standings_tables
 from app.scoring.schemas import (
     FrameworkOut,
     FrameworkPut,
+    FreezeConflict,
     FreezeOut,
     ScoreSheetOut,
     ScoreSheetPut,
     Standings,
     ThawIn,
 )
+from app.units.tags import unit_tag
 
 router = APIRouter(
     route_class=ExactNumberRoute,
@@ -100,7 +105,7 @@ async def get_framework(
     responses={
         200: {"model": FrameworkOut, "description": "Replaced, or unchanged"},
         201: {"model": FrameworkOut, "description": "Created"},
-        **problem_responses(403, 409, 412, 413, 428),
+        **problem_responses(403, 412, 413, 428, models={409: FreezeConflict}),
     },
 )
 async def put_framework(
@@ -164,7 +169,7 @@ async def get_sheet(
     responses={
         200: {"model": ScoreSheetOut, "description": "Replaced, or unchanged"},
         201: {"model": ScoreSheetOut, "description": "Created"},
-        **problem_responses(403, 409, 412, 413, 428),
+        **problem_responses(403, 412, 413, 428, models={409: FreezeConflict}),
     },
 )
 async def put_sheet(
@@ -211,16 +216,38 @@ _STANDINGS_DOC = (
 )
 
 
+_PUBLIC_STANDINGS = (
+    " **PUBLIC_READS**: on a server that sets it, this also answers without a credential when the "
+    "answer is a frozen snapshot whose freeze is in effect (the published results), counted per "
+    "client address (`RATE_LIMIT_ANONYMOUS`); otherwise (not frozen, or thawed since) 401 without "
+    "a credential, as with PUBLIC_READS off (the default). A credential that is sent is checked "
+    "as always."
+)
+
+
+def published(out: Standings) -> bool:
+    """Whether anyone may read these standings (PUBLIC_READS): a frozen snapshot whose freeze is
+    still in effect. Live standings change with every score; a thawed snapshot was withdrawn."""
+    return out.frozen and out.freeze is not None and out.freeze.thawed_at is None
+
+
 async def _standings_answer(
-    request: Request, number: int, fmt: ExportFormat, read: Callable[[], Awaitable[Standings]]
+    request: Request,
+    reader: Principal | None,
+    number: int,
+    fmt: ExportFormat,
+    read: Callable[[], Awaitable[Standings]],
 ) -> Response:
     """Served from the read cache until a write of the cluster-year (or of a unit it names)
-    commits; the CSV and XLSX variants are cached apart."""
+    commits; the CSV and XLSX variants are cached apart, and so is what an anonymous caller reads
+    (PUBLIC_READS: stored only when published, and dropped by the thaw that withdraws it)."""
 
     shown: set[int] = set()
 
     async def render() -> Response:
         out = await read()
+        if reader is None and not published(out):
+            raise unpublished(_("Without a credential, only frozen standings can be read."))
         shown.update(row.unit_id for row in out.rows)
         etag = standings.standings_etag(out)
         if fmt is not ExportFormat.json:
@@ -231,6 +258,7 @@ async def _standings_answer(
         request,
         tags=lambda _: [cluster_tag(number), *map(unit_tag, shown)],
         render=render,
+        variant=PUBLIC_VARIANT if reader is None else "",
     )
 
 
@@ -238,13 +266,13 @@ async def _standings_answer(
     "/standings",
     operation_id="getStandings",
     summary="A cluster-year's standings: totals, ranks, classes, missing scores",
-    description=_STANDINGS_DOC + " While frozen, the frozen snapshot.",
+    description=_STANDINGS_DOC + " While frozen, the frozen snapshot." + _PUBLIC_STANDINGS,
     response_model=Standings,
     responses={**EXPORT_RESPONSES, **problem_responses(406)},
 )
 async def get_standings(
     session: SessionDep,
-    _: CurrentKey,
+    reader: PublicReader,
     request: Request,
     path: YearPath,
     format: FormatQuery = None,
@@ -254,7 +282,7 @@ async def get_standings(
     async def read() -> Standings:
         return await standings.get_standings(session, await resolve_year(session, path))
 
-    return await _standings_answer(request, path.grouping.number, fmt, read)
+    return await _standings_answer(request, reader, path.grouping.number, fmt, read)
 
 
 @router.get(
@@ -262,13 +290,13 @@ async def get_standings(
     operation_id="getStandingsVersion",
     summary="The standings at a version (frozen snapshots stay readable)",
     description="The latest frozen snapshot at `version`, or the current standings if `version` is "
-    "current; 404 for a version never frozen and since changed. " + _STANDINGS_DOC,
+    "current; 404 for a version never frozen and since changed. " + _STANDINGS_DOC + _PUBLIC_STANDINGS,
     response_model=Standings,
     responses={**EXPORT_RESPONSES, **problem_responses(406)},
 )
 async def get_standings_version(
     session: SessionDep,
-    _: CurrentKey,
+    reader: PublicReader,
     request: Request,
     path: YearPath,
     version: VersionDep,
@@ -279,7 +307,7 @@ async def get_standings_version(
     async def read() -> Standings:
         return await standings.get_standings(session, await resolve_year(session, path), version)
 
-    return await _standings_answer(request, path.grouping.number, fmt, read)
+    return await _standings_answer(request, reader, path.grouping.number, fmt, read)
 
 
 @router.get(
@@ -307,7 +335,7 @@ async def list_freezes(
     "naming the freeze. 409 when already frozen, or without a framework. `Idempotency-Key`: a "
     "retry replays the first answer.",
     status_code=201,
-    responses=problem_responses(403, 409),
+    responses=problem_responses(403, models={409: FreezeConflict}),
 )
 async def freeze(
     session: SessionDep,
@@ -340,7 +368,7 @@ async def get_freeze(session: SessionDep, _: CurrentKey, at: ClusterYearDep, fre
     summary="Thaw frozen standings (admin, with a reason)",
     description="Ends the freeze; who, when and why are recorded on it, and its snapshot stays "
     "readable. 409 when it was already thawed.",
-    responses=problem_responses(403, 409, 413),
+    responses=problem_responses(403, 413, models={409: FreezeConflict}),
 )
 async def thaw(
     session: SessionDep, key: AdminKey, at: ClusterYearDep, freeze: FreezeDep, body: ThawIn

@@ -10,6 +10,7 @@ from pydantic import (
     Field,
 )
 
+from app.core.errors import Problem
 from app.core.numbers import ExactDecimal, exact_number
 from app.core.types import Text
 from app.scoring.models import Combination, CriterionKind, ScorerKind, TieBreak
@@ -449,3 +450,28 @@ class StandingsBrief(BaseModel):
             rows=[StandingsBriefRow.model_validate(row, from_attributes=True) for row in standings.rows],
             href=f"/v1/clusters/{standings.cluster}/years/{standings.year}/standings",
         )
+
+
+class FreezeConflict(Problem):
+    """409 naming a freeze of the standings: the freeze that blocks a change to the framework or
+    the scores, or a new freeze (`standings-frozen`), or the freeze already thawed
+    (`freeze-already-thawed`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/standings-frozen",
+                "title": "Xung đột dữ liệu",
+                "status": 409,
+                "detail": "Bảng xếp hạng của Cụm 5 năm 2024 đã được chốt (lần chốt 1): không thể thay đổi "
+                "khung tiêu chí và điểm cho đến khi quản trị viên mở chốt.",
+                "instance": "/v1/clusters/5/years/2024/scoring-framework",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+                "freeze_number": 1,
+            }
+        }
+    )
+
+    freeze_number: int | None = Field(
+        default=None, description="409: the freeze of the standings that blocks the change."
+    )

@@ -217,7 +217,7 @@ async def write_sheet(
             framework_id=loaded().id,
             scorer_code=key.scorer,
             unit_id=key.unit_id,
-            recorded_by=writer.actor,
+            recorded_by=writer.actor.recorded_by,
             version=0,
         )
 

@@ -8,11 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.clusters.tags import cluster_tag
 from app.clusters.years import ClusterYear, lock
-from app.core.cache import cluster_tag, invalidate
+from app.core.cache import invalidate
 from app.core.errors import Conflict, NotFound
 from app.core.etag import record_etag
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.periods import year_bounds
 from app.core.time import utcnow
@@ -181,7 +183,7 @@ def _freeze_out(freeze: StandingsFreeze) -> FreezeOut:
     return FreezeOut(**_freeze_ref(freeze).model_dump(), standings=_snapshot(freeze))
 
 
-async def freeze(session: AsyncSession, at: ClusterYear, actor: str) -> FreezeOut:
+async def freeze(session: AsyncSession, at: ClusterYear, actor: Actor) -> FreezeOut:
     """Fix the standings for the conference (409 if already frozen or without a framework)."""
     await lock(session, at.grouping)
     await invalidate(session, cluster_tag(at.number))
@@ -203,7 +205,7 @@ async def freeze(session: AsyncSession, at: ClusterYear, actor: str) -> FreezeOu
         number=count + 1,
         standings_version=standings.version,
         snapshot=standings.model_dump(mode="json", exclude={"freeze", "frozen"}),
-        frozen_by=actor,
+        frozen_by=actor.recorded_by,
     )
     session.add(record)
     await session.flush()
@@ -224,7 +226,7 @@ async def get_freeze(session: AsyncSession, at: ClusterYear, freeze_number: int)
 
 
 async def thaw(
-    session: AsyncSession, at: ClusterYear, freeze_number: int, reason: str, actor: str
+    session: AsyncSession, at: ClusterYear, freeze_number: int, reason: str, actor: Actor
 ) -> FreezeOut:
     """End a freeze (admin, with a reason, recorded on it); 409 if it already ended."""
     found = await _find_freeze(session, at, freeze_number)
@@ -236,7 +238,7 @@ async def thaw(
         )
     await invalidate(session, cluster_tag(at.number))
     found.thawed_at = utcnow()
-    found.thawed_by = actor
+    found.thawed_by = actor.recorded_by
     found.thaw_reason = reason
     session.add(found)
     await session.flush()

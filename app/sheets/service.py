@@ -2,7 +2,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.awards.service import cluster_year_awards
 from app.clusters.models import RotationCustom
-from app.clusters.service import find_cluster
+from app.clusters.years import ClusterYear
 from app.core.i18n import _
 from app.core.periods import year_bounds
 from app.covenants.service import covenant_of
@@ -17,16 +17,15 @@ from app.votes.schemas import VoteOut
 from app.votes.service import votes_of
 
 
-async def cluster_year(session: AsyncSession, number: int, year: int) -> ClusterYearSheet:
+async def cluster_year(session: AsyncSession, at: ClusterYear) -> ClusterYearSheet:
     """A fixed number of queries whatever the cluster's size: cluster, members with lineage,
     leaderships, the covenant with its host and targets, the reported figures, the
     evaluation's six (`app.evaluation.service.evaluate_cluster`), the standings' four
     (`app.scoring.service.current_standings`), the awards' one and the votes' seven (`_votes`)."""
-    cluster = await find_cluster(session, number)
-    assert cluster.id is not None
+    cluster, cluster_id, number, year = at.grouping.row, at.id, at.number, at.year
     start, end = year_bounds(year)
-    roster = await members(session, cluster.id, start, end)
-    by_year = {lead.year: lead for lead in await leaderships(session, cluster.id, [year, year + 1])}
+    roster = await members(session, cluster_id, start, end)
+    by_year = {lead.year: lead for lead in await leaderships(session, cluster_id, [year, year + 1])}
     notes = []
     for member in roster:
         if member.ceased_on is not None and start <= member.ceased_on <= end:
@@ -48,12 +47,12 @@ async def cluster_year(session: AsyncSession, number: int, year: int) -> Cluster
         members=roster,
         leadership=by_year.get(year),
         next_leadership=by_year.get(year + 1),
-        covenant=await covenant_of(session, cluster.id, year),
-        reported_figures=await figures_of(session, cluster.id, year),
-        evaluation=await evaluation_summary(session, cluster.id, number, year),
-        standings=await _standings(session, cluster.id, year),
-        awards=await cluster_year_awards(session, cluster.id, year),
-        votes=await _votes(session, cluster.id, year),
+        covenant=await covenant_of(session, cluster_id, year),
+        reported_figures=await figures_of(session, cluster_id, year),
+        evaluation=await evaluation_summary(session, cluster_id, number, year),
+        standings=await _standings(session, cluster_id, year),
+        awards=await cluster_year_awards(session, cluster_id, year),
+        votes=await _votes(session, cluster_id, year),
         notes=notes,
     )
 

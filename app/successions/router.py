@@ -7,12 +7,12 @@ from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.successions import service
-from app.successions.schemas import SuccessionCreate, SuccessionOut
+from app.successions.schemas import SuccessionConflict, SuccessionCreate, SuccessionOut
 
 router = APIRouter(
     prefix="/v1/successions",
     tags=["units"],
-    responses=problem_responses(401, 403, 404, 409, 413, 422, 500),
+    responses=problem_responses(401, 403, 404, 413, 422, 500, models={409: SuccessionConflict}),
 )
 
 

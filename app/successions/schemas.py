@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.types import Integer, IsoDate, SearchableName, Text
-from app.memberships.schemas import MembershipClosed
+from app.memberships.schemas import MembershipClosed, MembershipConflict
 from app.units.models import SuccessionKind, UnitKind
 from app.units.schemas import UnitOut, UnitRef
 
@@ -173,3 +173,25 @@ class SuccessionOut(BaseModel):
         "Whether a successor joins a cluster is the Ministry's decision: record it as a membership."
     )
     leaderships_affected: list[LeadershipAffected]
+
+
+class SuccessionConflict(MembershipConflict):
+    """409 on a succession: a predecessor that already ceased (`unit-already-ceased`, naming it
+    in `unit_id`), or a membership of a predecessor the succession cannot end
+    (`unit-not-in-period`, with `MembershipConflict`'s `conflicting_membership_id`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/unit-already-ceased",
+                "title": "Xung đột dữ liệu",
+                "status": 409,
+                "detail": "Thái Bình (34) đã kết thúc hoạt động ngày 30/6/2025.",
+                "instance": "/v1/successions",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+                "unit_id": 22,
+            }
+        }
+    )
+
+    unit_id: int | None = Field(default=None, description="409: the unit that already ceased.")

@@ -6,18 +6,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.clusters.models import Cluster
-from app.core.cache import UNITS, cluster_tag, invalidate, unit_tag
+from app.clusters.tags import cluster_tag
+from app.core.cache import invalidate
 from app.core.errors import Conflict, NotFound, sqlstate
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.revisions import record_revision
 from app.core.text import fold, search_key
-from app.core.time import utcnow
 from app.leadership.models import Leadership
 from app.memberships.service import close_for_units
 from app.successions.schemas import LeadershipAffected, Link, SuccessionCreate, SuccessionOut
 from app.units.models import Succession, Unit
 from app.units.service import RESOURCE as UNIT_RESOURCE
 from app.units.service import unit_out, unit_ref
+from app.units.tags import UNITS, unit_tag
 
 
 def stored_id(unit: Unit) -> int:
@@ -41,7 +43,7 @@ async def _lock_units(session: AsyncSession, ids: list[int], field: str) -> list
     return units
 
 
-async def record_succession(session: AsyncSession, data: SuccessionCreate, actor: str) -> SuccessionOut:
+async def record_succession(session: AsyncSession, data: SuccessionCreate, actor: Actor) -> SuccessionOut:
     """Close the predecessors the day before, open the new units, link them, and end the
     predecessors' memberships; each changed unit gets a new version. Locks units in id order."""
     predecessor_ids, new_units, continuing_ids = data.plan()
@@ -99,9 +101,7 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
 
     for unit in predecessors:
         unit.valid_to = last_day
-        unit.version += 1
-        unit.recorded_by = actor
-        unit.recorded_at = utcnow()
+        unit.stamp(actor)
         session.add(unit)
     await session.flush()
 
@@ -113,7 +113,7 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
             search_key=search_key(n.name),
             kind=n.kind.value,
             valid_from=data.effective_date,
-            recorded_by=actor,
+            recorded_by=actor.recorded_by,
         )
         for n in new_units
     ]
@@ -136,7 +136,7 @@ async def record_succession(session: AsyncSession, data: SuccessionCreate, actor
             effective_date=data.effective_date,
             kind=data.kind.value,
             legal_basis=data.legal_basis,
-            recorded_by=actor,
+            recorded_by=actor.recorded_by,
         )
         for p in predecessors
         for s in [*opened, *continuing]

@@ -1,13 +1,15 @@
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.time import timestamp_field
+from app.core.identity import REFERENCE
+from app.core.models import Recorded, Versioned
 
-REFERENCE_ACTOR = "reference-data"
+REFERENCE_ACTOR = REFERENCE.recorded_by
+"""The `recorded_by` of units the reference loader opened (the column's default)."""
 
 
 def trigram_index(table: str, column: str) -> Index:
@@ -31,7 +33,7 @@ class SuccessionKind(StrEnum):
     rename = "rename"
 
 
-class Unit(SQLModel, table=True):
+class Unit(Versioned, table=True):
     """A provincial police unit (Công an tỉnh / thành phố) over its period of existence."""
 
     __tablename__ = "units"
@@ -68,14 +70,12 @@ class Unit(SQLModel, table=True):
         description="`code@valid_from` of the reference row this unit was loaded from; "
         "null for units opened by a succession. Lets the loader recognise a unit after corrections.",
     )
-    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     recorded_by: str = Field(
         default=REFERENCE_ACTOR, max_length=160, sa_column_kwargs={"server_default": REFERENCE_ACTOR}
     )
-    recorded_at: datetime = timestamp_field()
 
 
-class Succession(SQLModel, table=True):
+class Succession(Recorded, table=True):
     """One predecessor → successor link of a merge, split or rename."""
 
     __tablename__ = "successions"
@@ -91,11 +91,9 @@ class Succession(SQLModel, table=True):
     effective_date: date
     kind: str = Field(max_length=16)
     legal_basis: str = Field(max_length=200)
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
-class UnitAlias(SQLModel, table=True):
+class UnitAlias(Versioned, table=True):
     """Another way the press or a province writes a unit ("TP.HCM", "BR-VT", "Đắc Lắc").
 
     A unit's name data, so it lives beside the unit: the name search (`app.units.search`) reads
@@ -122,6 +120,3 @@ class UnitAlias(SQLModel, table=True):
         description="`<unit reference_key>/<search key>` of the reference row this alias was loaded "
         "from; null for aliases an admin added. Lets the loader leave a corrected alias alone.",
     )
-    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()

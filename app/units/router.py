@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import AdminKey, CurrentKey
-from app.core.cache import UNITS, cached, unit_tag
+from app.core.cache import cached
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
@@ -12,6 +12,7 @@ from app.core.revisions import RevisionOut, list_revisions
 from app.core.types import IsoDate, Text
 from app.units import service
 from app.units.schemas import LineageOut, UnitListItem, UnitOut, UnitUpdate
+from app.units.tags import UNITS, unit_tag
 
 router = APIRouter(prefix="/v1/units", tags=["units"], responses=problem_responses(401, 422, 500))
 

@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.corrections import Correction
+from app.core.errors import Problem
 from app.core.types import SearchableName, not_null
 from app.units.examples import HO_CHI_MINH, HUNG_YEN, THAI_BINH_FULL
 from app.units.models import SuccessionKind, UnitKind
@@ -136,3 +137,33 @@ class LineageOut(BaseModel):
     unit: UnitOut
     predecessors: list[LineageLink]
     successors: list[LineageLink]
+
+
+class UnitNameUnresolved(Problem):
+    """422: a unit's name (in the history importer) that means no unit, or more than one, on the
+    day it is read: the units it could mean, never chosen by similarity."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/unprocessable",
+                "title": "Dữ liệu không hợp lệ",
+                "status": 422,
+                "detail": "Không có đơn vị nào mang đúng tên hoặc tên gọi khác 'Sai Gon' vào ngày 1/7/2025; "
+                "các tên gần giống: Hồ Chí Minh (mã hành chính 79, mã số 80, tên gọi khác 'Sài Gòn').",
+                "candidates": [
+                    {
+                        **HO_CHI_MINH,
+                        "kind": "thanh_pho",
+                        "kind_label": "Thành phố trực thuộc trung ương",
+                        "version": 1,
+                        "match": {"kind": "similar", "score": 0.5, "alias": "Sài Gòn"},
+                    }
+                ],
+            }
+        }
+    )
+
+    candidates: list[dict[str, Any]] | None = Field(
+        default=None, description="422: the units a name could mean (never chosen by similarity)."
+    )

@@ -7,16 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.core.cache import UNITS, invalidate, unit_tag
 from app.core.database import session_settings, table
 from app.core.errors import Conflict, NotFound, Unprocessable, sqlstate
 from app.core.etag import record_etag, require_match
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, page_at, page_of
 from app.core.periods import valid_on
-from app.core.revisions import record_revision, unless_unchanged
 from app.core.text import fold, query_keys, search_key
-from app.core.time import utcnow
+from app.core.versioned import patch_version
 from app.units.models import Succession, Unit, UnitKind
 from app.units.schemas import (
     KIND_LABELS,
@@ -30,6 +29,7 @@ from app.units.schemas import (
     UnitUpdate,
 )
 from app.units.search import KINDS, best_matches
+from app.units.tags import UNITS, unit_tag
 
 RESOURCE = "unit"
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
@@ -210,7 +210,7 @@ async def get_unit(session: AsyncSession, unit_id: int) -> UnitOut:
 
 
 async def update_unit(
-    session: AsyncSession, unit_id: int, data: UnitUpdate, if_match: str | None, actor: str
+    session: AsyncSession, unit_id: int, data: UnitUpdate, if_match: str | None, actor: Actor
 ) -> UnitOut:
     unit = await session.get(Unit, unit_id, with_for_update=True)
     if unit is None:
@@ -222,14 +222,11 @@ async def update_unit(
         changes["name_folded"] = fold(changes["name"])
         changes["search_key"] = search_key(changes["name"])
 
-    async def write() -> UnitOut:
+    async def write(row: Unit) -> UnitOut:
         try:
             async with session.begin_nested():
                 for field, value in changes.items():
-                    setattr(unit, field, value)
-                unit.version += 1
-                unit.recorded_by = actor
-                unit.recorded_at = utcnow()
+                    setattr(row, field, value)
                 await session.flush()
         except IntegrityError as exc:
             if sqlstate(exc) != "23P01":
@@ -240,12 +237,15 @@ async def update_unit(
             ) from exc
         return await get_unit(session, unit_id)
 
-    out = await unless_unchanged(session, before, write)
-    if out is None:
-        return before
-    await record_revision(session, RESOURCE, unit_id, out.version, out, actor)
-    await invalidate(session, UNITS, unit_tag(unit_id))
-    return out
+    return await patch_version(
+        session,
+        unit,
+        before,
+        write,
+        resource=RESOURCE,
+        actor=actor,
+        tags=lambda _out: [UNITS, unit_tag(unit_id)],
+    )
 
 
 async def _walk(

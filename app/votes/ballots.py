@@ -43,7 +43,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
-from app.core.cache import cluster_tag
+from app.clusters.models import Cluster
+from app.clusters.tags import cluster_tag
+from app.core.cache import notify
 from app.core.database import table
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.i18n import _
@@ -59,22 +61,15 @@ from app.votes.models import (
     VoteState,
     VoteVoter,
 )
+from app.votes.parameters import parameter_value
 from app.votes.schemas import BallotReceipt
 from app.votes.seal import BallotSeal
-from app.votes.service import parameter_value
 
 logger = logging.getLogger(__name__)
 
 _participations = table(VoteParticipation)
 _sealed = table(VoteSealedBallot)
 
-_NOTIFY_CLUSTER = text(
-    "SELECT c.number, pg_notify(:channel, '- cluster:' || c.number) FROM votes v"
-    " JOIN clusters c ON c.id = v.cluster_id WHERE v.id = :vote_id"
-)
-"""The read cache's invalidation of the vote's cluster (`app.core.cache`), sent with each of the
-ballot's own transactions: the participations and the number of ballots show on the year sheet.
-It names the cluster only, never a voter or a ballot."""
 _ADD_TO_BOX = text(
     "UPDATE vote_ballot_boxes SET ballots_cast = ballots_cast + :ballots,"
     " ballots_sealed = ballots_sealed + :ballots"
@@ -98,9 +93,10 @@ async def is_voter(connection: Any, vote_id: int, unit_id: int) -> bool:
 
 async def _open_round(
     connection: AsyncConnection, vote_id: int
-) -> tuple[int, int, dict[str, Any], list[int]]:
-    """The current round's number, seats, the vote's parameters and the round's candidates;
-    its row key-share locked, so that closing waits for this transaction (409 if not open)."""
+) -> tuple[int, int, dict[str, Any], list[int], int]:
+    """The current round's number, seats, the vote's parameters, the round's candidates and the
+    number of the vote's cluster (for the read cache); the round's row key-share locked, so that
+    closing waits for this transaction (409 if not open)."""
     row = (
         await connection.execute(
             select(
@@ -109,11 +105,13 @@ async def _open_round(
                 col(Vote.parameters),
                 col(VoteRound.state).label("round_state"),
                 col(VoteRound.seats),
+                col(Cluster.number).label("cluster"),
             )
             .join(
                 VoteRound,
                 (col(VoteRound.vote_id) == col(Vote.id)) & (col(VoteRound.round) == col(Vote.current_round)),
             )
+            .join(Cluster, col(Cluster.id) == col(Vote.cluster_id))
             .where(col(Vote.id) == vote_id)
             .with_for_update(key_share=True, read=True, of=table(VoteRound))
         )
@@ -131,7 +129,7 @@ async def _open_round(
             )
         ).scalars()
     )
-    return row.current_round, row.seats, row.parameters, candidates
+    return row.current_round, row.seats, row.parameters, candidates, row.cluster
 
 
 def _check_ballots(ballots: Sequence[Sequence[int]], seats: int, candidates: list[int]) -> None:
@@ -162,17 +160,19 @@ async def _attending(connection: AsyncConnection, vote_id: int, number: int, uni
 @dataclass(frozen=True, slots=True)
 class Invalidation:
     """Where the read cache hears of a ballot: the channel every instance listens on, and this
-    instance's own cache (dropped at once after each commit)."""
+    instance's own cache (dropped at once after each commit).
+
+    The ballot's own transaction is on a connection, not a session, so it notifies through the
+    cache's connection-level path (`app.core.cache.notify`): the notification names the vote's
+    cluster only, never a voter or a ballot, and goes out with the ballot's commit (none if it
+    rolls back). The participations and the number of ballots show on the year sheet."""
 
     channel: str
     drop: Callable[[set[str]], None] | None = None
 
-    async def send(self, connection: AsyncConnection, vote_id: int) -> set[str]:
-        """Inside a transaction: every instance drops the vote's cluster once it commits."""
-        number = (
-            await connection.execute(_NOTIFY_CLUSTER, {"channel": self.channel, "vote_id": vote_id})
-        ).scalar_one_or_none()
-        return {cluster_tag(number)} if number is not None else set()
+    async def send(self, connection: AsyncConnection, cluster: int) -> set[str]:
+        """Inside a transaction: every instance drops the cluster once it commits."""
+        return set(await notify(connection, {cluster_tag(cluster)}, channel=self.channel))
 
     def committed(self, tags: set[str]) -> None:
         if tags and self.drop is not None:
@@ -195,7 +195,7 @@ async def _record(
     ballots and count them in the box. Returns the round and the ballots it now holds."""
     try:
         async with engine.begin() as connection:
-            number, seats, parameters, candidates = await _open_round(connection, vote_id)
+            number, seats, parameters, candidates, cluster = await _open_round(connection, vote_id)
             _check_ballots(ballots, seats, candidates)
             self_approving = any(v in b for v in voters for b in ballots)
             if (
@@ -259,7 +259,7 @@ async def _record(
                     _ADD_TO_BOX, {"ballots": len(ballots), "vote_id": vote_id, "round": number}
                 )
             ).scalar_one()
-            tags = await invalidation.send(connection, vote_id)
+            tags = await invalidation.send(connection, cluster)
     except DBAPIError as exc:
         logger.warning("a ballot was not recorded (%s)", type(exc).__name__)
         raise BallotNotCounted(

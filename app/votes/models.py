@@ -4,7 +4,7 @@ a sealed blob (`vote_sealed_ballots`), written with its participation in one tra
 opened only when the round closes, which adds it to the round's sums (`vote_round_tallies`)
 (`app/votes/ballots.py` explains the design and its threat model)."""
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKeyConstraint, PrimaryKey
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.core.time import timestamp_field
+from app.core.models import Versioned
 
 
 class VoteState(StrEnum):
@@ -51,7 +51,7 @@ class BallotMethod(StrEnum):
     """Put in the box on paper, entered anonymously by the cluster's secretariat."""
 
 
-class Vote(SQLModel, table=True):
+class Vote(Versioned, table=True):
     """A cluster's secret nomination vote for one award type and emulation year."""
 
     __tablename__ = "votes"
@@ -90,9 +90,6 @@ class Vote(SQLModel, table=True):
     state_reason: str | None = Field(default=None, max_length=40)
     current_round: int = 1
     note: str | None = Field(default=None, max_length=2000)
-    version: int = 1
-    recorded_by: str = Field(max_length=160)
-    recorded_at: datetime = timestamp_field()
 
 
 class VoteCandidate(SQLModel, table=True):

@@ -7,13 +7,16 @@ from app.auth.dependencies import ClusterWriterKey, CurrentKey, ensure_cluster_w
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.awards.schemas import AWARD_TYPE_CODE
+from app.clusters.years import GroupingRef, resolve
 from app.core.cache import ReadCache
 from app.core.database import Database, SessionDep
 from app.core.errors import Forbidden, problem_responses
 from app.core.i18n import _
 from app.core.idempotency import IdempotencyDep
+from app.core.identity import Actor
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.types import PlainDecimal
+from app.rules.schemas import RuleRefusal
 from app.votes import ballots, service
 from app.votes.models import VoteState
 from app.votes.schemas import (
@@ -22,6 +25,7 @@ from app.votes.schemas import (
     BallotReceipt,
     CloseIn,
     PaperBallotsIn,
+    VoteConflict,
     VoteCreate,
     VoteOut,
 )
@@ -31,7 +35,7 @@ router = APIRouter(prefix="/v1/votes", tags=["votes"], responses=problem_respons
 VoteId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The vote's id."), PlainDecimal]
 
 
-def _engine(request: Request) -> Database:
+def _database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
@@ -61,6 +65,18 @@ async def ballot_caster(session: SessionDep, key: CurrentKey, vote_id: VoteId) -
 BallotCaster = Annotated[Principal, Depends(ballot_caster)]
 
 
+async def vote_writer(session: SessionDep, key: ClusterWriterKey, vote_id: VoteId) -> Actor:
+    """An admin key or the key of the vote's cluster (403; another role is 403 before the
+    lookup); a vote that does not exist is 404. The actor recorded for the change."""
+    ensure_cluster_writer(key, await service.cluster_of(session, vote_id=vote_id))
+    return key.actor
+
+
+VoteWriter = Annotated[Actor, Depends(vote_writer)]
+"""Who changes a vote (attendance, paper ballots, closing a round, opening another): admins, or
+the secretariat of the vote's cluster."""
+
+
 async def _end_reads(session: AsyncSession) -> None:
     """End the request's transaction (it only read: the key, the voter, the cluster) before the
     ballot's own: no snapshot stays open beside the ballot, and a ballot's answer is its own."""
@@ -85,7 +101,7 @@ async def _end_reads(session: AsyncSession) -> None:
     "the rule, its basis and confidence; an award whose rules need the rank (the Government flag) "
     "needs frozen standings (409 `standings-not-frozen`); a year no rule set covers is 409; an "
     "award type no vote proposes is 422.",
-    responses=problem_responses(403, 404, 409, 413),
+    responses=problem_responses(403, 404, 413, models={409: VoteConflict}),
 )
 async def create_vote(
     session: SessionDep,
@@ -94,8 +110,10 @@ async def create_vote(
     body: VoteCreate,
     response: Response,
 ) -> VoteOut:
+    grouping = await resolve(session, GroupingRef.cluster(body.cluster))
+    ensure_cluster_writer(key, grouping.id)
     return await idempotency.run(
-        lambda: service.create(session, data=body, writer=key),
+        lambda: service.create(session, data=body, grouping=grouping, actor=key.actor),
         response=response,
         headers=lambda out: {"Location": f"/v1/votes/{out.id}", "ETag": service.vote_etag(out)},
     )
@@ -159,12 +177,12 @@ async def get_vote(session: SessionDep, _: CurrentKey, vote_id: VoteId, response
     "set's `absent_written_votes_count` allows, those absent who vote in writing. Presence decides "
     "the quorum. 409 for a unit that is not a voter, written votes the rule set does not count, "
     "a unit that already voted left out, or a round that is not open.",
-    responses=problem_responses(403, 404, 409, 413),
+    responses=problem_responses(403, 404, 413, models={409: RuleRefusal}),
 )
 async def record_vote_attendance(
-    session: SessionDep, key: ClusterWriterKey, vote_id: VoteId, body: AttendanceIn, response: Response
+    session: SessionDep, actor: VoteWriter, vote_id: VoteId, body: AttendanceIn, response: Response
 ) -> VoteOut:
-    out = await service.record_attendance(session, vote_id=vote_id, data=body, writer=key)
+    out = await service.record_attendance(session, vote_id=vote_id, data=body, actor=actor)
     response.headers["ETag"] = service.vote_etag(out)
     return out
 
@@ -184,7 +202,7 @@ async def record_vote_attendance(
     "unique key decides a race), a voter not recorded present or voting in writing, a "
     "self-approval the rule set forbids (`self_approval_allowed`), or a round that is not open; "
     "503 `ballot-not-counted` if it could not be recorded (cast it again).",
-    responses=problem_responses(403, 404, 409, 413, 503),
+    responses=problem_responses(403, 404, 413, 503, models={409: RuleRefusal}),
 )
 async def cast_vote_ballot(
     request: Request, session: SessionDep, key: BallotCaster, vote_id: VoteId, body: BallotIn
@@ -192,7 +210,7 @@ async def cast_vote_ballot(
     assert key.unit_id is not None
     await _end_reads(session)
     return await ballots.cast(
-        _engine(request).engine,
+        _database(request).engine,
         request.app.state.ballot_seal,
         vote_id=vote_id,
         unit_id=key.unit_id,
@@ -211,15 +229,14 @@ async def cast_vote_ballot(
     "candidates only. All or nothing: 409 if a unit already voted in the round, is not recorded "
     "present (or voting in writing), or the round is not open. Self-approval on paper is for the "
     "secretariat to invalidate before entering (the entry knows no caster).",
-    responses=problem_responses(403, 404, 409, 413, 503),
+    responses=problem_responses(403, 404, 413, 503, models={409: RuleRefusal}),
 )
 async def record_vote_paper_ballots(
-    request: Request, session: SessionDep, key: ClusterWriterKey, vote_id: VoteId, body: PaperBallotsIn
+    request: Request, session: SessionDep, _: VoteWriter, vote_id: VoteId, body: PaperBallotsIn
 ) -> BallotReceipt:
-    ensure_cluster_writer(key, await service.cluster_of(session, vote_id=vote_id))
     await _end_reads(session)
     return await ballots.enter_paper(
-        _engine(request).engine,
+        _database(request).engine,
         request.app.state.ballot_seal,
         vote_id=vote_id,
         voters=body.voters,
@@ -244,18 +261,18 @@ async def record_vote_paper_ballots(
     "`max_rounds` allows. 409 when the tie needs the chair's choice (`tied`), or the round is not "
     "open; 503 `ballot-seal-key-mismatch` when the ballots were sealed with another key than this "
     "instance's (`BALLOT_SEAL_KEY`).",
-    responses=problem_responses(403, 404, 409, 413, 503),
+    responses=problem_responses(403, 404, 413, 503, models={409: VoteConflict}),
 )
 async def close_vote_round(
     request: Request,
     session: SessionDep,
-    key: ClusterWriterKey,
+    actor: VoteWriter,
     vote_id: VoteId,
     body: CloseIn,
     response: Response,
 ) -> VoteOut:
     out = await service.close_round(
-        session, vote_id=vote_id, data=body, writer=key, seal=request.app.state.ballot_seal
+        session, vote_id=vote_id, data=body, actor=actor, seal=request.app.state.ballot_seal
     )
     response.headers["ETag"] = service.vote_etag(out)
     return out
@@ -273,13 +290,13 @@ async def close_vote_round(
 )
 async def create_vote_round(
     session: SessionDep,
-    key: ClusterWriterKey,
+    actor: VoteWriter,
     idempotency: IdempotencyDep,
     vote_id: VoteId,
     response: Response,
 ) -> VoteOut:
     return await idempotency.run(
-        lambda: service.open_round(session, vote_id=vote_id, writer=key),
+        lambda: service.open_round(session, vote_id=vote_id, actor=actor),
         response=response,
         headers=lambda out: {"ETag": service.vote_etag(out)},
     )

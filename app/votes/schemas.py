@@ -3,10 +3,10 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from app.awards.schemas import AWARD_TYPE_CODE, RuleCheck
+from app.awards.schemas import AWARD_TYPE_CODE, NominationRefusal, RuleCheck
 from app.core.i18n import Localized, _
 from app.core.types import Integer, IsoDate, Text
-from app.rules.schemas import Citation, Confidence
+from app.rules.schemas import Citation, Confidence, RuleSetMissing
 from app.units.examples import THAI_BINH
 from app.units.schemas import UnitRef
 from app.votes.models import BallotMethod, ChairReason, RoundState, VoteState
@@ -350,3 +350,33 @@ class BallotReceipt(BaseModel):
     round: int
     received: int = Field(description="How many ballots this request put in the box.")
     ballots_cast: int = Field(description="How many ballots the round holds now.")
+
+
+# --- problems ----------------------------------------------------------------------------------
+
+
+class VoteConflict(NominationRefusal, RuleSetMissing):
+    """409 creating a vote or closing its round: a rule refusing a candidate (`rule-refused`,
+    `standings-not-frozen`: the members of `NominationRefusal`), no rule set for its year
+    (`no-rule-set`: `emulation_year`), or a tie across the last seat that needs the chair's choice
+    (`tie-unresolved`: `tied`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/tie-unresolved",
+                "title": "Xung đột dữ liệu",
+                "status": 409,
+                "detail": "Các ứng viên 21, 23 bằng phiếu ở suất cuối và các tiêu chí phân định của bộ quy "
+                "tắc không phân định được: cần lựa chọn của người chủ trì (`chair_choice`).",
+                "instance": "/v1/votes/3/close",
+                "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+                "tied": [21, 23],
+            }
+        }
+    )
+
+    tied: list[int] | None = Field(
+        default=None,
+        description="409: the candidates tied across the last seat (the chair's choice is needed).",
+    )

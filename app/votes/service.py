@@ -25,28 +25,26 @@ else none (`no_leadership`). The reason is stored and shown.
 """
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.dependencies import ensure_cluster_writer
-from app.auth.principal import Principal
 from app.awards import service as awards
 from app.awards.catalogue import get as get_award_type
 from app.awards.eligibility import check_nomination, ensure_no_refusal
 from app.awards.schemas import AwardTypeOut
 from app.clusters.models import Cluster
-from app.clusters.service import find_cluster
-from app.core.cache import cluster_tag, invalidate
+from app.clusters.tags import cluster_tag
+from app.clusters.years import Grouping
+from app.core.cache import invalidate
 from app.core.database import table
 from app.core.errors import AppError, Conflict, NotFound, Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
+from app.core.identity import Actor
 from app.core.pagination import Page, encode_cursor
 from app.core.periods import overlaps, year_bounds
-from app.core.time import utcnow
 from app.leadership.service import leaderships
 from app.memberships.models import Membership
 from app.rules.schemas import RuleSet
@@ -71,20 +69,13 @@ from app.votes.models import (
     VoteState,
     VoteVoter,
 )
+from app.votes.parameters import counting_rule, parameter_value, vote_parameters
 from app.votes.queries import select_votes, vote_outs
 from app.votes.schemas import AttendanceIn, CloseIn, RoundResult, SeatOut, TallyOut, VoteCreate, VoteOut
 from app.votes.seal import BallotSeal, SealBroken, SealKeyMismatch
 
 RESOURCE = "vote"
 _LEAD_RULES = ("government_flag_requires_cluster_lead", "ministry_flag_requires_cluster_lead")
-_SHOWN = (
-    "approval_denominator",
-    "quorum",
-    "max_rounds",
-    "tie_break",
-    "self_approval_allowed",
-    "absent_written_votes_count",
-)
 
 
 class StandingsNotFrozen(Conflict):
@@ -225,40 +216,6 @@ async def votes_of(session: AsyncSession, cluster_id: int, year: int) -> list[Vo
 # --- Creating a vote ---------------------------------------------------------------------------
 
 
-def _parameter(name: str, parameter: Any) -> dict[str, Any]:
-    return {"name": name, **parameter.model_dump(mode="json")}
-
-
-def _parameters(rules: RuleSet, award_type: AwardTypeOut) -> dict[str, Any]:
-    """The threshold a cluster's vote applies, and every parameter it uses, as stored."""
-    p = rules.parameters
-    threshold, name = p.cluster_vote_share, "cluster_vote_share"
-    high = p.approval_threshold_high
-    if award_type.approval_class.value == "high" and (
-        high.value.numerator * threshold.value.denominator
-        > threshold.value.numerator * high.value.denominator
-    ):
-        threshold, name = high, "approval_threshold_high"
-    used = [_parameter(name, threshold), *(_parameter(n, getattr(p, n)) for n in _SHOWN)]
-    return {"threshold": name, "used": used}
-
-
-def counting_rule(stored: dict[str, Any]) -> counting.CountingRule:
-    """The engine's rule from the parameters stored with a vote."""
-    used = {p["name"]: p["value"] for p in stored["used"]}
-    share = used[stored["threshold"]]
-    return counting.CountingRule(
-        approval=counting.Share(share["numerator"], share["denominator"]),
-        approval_base=counting.ApprovalBase(used["approval_denominator"]),
-        quorum=counting.Share(used["quorum"]["numerator"], used["quorum"]["denominator"]),
-        tie_break=tuple(counting.TieBreak(step["step"]) for step in used["tie_break"]),
-    )
-
-
-def parameter_value(stored: dict[str, Any], name: str) -> Any:
-    return next(p["value"] for p in stored["used"] if p["name"] == name)
-
-
 async def _standings(
     session: AsyncSession, cluster_id: int, year: int, award_type: AwardTypeOut, rules: RuleSet
 ) -> Standings | None:
@@ -316,13 +273,13 @@ async def _chair(
     return None, ChairReason.no_leadership
 
 
-async def create(session: AsyncSession, *, data: VoteCreate, writer: Principal) -> VoteOut:
-    """Open a vote and its first round. 409 when a candidate is refused by a nomination rule
-    (quoting it), when the award's rules need frozen standings that are not, or when the cluster
-    has no voter that day; 422 for an award type no vote proposes."""
-    cluster = await find_cluster(session, data.cluster)
+async def create(session: AsyncSession, *, data: VoteCreate, grouping: Grouping, actor: Actor) -> VoteOut:
+    """Open a vote of `grouping` (the cluster `data.cluster` names) and its first round. 409 when
+    a candidate is refused by a nomination rule (quoting it), when the award's rules need frozen
+    standings that are not, or when the cluster has no voter that day; 422 for an award type no
+    vote proposes."""
+    cluster = grouping.row
     assert cluster.id is not None
-    ensure_cluster_writer(writer, cluster.id)
     await invalidate(session, cluster_tag(cluster.number))
     award_type = await get_award_type(session, code=data.award_type)
     if not award_type.requires_vote or award_type.recipient.value != "collective":
@@ -370,7 +327,7 @@ async def create(session: AsyncSession, *, data: VoteCreate, writer: Principal) 
         held_on=data.held_on,
         rule_set=rules.code,
         rule_set_version=rules.version,
-        parameters=_parameters(rules, award_type),
+        parameters=vote_parameters(rules, award_type),
         standings_version=standings.version if standings is not None else None,
         standings_frozen=standings is not None and standings.frozen,
         freeze_number=standings.freeze.number if standings is not None and standings.freeze else None,
@@ -378,7 +335,7 @@ async def create(session: AsyncSession, *, data: VoteCreate, writer: Principal) 
         chair_reason=chair_reason.value,
         state=VoteState.open.value,
         note=data.note,
-        recorded_by=writer.actor,
+        recorded_by=actor.recorded_by,
     )
     session.add(vote)
     await session.flush()
@@ -421,13 +378,13 @@ async def _open_round(
 # --- Attendance, closing, rounds ----------------------------------------------------------------
 
 
-async def _locked_vote(session: AsyncSession, vote_id: int, writer: Principal) -> Vote:
+async def _locked_vote(session: AsyncSession, vote_id: int) -> Vote:
+    """The vote, locked (`FOR UPDATE`), or 404; its cluster's cached reads dropped on commit."""
     vote = (
         await session.execute(select(Vote).where(col(Vote.id) == vote_id).with_for_update())
     ).scalar_one_or_none()
     if vote is None:
         raise NotFound(_("No vote with id {vote_id}.", vote_id=vote_id))
-    ensure_cluster_writer(writer, vote.cluster_id)
     number = (
         await session.execute(select(col(Cluster.number)).where(col(Cluster.id) == vote.cluster_id))
     ).scalar_one()
@@ -455,18 +412,12 @@ async def _locked_open_round(session: AsyncSession, vote: Vote) -> VoteRound:
     return found
 
 
-def _bump(vote: Vote, actor: str) -> None:
-    vote.version += 1
-    vote.recorded_by = actor
-    vote.recorded_at = utcnow()
-
-
 async def record_attendance(
-    session: AsyncSession, *, vote_id: int, data: AttendanceIn, writer: Principal
+    session: AsyncSession, *, vote_id: int, data: AttendanceIn, actor: Actor
 ) -> VoteOut:
     """Replace the current round's attendance: voters only (409), written votes only where the
     rule set counts them (409), and every unit that already voted stays recorded (409)."""
-    vote = await _locked_vote(session, vote_id, writer)
+    vote = await _locked_vote(session, vote_id)
     await _locked_open_round(session, vote)
     voters = set(
         (
@@ -523,14 +474,14 @@ async def record_attendance(
             await session.execute(
                 update(attendance).where(round_rows, attendance.c.unit_id == unit).values(kind=kind.value)
             )
-    _bump(vote, writer.actor)
+    vote.stamp(actor)
     session.add(vote)
     await session.flush()
     return await get(session, vote_id=vote_id)
 
 
 async def close_round(
-    session: AsyncSession, *, vote_id: int, data: CloseIn, writer: Principal, seal: BallotSeal
+    session: AsyncSession, *, vote_id: int, data: CloseIn, actor: Actor, seal: BallotSeal
 ) -> VoteOut:
     """Count the current round (integer arithmetic, `app.votes.counting`) and publish its result;
     each seated candidate becomes a nomination in the awards register, linked to the vote and its
@@ -539,7 +490,7 @@ async def close_round(
     (`tied`); `ballot-count-mismatch` guards a round whose ballots were cast before 2.0.0 (two
     transactions then, which a crash could split): a ballot now counts in the same transaction
     as its participation."""
-    vote = await _locked_vote(session, vote_id, writer)
+    vote = await _locked_vote(session, vote_id)
     assert vote.id is not None
     current = await _locked_open_round(session, vote)
     number = vote.current_round
@@ -625,7 +576,7 @@ async def close_round(
             ),
             tied=list(result.tied),
         )
-    nominations = await _nominate(session, vote, result, writer.actor)
+    nominations = await _nominate(session, vote, result, actor)
     published = _published(result, kinds.count(AttendanceKind.written.value), data, nominations)
     current.state = (
         RoundState.void.value
@@ -635,7 +586,7 @@ async def close_round(
     current.result = published.model_dump(mode="json")
     session.add(current)
     vote.state, vote.state_reason = _after(vote, result)
-    _bump(vote, writer.actor)
+    vote.stamp(actor)
     session.add(vote)
     await session.flush()
     return await get(session, vote_id=vote_id)
@@ -683,7 +634,9 @@ async def cited_vote(session: AsyncSession, vote_id: int) -> awards.CitedVote:
     return cited_vote_of(vote, set(candidates.scalars()))
 
 
-async def _nominate(session: AsyncSession, vote: Vote, result: counting.RoundResult, actor: str) -> list[int]:
+async def _nominate(
+    session: AsyncSession, vote: Vote, result: counting.RoundResult, actor: Actor
+) -> list[int]:
     """Each seat becomes a nomination in the awards register (its rules are checked again)."""
     assert vote.id is not None
     ranks = {
@@ -733,10 +686,10 @@ def _published(
     )
 
 
-async def open_round(session: AsyncSession, *, vote_id: int, writer: Principal) -> VoteOut:
+async def open_round(session: AsyncSession, *, vote_id: int, actor: Actor) -> VoteOut:
     """A further round among the candidates not yet seated, for the seats left: only after a
     counted round that left seats empty, and while the rule set's `max_rounds` allows (409)."""
-    vote = await _locked_vote(session, vote_id, writer)
+    vote = await _locked_vote(session, vote_id)
     assert vote.id is not None
     if vote.state != VoteState.open.value or vote.state_reason != "next_round_possible":
         raise Conflict(
@@ -776,7 +729,7 @@ async def open_round(session: AsyncSession, *, vote_id: int, writer: Principal) 
         )
     vote.current_round += 1
     vote.state_reason = None
-    _bump(vote, writer.actor)
+    vote.stamp(actor)
     session.add(vote)
     await session.flush()
     await _open_round(session, vote.id, vote.current_round, seats, remaining)

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from app.clusters.service import find_cluster
+from app.clusters.years import GroupingRef, resolve
 from app.core.database import Database
 from app.scoring.service import current_standings, rank_of, standings_at
 from tests.helpers import bearer, join, problem, unit_id
@@ -235,9 +235,7 @@ async def test_the_python_interface(
     assert (await admin.post(FREEZES)).status_code == 201
     version = (await admin.get(STANDINGS_URL)).json()["version"]
     async with database.sessionmaker() as session:
-        cluster = await find_cluster(session, 70)
-        assert cluster.id is not None
-        cluster_id = cluster.id
+        cluster_id = (await resolve(session, GroupingRef.cluster(70))).id
         now = await current_standings(session, cluster_id, 2024)
         assert now is not None
         assert now.frozen

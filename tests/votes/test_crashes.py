@@ -27,7 +27,7 @@ from app.core.embedded import stop as stop_embedded
 from app.keys.schemas import KeyCreate
 from app.keys.service import create_key
 from app.votes.seal import new_key
-from tests.helpers import bearer, problem
+from tests.helpers import TEST_ACTOR, bearer, problem
 from tests.live import Uvicorn, start, stop
 from tests.private_postgres import Server, prepare
 from tests.votes.helpers import attend, close, cluster_with, open_vote
@@ -127,7 +127,7 @@ class World:
         try:
             async with database.sessionmaker() as session, session.begin():
                 data = TypeAdapter(KeyCreate).validate_python(body)
-                return (await create_key(session, data, "test")).key
+                return (await create_key(session, data, TEST_ACTOR)).key
         finally:
             await database.dispose()
 

@@ -9,6 +9,7 @@ type ClusterYearSheet = components["schemas"]["ClusterYearSheet"];
 type MembershipOut = components["schemas"]["MembershipOut"];
 type LeadershipOut = components["schemas"]["LeadershipOut"];
 type Problem = components["schemas"]["Problem"];
+type MembershipConflict = components["schemas"]["MembershipConflict"];
 type Standings = components["schemas"]["Standings"];
 
 /** JSON answers only (`application/json`, `application/problem+json`): the sheet and the
@@ -96,8 +97,9 @@ export async function exportStandings(
   return { file: data, name: name ? decodeURIComponent(name) : null };
 }
 
-/** Every error is an RFC 9457 problem; programs read `type` and the extension members. */
-function describe(problem: Problem): string {
+/** Every error is an RFC 9457 problem; programs read `type` and the extension members, which the
+ * problem schema of each status declares (`MembershipConflict` on a membership's 409, …). */
+function describe(problem: Problem & Partial<Pick<MembershipConflict, "conflicting_leaderships">>): string {
   const conflicts = problem.conflicting_leaderships?.map((l) => `${l.cluster}/${l.year} ${l.role}`) ?? [];
   return [`${problem.status} ${problem.title}`, problem.detail, problem.request_id, ...conflicts]
     .filter((part): part is string => typeof part === "string")
