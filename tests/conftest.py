@@ -182,3 +182,10 @@ def private_data_dir() -> Iterator[Path]:
             yield data_dir
         finally:
             stop(data_dir)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (Schemathesis, `contract`): xdist hands tests out in this order, so
+    they start at once, each on a worker, while the short ones fill in around them, rather than
+    starting last and leaving the other worker idle."""
+    items.sort(key=lambda item: item.get_closest_marker("contract") is None)

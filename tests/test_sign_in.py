@@ -10,8 +10,10 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from app.core.config import Settings
+from app.core.database import Database
 from app.core.identity import Actor
 from app.main import create_app
 from tests.helpers import bearer, problem
@@ -228,7 +230,7 @@ async def test_two_peoples_phones_spend_separate_budgets(
 
 
 async def test_a_units_delegate_casts_its_ballot_and_it_counts(
-    signed_in: tuple[httpx.AsyncClient, OidcProvider],
+    signed_in: tuple[httpx.AsyncClient, OidcProvider], database: Database
 ) -> None:
     """A person holding a unit's grant votes for the unit, once; another unit's ballot is not
     theirs to cast. What is recorded of the ballot is the unit's participation, never the person."""
@@ -253,6 +255,17 @@ async def test_a_units_delegate_casts_its_ballot_and_it_counts(
     closed = await close(client, vote["id"])
     assert closed.status_code == 200, closed.text
     assert tallies(closed.json()) == {voters[0]: (3, True)}
+    async with database.engine.connect() as connection:  # the delegate is named nowhere near a ballot
+        for table in (
+            "vote_participations",
+            "vote_sealed_ballots",
+            "vote_ballot_boxes",
+            "vote_round_tallies",
+        ):
+            rows = (await connection.execute(text(f"SELECT row_to_json(t)::text FROM {table} t"))).scalars()
+            assert not [row for row in rows if "chi.le" in row or "Lê Minh Chí" in row], table
+        stored = (await connection.execute(text("SELECT body::text FROM idempotency_records"))).scalars()
+        assert not [body for body in stored if "approvals" in (body or "")]
 
 
 async def test_a_service_accounts_token_is_its_clients_as_keycloak_issues_it(
@@ -283,3 +296,74 @@ async def test_the_spec_names_the_provider_where_sign_in_is_configured(
     keys_only = await client.get("/openapi.json")  # the default server: keys only
     assert "OpenIdConnect" not in keys_only.json()["components"]["securitySchemes"]
     problem(await client.get("/v1/auth/openid-configuration"), 404, "not-found")
+
+
+async def test_refused_tokens_are_counted_by_reason(
+    signed_in: tuple[httpx.AsyncClient, OidcProvider],
+) -> None:
+    client, provider = signed_in
+
+    async def refused(reason: str) -> float:
+        text = (await client.get("/metrics")).text
+        line = next(
+            (
+                line
+                for line in text.splitlines()
+                if line.startswith(f'thidua_tokens_refused_total{{reason="{reason}"}}')
+            ),
+            None,
+        )
+        return float(line.split()[-1]) if line else 0.0
+
+    before = await refused("expired")
+    expired = provider.forge("an.nguyen", exp=1_000_000_000, iat=999_999_000)
+    problem(await client.get("/v1/units", headers=bearer(expired)), 401, "unauthorized")
+    assert await refused("expired") == before + 1
+    assert expired not in (await client.get("/metrics")).text
+
+
+async def test_the_docs_sign_in_with_pkce_through_the_docs_client(
+    settings: Settings, oidc_provider: OidcProvider, database_url: str, client: httpx.AsyncClient
+) -> None:
+    """With `OIDC_DOCS_CLIENT_ID`, /docs' Authorize uses that public client with PKCE and comes back
+    to /docs/oauth2-redirect; without, the page has no sign-in client."""
+    configured = settings.model_copy(
+        update={
+            "oidc_issuers": [oidc_provider.issuer],
+            "oidc_audience": oidc_provider.audience,
+            "oidc_docs_client_id": oidc_provider.public_client.client_id,
+        }
+    )
+    application = create_app(configured)
+    async with LifespanManager(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as docs_client:
+            page = (await docs_client.get("/docs")).text
+            redirect = await docs_client.get("/docs/oauth2-redirect")
+    assert f'"clientId": "{oidc_provider.public_client.client_id}"' in page
+    assert '"usePkceWithAuthorizationCodeGrant": true' in page
+    assert "/docs/oauth2-redirect" in page
+    assert redirect.status_code == 200
+    assert "oauth2" in redirect.text
+    assert "clientId" not in (await client.get("/docs")).text
+
+
+async def test_with_ungranted_read_a_person_without_a_grant_reads_and_writes_nothing(
+    settings: Settings, oidc_provider: OidcProvider, database_url: str
+) -> None:
+    configured = settings.model_copy(
+        update={
+            "oidc_issuers": [oidc_provider.issuer],
+            "oidc_audience": oidc_provider.audience,
+            "oidc_ungranted": "read",
+        }
+    )
+    application = create_app(configured)
+    with oidc_provider.reconfigured(accounts=PEOPLE):
+        async with LifespanManager(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                chi = bearer(oidc_provider.forge("chi.le"))
+                assert (await client.get("/v1/units?limit=1", headers=chi)).status_code == 200
+                written = await client.post("/v1/clusters", json={"number": 66}, headers=chi)
+    problem(written, 403, "forbidden")
