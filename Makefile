@@ -98,7 +98,10 @@ oidc-provider: $(OIDC_STAMP)
 # One pytest worker per core (xdist), each with a database of its own; the modules that share a
 # private PostgreSQL or an nginx take turns on one worker (their xdist_group).
 PYTEST_WORKERS ?= auto
-test: lint typecheck client-check browser nginx compose-check oidc-provider
+# The checks that need nothing from each other run side by side (`-j`, their output kept apart
+# per check); the two apt-get installs (browser, nginx) first, one after the other (one dpkg lock).
+test: install browser nginx
+	$(MAKE) --no-print-directory -j 4 --output-sync=target lint typecheck client-check compose-check oidc-provider
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # compose.yaml against the Compose Specification's JSON schema (tests/test_compose.py checks that
