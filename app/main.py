@@ -18,6 +18,7 @@ from app.auth.tokens import token_verifier
 from app.awards.router import router as awards_router
 from app.awards.router import types_router as award_types_router
 from app.clusters.router import router as clusters_router
+from app.conferences.router import router as conferences_router
 from app.core.cache import CachedReadMiddleware, Listener, ReadCache, listener_dsn
 from app.core.compression import Gzip
 from app.core.config import Settings, get_settings
@@ -128,6 +129,12 @@ TAGS = [
         "name": "covenants",
         "description": "A cluster's yearly emulation covenant (giao ước thi đua): key contents and "
         "numeric targets.",
+    },
+    {
+        "name": "conferences",
+        "description": "A cluster-year's conferences (covenant signing, mid-year and nine-month "
+        "reviews, year-end summary): their day or month, host, chairs, guests and source; the "
+        "records decided there name them.",
     },
     {
         "name": "reported-figures",
@@ -255,6 +262,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sheets_router,
         metrics_router,
         covenants_router,
+        conferences_router,
         reported_router,
         unit_figures_router,
         figures_router,

@@ -6,6 +6,7 @@ from app.aliases.models import UnitAlias
 from app.auth.models import ApiKey
 from app.awards.models import Award, AwardDocument, AwardTransition, AwardType, DossierItem
 from app.clusters.models import Cluster
+from app.conferences.models import Conference, ConferenceChair
 from app.core.models import IdempotencyRecord, Revision
 from app.covenants.models import Covenant, CovenantTarget
 from app.figures.models import FigureSet, FigureValue
@@ -47,6 +48,8 @@ __all__ = [
     "AwardTransition",
     "AwardType",
     "Cluster",
+    "Conference",
+    "ConferenceChair",
     "Covenant",
     "CovenantTarget",
     "DossierItem",

@@ -289,15 +289,19 @@ async def test_a_write_accepts_the_etag_of_a_gzipped_read(admin: httpx.AsyncClie
 
 @pytest.mark.usefixtures("seeded", "listening_here")
 async def test_small_exports_stay_plain_and_xlsx_is_never_compressed(admin: httpx.AsyncClient) -> None:
-    """Under the seeds the sheet's CSV and the template are under 1 KiB (see the next test for
-    CSV compressed); the XLSX is a zip already."""
-    for path in (SHEET + "?format=csv", "/v1/figures/template.csv"):
-        response, body = await raw(admin, path, GZIP)
-        assert response.status_code == 200
-        assert len(body) < 1024
-        assert "content-encoding" not in response.headers
-        assert body.startswith("\ufeff".encode())
-        assert "accept-encoding" in vary(response)
+    """Under the seeds the sheet's CSV is under 1 KiB and goes plain, while the figures template
+    (one row per metric of the catalogue, 33) is over it and goes compressed; the XLSX is a zip
+    already."""
+    response, body = await raw(admin, SHEET + "?format=csv", GZIP)
+    assert response.status_code == 200
+    assert len(body) < 1024
+    assert "content-encoding" not in response.headers
+    assert body.startswith("\ufeff".encode())
+    assert "accept-encoding" in vary(response)
+    template, template_body = await raw(admin, "/v1/figures/template.csv", GZIP)
+    assert template.status_code == 200
+    assert template.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(template_body).startswith("\ufeff".encode())
     sheet, sheet_body = await raw(admin, SHEET + "?format=xlsx", GZIP)
     assert sheet.status_code == 200
     assert len(sheet_body) >= 1024

@@ -7,9 +7,16 @@ would refuse, or cannot know (a rank the article does not state, a year no rule 
 `cannot_be_verified`, with the reason; a rank it states is the source's claim, never checked
 against standings here, so the cluster-lead rules answer it `cannot_be_verified` (finding
 `rank_stated`), never `passed`. Only a vote passes a rank, from the standings it relies on.
+
+An attested record may also state an outcome (granted, refused, revoked: `StatedDecision`). The
+`decision` check then cites its source (`decision_stated`, or `decision_not_stated` when the source
+gives neither the decision's number nor its authority), always `cannot_be_verified`: the source's
+word is not a decision recorded here. A refused or revoked record is not counted for "one
+achievement, one award" (`not_counted`), as the partial unique index does not count it.
 """
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,7 +26,7 @@ from sqlmodel import col
 
 from app.awards.catalogue import get as get_award_type
 from app.awards.models import Award, AwardStatus
-from app.awards.schemas import AwardTypeOut, Outcome, RuleCheck
+from app.awards.schemas import AwardSource, AwardTypeOut, Fact, Outcome, RuleCheck, Statement
 from app.clusters.models import Cluster
 from app.core.errors import Conflict
 from app.core.i18n import N_, _
@@ -74,7 +81,36 @@ MESSAGES: dict[str, str] = {
         "Award {award_id} ({status}) already recognises the unit's {year} with this award: one "
         "achievement, one award."
     ),
+    "not_counted": N_(
+        "A {status} award does not count for one achievement, one award: the unit's {year} may have another."
+    ),
+    "decision_stated": N_(
+        "The source “{source}” states that the award was {status} (decision number: "
+        "{decision_number}; authority: {authority}); no decision recorded here confirms it."
+    ),
+    "decision_not_stated": N_(
+        "The source “{source}” states that the award was {status}, but neither the decision's number "
+        "nor its authority: the source's word, not a decision recorded here."
+    ),
 }
+NOT_STATED = N_("not stated")
+_OWN_WORDS = ("rank_unknown", "rank_stated", "rule_set_missing", "standard_not_recorded")
+"""Findings whose message says why they cannot be verified (no "attested" sentence added)."""
+_CITES_SOURCE = ("decision_stated", "decision_not_stated")
+
+
+@dataclass(frozen=True, slots=True)
+class StatedDecision:
+    """The status an attested record's source states, and the decision's day, number, authority
+    and reason as it states them (None: not stated). A live nomination is `nominated` only."""
+
+    status: AwardStatus = AwardStatus.nominated
+    decided_on: date | None = None
+    decision_number: str | None = None
+    authority: str | None = None
+    reason: str | None = None
+
+
 ATTESTED = N_("Attested by its source: reported as not verifiable rather than refused.")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -85,13 +121,10 @@ def with_message(check: RuleCheck) -> RuleCheck:
         k: date.fromisoformat(v) if isinstance(v, str) and _ISO_DAY.match(v) else v
         for k, v in check.facts.items()
     }
+    if check.finding in _CITES_SOURCE:
+        values = {k: _(NOT_STATED) if v is None else v for k, v in values.items()}
     message = _(MESSAGES[check.finding], **values)
-    if check.outcome is Outcome.cannot_be_verified and check.finding not in (
-        "rank_unknown",
-        "rank_stated",
-        "rule_set_missing",
-        "standard_not_recorded",
-    ):
+    if check.outcome is Outcome.cannot_be_verified and check.finding not in (*_OWN_WORDS, *_CITES_SOURCE):
         message = f"{message} {_(ATTESTED)}"
     return check.model_copy(update={"message": message})
 
@@ -220,8 +253,19 @@ def _cluster_lead(rule: str, parameter: BoolParameter, rank: int | None, atteste
 
 
 async def _one_award(
-    session: AsyncSession, unit_id: int, award_type: str, year: int, attested: bool
+    session: AsyncSession, unit_id: int, award_type: str, year: int, attested: bool, status: AwardStatus
 ) -> RuleCheck:
+    if status in (AwardStatus.refused, AwardStatus.revoked):
+        return _check(
+            "one_achievement_one_award",
+            True,
+            "not_counted",
+            attested=attested,
+            basis=ONE_ACHIEVEMENT,
+            confidence=Confidence.text,
+            year=year,
+            status=status.value,
+        )
     existing = (
         await session.execute(
             select(col(Award.id), col(Award.status)).where(
@@ -265,6 +309,8 @@ async def check_nomination(
     on: date,
     rank: int | None,
     attested: bool,
+    stated: StatedDecision | None = None,
+    source: AwardSource | None = None,
 ) -> list[RuleCheck]:
     """Every rule a nomination of `unit_id` for `award_type_code` and `emulation_year` must meet,
     judged by the year's rule set: the unit existed that year; it is a member of the cluster that
@@ -272,7 +318,9 @@ async def check_nomination(
     (the Government and Ministry flags: first in the cluster's standings, `rank` None → cannot be
     verified; a rank an attested record states is never `passed`); one achievement, one award. A
     year no rule set covers is `NoRuleSet` (409), or for an attested record a `cannot_be_verified`
-    check with the rule-set rules left unchecked."""
+    check with the rule-set rules left unchecked. An attested record that `stated` an outcome
+    (granted, refused, revoked) adds the `decision` check citing its `source`; a refused or revoked
+    one is not counted for one achievement, one award."""
     award_type = await get_award_type(session, code=award_type_code)
     checks: list[RuleCheck] = []
     rules: RuleSet | None
@@ -306,8 +354,42 @@ async def check_nomination(
         checks.extend(_type_rules(award_type, rules, rank, attested))
         if "blocking_proceeding_kinds" in award_type.rules:
             checks.append(await _proceedings(session, unit_id, on, rules, attested))
-    checks.append(await _one_award(session, unit_id, award_type.code, emulation_year, attested))
+    status = stated.status if stated is not None else AwardStatus.nominated
+    if attested and stated is not None and status is not AwardStatus.nominated:
+        assert source is not None  # an attested record has its source
+        checks.append(_stated_decision(stated, source))
+    checks.append(await _one_award(session, unit_id, award_type.code, emulation_year, attested, status))
     return checks
+
+
+def _cited(source: AwardSource) -> Citation:
+    """The source as a check's basis."""
+    title = source.title if len(source.title) <= 300 else f"{source.title[:299]}…"
+    return Citation(document=title, article=None, note=source.url)
+
+
+def _stated_decision(stated: StatedDecision, source: AwardSource) -> RuleCheck:
+    """The outcome an attested record states, citing its source: never `passed` (no decision
+    recorded here), `decision_not_stated` when the source gives neither number nor authority."""
+    said = source.facts.get(Fact.decision) is Statement.stated and (
+        stated.decision_number is not None or stated.authority is not None
+    )
+    return with_message(
+        RuleCheck(
+            rule="decision",
+            outcome=Outcome.cannot_be_verified,
+            finding="decision_stated" if said else "decision_not_stated",
+            basis=_cited(source),
+            confidence=None,
+            facts={
+                "status": stated.status.value,
+                "decision_number": stated.decision_number,
+                "authority": stated.authority,
+                "source": source.title,
+                "published": source.published.isoformat() if source.published else None,
+            },
+        )
+    )
 
 
 def _type_rules(

@@ -108,7 +108,10 @@ class Award(Versioned, table=True):
 
 
 class AwardTransition(Recorded, table=True):
-    """One step of an award's lifecycle, never changed: the first is its nomination."""
+    """One step of an award's lifecycle, never changed: the first is its nomination, or an attested
+    record's stated outcome (granted, refused, revoked: its decision number and authority null
+    where the source does not state them). A later step is a decision recorded here as it
+    happened: to grant or revoke, it names its number and authority."""
 
     __tablename__ = "award_transitions"
     __table_args__ = (
@@ -116,6 +119,11 @@ class AwardTransition(Recorded, table=True):
         CheckConstraint("position >= 1", name="transition_position_positive"),
         CheckConstraint(f"to_status IN ({_STATUSES})", name="transition_status_known"),
         CheckConstraint("(position = 1) = (from_status IS NULL)", name="transition_first_has_no_origin"),
+        CheckConstraint(
+            "position = 1 OR to_status NOT IN ('granted', 'revoked') "
+            "OR (decision_number IS NOT NULL AND authority IS NOT NULL)",
+            name="transition_decision_named",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

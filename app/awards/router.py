@@ -7,6 +7,7 @@ from fastapi.responses import Response as RawResponse
 from app.auth.dependencies import AdminKey, ClusterWriterKey, CurrentKey, PublicReader, ensure_cluster_writer
 from app.auth.roles import Role
 from app.awards import catalogue, service
+from app.awards.eligibility import StatedDecision
 from app.awards.models import AwardStatus
 from app.awards.schemas import (
     AWARD_TYPE_CODE,
@@ -79,10 +80,14 @@ async def get_award_type(
     operation_id="listAwards",
     summary="List awards",
     description="Awards by id with their whole history, filtered by emulation year, unit, award "
-    "type, status and cluster. `include_predecessors=true` (with `unit`) adds the awards of the "
-    "unit's predecessors, transitively through the successions: a post-2025 unit's whole record "
-    "(404 if that unit does not exist; 422 without `unit`). The unit filter was `unit_id` until "
-    "2.0.0; it is `unit` now, as in every other list, and `unit_id` still works, deprecated."
+    "type, status, cluster and whether they are attested. `attested=true`: only the historical "
+    "records a cited source attests (in the status it states, granted ones with their decision "
+    "number and authority possibly not stated); `attested=false`: only nominations and decisions "
+    "recorded here as they happened; `status=granted` finds both. `include_predecessors=true` "
+    "(with `unit`) adds the awards of the unit's predecessors, transitively through the "
+    "successions: a post-2025 unit's whole record (404 if that unit does not exist; 422 without "
+    "`unit`). The unit filter was `unit_id` until 2.0.0; it is `unit` now, as in every other "
+    "list, and `unit_id` still works, deprecated."
     + _PUBLIC_AWARDS.format(
         what="this list is",
         anonymous="granted awards only: an anonymous caller's list is filtered to `status=granted` "
@@ -107,6 +112,13 @@ async def list_awards(
     include_predecessors: Annotated[
         bool, Query(description="With `unit`: the predecessors' awards too (transitively).")
     ] = False,
+    attested: Annotated[
+        bool | None,
+        Query(
+            description="`true`: only records a cited source attests; `false`: only those recorded "
+            "here as they happened; left out: both."
+        ),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[AwardOut]:
@@ -120,6 +132,7 @@ async def list_awards(
         include_predecessors=include_predecessors,
         limit=limit,
         after=decode_cursor(cursor),
+        attested=attested,
     )
     if reader is None and status not in (None, AwardStatus.granted):
         return Page(items=[], next_cursor=None)  # checked as any list (422, 404), then none visible
@@ -153,7 +166,17 @@ async def list_awards(
     "with `attested: true`; what cannot be verified is `cannot_be_verified`, never a refusal. Its "
     "`rank` is allowed only when `source.facts.rank` is `stated` (422 `/problems/rank-not-stated` "
     "otherwise), and the cluster-lead check then answers `cannot_be_verified` (`rank_stated`), "
-    "never `passed`. Only collective awards; a unit that has since ceased is fine.",
+    "never `passed`. Only collective awards; a unit that has since ceased is fine.\n\n"
+    "**Historical decisions**: an attested record is created in the `status` its source states "
+    "(`nominated`, `granted`, `refused` or `revoked`), without a dossier step; its history's first "
+    "step goes there from none, dated `decided_on` (default `nominated_on`), with the "
+    "`decision_number` and `authority` only when the source states the decision "
+    "(`source.facts.decision: stated`, else 422 `/problems/decision-not-stated`): null says not "
+    "stated. Its `decision` check cites the source (`decision_stated` or `decision_not_stated`), "
+    "always `cannot_be_verified`; a refused or revoked record does not count for one achievement, "
+    "one award. A nomination that is not attested is `nominated`, and its decisions come by its "
+    "transitions: another `status`, or a decision's field, is 422 `/problems/set-by-transition` "
+    "naming the field.",
     responses=problem_responses(403, 404, 413, models={409: AwardConflict}),
 )
 async def create_award(
@@ -184,6 +207,13 @@ async def create_award(
             source=body.source,
             attested=body.attested,
             rank=body.rank,
+            stated=StatedDecision(
+                status=AwardStatus(body.status.value),
+                decided_on=body.decided_on,
+                decision_number=body.decision_number,
+                authority=body.authority,
+                reason=body.reason,
+            ),
         ),
         response=response,
         headers=lambda out: {"Location": f"/v1/awards/{out.id}", "ETag": service.award_etag(out)},

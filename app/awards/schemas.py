@@ -148,6 +148,16 @@ class AwardSource(BaseModel):
     quote: Text | None = Field(default=None, max_length=2000, description="The source's own words.")
 
 
+class StatedStatus(StrEnum):
+    """The statuses a record is created in: `nominated` (every live nomination), or, for an
+    attested record, the outcome its source states."""
+
+    nominated = "nominated"
+    granted = "granted"
+    refused = "refused"
+    revoked = "revoked"
+
+
 class AwardCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -163,6 +173,11 @@ class AwardCreate(BaseModel):
                 "standings_version": None,
                 "attested": True,
                 "source": _SOURCE_EXAMPLE,
+                "status": "nominated",
+                "decided_on": None,
+                "decision_number": None,
+                "authority": None,
+                "reason": None,
             }
         },
     )
@@ -204,6 +219,39 @@ class AwardCreate(BaseModel):
         "that cannot be verified say so instead of refusing.",
     )
     source: AwardSource | None = None
+    status: StatedStatus = Field(
+        default=StatedStatus.nominated,
+        description="`nominated` (the default): a nomination, moved on by its transitions. An attested "
+        "record may be created `granted`, `refused` or `revoked` as its source states it, without a "
+        "dossier step; any other status on a nomination that is not attested is 422 "
+        "`/problems/set-by-transition`.",
+    )
+    decided_on: IsoDate | None = Field(
+        default=None,
+        description="With a stated `status` other than `nominated`: the day of the decision, if "
+        "the source states it; default `nominated_on`. Not before `nominated_on`.",
+    )
+    decision_number: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="With a stated `status` other than `nominated`, only when the source states the "
+        "decision (`source.facts.decision: stated`, else 422 `/problems/decision-not-stated`); null: "
+        "not stated.",
+    )
+    authority: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Who decided, as `decision_number`: only when the source states the decision; "
+        "null: not stated.",
+    )
+    reason: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="With a stated `status` other than `nominated`: the reason the source gives.",
+    )
 
     @model_validator(mode="after")
     def _attested_has_source(self) -> Self:
@@ -316,6 +364,7 @@ class TransitionOut(BaseModel):
                 "authority": None,
                 "reason": None,
                 "dossier": [],
+                "attested": True,
                 "recorded_by": "key:1:Cục Công tác chính trị",
                 "recorded_at": "2026-11-26T08:00:00Z",
             }
@@ -330,6 +379,10 @@ class TransitionOut(BaseModel):
     authority: str | None
     reason: str | None
     dossier: list[DossierItemOut]
+    attested: bool = Field(
+        description="True: the source's word (an attested record's first step, its decision number "
+        "and authority null where the source does not state them), not a decision recorded here."
+    )
     recorded_by: str
     recorded_at: datetime
 
@@ -385,7 +438,11 @@ class AwardOut(BaseModel):
     vote_id: int | None
     standings_version: int | None
     nominated_on: date
-    attested: bool
+    attested: bool = Field(
+        description="True: a historical record a cited `source` attests, in the status it states "
+        "(its decision possibly not stated); false: a nomination and decisions recorded here as they "
+        "happened. `GET /v1/awards?attested=` filters on it."
+    )
     source: AwardSource | None
     rule_checks: list[RuleCheck]
     transitions: list[TransitionOut] = Field(description="Its whole history, in order.")
@@ -450,7 +507,9 @@ class AwardBrief(BaseModel):
     award_type_name: str
     unit: UnitRef
     status: AwardStatus
-    attested: bool = Field(description="True: recorded from a cited source, not decided here.")
+    attested: bool = Field(
+        description="True: recorded from a cited source, in the status it states, not decided here."
+    )
     vote_id: int | None
     href: str
 

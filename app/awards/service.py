@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.awards.catalogue import get as get_award_type
-from app.awards.eligibility import check_nomination, ensure_no_refusal, with_message
+from app.awards.eligibility import StatedDecision, check_nomination, ensure_no_refusal, with_message
 from app.awards.models import Award, AwardDocument, AwardStatus, AwardTransition, AwardType, DossierItem
 from app.awards.schemas import (
     AwardBrief,
@@ -21,8 +21,10 @@ from app.awards.schemas import (
     AwardSource,
     DocumentOut,
     DossierItemOut,
+    Fact,
     Outcome,
     RuleCheck,
+    Statement,
     TransitionIn,
     TransitionOut,
 )
@@ -72,8 +74,11 @@ def award_etag(out: AwardOut) -> str:
     return record_etag(RESOURCE, out.id, out.version, out)
 
 
-async def _histories(session: AsyncSession, award_ids: list[int]) -> dict[int, list[TransitionOut]]:
-    """The transitions of each award, in order, each with its dossier items (two queries)."""
+async def _histories(
+    session: AsyncSession, award_ids: list[int], attested: set[int]
+) -> dict[int, list[TransitionOut]]:
+    """The transitions of each award, in order, each with its dossier items (two queries). The
+    first step of an award in `attested` is its source's word; every later one was recorded here."""
     if not award_ids:
         return {}
     steps = list(
@@ -108,6 +113,7 @@ async def _histories(session: AsyncSession, award_ids: list[int]) -> dict[int, l
                 authority=step.authority,
                 reason=step.reason,
                 dossier=items.get(step.id, []),
+                attested=step.position == 1 and step.award_id in attested,
                 recorded_by=step.recorded_by,
                 recorded_at=step.recorded_at,
             )
@@ -149,7 +155,8 @@ async def get(session: AsyncSession, *, award_id: int) -> AwardOut:
     row = (await session.execute(query)).first()
     if row is None:
         raise NotFound(_("No award with id {award_id}.", award_id=award_id))
-    return _out(row, (await _histories(session, [award_id])).get(award_id, []))
+    attested = {award_id} if row.Award.attested else set()
+    return _out(row, (await _histories(session, [award_id], attested)).get(award_id, []))
 
 
 async def list_awards(
@@ -163,9 +170,11 @@ async def list_awards(
     include_predecessors: bool,
     limit: int,
     after: int | None,
+    attested: bool | None = None,
 ) -> Page[AwardOut]:
     """Awards by id, filtered; with `include_predecessors`, the unit's and its predecessors'
-    (transitively, through the successions): a post-2025 unit's whole record."""
+    (transitively, through the successions): a post-2025 unit's whole record. `attested`: only
+    the records a cited source attests (True) or only those decided here (False)."""
     query = _select().order_by(col(Award.id))
     if include_predecessors and unit_id is None:
         raise Unprocessable(_("include_predecessors needs unit."), field="include_predecessors")
@@ -182,10 +191,14 @@ async def list_awards(
         query = query.where(col(Award.status) == status.value)
     if cluster is not None:
         query = query.where(col(Cluster.number) == cluster)
+    if attested is not None:
+        query = query.where(col(Award.attested).is_(attested))
     if after is not None:
         query = query.where(col(Award.id) > after)
     rows = (await session.execute(query.limit(limit + 1))).all()
-    histories = await _histories(session, [r.Award.id for r in rows[:limit]])
+    histories = await _histories(
+        session, [r.Award.id for r in rows[:limit]], {r.Award.id for r in rows[:limit] if r.Award.attested}
+    )
     outs = [_out(r, histories.get(r.Award.id, [])) for r in rows]
     return page_of(outs, limit, lambda a: a.id)
 
@@ -234,6 +247,7 @@ async def nominate(
     source: AwardSource | None = None,
     attested: bool = False,
     rank: int | None,
+    stated: StatedDecision | None = None,
 ) -> AwardOut:
     """Record a nomination after `check_nomination`: 409 (`RuleRefused`) quoting the first rule it
     breaks, or `NoRuleSet` for a year no rule set covers (an attested record is recorded with
@@ -245,7 +259,13 @@ async def nominate(
     409 `vote-required` otherwise. A vote named must be of the same cluster, award type and year,
     have the unit as a candidate and the same standings version: 409 `vote-mismatch` otherwise.
     A standings version without a vote is 422 `set-by-vote`. The HTTP input never passes `rank`,
-    `vote_id` or `standings_version` for a live nomination (`router.create_award`)."""
+    `vote_id` or `standings_version` for a live nomination (`router.create_award`).
+
+    An attested record is recorded in the status its source states (`stated`: nominated, granted,
+    refused or revoked), its first transition going there from none, with the decision's day
+    (default `on`), number, authority and reason as the source states them, the number and the
+    authority only if `source.facts.decision` is `stated` (422 `decision-not-stated`); no dossier.
+    A live nomination is `nominated`, without decision: 422 `set-by-transition` otherwise."""
     award_type = await get_award_type(session, code=award_type_code)
     if award_type.recipient.value != "collective":
         raise Unprocessable(
@@ -255,6 +275,8 @@ async def nominate(
             ),
             field="award_type",
         )
+    stated = stated or StatedDecision()
+    _check_stated(stated, attested=attested, source=source, on=on)
     await get_unit(session, unit_id)
     if award_type.requires_vote and cluster_id is None:
         raise Unprocessable(
@@ -296,6 +318,8 @@ async def nominate(
         on=on,
         rank=rank,
         attested=attested,
+        stated=stated,
+        source=source,
     )
     ensure_no_refusal(checks)
     rule_set = next(
@@ -306,7 +330,7 @@ async def nominate(
         unit_id=unit_id,
         emulation_year=emulation_year,
         cluster_id=cluster_id,
-        status=AwardStatus.nominated.value,
+        status=stated.status.value,
         rule_set=rule_set,
         vote_id=vote_id,
         standings_version=standings_version,
@@ -337,8 +361,11 @@ async def nominate(
         AwardTransition(
             award_id=award.id,
             position=1,
-            to_status=AwardStatus.nominated.value,
-            decided_on=on,
+            to_status=stated.status.value,
+            decided_on=stated.decided_on or on,
+            decision_number=stated.decision_number,
+            authority=stated.authority,
+            reason=stated.reason,
             recorded_by=actor.recorded_by,
         )
     )
@@ -346,6 +373,75 @@ async def nominate(
     out = await get(session, award_id=award.id)
     await _invalidate(session, out)
     return out
+
+
+_STATED = (AwardStatus.nominated, AwardStatus.granted, AwardStatus.refused, AwardStatus.revoked)
+"""The statuses an attested record may state: a proposal or a return is a step of a dossier."""
+
+
+def _check_stated(stated: StatedDecision, *, attested: bool, source: AwardSource | None, on: date) -> None:
+    """A status other than `nominated`, and a decision's fields, only on an attested record that
+    states that outcome (422 `set-by-transition`, naming the field); its decision number and
+    authority only if its source states the decision (422 `decision-not-stated`); its day not
+    before the nomination's (422)."""
+    if stated.status is not AwardStatus.nominated and not attested:
+        raise Unprocessable(
+            _(
+                "A nomination is recorded as nominated: what is decided on it is recorded by its "
+                "transitions. Only an attested record is recorded as {status}, as its source states "
+                "it.",
+                status=stated.status.value,
+            ),
+            slug="set-by-transition",
+            field="status",
+        )
+    if stated.status not in _STATED:
+        raise Unprocessable(
+            _(
+                "An attested record is nominated, granted, refused or revoked as its source states; "
+                "{status} is a step of a dossier, recorded by its transition.",
+                status=stated.status.value,
+            ),
+            slug="set-by-transition",
+            field="status",
+        )
+    decision = (
+        ("decided_on", stated.decided_on),
+        ("decision_number", stated.decision_number),
+        ("authority", stated.authority),
+        ("reason", stated.reason),
+    )
+    for field, value in decision:
+        if value is not None and stated.status is AwardStatus.nominated:
+            raise Unprocessable(
+                _(
+                    "{field} belongs to a decision, and a nomination has none: record the decision "
+                    "by its transition, or state the outcome (status) of an attested record.",
+                    field=field,
+                ),
+                slug="set-by-transition",
+                field=field,
+            )
+    for field, value in decision[1:3]:
+        if value is not None and (source is None or source.facts.get(Fact.decision) is not Statement.stated):
+            raise Unprocessable(
+                _(
+                    "An attested record gives {field} only when its source states the decision "
+                    "(source.facts.decision).",
+                    field=field,
+                ),
+                slug="decision-not-stated",
+                field=field,
+            )
+    if stated.decided_on is not None and stated.decided_on < on:
+        raise Unprocessable(
+            _(
+                "The decision is dated {day}, before the nomination ({nominated_on}).",
+                day=stated.decided_on,
+                nominated_on=on,
+            ),
+            field="decided_on",
+        )
 
 
 class VoteRequired(Conflict):

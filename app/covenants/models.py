@@ -50,6 +50,7 @@ class Covenant(Versioned, table=True):
     source: str | None = Field(default=None, max_length=500)
     key_contents: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     note: str | None = Field(default=None, max_length=2000)
+    conference_id: int | None = Field(default=None, foreign_key="conferences.id", index=True)
 
 
 class CovenantTarget(SQLModel, table=True):

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.conferences.schemas import CONFERENCE_ID
 from app.core.numbers import ExactDecimal, exact_number
 from app.core.types import Integer, IsoDate, Text
 from app.covenants.models import Basis, Comparator, Scope
@@ -45,6 +46,7 @@ _PUT_EXAMPLE: dict[str, Any] = {
     ],
     "targets": _TARGETS_EXAMPLE,
     "note": None,
+    "conference_id": None,
 }
 
 
@@ -83,6 +85,7 @@ class CovenantPut(BaseModel):
     )
     targets: list[TargetIn] = Field(default_factory=list, max_length=50, description="In order.")
     note: Text | None = Field(default=None, max_length=2000)
+    conference_id: Integer | None = CONFERENCE_ID
 
 
 class TargetOut(BaseModel):
@@ -127,6 +130,7 @@ class CovenantOut(BaseModel):
                     )
                 ],
                 "note": None,
+                "conference_id": None,
                 "version": 1,
                 "recorded_by": "import:seed_history.yaml",
                 "recorded_at": "2026-11-26T08:00:00Z",
@@ -142,6 +146,7 @@ class CovenantOut(BaseModel):
     key_contents: list[str]
     targets: list[TargetOut]
     note: str | None
+    conference_id: int | None = Field(default=None, description="The signing conference, if recorded.")
     version: int
     recorded_by: str
     recorded_at: datetime

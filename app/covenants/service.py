@@ -9,6 +9,7 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.clusters.years import ClusterYear, YearRecord
+from app.conferences.service import check_link
 from app.core.errors import Conflict, Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
@@ -83,6 +84,7 @@ def _out(r: Any) -> CovenantOut:
         key_contents=list(row.key_contents),
         targets=[TargetOut.model_validate(t) for t in r.targets],
         note=row.note,
+        conference_id=row.conference_id,
         version=row.version,
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
@@ -137,6 +139,8 @@ async def write_covenant(
                 )
         if data.host_unit_id is not None:
             await _check_host(session, at, data.host_unit_id)
+        if data.conference_id is not None:
+            await check_link(session, data.conference_id, cluster_id=at.id, number=at.number, year=at.year)
 
     def assign(record: Covenant) -> None:
         record.signed_on = data.signed_on
@@ -144,6 +148,7 @@ async def write_covenant(
         record.source = data.source
         record.key_contents = list(data.key_contents)
         record.note = data.note
+        record.conference_id = data.conference_id
 
     async def targets(covenant_id: int) -> None:
         rows = [

@@ -25,6 +25,9 @@ from app.awards.service import list_awards, nominate
 from app.clusters.schemas import ClusterCreate
 from app.clusters.service import create_cluster
 from app.clusters.years import ClusterYear, Grouping, GroupingRef, find, resolve
+from app.conferences.schemas import ConferenceCreate, ConferenceOut, ConferenceSource
+from app.conferences.service import conferences_of
+from app.conferences.service import create as create_conference
 from app.core.cache import ALL, invalidate
 from app.core.errors import AppError, Unprocessable
 from app.core.i18n import N_, _
@@ -37,6 +40,7 @@ from app.covenants.service import covenant_of, write_covenant
 from app.history.schemas import (
     AwardEntry,
     ClusterEntry,
+    ConferenceEntry,
     CovenantEntry,
     HistoryFile,
     ImportSummary,
@@ -168,6 +172,7 @@ async def import_history(
     and every reference or rule problem met on the way are raised together at the end."""
     summary = ImportSummary()
     problems = list(problems or [])
+    conferences: dict[str, int] = {}
     for c, cluster in enumerate(history.clusters):
         grouping = await _ensure_cluster(session, cluster, actor, summary)
         for y, entry in enumerate(cluster.years):
@@ -182,7 +187,9 @@ async def import_history(
                 problems.append(_("{where}: unknown source {source!r}", where=where, source=entry.source))
                 continue
             at = ClusterYear(grouping.ref, entry.year, grouping)
-            year = YearImport(session, actor, history.sources, problems, summary, at, entry, where)
+            year = YearImport(
+                session, actor, history.sources, problems, summary, conferences, at, entry, where
+            )
             await year.run()
     if problems:
         raise HistoryImportError(problems)
@@ -216,7 +223,9 @@ async def _ensure_cluster(
 class Kind:
     """A kind of record the importer writes."""
 
-    counted: Literal["memberships", "leaderships", "covenants", "reported_figure_sets", "awards"]
+    counted: Literal[
+        "memberships", "conferences", "leaderships", "covenants", "reported_figure_sets", "awards"
+    ]
     """Its counts in `ImportSummary`: `{counted}_created` and `{counted}_unchanged`."""
     different: str | None = None
     """The problem when the record stored says otherwise than the file (marked with `N_`); None
@@ -224,6 +233,7 @@ class Kind:
 
 
 MEMBERSHIP = Kind("memberships")
+CONFERENCE = Kind("conferences", N_("A different conference of this kind is already recorded on this date."))
 LEADERSHIP = Kind("leaderships", N_("A different leadership is already recorded for this year."))
 COVENANT = Kind("covenants", N_("A different covenant is already recorded for this year."))
 REPORTED_FIGURES = Kind(
@@ -240,7 +250,8 @@ class YearImport:
     """One year of one cluster, imported: where its records go (`at`: the cluster and the year),
     what the file says of it (`entry`) and where that is in the file (`where`); with what every
     year of the file shares: the session, who is recorded as writing (`actor`), the file's
-    sources, the problems met so far and the summary.
+    sources, the problems met so far, the summary and the conferences imported so far by their
+    key in the file (`conferences`, for the records decided there).
 
     A kind of record is one method, given the file's entry for one record: `run` calls it in a
     savepoint (`record`), and it ends in `once`."""
@@ -250,16 +261,21 @@ class YearImport:
     sources: dict[str, Source]
     problems: list[str]
     summary: ImportSummary
+    conferences: dict[str, int]
     at: ClusterYear
     entry: YearEntry
     where: str
 
     async def run(self) -> None:
-        """Every record of the year, in the order the rules need: members before the leadership
-        and the covenant's host, which must be members."""
+        """Every record of the year, in the order the rules need: members before the conferences'
+        hosts and chairs, the leadership and the covenant's host, which must be members; the
+        conferences before the records decided there."""
         entry = self.entry
         for m, member in enumerate(entry.members):
             await self.record(f"members[{m}] ({member.unit})", self.membership, member)
+        for c, conference in enumerate(entry.conferences):
+            place = f"conferences[{c}] ({conference.kind.value} {conference.held_on.isoformat()})"
+            await self.record(place, self.conference, conference)
         if entry.leadership is not None:
             await self.record("leadership", self.leadership, entry.leadership)
         if entry.covenant is not None:
@@ -319,6 +335,14 @@ class YearImport:
             parts.append(source.url)
         return " — ".join(parts)[:500]
 
+    def conference_id(self, key: str | None) -> int | None:
+        """The id of the conference the file names `key` (imported earlier in the file)."""
+        if key is None:
+            return None
+        if key not in self.conferences:
+            raise Unprocessable(_("unknown conference {key!r} (list it earlier in the file)", key=key))
+        return self.conferences[key]
+
     async def unit(self, name: str, code: str | None = None) -> Unit:
         """By the unit's name or an alias on the year's `attested_on`, never by similarity (see
         `resolve_name`)."""
@@ -368,15 +392,69 @@ class YearImport:
                 return None
             after = page.items[-1].id
 
+    async def conference(self, item: ConferenceEntry) -> None:
+        """A conference as its source tells it: a host or chairs it does not name stay unstated.
+        The one stored of the same kind on the same date (and precision) is left alone when it
+        says what the file says, and is a problem otherwise."""
+        if item.key is not None and item.key in self.conferences:
+            raise Unprocessable(_("the conference key {key!r} is given twice", key=item.key))
+        host = await self.unit(item.host, item.host_code) if item.host is not None else None
+        chairs = [await self.unit(name) for name in item.chairs]
+        cited = self.source(item.source or self.entry.source)
+        data = ConferenceCreate(
+            kind=item.kind,
+            held_on=item.held_on,
+            held_on_precision=item.held_on_precision,
+            host_unit_id=host.id if host is not None else None,
+            chair_unit_ids=[c.id for c in chairs if c.id is not None],
+            guests=item.guests,
+            source=ConferenceSource(
+                title=cited.title, url=cited.url, published=cited.published, quote=item.quote
+            ),
+            note=item.note,
+        )
+        stored = next(
+            (
+                c
+                for c in await conferences_of(self.session, self.at.id, self.at.year)
+                if (c.kind, c.held_on, c.held_on_precision)
+                == (data.kind, data.held_on, data.held_on_precision)
+            ),
+            None,
+        )
+
+        def same(stored: ConferenceOut) -> bool:
+            return (
+                (stored.host.id if stored.host else None) == data.host_unit_id
+                and [c.id for c in stored.chairs] == data.chair_unit_ids
+                and stored.guests == data.guests
+                and stored.source == data.source
+                and stored.note == data.note
+            )
+
+        async def create() -> None:
+            created = await create_conference(self.session, self.at, data, self.actor)
+            if item.key is not None:
+                self.conferences[item.key] = created.id
+
+        if item.key is not None and stored is not None:
+            self.conferences[item.key] = stored.id
+        await self.once(CONFERENCE, stored, create, same)
+
     async def leadership(self, lead: LeadershipEntry) -> None:
         leader = await self.unit(lead.leader)
         deputy = await self.unit(lead.deputy) if lead.deputy else None
         deputy_id = deputy.id if deputy else None
+        conference_id = self.conference_id(lead.conference_key)
         assert leader.id is not None
 
         def same(stored: LeadershipOut) -> bool:
             stored_deputy = stored.deputy.unit.id if stored.deputy else None
-            return stored.leader.unit.id == leader.id and stored_deputy == deputy_id
+            return (
+                stored.leader.unit.id == leader.id
+                and stored_deputy == deputy_id
+                and _same_link(stored.decision.conference_id, conference_id)
+            )
 
         async def create() -> None:
             data = LeadershipPut(
@@ -386,6 +464,7 @@ class YearImport:
                 conference=lead.conference,
                 note=lead.note,
                 source=self.cite(lead.source),
+                conference_id=conference_id,
             )
             await write_leadership(self.session, self.at, data, Conditions(), self.actor)
 
@@ -404,6 +483,7 @@ class YearImport:
             key_contents=covenant.key_contents,
             targets=[TargetIn.model_validate(t.model_dump()) for t in covenant.targets],
             note=covenant.note,
+            conference_id=self.conference_id(covenant.conference_key),
         )
         await self.once(
             COVENANT,
@@ -424,7 +504,8 @@ class YearImport:
                     {**figure.model_dump(exclude={"source"}), "source": self.cite(figure.source)}
                 )
                 for figure in figures
-            ]
+            ],
+            conference_id=self.conference_id(self.entry.reported_figures_conference_key),
         )
         await self.once(
             REPORTED_FIGURES,
@@ -502,9 +583,17 @@ def _same_covenant(stored: CovenantOut, data: CovenantPut) -> bool:
         and stored.key_contents == data.key_contents
         and stored.note == data.note
         and targets == data.targets
+        and _same_link(stored.conference_id, data.conference_id)
     )
 
 
 def _same_figures(stored: ReportedFiguresOut, data: ReportedFiguresPut) -> bool:
     figures = [ReportedFigureIn.model_validate(f.model_dump(exclude={"position"})) for f in stored.figures]
-    return figures == data.figures
+    return figures == data.figures and _same_link(stored.conference_id, data.conference_id)
+
+
+def _same_link(stored: int | None, wanted: int | None) -> bool:
+    """A record's conference as stored says what the file says, or one of them names none: a
+    record stored before its conference was, and a link made through the API that the file does
+    not name, are no contradiction."""
+    return stored is None or wanted is None or stored == wanted

@@ -14,6 +14,16 @@ gave for the whole cluster, each with the qualifier the source uses ("gần" `ap
 `PUT …/reported-figures`; one already stored as the file says is left alone, one stored
 differently is a problem.
 
+A year entry's `conferences` are the conferences a source reports (kind, day or only month, host,
+chairs, guests), each citing its source with the source's words (`quote`); a host or chairs the
+source does not name stay unstated. A conference may be given a `key` in the file, which the
+records decided there name: the leadership it handed over (next year's entry, `conference_key`),
+the covenant signed there and the reported figures it gave (`reported_figures_conference_key`).
+A conference is the same as one stored when its kind, date and precision are; a conference is
+named after it is listed (earlier in the file). A record's link is no contradiction when either
+side names no conference: a record stored before without one is left as it is (link it through
+the API), and so is a link made through the API that the file does not name.
+
 A year entry's `awards` are the nominations (and later steps) a source reports, loaded as
 attested records through `app.awards.service.nominate`: each says which facts its source states
 (`nomination`, `vote_counts`, `scores`, `rank`, `decision`); what it does not state stays "not
@@ -27,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.awards.schemas import AWARD_TYPE_CODE, Fact, Statement
 from app.clusters.models import RotationCustom
+from app.conferences.models import ConferenceKind, DatePrecision
 from app.core.types import Integer, Text
 from app.covenants.models import Basis, Comparator, Scope
 from app.covenants.schemas import Number
@@ -36,6 +47,7 @@ from app.reported.models import FigureKind, Qualifier
 # The same limits as the API's, so that a file is checked whole before anything is written.
 _NAME = Field(min_length=1, max_length=120)
 _NOTE = Field(default=None, max_length=2000)
+_CONFERENCE_KEY = r"^[a-z0-9][a-z0-9._-]{0,59}$"
 
 
 class _Strict(BaseModel):
@@ -65,6 +77,11 @@ class LeadershipEntry(_Strict):
     deputy: Text | None = Field(default=None, min_length=1, max_length=120)
     decided_on: date | None = None
     conference: Text | None = Field(default=None, max_length=300)
+    conference_key: str | None = Field(
+        default=None,
+        pattern=_CONFERENCE_KEY,
+        description="The `key` of the conference it was decided at: one of the year before.",
+    )
     note: Text | None = _NOTE
     source: str | None = None
 
@@ -92,6 +109,9 @@ class CovenantEntry(_Strict):
     targets: list[TargetEntry] = Field(default_factory=list, max_length=50)
     note: Text | None = _NOTE
     source: str | None = Field(default=None, description="Key into `sources`; default: the year's.")
+    conference_key: str | None = Field(
+        default=None, pattern=_CONFERENCE_KEY, description="The `key` of the conference it was signed at."
+    )
 
 
 class ReportedFigureEntry(_Strict):
@@ -108,6 +128,30 @@ class ReportedFigureEntry(_Strict):
     period_end: date | None = None
     note: Text | None = _NOTE
     source: str | None = Field(default=None, description="Key into `sources`; default: the year's.")
+
+
+class ConferenceEntry(_Strict):
+    """A conference of the year; see `ConferenceCreate` (`POST …/conferences`)."""
+
+    key: str | None = Field(
+        default=None,
+        pattern=_CONFERENCE_KEY,
+        description="Its name in this file, for the records decided there (`conference_key`).",
+    )
+    kind: ConferenceKind
+    held_on: date = Field(description="The day; the month's first day when only the month is known.")
+    held_on_precision: DatePrecision = DatePrecision.day
+    host: Text | None = Field(
+        default=None, min_length=1, max_length=120, description="Named like a member; null: not stated."
+    )
+    host_code: str | None = Field(default=None, pattern=r"^\d{2,3}$", description="If the name is ambiguous.")
+    chairs: list[Annotated[Text, Field(min_length=1, max_length=120)]] = Field(
+        default_factory=list, max_length=10, description="The chairing units, named like members."
+    )
+    guests: Text | None = Field(default=None, max_length=2000)
+    quote: Text | None = Field(default=None, max_length=2000, description="The source's words.")
+    source: str | None = Field(default=None, description="Key into `sources`; default: the year's.")
+    note: Text | None = _NOTE
 
 
 class AwardEntry(_Strict):
@@ -129,9 +173,13 @@ class YearEntry(_Strict):
     source: str = Field(description="Key into `sources`; records of the year cite it.")
     attested_on: date = Field(description="The day the source speaks of; names resolve on it.")
     members: list[MemberEntry] = Field(default_factory=list)
+    conferences: list[ConferenceEntry] = Field(default_factory=list, max_length=50)
     leadership: LeadershipEntry | None = None
     covenant: CovenantEntry | None = None
     reported_figures: list[ReportedFigureEntry] = Field(default_factory=list, max_length=200)
+    reported_figures_conference_key: str | None = Field(
+        default=None, pattern=_CONFERENCE_KEY, description="The `key` of the conference that gave them."
+    )
     awards: list[AwardEntry] = Field(default_factory=list, max_length=200)
 
 
@@ -153,6 +201,8 @@ class ImportSummary(BaseModel):
     clusters_created: int = 0
     memberships_created: int = 0
     memberships_unchanged: int = 0
+    conferences_created: int = 0
+    conferences_unchanged: int = 0
     leaderships_created: int = 0
     leaderships_unchanged: int = 0
     covenants_created: int = 0

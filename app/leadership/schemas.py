@@ -29,6 +29,14 @@ class LeadershipPut(BaseModel):
     conference: Text | None = Field(default=None, max_length=300)
     source: Text | None = Field(default=None, max_length=500)
     note: Text | None = Field(default=None, max_length=2000)
+    conference_id: Integer | None = Field(
+        default=None,
+        ge=1,
+        le=2_147_483_647,
+        description="The conference it was decided at (`GET /v1/conferences/{id}`): one of the "
+        "cluster in the year before, whose year-end summary hands the leadership over (409 "
+        "`conference-mismatch` otherwise); null: not recorded.",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> "LeadershipPut":
@@ -53,6 +61,9 @@ class Decision(BaseModel):
     conference: str | None
     source: str | None
     note: str | None
+    conference_id: int | None = Field(
+        default=None, description="The conference it was decided at (of the year before), if recorded."
+    )
 
 
 class LeadershipOut(BaseModel):
@@ -74,6 +85,7 @@ class LeadershipOut(BaseModel):
                     "conference": None,
                     "source": "seed 002",
                     "note": None,
+                    "conference_id": None,
                 },
                 "version": 1,
                 "recorded_by": "import:seed_history.yaml",

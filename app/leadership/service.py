@@ -13,6 +13,7 @@ from app.clusters.years import (
     YearRecord,
     resolve,
 )
+from app.conferences.service import check_link
 from app.core.errors import Conflict
 from app.core.etag import record_etag
 from app.core.i18n import _
@@ -102,7 +103,11 @@ def _out(r: Any) -> LeadershipOut:
         leader=_role_holder(UnitRef.from_row(r, "l_"), r.l_successors, row.year),
         deputy=deputy,
         decision=Decision(
-            decided_on=row.decided_on, conference=row.conference, source=row.source, note=row.note
+            decided_on=row.decided_on,
+            conference=row.conference,
+            source=row.source,
+            note=row.note,
+            conference_id=row.conference_id,
         ),
         version=row.version,
         recorded_by=row.recorded_by,
@@ -175,6 +180,9 @@ async def write_leadership(
 
     async def check(stored: object) -> None:
         await _check_members(session, at, data)
+        if data.conference_id is not None:
+            number, year = at.number, at.year - 1
+            await check_link(session, data.conference_id, cluster_id=at.id, number=number, year=year)
 
     def assign(record: Leadership) -> None:
         for field, value in data.model_dump().items():

@@ -65,3 +65,6 @@ class Leadership(Versioned, table=True):
     conference: str | None = Field(default=None, max_length=300)
     source: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=2000)
+    conference_id: int | None = Field(default=None, foreign_key="conferences.id", index=True)
+    """The conference it was decided at: one of the year before (the year-end summary hands the
+    leadership over)."""

@@ -5,6 +5,8 @@ from sqlmodel import Field
 
 from app.core.models import Versioned
 
+SOURCE_LENGTH = 1000
+
 
 class MetricKind(StrEnum):
     """`count` (cases, persons) and `amount` (money) add up; a `rate` is a numerator metric over a
@@ -27,7 +29,8 @@ class MeasureUnit(StrEnum):
 
 
 class Metric(Versioned, table=True):
-    """A figure the movement counts: its stable key, names, unit of measure and kind."""
+    """A figure the movement counts: its stable key, names, unit of measure and kind, and where
+    covenants or reports of the movement are seen counting it (`source`)."""
 
     __tablename__ = "metrics"
     __table_args__ = (
@@ -54,3 +57,5 @@ class Metric(Versioned, table=True):
     numerator_id: int | None = Field(default=None, foreign_key="metrics.id")
     denominator_id: int | None = Field(default=None, foreign_key="metrics.id")
     description: str | None = Field(default=None, max_length=2000)
+    source: str | None = Field(default=None, max_length=SOURCE_LENGTH)
+    """The title and address of a public article or document in which the metric is counted."""

@@ -5,20 +5,28 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.i18n import _
 from app.core.types import Text
-from app.metrics.models import MeasureUnit, MetricKind
+from app.metrics.models import SOURCE_LENGTH, MeasureUnit, MetricKind
 
 MetricKey = Field(pattern=r"^[a-z][a-z0-9_]{0,59}$", description="Stable key, e.g. `social_order_crimes`.")
 
 _RATE_EXAMPLE: dict[str, Any] = {
-    "key": "crime_reports_handled_rate",
-    "name_vi": "Tỷ lệ giải quyết tin báo, tố giác tội phạm và kiến nghị khởi tố",
-    "name_en": "Share of crime reports and prosecution requests handled",
+    "key": "crime_reports_processed_rate",
+    "name_vi": "Tỷ lệ tin báo, tố giác tội phạm và kiến nghị khởi tố được tiếp nhận, xử lý",
+    "name_en": "Share of crime reports and prosecution requests taken in and processed",
     "unit_of_measure": "percent",
     "kind": "rate",
-    "numerator": "crime_reports_handled",
+    "numerator": "crime_reports_processed",
     "denominator": "crime_reports_received",
     "description": None,
+    "source": "Cụm thi đua số 6 Bộ Công an ký giao ước thi đua “Vì an ninh Tổ quốc” năm 2022 (Báo Gia "
+    "Lai, 04/2022): https://baogialai.com.vn/channel/581/202204/"
+    "cum-thi-dua-so-6-bo-cong-an-ky-giao-uoc-thi-dua-vi-an-ninh-to-quoc-nam-2022-5773897/",
 }
+
+SOURCE_DESCRIPTION = (
+    "Where the metric is seen counted: the title and address of a public article or document "
+    "(a covenant, a year-end report) that counts it."
+)
 
 
 class MetricCreate(BaseModel):
@@ -38,6 +46,7 @@ class MetricCreate(BaseModel):
         default=None, pattern=r"^[a-z][a-z0-9_]{0,59}$", description="For a rate: the key of its denominator."
     )
     description: Text | None = Field(default=None, max_length=2000)
+    source: Text | None = Field(default=None, max_length=SOURCE_LENGTH, description=SOURCE_DESCRIPTION)
 
     @model_validator(mode="after")
     def _parts(self) -> "MetricCreate":
@@ -69,6 +78,7 @@ class MetricOut(BaseModel):
     numerator: str | None = Field(description="For a rate: the key of its numerator metric.")
     denominator: str | None = Field(description="For a rate: the key of its denominator metric.")
     description: str | None
+    source: str | None = Field(default=None, description=SOURCE_DESCRIPTION)
     version: int
     recorded_by: str
     recorded_at: datetime

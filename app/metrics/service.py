@@ -44,6 +44,7 @@ def _out(row: Any) -> MetricOut:
         numerator=row.numerator_key,
         denominator=row.denominator_key,
         description=metric.description,
+        source=metric.source,
         version=metric.version,
         recorded_by=metric.recorded_by,
         recorded_at=metric.recorded_at,
@@ -91,6 +92,7 @@ async def create(session: AsyncSession, *, data: MetricCreate, actor: Actor) -> 
         numerator_id=parts.get(data.numerator or ""),
         denominator_id=parts.get(data.denominator or ""),
         description=data.description,
+        source=data.source,
         recorded_by=actor.recorded_by,
     )
     try:

@@ -41,6 +41,8 @@ class ReportedFigureSet(Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     cluster_id: int = Field(foreign_key="clusters.id")
     year: int
+    conference_id: int | None = Field(default=None, foreign_key="conferences.id", index=True)
+    """The conference that reported them, one of the same cluster-year."""
 
 
 class ReportedFigure(SQLModel, table=True):

@@ -3,8 +3,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.conferences.schemas import CONFERENCE_ID
 from app.core.i18n import _
-from app.core.types import IsoDate, Text
+from app.core.types import Integer, IsoDate, Text
 from app.covenants.schemas import Number
 from app.metrics.models import MeasureUnit
 from app.reported.models import FigureKind, Qualifier
@@ -74,13 +75,14 @@ class ReportedFigureIn(BaseModel):
         return self
 
 
-_PUT_EXAMPLE: dict[str, Any] = {"figures": _FIGURES_EXAMPLE}
+_PUT_EXAMPLE: dict[str, Any] = {"figures": _FIGURES_EXAMPLE, "conference_id": None}
 
 
 class ReportedFiguresPut(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": _PUT_EXAMPLE})
 
     figures: list[ReportedFigureIn] = Field(max_length=200, description="In the order of the source.")
+    conference_id: Integer | None = CONFERENCE_ID
 
 
 class ReportedFigureOut(BaseModel):
@@ -105,6 +107,7 @@ class ReportedFiguresOut(BaseModel):
                 "cluster": 4,
                 "year": 2025,
                 "figures": [{**_FIGURES_EXAMPLE[0], "position": 1}],
+                "conference_id": None,
                 "version": 1,
                 "recorded_by": "import:seed_history.yaml",
                 "recorded_at": "2026-11-26T08:00:00Z",
@@ -115,6 +118,9 @@ class ReportedFiguresOut(BaseModel):
     cluster: int
     year: int
     figures: list[ReportedFigureOut]
+    conference_id: int | None = Field(
+        default=None, description="The conference that reported them, if recorded."
+    )
     version: int
     recorded_by: str
     recorded_at: datetime

@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from app.clusters.models import Cluster
 from app.clusters.years import ClusterYear, YearRecord
+from app.conferences.service import check_link
 from app.core.database import table
 from app.core.errors import Unprocessable
 from app.core.etag import record_etag
@@ -85,6 +86,7 @@ def _out(r: Any) -> ReportedFiguresOut:
         cluster=r.number,
         year=row.year,
         figures=[ReportedFigureOut.model_validate(f) for f in r.figures],
+        conference_id=row.conference_id,
         version=row.version,
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
@@ -153,6 +155,8 @@ async def write_figures(
 
     async def check(stored: object) -> None:
         kinds.update(await _metric_kinds(session, data))
+        if data.conference_id is not None:
+            await check_link(session, data.conference_id, cluster_id=at.id, number=at.number, year=at.year)
 
     async def figures(set_id: int) -> None:
         rows = [
@@ -178,6 +182,7 @@ async def write_figures(
         return ReportedFigureSet(cluster_id=at.id, year=at.year, recorded_by=actor.recorded_by, version=0)
 
     def assign(record: ReportedFigureSet) -> None:
-        """The list is all in the figures."""
+        """The list is all in the figures, but for the conference that reported them."""
+        record.conference_id = data.conference_id
 
     return await RECORD.write(session, at, conditions, actor, new, assign, children=figures, check=check)

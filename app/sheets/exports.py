@@ -1,8 +1,9 @@
-"""The cluster-year sheet as tables people read: the members (the CSV), then the covenant's
-targets, the reported figures, the standings, the votes' results, the awards and the notes (more
-worksheets of the XLSX)."""
+"""The cluster-year sheet as tables people read: the members (the CSV), then the conferences,
+the covenant's targets, the reported figures, the standings, the votes' results, the awards and
+the notes (more worksheets of the XLSX)."""
 
 from app.awards.models import AwardStatus
+from app.conferences.models import ConferenceKind, DatePrecision
 from app.core.exports import Cell, Table
 from app.core.i18n import N_, _
 from app.sheets.schemas import ClusterYearSheet
@@ -50,6 +51,52 @@ def _members(sheet: ClusterYearSheet) -> Table:
             ]
             for i, m in enumerate(sheet.members, start=1)
         ],
+    )
+
+
+CONFERENCE_KIND_LABELS = {
+    ConferenceKind.signing: N_("Covenant signing"),
+    ConferenceKind.mid_year_review: N_("Mid-year review"),
+    ConferenceKind.nine_month_review: N_("Nine-month review"),
+    ConferenceKind.year_end_summary: N_("Year-end summary"),
+    ConferenceKind.other: N_("Other conference"),
+}
+
+
+def _conferences(sheet: ClusterYearSheet) -> Table:
+    """The year's timeline: a day as a date, a date known only to its month as that month."""
+    rows: list[list[Cell]] = []
+    for i, c in enumerate(sheet.conferences, start=1):
+        held: Cell = c.held_on
+        if c.held_on_precision is DatePrecision.month:
+            held = _("{month}/{year}", month=c.held_on.month, year=c.held_on.year)
+        rows.append(
+            [
+                i,
+                held,
+                _(CONFERENCE_KIND_LABELS[c.kind]),
+                c.host.name if c.host is not None else _("Not stated"),
+                ", ".join(u.name for u in c.chairs) or _("Not stated"),
+                c.guests,
+                c.source.title if c.source is not None else None,
+                c.source.url if c.source is not None else None,
+                c.note,
+            ]
+        )
+    return Table(
+        _("Conferences"),
+        [
+            _("No."),
+            _("Held on"),
+            _("Conference"),
+            _("Host"),
+            _("Chaired by"),
+            _("Guests"),
+            _("Source"),
+            _("Address"),
+            _("Note"),
+        ],
+        rows,
     )
 
 
@@ -182,6 +229,7 @@ def sheet_tables(sheet: ClusterYearSheet) -> list[Table]:
     notes = Table(_("Notes"), [_("Note")], [[n] for n in sheet.notes])
     return [
         _members(sheet),
+        _conferences(sheet),
         _targets(sheet),
         _reported(sheet),
         _standings(sheet),

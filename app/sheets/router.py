@@ -55,11 +55,12 @@ router = APIRouter(
     operation_id="getClusterYear",
     summary="The cluster-year sheet: one call per screen",
     description="Members with their periods and lineage, leader and deputy with the decision, "
-    "next year's leadership, the covenant with its targets, the figures the conferences reported "
-    "for the whole cluster, and notes on units that ceased. ETag/304 supported. **Exports**: "
-    "`Accept: text/csv` or the XLSX media type, or `?format=csv|xlsx|json`: the CSV is the members "
-    "(one row per membership, with the year's leader and deputy; UTF-8 with a BOM), the XLSX has a "
-    "worksheet each for the members, the covenant's targets, the reported figures and the notes; "
+    "next year's leadership, the year's conferences by date (its timeline), the covenant with its "
+    "targets, the figures the conferences reported for the whole cluster, and notes on units that "
+    "ceased. ETag/304 supported. **Exports**: `Accept: text/csv` or the XLSX media type, or "
+    "`?format=csv|xlsx|json`: the CSV is the members (one row per membership, with the year's "
+    "leader and deputy; UTF-8 with a BOM), the XLSX has a worksheet each for the members, the "
+    "conferences, the covenant's targets, the reported figures and the notes; "
     "headers in the request's language (Vietnamese by default), `Content-Disposition` with the "
     "file name. Another `Accept` is 406. Served from the in-process read cache until a write "
     "it shows commits (the cluster's records, a unit it names, the metric catalogue, the rules). "

@@ -2,6 +2,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.awards.schemas import AwardBrief
 from app.clusters.models import RotationCustom
+from app.conferences.schemas import ConferenceOut
 from app.core.i18n import Localized
 from app.covenants.schemas import CovenantOut
 from app.evaluation.schemas import EvaluationSummary
@@ -33,6 +34,7 @@ class ClusterYearSheet(BaseModel):
                 "members": [],
                 "leadership": None,
                 "next_leadership": None,
+                "conferences": [],
                 "covenant": None,
                 "reported_figures": None,
                 "evaluation": None,
@@ -50,6 +52,10 @@ class ClusterYearSheet(BaseModel):
     leadership: LeadershipOut | None = Field(description="Leader and deputy for this year.")
     next_leadership: LeadershipOut | None = Field(
         description="Leader and deputy for next year, usually chosen at this year's conference."
+    )
+    conferences: list[ConferenceOut] = Field(
+        description="The year's conferences (signing, reviews, year-end summary, others) by date, "
+        "then id: its timeline."
     )
     covenant: CovenantOut | None = Field(description="The covenant the members signed for the year.")
     reported_figures: ReportedFiguresOut | None = Field(

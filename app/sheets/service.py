@@ -3,6 +3,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.awards.service import cluster_year_awards
 from app.clusters.models import RotationCustom
 from app.clusters.years import ClusterYear
+from app.conferences.service import conferences_of
 from app.core.i18n import _
 from app.core.periods import year_bounds
 from app.covenants.service import covenant_of
@@ -19,9 +20,10 @@ from app.votes.service import votes_of
 
 async def cluster_year(session: AsyncSession, at: ClusterYear) -> ClusterYearSheet:
     """A fixed number of queries whatever the cluster's size: cluster, members with lineage,
-    leaderships, the covenant with its host and targets, the reported figures, the
-    evaluation's six (`app.evaluation.service.evaluate_cluster`), the standings' four
-    (`app.scoring.service.current_standings`), the awards' one and the votes' seven (`_votes`)."""
+    leaderships, the conferences (`conferences_of`), the covenant with its host and targets, the
+    reported figures, the evaluation's six (`app.evaluation.service.evaluate_cluster`), the
+    standings' four (`app.scoring.service.current_standings`), the awards' one and the votes'
+    seven (`_votes`)."""
     cluster, cluster_id, number, year = at.grouping.row, at.id, at.number, at.year
     start, end = year_bounds(year)
     roster = await members(session, cluster_id, start, end)
@@ -47,6 +49,7 @@ async def cluster_year(session: AsyncSession, at: ClusterYear) -> ClusterYearShe
         members=roster,
         leadership=by_year.get(year),
         next_leadership=by_year.get(year + 1),
+        conferences=await conferences_of(session, cluster_id, year),
         covenant=await covenant_of(session, cluster_id, year),
         reported_figures=await figures_of(session, cluster_id, year),
         evaluation=await evaluation_summary(session, cluster_id, number, year),

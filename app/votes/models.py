@@ -90,6 +90,8 @@ class Vote(Versioned, table=True):
     state_reason: str | None = Field(default=None, max_length=40)
     current_round: int = 1
     note: str | None = Field(default=None, max_length=2000)
+    conference_id: int | None = Field(default=None, foreign_key="conferences.id", index=True)
+    """The conference it was held at, one of the cluster in the emulation year."""
 
 
 class VoteCandidate(SQLModel, table=True):

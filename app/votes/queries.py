@@ -202,6 +202,7 @@ async def vote_outs(session: AsyncSession, rows: list[Any]) -> list[VoteOut]:
                 voters=[UnitRef.from_row(v) for v in voters.get(vote.id, [])],
                 rounds=[round_out(x) for x in rounds.get(vote.id, [])],
                 note=vote.note,
+                conference_id=vote.conference_id,
                 version=vote.version,
                 recorded_by=vote.recorded_by,
                 recorded_at=vote.recorded_at,

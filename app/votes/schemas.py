@@ -4,6 +4,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.awards.schemas import AWARD_TYPE_CODE, NominationRefusal, RuleCheck
+from app.conferences.schemas import CONFERENCE_ID
 from app.core.i18n import Localized, _
 from app.core.types import Integer, IsoDate, Text
 from app.rules.schemas import Citation, Confidence, RuleSetMissing
@@ -49,6 +50,7 @@ class VoteCreate(BaseModel):
                     {"unit_id": 22, "women_preference": None},
                 ],
                 "note": "Hội nghị tổng kết năm 2024, Công an tỉnh Hưng Yên",
+                "conference_id": None,
             }
         },
     )
@@ -60,6 +62,7 @@ class VoteCreate(BaseModel):
     held_on: IsoDate = Field(description="The meeting day; not before the emulation year.")
     candidates: list[CandidateIn] = Field(min_length=1, max_length=50)
     note: Text | None = Field(default=None, max_length=2000)
+    conference_id: Integer | None = CONFERENCE_ID
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -298,6 +301,7 @@ _VOTE: dict[str, Any] = {
         }
     ],
     "note": None,
+    "conference_id": None,
     "version": 3,
     "recorded_by": "key:4:Cụm thi đua số 5",
     "recorded_at": "2024-11-25T09:30:00Z",
@@ -334,6 +338,7 @@ class VoteOut(BaseModel):
     voters: list[UnitRef] = Field(description="The eligible voters: one ballot each per round.")
     rounds: list[RoundOut]
     note: str | None
+    conference_id: int | None = Field(default=None, description="The conference it was held at, if recorded.")
     version: int
     recorded_by: str
     recorded_at: datetime

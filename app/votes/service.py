@@ -37,6 +37,7 @@ from app.awards.schemas import AwardTypeOut
 from app.clusters.models import Cluster
 from app.clusters.tags import cluster_tag
 from app.clusters.years import Grouping
+from app.conferences.service import check_link
 from app.core.cache import invalidate
 from app.core.database import table
 from app.core.errors import AppError, Conflict, NotFound, Unprocessable
@@ -290,6 +291,9 @@ async def create(session: AsyncSession, *, data: VoteCreate, grouping: Grouping,
             ),
             field="award_type",
         )
+    if data.conference_id is not None:
+        year = data.emulation_year
+        await check_link(session, data.conference_id, cluster_id=cluster.id, number=cluster.number, year=year)
     rules = await rule_set_for_year(session, data.emulation_year)
     standings = await _standings(session, cluster.id, data.emulation_year, award_type, rules)
     voters = await _voters(session, cluster.id, data.emulation_year, data.held_on)
@@ -335,6 +339,7 @@ async def create(session: AsyncSession, *, data: VoteCreate, grouping: Grouping,
         chair_reason=chair_reason.value,
         state=VoteState.open.value,
         note=data.note,
+        conference_id=data.conference_id,
         recorded_by=actor.recorded_by,
     )
     session.add(vote)

@@ -141,6 +141,7 @@ async def test_the_year_sheet_as_xlsx_and_csv(admin: httpx.AsyncClient, seeded: 
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == [
         "Thành viên",
+        "Hội nghị",
         "Chỉ tiêu giao ước",
         "Số liệu báo cáo",
         "Bảng xếp hạng",
