@@ -102,6 +102,7 @@ PYTEST_WORKERS ?= auto
 # per check); the two apt-get installs (browser, nginx) first, one after the other (one dpkg lock).
 test: install browser nginx
 	$(MAKE) --no-print-directory -j 4 --output-sync=target lint typecheck client-check compose-check oidc-provider
+	$(BIN)/python -m compileall -q -j 0 app tests  # once, not in each server a test starts at once
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # compose.yaml against the Compose Specification's JSON schema (tests/test_compose.py checks that

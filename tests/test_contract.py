@@ -1,11 +1,11 @@
 """Schemathesis against the real app served by uvicorn: all checks, positive and negative
 data, with a valid admin key. Settings in schemathesis.toml, hooks in tests/contract/hooks.py.
 
-Every phase runs, in three parts that xdist runs side by side: the explicit examples and the
-coverage phase (deterministic: each schema's boundaries and every way to break it), once for the
-cluster-year operations and once for the rest (one run took 50 s, the longest test of the
-suite), then fuzzing and stateful sequences, with `SCHEMATHESIS_MAX_EXAMPLES` cases per operation
-(10: the fuzzing half took three times as long with 30). They are collected first
+Every phase runs, in four parts that xdist runs side by side: the explicit examples and the
+coverage phase (deterministic: each schema's boundaries and every way to break it), then fuzzing
+and stateful sequences with `SCHEMATHESIS_MAX_EXAMPLES` cases per operation (10: the fuzzing
+took three times as long with 30), each once for the cluster-year operations and once for the
+rest (whole, the coverage run took 50 s, the longest test of the suite). They are collected first
 (`tests/conftest.py`), so the longest tests start while the others fill the second worker."""
 
 import os
@@ -25,7 +25,8 @@ CLUSTERS = "^/v1/clusters"
 PARTS = [
     pytest.param("examples,coverage", ["--include-path-regex", CLUSTERS], id="examples,coverage-clusters"),
     pytest.param("examples,coverage", ["--exclude-path-regex", CLUSTERS], id="examples,coverage-others"),
-    pytest.param("fuzzing,stateful", [], id="fuzzing,stateful"),
+    pytest.param("fuzzing,stateful", ["--include-path-regex", CLUSTERS], id="fuzzing,stateful-clusters"),
+    pytest.param("fuzzing,stateful", ["--exclude-path-regex", CLUSTERS], id="fuzzing,stateful-others"),
 ]
 
 
