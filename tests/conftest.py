@@ -32,7 +32,7 @@ from app.reference import load_reference
 from tests.databases import empty_database
 from tests.helpers import TEST_ACTOR, Keys, UnitKey, bearer
 from tests.live import RATE_LIMITS_NEVER_REACHED, serve
-from tests.resets import Baseline, restore_baseline, take_baseline
+from tests.resets import Baseline, Snapshot, restore_baseline, take_baseline
 
 
 @pytest.fixture(scope="session")
@@ -135,10 +135,24 @@ async def admin(client: httpx.AsyncClient, keys: Keys) -> httpx.AsyncClient:
 
 
 @pytest.fixture
-async def seeded(database: Database, settings: Settings) -> None:
-    """The real history of the seeds, as `make run` loads it."""
+async def seeded(database: Database, settings: Settings, baseline: Baseline, restored: set[str]) -> None:
+    """The real history of the seeds, as `make run` loads it: imported through the services by
+    the first test of a worker that asks (`tests/test_history_import.py` imports it for itself
+    too), then put back from its snapshot (`tests/resets.py` `Snapshot`)."""
+    global _seeded_snapshot
+    if _seeded_snapshot is not None:
+        async with database.sessionmaker() as session, session.begin():
+            await _seeded_snapshot.put_back(session)
+        return
+    async with database.sessionmaker() as session:
+        before = await Snapshot.marks(session)
     async with database.sessionmaker() as session, session.begin():
         await import_file(session, settings.history_file)
+    async with database.sessionmaker() as session, session.begin():
+        _seeded_snapshot = await Snapshot.take(session, baseline, before)
+
+
+_seeded_snapshot: Snapshot | None = None
 
 
 @pytest.fixture
