@@ -44,11 +44,12 @@ PEOPLE: dict[str, dict[str, Any]] = {
 a person with no grant here."""
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def signed_in(
     settings: Settings, oidc_provider: OidcProvider, database_url: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, OidcProvider]]:
-    """The app trusting the provider (its machine client may read), and a client for it."""
+    """The app trusting the provider (its machine client may read), and a client for it: one per
+    module (each test still starts from the baseline: a restore tells this app's cache too)."""
     configured = settings.model_copy(
         update={
             "oidc_issuers": [oidc_provider.issuer],
@@ -234,8 +235,10 @@ async def test_a_units_delegate_casts_its_ballot_and_it_counts(
 ) -> None:
     """A person holding a unit's grant votes for the unit, once; another unit's ballot is not
     theirs to cast. What is recorded of the ballot is the unit's participation, never the person."""
-    client, provider = signed_in
-    client.headers.update(bearer(provider.forge("an.nguyen")))  # the Ministry's office sets up
+    shared, provider = signed_in
+    client = httpx.AsyncClient(  # the Ministry's office sets up, on the module's app
+        transport=shared._transport, base_url=shared.base_url, headers=bearer(provider.forge("an.nguyen"))
+    )
     voters = await cluster_with(client, 64, 3)
     vote = await open_vote(client, 64, [voters[0]])
     assert (await attend(client, vote["id"], voters)).status_code == 200
