@@ -100,16 +100,7 @@ class Baseline:
                 )
             )
             tables.append(_Table(name, columns, has_rows))
-        sequences = {
-            row.name: (int(row.value), bool(row.called))
-            for row in await session.execute(
-                text(
-                    "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) AS name, "
-                    "coalesce(last_value, start_value) AS value, last_value IS NOT NULL AS called "
-                    "FROM pg_sequences WHERE schemaname = 'public'"
-                )
-            )
-        }
+        sequences = await _sequences(session)
         return cls(tables, sequences)
 
     # --- restoring it ------------------------------------------------------------------------
@@ -144,10 +135,7 @@ class Baseline:
                         f"SELECT {columns} FROM {SCHEMA}.{_quoted(name)}"
                     )
                 )
-        resets = [
-            f"setval('{name}', {value}, {'true' if called else 'false'})"
-            for name, (value, called) in self._sequences.items()
-        ]
+        resets = _setvals(self._sequences)
         resets += [f"setval('{_mark(name)}', 1, false)" for name in self._order]
         await session.execute(text("SELECT " + ", ".join(resets)))
         await invalidate(session, ALL)
@@ -165,6 +153,26 @@ class Baseline:
             emptied.add(name)
             pending.extend(self._referrers.get(name, ()))
         return emptied
+
+
+async def _sequences(session: AsyncSession) -> dict[str, tuple[int, bool]]:
+    """Where each sequence of `public` stands: its value and whether it was used."""
+    rows = await session.execute(
+        text(
+            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) AS name, "
+            "coalesce(last_value, start_value) AS value, last_value IS NOT NULL AS called "
+            "FROM pg_sequences WHERE schemaname = 'public'"
+        )
+    )
+    return {row.name: (int(row.value), bool(row.called)) for row in rows}
+
+
+def _setvals(sequences: dict[str, tuple[int, bool]]) -> list[str]:
+    """The `setval` calls that put `sequences` back where they stood."""
+    return [
+        f"setval('{name}', {value}, {'true' if called else 'false'})"
+        for name, (value, called) in sequences.items()
+    ]
 
 
 def _referrers(tables: Iterable[Table]) -> dict[str, set[str]]:
@@ -228,16 +236,7 @@ class Snapshot:
         for name in tables:
             copy = f"CREATE TABLE {SEEDED}.{_quoted(name)} AS TABLE public.{_quoted(name)}"
             await session.execute(text(copy))
-        sequences = {
-            row.name: (int(row.value), bool(row.called))
-            for row in await session.execute(
-                text(
-                    "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) AS name, "
-                    "coalesce(last_value, start_value) AS value, last_value IS NOT NULL AS called "
-                    "FROM pg_sequences WHERE schemaname = 'public'"
-                )
-            )
-        }
+        sequences = await _sequences(session)
         owned = {f"public.{name}_id_seq" for name in tables}  # only the ids of the tables it wrote
         return cls(baseline, tables, {name: value for name, value in sequences.items() if name in owned})
 
@@ -253,9 +252,6 @@ class Snapshot:
                     f"SELECT {columns} FROM {SEEDED}.{_quoted(name)}"
                 )
             )
-        resets = [
-            f"setval('{name}', {value}, {'true' if called else 'false'})"
-            for name, (value, called) in self._sequences.items()
-        ]
+        resets = _setvals(self._sequences)
         await session.execute(text("SELECT " + ", ".join(resets)))
         await invalidate(session, ALL)

@@ -18,7 +18,7 @@ from app.core.cache import ALL, ReadCache, invalidate, listener_dsn, notify
 from app.core.cache.invalidation import read_payload
 from app.core.config import Settings
 from app.core.database import Database
-from tests.helpers import UnitKey, bearer
+from tests.helpers import UnitKey, bearer, problem
 from tests.votes.helpers import attend, cluster_with, open_vote, paper
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,7 +134,7 @@ async def test_a_ballot_notifies_its_cluster_only_with_its_commit(
     ballot = f"/v1/votes/{vote['id']}/ballots"
     before = await _settled(heard, database, settings)
     assert (await admin.post(ballot, json={"approvals": [voters[0]]}, headers=key)).status_code == 201
-    assert (await admin.post(ballot, json={"approvals": [voters[0]]}, headers=key)).status_code == 409
+    problem(await admin.post(ballot, json={"approvals": [voters[0]]}, headers=key), 409, "already-voted")
     assert (await paper(admin, vote["id"], voters[2:4], [[voters[0]], []])).status_code == 201
     await _marker(database, settings)
     payloads = await heard.wait_for(before + 3)
