@@ -79,6 +79,21 @@ async def evaluate_cluster(
     targets = await _targets(session, cluster_id, year)
     if not targets:
         return None
+    return await evaluate_targets(session, targets, cluster_id, number, year, start, end)
+
+
+async def evaluate_targets(
+    session: AsyncSession,
+    targets: list[tuple[Target, int]],
+    cluster_id: int,
+    number: int,
+    year: int,
+    start: date,
+    end: date,
+) -> EvaluationOut:
+    """The given targets (each with its position) against the members at the end of the period:
+    five queries (members, lineage (two), metrics, figures). A pledge of an amount or a count is
+    an `each_member` `ge` target here."""
     members = await _members(session, cluster_id, end)
     lineage, units = await _lineage(session, members)
     baseline_start, baseline_end = like_period(start, end)
