@@ -34,6 +34,7 @@ from app.core.limits import BodySizeLimitMiddleware
 from app.core.metrics import MetricsMiddleware
 from app.core.numbers import ExactNumberMiddleware
 from app.core.openapi import DOCS_PATH, add_docs, build_openapi
+from app.core.pagination import NextPageLinkMiddleware
 from app.core.query import known_parameters
 from app.core.ratelimit import RateLimitMiddleware
 from app.core.representation import RepresentationMiddleware
@@ -54,6 +55,7 @@ from app.reported.router import router as reported_router
 from app.rules.router import router as rules_router
 from app.scoring.router import router as scoring_router
 from app.sheets.router import router as sheets_router
+from app.sheets.router import years_router as cluster_years_router
 from app.successions.router import router as successions_router
 from app.units.router import router as units_router
 from app.votes.router import router as votes_router
@@ -144,6 +146,12 @@ TAGS = [
         "name": "figures",
         "description": "Figures of a unit for a period (its dates), pushed by provincial systems one "
         "set at a time or in bulk (JSON or CSV), versioned.",
+    },
+    {
+        "name": "evaluation",
+        "description": "How each member of a cluster stands against its covenant's targets over the "
+        "cluster-year's reporting period (the covenant's own, else the statistical year) and its like "
+        "period a year earlier.",
     },
     {
         "name": "rules",
@@ -260,6 +268,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         memberships_router,
         leadership_router,
         sheets_router,
+        cluster_years_router,
         metrics_router,
         covenants_router,
         conferences_router,
@@ -300,7 +309,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Middleware(BodySizeLimitMiddleware, max_bytes=max_bytes, larger=larger),  # 413 before a body is read
         Middleware(RepresentationMiddleware, gzip=gzip),  # gzip, ETag, 304, Vary; on cache hits too
         Middleware(CachedReadMiddleware),  # hits answered before routing, as stored (compressed once)
-        Middleware(ExactNumberMiddleware),  # innermost: everything outside sees exact numbers
+        Middleware(ExactNumberMiddleware),  # everything outside sees exact numbers
+        Middleware(NextPageLinkMiddleware),  # innermost: a page's `Link` from its route and its JSON
     ]
     app.user_middleware = [m for m in middleware if m is not None]
     app.openapi = lambda: build_openapi(  # type: ignore[method-assign]

@@ -32,6 +32,7 @@ async def test_exclusion_constraints_exist(database: Database) -> None:
         )
         assert [r[0] for r in rows] == [
             "memberships_one_cluster_per_day",
+            "reporting_period_rules_no_overlap",
             "rule_sets_no_overlap",
             "units_code_unique_in_time",
         ]

@@ -24,7 +24,9 @@ async def push(admin: httpx.AsyncClient, unit: int, period: str, year: int, **va
 async def cluster(admin: httpx.AsyncClient) -> dict[str, int]:
     """Cluster 88 in 2025: Hà Nội all year; old Hưng Yên and Thái Bình until 2025-06-30, then the
     new Hưng Yên. Covenant: cut social-order crimes by at least 5% (each member); handle at least
-    90% of crime reports, cluster-wide; and, per member, raise that share by at least 2 points."""
+    90% of crime reports, cluster-wide; and, per member, raise that share by at least 2 points.
+    It states the calendar year as its reporting period (the default is the statistical year,
+    `tests/test_statistical_year.py`)."""
     assert (await admin.post("/v1/clusters", json={"number": CLUSTER})).status_code == 201
     units = {
         "ha_noi": await unit_id(admin, "Hà Nội", "2025-01-01"),
@@ -41,6 +43,8 @@ async def cluster(admin: httpx.AsyncClient) -> dict[str, int]:
         assert (await join(admin, units[name], CLUSTER, start, end)).status_code == 201
     covenant = {
         "signed_on": "2025-03-01",
+        "period_start": "2025-01-01",
+        "period_end": "2025-12-31",
         "key_contents": ["Kéo giảm tội phạm về trật tự xã hội"],
         "targets": [
             {
@@ -207,6 +211,11 @@ async def test_the_sheet_counts_the_verdicts_and_changes_with_a_figure(
     first = await admin.get(sheet_url)
     summary = first.json()["evaluation"]
     assert summary["href"] == URL
+    assert (summary["period_start"], summary["period_end"], summary["period_basis"]) == (
+        "2025-01-01",
+        "2025-12-31",
+        "covenant",
+    )
     assert summary["met"] == 1  # Hà Nội: 280 vs 300, −6.7%
     assert summary["met"] + summary["not_met"] + summary["unknown"] == len(
         (await admin.get(URL)).json()["rows"]

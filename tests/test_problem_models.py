@@ -224,3 +224,24 @@ def test_problem_responses_names_the_model_of_a_status() -> None:
     }
     assert all(responses[s]["model"] is Problem for s in (400, 404, 413, 415))
     assert problem_responses(415, models={415: Example})[415]["model"] is Example
+
+
+def test_each_status_has_an_example_of_its_own() -> None:
+    """Every problem answer the contract documents shows an example of that status and a problem
+    type, not one 404 under every status (issue 22)."""
+    shown: dict[int, set[str]] = {}
+    document = app.openapi()
+    examples = document["components"]["examples"]
+    for item in document["paths"].values():
+        for operation in item.values():
+            for status, response in operation["responses"].items():
+                content = response.get("content", {}).get("application/problem+json")
+                if content is None:
+                    continue
+                reference = content["examples"]["problem"]["$ref"]
+                example = examples[reference.removeprefix("#/components/examples/")]["value"]
+                assert example["status"] == int(status), (operation["operationId"], status)
+                assert example["type"].startswith("/problems/")
+                shown.setdefault(int(status), set()).add(example["detail"])
+    assert {400, 401, 403, 404, 406, 409, 412, 413, 415, 422, 428, 429, 500, 503} <= shown.keys()
+    assert len({detail for details in shown.values() for detail in details}) >= len(shown)

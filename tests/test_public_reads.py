@@ -144,7 +144,15 @@ async def test_the_document_says_which_operations_public_reads_opens(client: htt
         for operation in item.values()
         if isinstance(operation, dict) and "PUBLIC_READS" in operation.get("description", "")
     }
-    assert mentioned == {"getClusterYear", "getStandings", "getStandingsVersion", "listAwards", "getAward"}
+    assert mentioned == {
+        "getClusterYear",
+        "getClusterYearSummary",
+        "listClusterYears",
+        "getStandings",
+        "getStandingsVersion",
+        "listAwards",
+        "getAward",
+    }
     sheet = document["paths"]["/v1/clusters/{number}/years/{year}"]["get"]
     assert sheet["security"] == [{"HTTPBearer": []}]  # keys only: sign-in is not configured here
     assert "401" in sheet["responses"]
@@ -174,6 +182,10 @@ async def test_the_published_results_are_read_anonymously(client_of: Client, key
     )
     assert "key:" not in sheet.text  # who recorded it: its kind only
     assert "person:" not in sheet.text
+    summary = (await anonymous.get(f"{SHEET}/summary")).json()
+    assert [a["unit_name"] for a in summary["awards"]] == [a["unit"]["name"] for a in body["awards"]]
+    years = (await anonymous.get("/v1/clusters/5/years")).json()["items"]
+    assert next(y for y in years if y["year"] == 2024)["etag"] == sheet.headers["etag"]
     for export in ("csv", "xlsx"):
         exported = await anonymous.get(SHEET, params={"format": export})
         assert exported.status_code == 200, exported.text

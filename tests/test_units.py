@@ -1,6 +1,7 @@
 """Units, their validity and lineage (the 2025 reorganization), and name look-ups."""
 
 import unicodedata
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -12,15 +13,20 @@ from tests.helpers import problem, unit_id
 
 
 async def all_units(client: httpx.AsyncClient, **params: str) -> list[dict]:
+    """Every unit the list returns, following each page's `Link: <…>; rel="next"` (RFC 8288),
+    which must name the page `next_cursor` names, and be absent on the last page."""
     items: list[dict] = []
-    cursor = None
+    url, query = "/v1/units", {**params, "limit": "20"}
     while True:
-        query = {**params, "limit": "20", **({"cursor": cursor} if cursor else {})}
-        page = (await client.get("/v1/units", params=query)).json()
+        response = await client.get(url, params=None if "?" in url else query)
+        page = response.json()
         items += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
+        link = response.headers.get("link")
+        if page["next_cursor"] is None:
+            assert link is None
             return items
+        assert link == f'</v1/units?{urlencode({**query, "cursor": page["next_cursor"]})}>; rel="next"'
+        url = link[1 : link.index(">")]
 
 
 async def test_63_units_before_the_reform_and_34_after(admin: httpx.AsyncClient) -> None:

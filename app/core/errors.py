@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.i18n import N_, Localized, _, current_locale, label
+from app.core.i18n import N_, Localized, _, catalog, current_locale, label
 from app.core.numbers import json_problem
 from app.core.request_id import HEADER as REQUEST_ID_HEADER
 from app.core.request_id import current_request_id
@@ -372,6 +372,119 @@ ACCEPT_ENCODING_HEADER = {
 }
 
 
+_REQUEST_ID = "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f"
+DEFAULT_EXAMPLE_LOCALE = "vi"
+_EXAMPLE_PROBLEMS: dict[int, dict[str, Any]] = {
+    400: {
+        "type": "/problems/malformed-body",
+        "detail": "Nội dung yêu cầu không phải JSON hợp lệ (ở ký tự thứ 17).",
+        "instance": "/v1/clusters/5/years/2025/covenant",
+    },
+    401: {
+        "type": "/problems/unauthorized",
+        "detail": "Cần có khóa API: `Authorization: Bearer <key>`.",
+        "instance": "/v1/clusters/5/years/2025",
+    },
+    403: {
+        "type": "/problems/forbidden",
+        "detail": "Thao tác này cần khóa quản trị hoặc khóa của chính Cụm này.",
+        "instance": "/v1/clusters/5/years/2025/covenant",
+    },
+    404: {
+        "type": "/problems/not-found",
+        "detail": "Không tìm thấy đơn vị có mã số 9999.",
+        "instance": "/v1/units/9999",
+    },
+    406: {
+        "type": "/problems/not-acceptable",
+        "detail": "Tài nguyên này được cung cấp dưới dạng JSON, CSV hoặc XLSX; `Accept` không chấp "
+        "nhận dạng nào trong số đó.",
+        "instance": "/v1/clusters/5/years/2025",
+        "available": [
+            "application/json",
+            "text/csv",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ],
+    },
+    409: {
+        "type": "/problems/not-a-member",
+        "detail": "Đơn vị chủ trì (đơn vị 14) không phải là thành viên của Cụm 5 năm 2025.",
+        "instance": "/v1/clusters/5/years/2025/covenant",
+        "field": "host_unit_id",
+    },
+    412: {
+        "type": "/problems/precondition-failed",
+        "detail": "Bản ghi đã thay đổi kể từ lần đọc trước; vui lòng đọc lại rồi thực hiện lại.",
+        "instance": "/v1/clusters/5/years/2025/covenant",
+        "current_etag": '"covenant-5-2025-v3"',
+    },
+    413: {
+        "type": "/problems/payload-too-large",
+        "detail": "Nội dung yêu cầu vượt quá 1048576 byte.",
+        "instance": "/v1/clusters/5/years/2025/covenant",
+    },
+    415: {
+        "type": "/problems/unsupported-media-type",
+        "detail": "Nội dung phải là `application/json`.",
+        "instance": "/v1/clusters/5/years/2025/covenant",
+    },
+    422: {
+        "type": "/problems/validation",
+        "detail": "Yêu cầu không hợp lệ; xem chi tiết tại `errors`.",
+        "instance": "/v1/clusters/5/years/2025/covenant",
+        "errors": [
+            {
+                "loc": ["body", "targets", 0, "comparator"],
+                "message": "Phải là một trong các giá trị: 'lt', 'le', 'eq', 'ge', 'gt'.",
+                "type": "enum",
+            }
+        ],
+    },
+    428: {
+        "type": "/problems/precondition-required",
+        "detail": "Hãy gửi `If-Match` kèm ETag của lần đọc gần nhất, để không ghi đè thay đổi của "
+        "người khác.",
+        "instance": "/v1/clusters/5/years/2025/covenant",
+    },
+    429: {
+        "type": "/problems/rate-limited",
+        "detail": "Quá nhiều yêu cầu: hạn mức `reads` chỉ cho phép 600 yêu cầu trong 60 giây; vui "
+        "lòng thử lại sau 12 giây.",
+        "instance": "/v1/clusters/5/years/2025",
+    },
+    500: {
+        "type": "/problems/internal",
+        "detail": "Đã xảy ra lỗi ngoài dự kiến.",
+        "instance": "/v1/clusters/5/years/2025",
+    },
+    503: {
+        "type": "/problems/database-unavailable",
+        "detail": "Cơ sở dữ liệu không khả dụng hoặc không phản hồi kịp; vui lòng thử lại sau 2 giây.",
+        "instance": "/v1/clusters/5/years/2025",
+    },
+}
+PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
+    status: {"title": TITLES[status], "status": status, "request_id": _REQUEST_ID, **example}
+    for status, example in _EXAMPLE_PROBLEMS.items()
+}
+"""One example per status for the contract: a problem each status really answers, in the default
+language (Vietnamese; the title is translated where it is shown, `_example`), so that a 401 is not
+shown with a 404's detail."""
+
+
+def problem_examples() -> dict[str, dict[str, Any]]:
+    """The contract's `components/examples`: `Problem<status>` for each status, its title
+    translated; each problem response refers to its own (`problem_responses`)."""
+    translated = catalog(DEFAULT_EXAMPLE_LOCALE)
+    return {
+        f"Problem{status}": {
+            "summary": example["type"],
+            "value": {**example, "title": translated.get(example["title"], example["title"])},
+        }
+        for status, example in PROBLEM_EXAMPLES.items()
+    }
+
+
 def problem_responses(
     *statuses: int, models: Mapping[int, type[Problem]] | None = None
 ) -> dict[int | str, dict[str, Any]]:
@@ -414,7 +527,12 @@ def problem_responses(
         responses[status] = {
             "model": model,
             "description": descriptions[status],
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {"$ref": f"#/components/schemas/{model.__name__}"},
+                    "examples": {"problem": {"$ref": f"#/components/examples/Problem{status}"}},
+                }
+            },
             **({"headers": RETRY_AFTER_HEADER} if status == 503 else {}),
             **({"headers": ACCEPT_ENCODING_HEADER} if status == 415 else {}),
         }

@@ -34,10 +34,12 @@ from pydantic import BaseModel
 from starlette.requests import Request
 
 from app.core.deprecation import CONFLICTING_PARAMETERS, DEPRECATION_HEADERS
-from app.core.errors import PROBLEM_MEDIA_TYPE, TITLES
-from app.core.query import UNKNOWN_PARAMETER_DESCRIPTION
+from app.core.errors import PROBLEM_MEDIA_TYPE, TITLES, problem_examples
+from app.core.query import UNKNOWN_PARAMETER_DESCRIPTION, UNKNOWN_PARAMETER_EXAMPLE
 
-SERVERS = [{"url": "http://127.0.0.1:8000", "description": "A local server (`make run`)"}]
+SERVERS = [{"url": "/", "description": "The server that serves this document"}]
+"""Relative (RFC 3986 reference `/`): "Try it out" calls the server that served the page, whatever its
+host, port or proxy; a generated client takes its base URL from its caller."""
 SECURITY_SCHEME = "HTTPBearer"
 SIGN_IN_SCHEME = "OpenIdConnect"
 SIGN_IN = {
@@ -66,6 +68,14 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "`true` when this is the replay of the first answer to the same "
         "`Idempotency-Key`; absent on the first answer.",
         "schema": {"type": "string", "enum": ["true"]},
+    },
+    "PageLink": {
+        "description": 'On a page that has a next one: `<…>; rel="next"` (RFC 8288), this request\'s '
+        "URI with the next page's `cursor` (a reference relative to it); absent on the last page. "
+        'On answers to a request that used a deprecated parameter, also `rel="deprecation"` '
+        "(RFC 9745), as a field of its own.",
+        "schema": {"type": "string"},
+        "example": '</v1/units?limit=50&cursor=5a3c96f3>; rel="next"',
     },
     "WWW-Authenticate": {"description": '`Bearer realm="thidua"`.', "schema": {"type": "string"}},
     "Content-Language": {
@@ -101,7 +111,12 @@ HEADERS: dict[str, dict[str, Any]] = {
 RATE_LIMITED: dict[str, Any] = {
     "description": f"{TITLES[429]}: over the key's budget (without a valid key, the client "
     "address's); retry after `Retry-After` seconds",
-    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    "content": {
+        PROBLEM_MEDIA_TYPE: {
+            "schema": {"$ref": "#/components/schemas/Problem"},
+            "examples": {"problem": {"$ref": "#/components/examples/Problem429"}},
+        }
+    },
 }
 PARAMETERS: dict[str, dict[str, Any]] = {
     "IfNoneMatch": {
@@ -152,6 +167,13 @@ def build_openapi(app: FastAPI, *, unlimited: tuple[str, ...] = (), sign_in: boo
     components = document.setdefault("components", {})
     components["headers"] = {**HEADERS, **DEPRECATION_HEADERS}
     components["parameters"] = dict(PARAMETERS)
+    components["examples"] = {
+        **problem_examples(),
+        "UnknownParameter": {
+            "summary": UNKNOWN_PARAMETER_EXAMPLE["type"],
+            "value": UNKNOWN_PARAMETER_EXAMPLE,
+        },
+    }
     _add_request_models(components.setdefault("schemas", {}))
     document["security"] = [{SECURITY_SCHEME: []}]
     if sign_in:
@@ -218,11 +240,18 @@ def _finish_operation(
             headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")
         if status == "401":
             headers["WWW-Authenticate"] = _header("WWW-Authenticate")
+        if status == "200" and _is_page(response):
+            headers["Link"] = _header("PageLink")
     if method == "get" and "200" in responses:
         responses["304"] = {
             "description": "Not modified: the `If-None-Match` ETag is the current one (no body).",
             "headers": {"ETag": _header("ETag"), "X-Request-ID": _header("X-Request-ID")},
         }
+
+
+def _is_page(response: dict[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return str(schema.get("$ref", "")).endswith("Page")
 
 
 def _deprecated_query(operation: dict[str, Any]) -> bool:
@@ -246,7 +275,12 @@ def _query_problems(operation: dict[str, Any]) -> None:
         joined = "; or ".join(said)
         responses["400"] = {
             "description": joined[0].upper() + joined[1:],
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "examples": {"problem": {"$ref": "#/components/examples/UnknownParameter"}},
+                }
+            },
         }
 
 
@@ -258,7 +292,7 @@ def _deprecation_headers(operation: dict[str, Any]) -> None:
     for response in operation["responses"].values():
         headers = response.setdefault("headers", {})
         for name in DEPRECATION_HEADERS:
-            headers[name] = _header(name)
+            headers.setdefault(name, _header(name))  # a page's `Link` says both
 
 
 def _rate_limited(operation: dict[str, Any]) -> None:

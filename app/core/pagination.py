@@ -5,11 +5,14 @@ key's, the offset of the next page). Every string that matches the documented pa
 cursor, so a client can never hold one we reject.
 """
 
+import re
 from collections.abc import Callable
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Query
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import get_settings
 from app.core.types import PlainDecimal
@@ -80,3 +83,76 @@ def page_at(rows: list[T], limit: int, offset: int) -> Page[T]:
     items = rows[:limit]
     next_cursor = encode_cursor(offset + len(items)) if len(rows) > limit and items else None
     return Page[T](items=items, next_cursor=next_cursor)
+
+
+_NEXT_CURSOR = re.compile(rb'"next_cursor"\s*:\s*"([0-9a-f]{1,8})"\s*}\s*$')
+"""The end of a page's JSON: `Page` declares `next_cursor` last, so it is the last member."""
+
+
+def next_link(path: str, query_string: bytes, cursor: str) -> str:
+    """`<path?…&cursor=…>; rel="next"` (RFC 8288): the request's own query with the next cursor, as
+    a reference relative to the request's URI, so it holds behind any proxy."""
+    query = [
+        (k, v) for k, v in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if k != "cursor"
+    ]
+    return f'<{path}?{urlencode([*query, ("cursor", cursor)])}>; rel="next"'
+
+
+def page_headers(scope: Scope, page: Page[Any]) -> dict[str, str]:
+    """The `Link` of a page a route renders itself (a cached read, which the middleware below
+    does not see on a hit)."""
+    if page.next_cursor is None:
+        return {}
+    path = scope.get("root_path", "") + scope["path"]
+    return {"Link": next_link(path, scope.get("query_string", b""), page.next_cursor)}
+
+
+class NextPageLinkMiddleware:
+    """Every answer that is a `Page` with a next one also says where that page is, in a
+    `Link: <…>; rel="next"` header (RFC 8288): a client follows it without knowing our cursor.
+
+    Innermost, so it sees the matched route (`scope["route"]`, whose `response_model` says a
+    `Page`) and the JSON before any encoding; it reads the cursor from the end of the body
+    (`Page` declares `next_cursor` last), so that services build pages without any HTTP type. A
+    page served through the read cache (`cached()`) sets the header in what it renders
+    (`page_headers`): the cache answers hits outside this middleware, and its misses come here
+    compressed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+
+        async def sending(message: Message) -> None:
+            nonlocal start
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 200
+                and not any(name.lower() == b"link" for name, _value in message["headers"])
+            ):
+                start = message  # (a route that renders its own `Link` is left alone: `page_headers`)
+                return
+            if start is not None:
+                route = scope.get("route")
+                match = (
+                    _NEXT_CURSOR.search(message.get("body", b"")[-64:])
+                    if _answers_page(getattr(route, "response_model", None)) and not message.get("more_body")
+                    else None
+                )
+                if match is not None:
+                    path = scope.get("root_path", "") + scope["path"]
+                    link = next_link(path, scope.get("query_string", b""), match[1].decode())
+                    start = {**start, "headers": [*start["headers"], (b"link", link.encode("latin-1"))]}
+                await send(start)
+                start = None
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+def _answers_page(model: object) -> bool:
+    return isinstance(model, type) and issubclass(model, Page)

@@ -11,7 +11,13 @@ from app.core.types import IsoDate, PlainDecimal
 ClusterNumber = Annotated[
     int, Path(ge=1, le=999, description="The cluster's number (Cụm thi đua số N)."), PlainDecimal
 ]
-Year = Annotated[int, Path(ge=2000, le=2100, description="The emulation year (calendar year)."), PlainDecimal]
+Year = Annotated[
+    int,
+    Path(
+        ge=2000, le=2100, description="The emulation year (its figures are judged over its reporting period)."
+    ),
+    PlainDecimal,
+]
 RecordId = Annotated[int, Path(ge=1, le=2_147_483_647), PlainDecimal]
 UnitId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The unit's id."), PlainDecimal]
 IfMatch = Annotated[

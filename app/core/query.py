@@ -133,3 +133,14 @@ UNKNOWN_PARAMETER_DESCRIPTION = (
     "(`/problems/repeated-parameter`)"
 )
 """The 400 every operation documents (`app.core.openapi`)."""
+UNKNOWN_PARAMETER_EXAMPLE = {
+    "type": f"/problems/{UNKNOWN_PARAMETER}",
+    "title": "Yêu cầu không hợp lệ",
+    "status": 400,
+    "detail": "Thao tác này không nhận tham số truy vấn `page`; các tham số được nhận: `limit`, `cursor`.",
+    "instance": "/v1/units",
+    "parameters": ["page"],
+    "accepted_parameters": ["limit", "cursor"],
+    "request_id": "0f5c2a7e9b3d4c1a8e6f2b9d7c4a1e3f",
+}
+"""The example of that 400 (in Vietnamese, the default language)."""

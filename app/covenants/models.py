@@ -33,13 +33,22 @@ class Scope(StrEnum):
 
 class Covenant(Versioned, table=True):
     """A cluster's emulation covenant (giao ước thi đua) for one year: key contents as text and
-    numeric targets (`covenant_targets`)."""
+    numeric targets (`covenant_targets`), and the reporting period its targets are judged on when
+    it states one (`period_start`, `period_end`; both or neither: null is "not stated", and the
+    default of `app.covenants.periods` applies)."""
 
     __tablename__ = "covenants"
     __table_args__ = (
         UniqueConstraint("cluster_id", "year"),
         CheckConstraint("year BETWEEN 2000 AND 2100", name="covenant_year_plausible"),
         CheckConstraint("jsonb_typeof(key_contents) = 'array'", name="key_contents_is_list"),
+        CheckConstraint("(period_start IS NULL) = (period_end IS NULL)", name="period_both_or_neither"),
+        CheckConstraint("period_start <= period_end", name="period_ordered"),
+        CheckConstraint("period_end - period_start < 366", name="period_at_most_366_days"),
+        CheckConstraint(
+            "year IN (EXTRACT(YEAR FROM period_start), EXTRACT(YEAR FROM period_end))",
+            name="period_in_year",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -51,6 +60,8 @@ class Covenant(Versioned, table=True):
     key_contents: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     note: str | None = Field(default=None, max_length=2000)
     conference_id: int | None = Field(default=None, foreign_key="conferences.id", index=True)
+    period_start: date | None = None
+    period_end: date | None = None
 
 
 class CovenantTarget(SQLModel, table=True):

@@ -26,7 +26,8 @@ router = APIRouter(
     operation_id="getCovenant",
     summary="A cluster's covenant for a year",
     description="The emulation covenant (giao ước thi đua) the members signed: its key contents "
-    "as text, in order, and its numeric targets.",
+    "as text, in order, its numeric targets, and the reporting period they are judged on when it "
+    "states one (`period_start`, `period_end`; null: not stated, and the statistical year applies).",
 )
 async def get_covenant(
     session: SessionDep, _: CurrentKey, at: ClusterYearDep, response: Response
@@ -44,7 +45,10 @@ async def get_covenant(
     "the catalogue (422 naming the field otherwise), a comparator, a threshold, a basis "
     "(`absolute`, or `change_vs_previous_period`: a relative change in percent for counts and "
     'amounts, percentage points for rates; "cut by at least 5%" is `le` `-5`) and a scope. The '
-    "host must be a member of the cluster that year (409). Creating: 201 without `If-Match`. "
+    "host must be a member of the cluster that year (409). A stated reporting period "
+    "(`period_start` and `period_end`, both or neither) spans at most 366 days, its first or last "
+    "day in the covenant's year (422 otherwise); the evaluation and the year sheet then judge the "
+    "targets on it instead of the statistical year. Creating: 201 without `If-Match`. "
     "Replacing: `If-Match` with the current ETag (428 without, 412 if stale); the previous "
     "version stays under `/revisions`." + CONDITIONAL_PUT,
     responses={

@@ -2,10 +2,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.conferences.schemas import CONFERENCE_ID
+from app.core.i18n import _
 from app.core.numbers import ExactDecimal, exact_number
+from app.core.periods import MAX_PERIOD_DAYS
 from app.core.types import Integer, IsoDate, Text
 from app.covenants.models import Basis, Comparator, Scope
 from app.units.schemas import UnitRef
@@ -15,6 +17,13 @@ _LIMIT = Decimal(10**15)
 
 Number = Annotated[Decimal, exact_number(-_LIMIT, _LIMIT)]
 """A JSON number, stored as `numeric` without rounding."""
+
+PERIOD_START = (
+    "The first day of the reporting period the covenant's targets are judged on, when it states "
+    "one (both days or neither; null: not stated, and the default applies: the statistical year, "
+    "15 December of the year before to 14 December, as data with its basis). At most 366 days, "
+    "its first or last day in the covenant's year (422 otherwise)."
+)
 
 MetricKeyField = Field(pattern=r"^[a-z][a-z0-9_]{0,59}$", description="A key of the metric catalogue.")
 
@@ -47,6 +56,8 @@ _PUT_EXAMPLE: dict[str, Any] = {
     "targets": _TARGETS_EXAMPLE,
     "note": None,
     "conference_id": None,
+    "period_start": None,
+    "period_end": None,
 }
 
 
@@ -86,6 +97,19 @@ class CovenantPut(BaseModel):
     targets: list[TargetIn] = Field(default_factory=list, max_length=50, description="In order.")
     note: Text | None = Field(default=None, max_length=2000)
     conference_id: Integer | None = CONFERENCE_ID
+    period_start: IsoDate | None = Field(default=None, description=PERIOD_START)
+    period_end: IsoDate | None = Field(default=None, description="The period's last day; see `period_start`.")
+
+    @model_validator(mode="after")
+    def _period(self) -> "CovenantPut":
+        if (self.period_start is None) != (self.period_end is None):
+            raise ValueError(_("Give both `period_start` and `period_end`, or neither."))
+        if self.period_start is not None and self.period_end is not None:
+            if self.period_end < self.period_start:
+                raise ValueError(_("The period ends before it starts."))
+            if (self.period_end - self.period_start).days >= MAX_PERIOD_DAYS:
+                raise ValueError(_("A period spans at most {days} days.", days=MAX_PERIOD_DAYS))
+        return self
 
 
 class TargetOut(BaseModel):
@@ -131,6 +155,8 @@ class CovenantOut(BaseModel):
                 ],
                 "note": None,
                 "conference_id": None,
+                "period_start": None,
+                "period_end": None,
                 "version": 1,
                 "recorded_by": "import:seed_history.yaml",
                 "recorded_at": "2026-11-26T08:00:00Z",
@@ -147,6 +173,16 @@ class CovenantOut(BaseModel):
     targets: list[TargetOut]
     note: str | None
     conference_id: int | None = Field(default=None, description="The signing conference, if recorded.")
+    period_start: date | None = Field(
+        default=None,
+        description="The reporting period the covenant states (null: not stated); see `period_end`.",
+    )
+    period_end: date | None = Field(
+        default=None,
+        description="Its last day. Null with `period_start`: the covenant states no period, and its "
+        "targets are judged on the default (the statistical year, 15 December of the year before "
+        "to 14 December).",
+    )
     version: int
     recorded_by: str
     recorded_at: datetime

@@ -14,6 +14,7 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.identity import Actor
+from app.core.periods import year_problem
 from app.core.versioned import Conditions, Written, replace_parts
 from app.covenants.models import Basis, Comparator, Covenant, CovenantTarget, Scope
 from app.covenants.schemas import CovenantOut, CovenantPut, TargetOut
@@ -85,6 +86,8 @@ def _out(r: Any) -> CovenantOut:
         targets=[TargetOut.model_validate(t) for t in r.targets],
         note=row.note,
         conference_id=row.conference_id,
+        period_start=row.period_start,
+        period_end=row.period_end,
         version=row.version,
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
@@ -123,6 +126,16 @@ async def _check_host(session: AsyncSession, at: ClusterYear, unit_id: int) -> N
         )
 
 
+def _check_period(at: ClusterYear, data: CovenantPut) -> None:
+    """A stated period is one of the covenant's year: its first or last day in that year (the
+    schema checked the rest; the database checks it all again)."""
+    if data.period_start is None or data.period_end is None:
+        return
+    problem = year_problem(at.year, data.period_start, data.period_end)
+    if problem is not None:
+        raise Unprocessable(problem, field="period_start")
+
+
 async def write_covenant(
     session: AsyncSession, at: ClusterYear, data: CovenantPut, conditions: Conditions, actor: Actor
 ) -> Written[CovenantOut]:
@@ -141,6 +154,7 @@ async def write_covenant(
             await _check_host(session, at, data.host_unit_id)
         if data.conference_id is not None:
             await check_link(session, data.conference_id, cluster_id=at.id, number=at.number, year=at.year)
+        _check_period(at, data)
 
     def assign(record: Covenant) -> None:
         record.signed_on = data.signed_on
@@ -149,6 +163,8 @@ async def write_covenant(
         record.key_contents = list(data.key_contents)
         record.note = data.note
         record.conference_id = data.conference_id
+        record.period_start = data.period_start
+        record.period_end = data.period_end
 
     async def targets(covenant_id: int) -> None:
         rows = [

@@ -12,7 +12,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.i18n import Localized
+from app.covenants.periods import PeriodBasis
 from app.evaluation.domain import Basis, EvaluationRow, MissingReason, PeriodRole, Scope, Verdict
+from app.rules.reporting_periods import PeriodRule
 
 DecimalString = Field(
     pattern=r"^-?\d+(\.\d+)?$",
@@ -22,16 +24,23 @@ DecimalString = Field(
 
 _USED_EXAMPLE: dict[str, Any] = {
     "unit_id": 12,
-    "start": "2024-01-01",
-    "end": "2024-12-31",
+    "start": "2023-12-15",
+    "end": "2024-12-14",
     "role": "baseline",
 }
 _MISSING_EXAMPLE: dict[str, Any] = {
     "problem": "no_figures",
     "unit_id": 57,
-    "start": "2024-01-01",
-    "end": "2024-12-31",
+    "start": "2023-12-15",
+    "end": "2024-12-14",
     "role": "baseline",
+}
+_RULE_EXAMPLE: dict[str, Any] = PeriodRule.model_json_schema()["example"]
+_PERIOD_EXAMPLE: dict[str, Any] = {
+    "period_start": "2024-12-15",
+    "period_end": "2025-12-14",
+    "period_basis": "default",
+    "period_rule": _RULE_EXAMPLE,
 }
 _ROW_EXAMPLE: dict[str, Any] = {
     "target_index": 0,
@@ -44,14 +53,30 @@ _ROW_EXAMPLE: dict[str, Any] = {
     "change": "-7.142857",
     "verdict": "met",
     "why": "Giảm 7,14% so với cùng kỳ (26 vụ so với 28 vụ), đạt chỉ tiêu giảm ít nhất 5%. "
-    "Cùng kỳ năm trước gồm số liệu của Hưng Yên (cũ) và Thái Bình từ 1/1 đến 31/12/2024.",
+    "Cùng kỳ năm trước gồm số liệu của Hưng Yên (cũ) và Thái Bình từ 15/12/2023 đến 14/12/2024.",
     "combined": [
-        {"unit_id": 60, "start": "2025-01-01", "end": "2025-12-31", "role": "value"},
+        {"unit_id": 60, "start": "2024-12-15", "end": "2025-12-14", "role": "value"},
         {**_USED_EXAMPLE, "unit_id": 12},
         {**_USED_EXAMPLE, "unit_id": 57},
     ],
     "missing": [],
 }
+
+
+PERIOD_START = Field(
+    description="The period judged: the cluster-year's reporting period unless the request gave "
+    "one (`period_basis` says why)."
+)
+PERIOD_BASIS = Field(
+    description="Why the period is what it is: `covenant` (the covenant states it), `default` (the "
+    "statistical year for that year, 15 December of the year before to 14 December: data, "
+    "`period_rule` names it with its basis), `calendar_year` (no rule covers the year), "
+    "`requested` (given in the request; a day given alone is completed from the reporting period)."
+)
+PERIOD_RULE = Field(
+    description="The rule a `default` period comes from (or that completed a `requested` one), "
+    "with its citations and how sure we are of it; null otherwise."
+)
 
 
 class UsedOut(BaseModel):
@@ -109,10 +134,9 @@ class EvaluationOut(BaseModel):
             "example": {
                 "cluster": 4,
                 "year": 2025,
-                "period_start": "2025-01-01",
-                "period_end": "2025-12-31",
-                "baseline_start": "2024-01-01",
-                "baseline_end": "2024-12-31",
+                **_PERIOD_EXAMPLE,
+                "baseline_start": "2023-12-15",
+                "baseline_end": "2024-12-14",
                 "figures_recorded_at": "2026-01-10T08:00:00Z",
                 "rows": [_ROW_EXAMPLE],
             }
@@ -121,8 +145,10 @@ class EvaluationOut(BaseModel):
 
     cluster: int
     year: int
-    period_start: date
+    period_start: date = PERIOD_START
     period_end: date
+    period_basis: PeriodBasis = PERIOD_BASIS
+    period_rule: PeriodRule | None = PERIOD_RULE
     baseline_start: date = Field(description="The like period one year earlier (cùng kỳ).")
     baseline_end: date
     figures_recorded_at: datetime | None = Field(
@@ -132,7 +158,7 @@ class EvaluationOut(BaseModel):
 
 
 class EvaluationSummary(BaseModel):
-    """The year's verdicts counted, for the sheet; the rows are at `href`."""
+    """The year's verdicts counted over its reporting period, for the sheet; the rows are at `href`."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -141,6 +167,7 @@ class EvaluationSummary(BaseModel):
                 "not_met": 4,
                 "unknown": 5,
                 "figures_recorded_at": "2026-01-10T08:00:00Z",
+                **_PERIOD_EXAMPLE,
                 "href": "/v1/clusters/4/years/2025/evaluation",
             }
         }
@@ -152,4 +179,11 @@ class EvaluationSummary(BaseModel):
     figures_recorded_at: datetime | None = Field(
         description="When the latest figure set read was recorded: the sheet's ETag changes with it."
     )
+    period_start: date = Field(
+        description="The period counted: the cluster-year's reporting period (the covenant's own, "
+        "else the statistical year); `href` answers for the same period."
+    )
+    period_end: date
+    period_basis: PeriodBasis = PERIOD_BASIS
+    period_rule: PeriodRule | None = PERIOD_RULE
     href: str

@@ -1,6 +1,6 @@
-"""A cluster's year against its covenant: reads the targets, the members at the end of the
-period, their lineage and every figure set involved (five queries whatever the cluster's size),
-then runs the engine (`app.evaluation.engine`), which decides."""
+"""A cluster's year against its covenant: reads the targets, the reporting period, the members at
+the end of the period, their lineage and every figure set involved (seven queries whatever the
+cluster's size), then runs the engine (`app.evaluation.engine`), which decides."""
 
 from collections import Counter, defaultdict
 from datetime import date, datetime
@@ -14,7 +14,8 @@ from sqlmodel import col
 from app.clusters.years import ClusterYear
 from app.core.errors import NotFound, Unprocessable
 from app.core.i18n import _
-from app.core.periods import valid_on, year_bounds
+from app.core.periods import valid_on
+from app.covenants.periods import PeriodBasis, ReportingPeriod, reporting_period
 from app.evaluation.domain import (
     Basis,
     Comparator,
@@ -32,20 +33,21 @@ from app.evaluation.queries import COVENANT_TARGETS, FIGURES, METRICS
 from app.evaluation.schemas import EvaluationOut, EvaluationRowOut, EvaluationSummary
 from app.memberships.models import Membership
 from app.metrics.models import MetricKind
+from app.rules.reporting_periods import PeriodRule
 from app.units.models import Succession, Unit
 
 
 async def evaluate_cluster_year(
     session: AsyncSession, at: ClusterYear, *, period_start: date | None, period_end: date | None
 ) -> EvaluationOut:
-    """Each member at the end of the period against each target, and the cluster totals."""
+    """Each member at the end of the period against each target, and the cluster totals. The
+    period is the cluster-year's reporting period (`app.covenants.periods`) unless the request
+    gives one; a day given alone is completed from the reporting period."""
     number, year = at.number, at.year
-    first, last = year_bounds(year)
-    start, end = period_start or first, period_end or last
-    if end < start:
-        raise Unprocessable(_("The period ends before it starts."), field="period_end")
-    out = await evaluate_cluster(session, at.id, number, year, start, end)
-    if out is None:
+    if period_start is not None and period_end is not None and period_end < period_start:
+        raise _backwards()
+    targets = await _targets(session, at.id, year)
+    if not targets:
         raise NotFound(
             _(
                 "No covenant with targets is recorded for cluster {number} in {year}.",
@@ -53,33 +55,84 @@ async def evaluate_cluster_year(
                 year=year,
             )
         )
-    return out
+    period = await _period(session, at.id, year, period_start, period_end)
+    if period.end < period.start:
+        raise _backwards()
+    return await _evaluate(session, targets, at.id, number, year, period)
+
+
+def _backwards() -> Unprocessable:
+    return Unprocessable(_("The period ends before it starts."), field="period_end")
+
+
+async def _period(
+    session: AsyncSession, cluster_id: int, year: int, start: date | None, end: date | None
+) -> ReportingPeriod:
+    """Both days given: that period. One or none: the reporting period completes it."""
+    if start is not None and end is not None:
+        return ReportingPeriod(start, end, PeriodBasis.requested)
+    reporting = await reporting_period(session, cluster_id, year)
+    if start is None and end is None:
+        return reporting
+    completed = (start or reporting.start, end or reporting.end)
+    return ReportingPeriod(*completed, PeriodBasis.requested, reporting.rule)
 
 
 async def summary(session: AsyncSession, cluster_id: int, number: int, year: int) -> EvaluationSummary | None:
-    """The year's verdicts counted, for the sheet; None without a covenant with targets."""
-    start, end = year_bounds(year)
-    out = await evaluate_cluster(session, cluster_id, number, year, start, end)
-    if out is None:
+    """The year's verdicts counted over its reporting period, for the sheet; None without a
+    covenant with targets (then the period is not even read)."""
+    targets = await _targets(session, cluster_id, year)
+    if not targets:
         return None
+    period = await reporting_period(session, cluster_id, year)
+    out = await _evaluate(session, targets, cluster_id, number, year, period)
     verdicts = Counter(row.verdict for row in out.rows)
     return EvaluationSummary(
         met=verdicts[Verdict.met],
         not_met=verdicts[Verdict.not_met],
         unknown=verdicts[Verdict.unknown],
         figures_recorded_at=out.figures_recorded_at,
+        period_start=out.period_start,
+        period_end=out.period_end,
+        period_basis=out.period_basis,
+        period_rule=out.period_rule,
         href=f"/v1/clusters/{number}/years/{year}/evaluation",
     )
 
 
 async def evaluate_cluster(
-    session: AsyncSession, cluster_id: int, number: int, year: int, start: date, end: date
+    session: AsyncSession,
+    cluster_id: int,
+    number: int,
+    year: int,
+    start: date,
+    end: date,
+    *,
+    basis: PeriodBasis = PeriodBasis.requested,
+    rule: PeriodRule | None = None,
 ) -> EvaluationOut | None:
-    """Six queries whatever the cluster's size: targets, members, lineage (two), metrics, figures."""
+    """Six queries whatever the cluster's size: targets, members, lineage (two), metrics, figures.
+    The period is the caller's (`basis`, `rule`: why)."""
     targets = await _targets(session, cluster_id, year)
     if not targets:
         return None
-    return await evaluate_targets(session, targets, cluster_id, number, year, start, end)
+    return await _evaluate(
+        session, targets, cluster_id, number, year, ReportingPeriod(start, end, basis, rule)
+    )
+
+
+async def _evaluate(
+    session: AsyncSession,
+    targets: list[tuple[Target, int]],
+    cluster_id: int,
+    number: int,
+    year: int,
+    period: ReportingPeriod,
+) -> EvaluationOut:
+    start, end = period.start, period.end
+    return await evaluate_targets(
+        session, targets, cluster_id, number, year, start, end, basis=period.basis, rule=period.rule
+    )
 
 
 async def evaluate_targets(
@@ -90,10 +143,14 @@ async def evaluate_targets(
     year: int,
     start: date,
     end: date,
+    *,
+    basis: PeriodBasis = PeriodBasis.requested,
+    rule: PeriodRule | None = None,
 ) -> EvaluationOut:
     """The given targets (each with its position) against the members at the end of the period:
     five queries (members, lineage (two), metrics, figures). A pledge of an amount or a count is
-    an `each_member` `ge` target here."""
+    an `each_member` `ge` target here. `basis` and `rule` say why the period is what it is (the
+    caller's: `app.covenants.periods.reporting_period` gives a cluster-year's)."""
     members = await _members(session, cluster_id, end)
     lineage, units = await _lineage(session, members)
     baseline_start, baseline_end = like_period(start, end)
@@ -113,6 +170,8 @@ async def evaluate_targets(
         year=year,
         period_start=start,
         period_end=end,
+        period_basis=basis,
+        period_rule=rule,
         baseline_start=baseline_start,
         baseline_end=baseline_end,
         figures_recorded_at=recorded_at,

@@ -23,12 +23,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.clusters.years import GroupingRef, resolve
 from app.core.errors import AppError, BadRequest, Forbidden, Unprocessable
 from app.core.i18n import _
 from app.core.numbers import json_decoder, json_problem, parse_json
+from app.core.periods import year_problem
+from app.covenants.periods import default_period, reporting_period, year_containing
 from app.figures import service, values
 from app.figures.problems import Report, RowProblems
 from app.figures.queries import Key, SetWrite, existing_sets, invalidate_figures, write_sets
@@ -553,7 +557,7 @@ def _plan_sets(
         if start > end:
             problem.add("period_end", "period-order", _("A period's first day comes before its last."))
             continue
-        wrong_year = service.year_problem(parsed.year, start, end)
+        wrong_year = year_problem(parsed.year, start, end)
         if wrong_year:
             problem.add("year", "wrong-year", wrong_year)
             continue
@@ -694,12 +698,31 @@ async def push(
     )
 
 
-def template(metrics: list[tuple[str, str]]) -> str:
-    """A CSV template: the Vietnamese header, then one row per metric of the catalogue."""
+# --- The CSV template ------------------------------------------------------------------------
+
+
+def _template(metrics: list[tuple[str, str]], *, year: int, start: date, end: date) -> str:
+    """A CSV template: the Vietnamese header, then one row per metric of the catalogue, each with
+    `nam`, `tu_ngay` and `den_ngay` filled in with the reporting year and its period."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(TEMPLATE_HEADER)
     for key, _kind in metrics:
-        row = {"chi_tieu": key}
+        row = {"nam": str(year), "tu_ngay": start.isoformat(), "den_ngay": end.isoformat(), "chi_tieu": key}
         writer.writerow([row.get(column, "") for column in TEMPLATE_HEADER])
     return "\ufeff" + out.getvalue()
+
+
+async def template(session: AsyncSession, *, year: int | None, cluster: int | None, today: date) -> str:
+    """The CSV template, its rows pre-filled with a reporting year and its period: `year`'s
+    (default: the statistical year containing `today`), the default period or, with `cluster`,
+    that cluster-year's reporting period (its covenant's own when stated); 404 for no such cluster."""
+    if year is None:
+        year = await year_containing(session, today)
+    if cluster is None:
+        period = await default_period(session, year)
+    else:
+        grouping = await resolve(session, GroupingRef.cluster(cluster))
+        period = await reporting_period(session, grouping.id, year)
+    rows = await session.execute(text("SELECT key, kind FROM metrics ORDER BY id"))
+    return _template([(r.key, r.kind) for r in rows], year=year, start=period.start, end=period.end)

@@ -3,11 +3,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import Response as RawResponse
-from sqlalchemy import text
 
 from app.auth.dependencies import CurrentKey
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.core.config import app_settings
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
@@ -17,6 +17,7 @@ from app.core.openapi import register_request_model
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import IfMatch, UnitId
 from app.core.revisions import RevisionOut, list_revisions
+from app.core.time import today
 from app.core.types import PlainDecimal
 from app.figures import batch, service
 from app.figures.problems import FigurePeriodConflict, FiguresBatchProblem
@@ -26,7 +27,7 @@ from app.figures.schemas import METRIC_KEY, BatchReport, FigureBatch, FigureItem
 BATCH_PATH = "/v1/figures:batch"
 _TEMPLATE_EXAMPLE = (
     "\ufeffdon_vi_id,ma_don_vi,ngay_hieu_luc,nam,tu_ngay,den_ngay,chi_tieu,gia_tri,tu_so,mau_so,"
-    "nguon,ghi_chu,phien_ban\r\n,,,,,,social_order_crimes,,,,,,\r\n"
+    "nguon,ghi_chu,phien_ban\r\n,,,2026,2025-12-15,2026-12-14,social_order_crimes,,,,,,\r\n"
 )
 register_request_model(FigureBatch)
 
@@ -174,7 +175,12 @@ async def list_figures(
     operation_id="getFiguresTemplate",
     summary="A CSV template for a bulk push, from the catalogue",
     description="UTF-8 with a BOM (spreadsheets read it as such): the Vietnamese header, then one "
-    "row per metric of the catalogue with `chi_tieu` filled in.",
+    "row per metric of the catalogue with `chi_tieu` filled in, and `nam`, `tu_ngay`, `den_ngay` "
+    "with a reporting year and its period: `year`'s default period (the statistical year, 15 "
+    "December of the year before to 14 December, as dated data; the calendar year for a year no "
+    "rule covers) or, with `cluster`, that cluster-year's reporting period (its covenant's own "
+    "when it states one; 404 for no such cluster). Without `year`: the statistical year containing "
+    "today in Vietnam (from 15 December, the next year's).",
     response_class=RawResponse,
     responses={
         200: {
@@ -185,12 +191,28 @@ async def list_figures(
                 }
             },
             "description": "The template",
-        }
+        },
+        **problem_responses(404),
     },
 )
-async def figures_template(session: SessionDep, _: CurrentKey) -> RawResponse:
-    rows = await session.execute(text("SELECT key, kind FROM metrics ORDER BY id"))
-    return RawResponse(batch.template([(r.key, r.kind) for r in rows]), media_type="text/csv; charset=utf-8")
+async def figures_template(
+    request: Request,
+    session: SessionDep,
+    _: CurrentKey,
+    year: Annotated[
+        int | None,
+        Query(ge=2000, le=2100, description="The reporting year (default: the one containing today)."),
+        PlainDecimal,
+    ] = None,
+    cluster: Annotated[
+        int | None,
+        Query(ge=1, le=999, description="A cluster's number: its reporting period for the year."),
+        PlainDecimal,
+    ] = None,
+) -> RawResponse:
+    day = today(app_settings(request).timezone)
+    body = await batch.template(session, year=year, cluster=cluster, today=day)
+    return RawResponse(body, media_type="text/csv; charset=utf-8")
 
 
 _CSV_DOC = (

@@ -17,6 +17,7 @@ from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, U
 from app.core.etag import record_etag, require_replaceable
 from app.core.i18n import _
 from app.core.pagination import Page, page_at
+from app.core.periods import year_problem
 from app.core.revisions import unless_unchanged
 from app.figures import values
 from app.figures.queries import (
@@ -33,7 +34,6 @@ from app.units.models import Unit
 from app.units.service import linked_units
 
 _PERIOD = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
-MAX_PERIOD_DAYS = 366
 
 
 def set_etag(out: FigureSetOut) -> str:
@@ -54,18 +54,6 @@ def parse_period(period: str) -> tuple[date, date]:
     if start > end:
         raise Unprocessable(_("A period's first day comes before its last."), field="period")
     return start, end
-
-
-def year_problem(year: int, start: date, end: date) -> str | None:
-    """A period belongs to the reporting year of its first or last day and spans at most 366 days."""
-    if (end - start).days >= MAX_PERIOD_DAYS:
-        return _("A period spans at most {days} days.", days=MAX_PERIOD_DAYS)
-    if year not in (start.year, end.year):
-        return _(
-            "The reporting year {year} is neither the year of the period's first day nor of its last.",
-            year=year,
-        )
-    return None
 
 
 # --- Who may write ---------------------------------------------------------------------------

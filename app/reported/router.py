@@ -24,7 +24,11 @@ router = APIRouter(
     operation_id="getReportedFigures",
     summary="Figures a conference reported for the whole cluster in a year",
     description='Cluster totals, changes and rates as the source words them ("gần 2.600", '
-    '"giảm 14,8% so với cùng kỳ"), each with its qualifier; not unit figures.',
+    '"giảm 14,8% so với cùng kỳ"), each with its qualifier; not unit figures. A figure\'s '
+    "`period_start` and `period_end` are the source's; null when it states none: nothing is "
+    "inferred or stored for it, and such a figure reads against the cluster-year's reporting "
+    "period (the covenant's own, else the statistical year, 15 December of the year before to "
+    "14 December; the year sheet's `evaluation` shows it), never the calendar year.",
 )
 async def get_reported_figures(
     session: SessionDep, _: CurrentKey, at: ClusterYearDep, response: Response

@@ -61,7 +61,11 @@ class ReportedFigureIn(BaseModel):
     compared_with: Text | None = Field(
         default=None, max_length=200, description='For a change: against what ("cùng kỳ năm 2024").'
     )
-    period_start: IsoDate | None = None
+    period_start: IsoDate | None = Field(
+        default=None,
+        description="The period the source states the figure for; null: not stated (it reads "
+        "against the cluster-year's reporting period, which is not stored here).",
+    )
     period_end: IsoDate | None = None
     source: Text | None = Field(default=None, max_length=500)
     note: Text | None = Field(default=None, max_length=2000)

@@ -45,7 +45,7 @@ def scope_key(scope: Scope, headers: Headers, variant: str = "") -> tuple[str, .
     )
 
 
-_KEPT_HEADERS = ("content-disposition", "vary")
+_KEPT_HEADERS = ("content-disposition", "vary", "link")  # link: a page's `rel="next"`
 
 
 def _answer(entry: Entry) -> Response:

@@ -1,0 +1,53 @@
+"""A phone's results screen in one small call (issue 22, item 4): a cluster's years with the
+ETags of their sheets, and each year's summary, on the seeds' real history."""
+
+import gzip
+
+import httpx
+
+from tests.helpers import problem
+
+
+async def test_the_years_of_a_cluster_carry_their_sheets_etags(
+    admin: httpx.AsyncClient, seeded: None
+) -> None:
+    listed = await admin.get("/v1/clusters/5/years")
+    assert listed.status_code == 200, listed.text
+    years = {item["year"]: item for item in listed.json()["items"]}
+    assert {2024, 2025} <= years.keys()
+    assert list(years) == sorted(years, reverse=True)
+    for year in (2024, 2025):
+        item = years[year]
+        assert item["href"] == f"/v1/clusters/5/years/{year}"
+        sheet = await admin.get(item["href"])  # as the list was asked: gzip accepted
+        assert sheet.headers["etag"] == item["etag"]
+        assert (await admin.get(item["href"], headers={"If-None-Match": item["etag"]})).status_code == 304
+        summary = await admin.get(item["summary_href"])
+        assert summary.headers["etag"] == item["summary_etag"]
+        unchanged = await admin.get(item["summary_href"], headers={"If-None-Match": item["summary_etag"]})
+        assert unchanged.status_code == 304
+    plain = (await admin.get("/v1/clusters/5/years", headers={"Accept-Encoding": "identity"})).json()
+    sheet = await admin.get(plain["items"][0]["href"], headers={"Accept-Encoding": "identity"})
+    assert sheet.headers["etag"] == plain["items"][0]["etag"]
+    problem(await admin.get("/v1/clusters/999/years"), 404, "not-found")
+
+
+async def test_the_summary_says_what_the_sheet_says_in_a_kilobyte(
+    admin: httpx.AsyncClient, seeded: None
+) -> None:
+    sheet = (await admin.get("/v1/clusters/4/years/2024")).json()
+    response = await admin.get("/v1/clusters/4/years/2024/summary")
+    assert response.status_code == 200, response.text
+    summary = response.json()
+    members = {m["unit"]["id"]: m["unit"]["name"] for m in sheet["members"]}
+    assert len(members) == 6
+    assert {m["unit_id"]: m["name"] for m in summary["members"]} == members
+    lead = sheet["leadership"]
+    assert summary["leader"] == (lead["leader"]["unit"]["name"] if lead else None)
+    assert summary["cluster_name"] == sheet["cluster"]["name"]
+    assert [a["unit_name"] for a in summary["awards"]] == [a["unit"]["name"] for a in sheet["awards"]]
+    assert summary["href"] == "/v1/clusters/4/years/2024"
+    assert len(gzip.compress(response.content)) <= 1024
+    assert len(response.content) < len((await admin.get("/v1/clusters/4/years/2024")).content) / 3
+    problem(await admin.get("/v1/clusters/4/years/1999/summary"), 422, "validation")
+    problem(await admin.get("/v1/clusters/999/years/2024/summary"), 404, "not-found")
