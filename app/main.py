@@ -50,6 +50,7 @@ from app.leadership.router import router as leadership_router
 from app.memberships.router import router as memberships_router
 from app.metrics.router import router as metrics_router
 from app.people.router import router as people_router
+from app.pledges.router import router as pledges_router
 from app.proceedings.router import router as proceedings_router
 from app.reported.router import router as reported_router
 from app.rules.router import router as rules_router
@@ -271,6 +272,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cluster_years_router,
         metrics_router,
         covenants_router,
+        pledges_router,
         conferences_router,
         reported_router,
         unit_figures_router,

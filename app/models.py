@@ -14,9 +14,10 @@ from app.leadership.models import Leadership
 from app.memberships.models import Membership
 from app.metrics.models import Metric
 from app.people.models import Person, PersonGrant
+from app.pledges.models import Pledge, PledgeList, PledgeStatus
 from app.proceedings.models import Proceeding
 from app.reported.models import ReportedFigure, ReportedFigureSet
-from app.rules.models import RuleSet
+from app.rules.models import ReportingPeriodRule, RuleSet
 from app.scoring.models import (
     ScoreItem,
     Scorer,
@@ -61,9 +62,13 @@ __all__ = [
     "Metric",
     "Person",
     "PersonGrant",
+    "Pledge",
+    "PledgeList",
+    "PledgeStatus",
     "Proceeding",
     "ReportedFigure",
     "ReportedFigureSet",
+    "ReportingPeriodRule",
     "Revision",
     "RuleSet",
     "ScoreItem",

@@ -3,10 +3,17 @@
 Running the same file twice changes nothing: records already present are left as they are.
 A record that contradicts what is stored fails the whole import, with every problem listed.
 
+**Corrections.** A record replaced whole by its PUT (a leadership, a covenant, its pledges, the
+reported figures) that the file says otherwise of is corrected when its current version is this
+import's own: recorded by a file of the same name (`import:seed_history.yaml`), so nobody changed
+it since. It is replaced through its service under `If-Match` with the version read, as a new
+version; the earlier one stays under its `…/revisions`. One a person or a key changed since (or
+another file wrote) is reported, not overwritten: change it through the API.
+
 A year of a cluster is imported by a `YearImport`: one method per kind of record, each run in
 its own savepoint (`YearImport.record`) and ending in `YearImport.once`, which looks up what is
-stored through the feature's own read, leaves it alone when it says what the file says, reports
-a problem when it says otherwise, and creates it when there is none.
+stored through the feature's own read, leaves it alone when it says what the file says, corrects
+it or reports a problem when it says otherwise, and creates it when there is none.
 """
 
 import json
@@ -14,13 +21,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import yaml
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.awards.schemas import AwardOut, AwardSource, Fact, Statement
+from app.awards.eligibility import StatedDecision
+from app.awards.models import AwardStatus
+from app.awards.schemas import AwardOut, AwardSource, Fact, StatedStatus, Statement
 from app.awards.service import list_awards, nominate
 from app.clusters.schemas import ClusterCreate
 from app.clusters.service import create_cluster
@@ -36,7 +45,7 @@ from app.core.periods import year_bounds
 from app.core.validation import field_message
 from app.core.versioned import Conditions
 from app.covenants.schemas import CovenantOut, CovenantPut, TargetIn
-from app.covenants.service import covenant_of, write_covenant
+from app.covenants.service import covenant_etag, covenant_of, write_covenant
 from app.history.schemas import (
     AwardEntry,
     ClusterEntry,
@@ -51,12 +60,14 @@ from app.history.schemas import (
     YearEntry,
 )
 from app.leadership.schemas import LeadershipOut, LeadershipPut
-from app.leadership.service import leadership_of, write_leadership
+from app.leadership.service import leadership_etag, leadership_of, write_leadership
 from app.memberships.models import PeriodPrecision
 from app.memberships.schemas import MembershipCreate, MembershipOut
 from app.memberships.service import create_membership, list_memberships
+from app.pledges.schemas import PledgeIn, PledgesOut, PledgesPut
+from app.pledges.service import pledges_etag, pledges_of, write_pledges
 from app.reported.schemas import ReportedFigureIn, ReportedFiguresOut, ReportedFiguresPut
-from app.reported.service import figures_of, write_figures
+from app.reported.service import figures_etag, figures_of, write_figures
 from app.units.models import Unit
 from app.units.service import resolve_name
 
@@ -193,7 +204,7 @@ async def import_history(
             await year.run()
     if problems:
         raise HistoryImportError(problems)
-    if any(v for k, v in summary.model_dump().items() if k.endswith("_created")):
+    if any(v for k, v in summary.model_dump().items() if k.endswith(("_created", "_corrected"))):
         # Some records are written here directly (memberships with their sources): every
         # instance's read cache drops everything once this import commits.
         await invalidate(session, ALL)
@@ -224,9 +235,16 @@ class Kind:
     """A kind of record the importer writes."""
 
     counted: Literal[
-        "memberships", "conferences", "leaderships", "covenants", "reported_figure_sets", "awards"
+        "memberships",
+        "conferences",
+        "leaderships",
+        "covenants",
+        "pledge_lists",
+        "reported_figure_sets",
+        "awards",
     ]
-    """Its counts in `ImportSummary`: `{counted}_created` and `{counted}_unchanged`."""
+    """Its counts in `ImportSummary`: `{counted}_created` and `{counted}_unchanged` (and
+    `{counted}_corrected` for a kind the import corrects)."""
     different: str | None = None
     """The problem when the record stored says otherwise than the file (marked with `N_`); None
     for a record looked up by all the file says of it, which cannot say otherwise."""
@@ -236,6 +254,7 @@ MEMBERSHIP = Kind("memberships")
 CONFERENCE = Kind("conferences", N_("A different conference of this kind is already recorded on this date."))
 LEADERSHIP = Kind("leaderships", N_("A different leadership is already recorded for this year."))
 COVENANT = Kind("covenants", N_("A different covenant is already recorded for this year."))
+PLEDGES = Kind("pledge_lists", N_("Different pledges are already recorded for this year's covenant."))
 REPORTED_FIGURES = Kind(
     "reported_figure_sets", N_("Different reported figures are already recorded for this year.")
 )
@@ -243,6 +262,15 @@ AWARD = Kind("awards", N_("A different award is already recorded for this unit a
 
 E = TypeVar("E")
 S = TypeVar("S")
+
+
+class RecordedRecord(Protocol):
+    """A record as its feature reads it, saying who recorded its current version."""
+
+    recorded_by: str
+
+
+R = TypeVar("R", bound=RecordedRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +308,8 @@ class YearImport:
             await self.record("leadership", self.leadership, entry.leadership)
         if entry.covenant is not None:
             await self.record("covenant", self.covenant, entry.covenant)
+            if entry.covenant.pledges:
+                await self.record("covenant.pledges", self.pledges, entry.covenant.pledges)
         if entry.reported_figures:
             await self.record("reported_figures", self.reported_figures, entry.reported_figures)
         for a, award in enumerate(entry.awards):
@@ -316,6 +346,26 @@ class YearImport:
         else:
             assert kind.different is not None, kind
             raise Unprocessable(_(kind.different))
+        self.count(kind, outcome)
+
+    async def once_or_correct(
+        self,
+        kind: Kind,
+        stored: R | None,
+        create: Callable[[], Awaitable[object]],
+        same: Callable[[R], bool],
+        correct: Callable[[R], Awaitable[object]],
+    ) -> None:
+        """`once`, but a stored record that says otherwise than the file and whose current version
+        this import wrote (nobody changed it since) is corrected (`correct`, given it: a new
+        version under `If-Match`, the earlier one kept in its revisions)."""
+        if stored is not None and not same(stored) and stored.recorded_by == self.actor.recorded_by:
+            await correct(stored)
+            self.count(kind, "corrected")
+            return
+        await self.once(kind, stored, create, same)
+
+    def count(self, kind: Kind, outcome: str) -> None:
         counter = f"{kind.counted}_{outcome}"
         setattr(self.summary, counter, getattr(self.summary, counter) + 1)
 
@@ -456,20 +506,22 @@ class YearImport:
                 and _same_link(stored.decision.conference_id, conference_id)
             )
 
-        async def create() -> None:
-            data = LeadershipPut(
-                leader_unit_id=leader.id,
-                deputy_unit_id=deputy_id,
-                decided_on=lead.decided_on,
-                conference=lead.conference,
-                note=lead.note,
-                source=self.cite(lead.source),
-                conference_id=conference_id,
-            )
-            await write_leadership(self.session, self.at, data, Conditions(), self.actor)
+        data = LeadershipPut(
+            leader_unit_id=leader.id,
+            deputy_unit_id=deputy_id,
+            decided_on=lead.decided_on,
+            conference=lead.conference,
+            note=lead.note,
+            source=self.cite(lead.source),
+            conference_id=conference_id,
+        )
+
+        def write(stored: LeadershipOut | None) -> Awaitable[object]:
+            conditions = Conditions(if_match=leadership_etag(stored) if stored is not None else None)
+            return write_leadership(self.session, self.at, data, conditions, self.actor)
 
         stored = await leadership_of(self.session, self.at.id, self.at.year)
-        await self.once(LEADERSHIP, stored, create, same)
+        await self.once_or_correct(LEADERSHIP, stored, lambda: write(None), same, write)
 
     async def covenant(self, covenant: CovenantEntry) -> None:
         source = self.cite(covenant.source)
@@ -485,11 +537,33 @@ class YearImport:
             note=covenant.note,
             conference_id=self.conference_id(covenant.conference_key),
         )
-        await self.once(
+
+        def write(stored: CovenantOut | None) -> Awaitable[object]:
+            conditions = Conditions(if_match=covenant_etag(stored) if stored is not None else None)
+            return write_covenant(self.session, self.at, data, conditions, self.actor)
+
+        await self.once_or_correct(
             COVENANT,
             await covenant_of(self.session, self.at.id, self.at.year),
-            lambda: write_covenant(self.session, self.at, data, Conditions(), self.actor),
+            lambda: write(None),
             lambda stored: _same_covenant(stored, data),
+            write,
+        )
+
+    async def pledges(self, pledges: list[PledgeIn]) -> None:
+        """The covenant's pledges, once it is recorded (a year without a covenant is 409)."""
+        data = PledgesPut(pledges=pledges)
+
+        def write(stored: PledgesOut | None) -> Awaitable[object]:
+            conditions = Conditions(if_match=pledges_etag(stored) if stored is not None else None)
+            return write_pledges(self.session, self.at, data, conditions, self.actor)
+
+        await self.once_or_correct(
+            PLEDGES,
+            await pledges_of(self.session, self.at.id, self.at.year),
+            lambda: write(None),
+            lambda stored: _same_pledges(stored, data),
+            write,
         )
 
     async def reported_figures(self, figures: list[ReportedFigureEntry]) -> None:
@@ -507,16 +581,24 @@ class YearImport:
             ],
             conference_id=self.conference_id(self.entry.reported_figures_conference_key),
         )
-        await self.once(
+
+        def write(stored: ReportedFiguresOut | None) -> Awaitable[object]:
+            conditions = Conditions(if_match=figures_etag(stored) if stored is not None else None)
+            return write_figures(self.session, self.at, data, conditions, self.actor)
+
+        await self.once_or_correct(
             REPORTED_FIGURES,
             await figures_of(self.session, self.at.id, self.at.year),
-            lambda: write_figures(self.session, self.at, data, Conditions(), self.actor),
+            lambda: write(None),
             lambda stored: _same_figures(stored, data),
+            write,
         )
 
     async def award(self, item: AwardEntry) -> None:
-        """An attested nomination: what the source states, nothing more; an award already
-        recorded from the same source is left alone, one recorded otherwise is a problem."""
+        """An attested record: what the source states, nothing more (a nomination, or its outcome
+        with the decision as far as the source states it); an award already recorded from the
+        same source is left alone, one recorded otherwise is a problem. A record the file states
+        only as nominated is not contradicted by the steps its lifecycle took since."""
         cited = self.source(item.source or self.entry.source)
         source = AwardSource(
             title=cited.title,
@@ -531,7 +613,8 @@ class YearImport:
 
         def same(stored: AwardOut) -> bool:
             stored_source = stored.source.model_dump(mode="json") if stored.source else None
-            return stored.attested and stored_source == source.model_dump(mode="json")
+            status = item.status is StatedStatus.nominated or stored.status.value == item.status.value
+            return stored.attested and stored_source == source.model_dump(mode="json") and status
 
         async def create() -> None:
             await nominate(
@@ -547,6 +630,13 @@ class YearImport:
                 source=source,
                 attested=True,
                 rank=None,
+                stated=StatedDecision(
+                    status=AwardStatus(item.status.value),
+                    decided_on=item.decided_on,
+                    decision_number=item.decision_number,
+                    authority=item.authority,
+                    reason=item.reason,
+                ),
             )
 
         found = await list_awards(
@@ -585,6 +675,22 @@ def _same_covenant(stored: CovenantOut, data: CovenantPut) -> bool:
         and targets == data.targets
         and _same_link(stored.conference_id, data.conference_id)
     )
+
+
+def _same_pledges(stored: PledgesOut, data: PledgesPut) -> bool:
+    """The stored pledges say what `data` says (their checks aside)."""
+    pledges = [
+        PledgeIn(
+            kind=p.kind,
+            label=p.label,
+            scope=p.scope,
+            metric=p.metric,
+            quantity=p.quantity,
+            note=p.note,
+        )
+        for p in stored.pledges
+    ]
+    return pledges == data.pledges
 
 
 def _same_figures(stored: ReportedFiguresOut, data: ReportedFiguresPut) -> bool:

@@ -24,10 +24,16 @@ named after it is listed (earlier in the file). A record's link is no contradict
 side names no conference: a record stored before without one is left as it is (link it through
 the API), and so is a link made through the API that the file does not name.
 
+A covenant entry's `pledges` are what its members pledge (an amount, a count or a task, each
+member's or the members' together), loaded through the same service as `PUT …/pledges`.
+
 A year entry's `awards` are the nominations (and later steps) a source reports, loaded as
 attested records through `app.awards.service.nominate`: each says which facts its source states
 (`nomination`, `vote_counts`, `scores`, `rank`, `decision`); what it does not state stays "not
-stated", and a rule that needs it reports "cannot be verified" instead of refusing.
+stated", and a rule that needs it reports "cannot be verified" instead of refusing. An award the
+source reports as decided states its `status` (`granted`, `refused`, `revoked`), with the
+decision's day, number and authority only as far as the source states them (a number or an
+authority needs `facts: {decision: stated}`).
 """
 
 from datetime import date
@@ -35,13 +41,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.awards.schemas import AWARD_TYPE_CODE, Fact, Statement
+from app.awards.schemas import AWARD_TYPE_CODE, Fact, StatedStatus, Statement
 from app.clusters.models import RotationCustom
 from app.conferences.models import ConferenceKind, DatePrecision
 from app.core.types import Integer, Text
 from app.covenants.models import Basis, Comparator, Scope
 from app.covenants.schemas import Number
 from app.metrics.models import MeasureUnit
+from app.pledges.schemas import PledgeIn
 from app.reported.models import FigureKind, Qualifier
 
 # The same limits as the API's, so that a file is checked whole before anything is written.
@@ -112,6 +119,9 @@ class CovenantEntry(_Strict):
     conference_key: str | None = Field(
         default=None, pattern=_CONFERENCE_KEY, description="The `key` of the conference it was signed at."
     )
+    pledges: list[PledgeIn] = Field(
+        default_factory=list, max_length=50, description="What its members pledge; see `PUT …/pledges`."
+    )
 
 
 class ReportedFigureEntry(_Strict):
@@ -166,6 +176,18 @@ class AwardEntry(_Strict):
         description="Which facts the source states; a fact left out is not stated."
     )
     quote: Text | None = Field(default=None, max_length=2000, description="The source's words.")
+    status: StatedStatus = Field(
+        default=StatedStatus.nominated,
+        description="What the source reports: a nomination, or its outcome (granted, refused, revoked).",
+    )
+    decided_on: date | None = Field(default=None, description="The decision's day, if the source states it.")
+    decision_number: Text | None = Field(
+        default=None, min_length=1, max_length=100, description="Only if the source states it."
+    )
+    authority: Text | None = Field(
+        default=None, min_length=1, max_length=200, description="Who decided, if the source states it."
+    )
+    reason: Text | None = Field(default=None, min_length=1, max_length=2000)
 
 
 class YearEntry(_Strict):
@@ -205,9 +227,15 @@ class ImportSummary(BaseModel):
     conferences_unchanged: int = 0
     leaderships_created: int = 0
     leaderships_unchanged: int = 0
+    leaderships_corrected: int = 0
     covenants_created: int = 0
     covenants_unchanged: int = 0
+    covenants_corrected: int = 0
+    pledge_lists_created: int = 0
+    pledge_lists_unchanged: int = 0
+    pledge_lists_corrected: int = 0
     reported_figure_sets_created: int = 0
     reported_figure_sets_unchanged: int = 0
+    reported_figure_sets_corrected: int = 0
     awards_created: int = 0
     awards_unchanged: int = 0

@@ -1,11 +1,15 @@
 """The cluster-year sheet as tables people read: the members (the CSV), then the conferences,
-the covenant's targets, the reported figures, the standings, the votes' results, the awards and
-the notes (more worksheets of the XLSX)."""
+the covenant's targets, its pledges with their checks, the reported figures, the standings, the
+votes' results, the awards and the notes (more worksheets of the XLSX)."""
+
+from decimal import Decimal
 
 from app.awards.models import AwardStatus
 from app.conferences.models import ConferenceKind, DatePrecision
 from app.core.exports import Cell, Table
 from app.core.i18n import N_, _
+from app.pledges.models import PledgeKind
+from app.pledges.schemas import PledgeOutcome
 from app.sheets.schemas import ClusterYearSheet
 
 
@@ -120,6 +124,55 @@ def _targets(sheet: ClusterYearSheet) -> Table:
     )
 
 
+PLEDGE_KIND_LABELS = {
+    PledgeKind.amount: N_("Amount"),
+    PledgeKind.counted: N_("Count"),
+    PledgeKind.task: N_("Task"),
+}
+PLEDGE_OUTCOME_LABELS = {
+    PledgeOutcome.met: N_("Met"),
+    PledgeOutcome.not_met: N_("Not met"),
+    PledgeOutcome.done: N_("Done"),
+    PledgeOutcome.not_done: N_("Not done"),
+    PledgeOutcome.unknown: N_("Unknown"),
+}
+
+
+def _pledges(sheet: ClusterYearSheet) -> Table:
+    """One row per pledge and member (or the members together): the pledge, then how it stands."""
+    rows: list[list[Cell]] = []
+    for p in sheet.pledges.pledges if sheet.pledges is not None else []:
+        for check in p.checks:
+            rows.append(
+                [
+                    p.position,
+                    p.label,
+                    _(PLEDGE_KIND_LABELS[p.kind]),
+                    p.metric_name,
+                    p.quantity,
+                    check.unit.name if check.unit is not None else _("The members together"),
+                    _(PLEDGE_OUTCOME_LABELS[check.outcome]),
+                    Decimal(check.value) if check.value is not None else None,
+                    check.why,
+                ]
+            )
+    return Table(
+        _("Pledges"),
+        [
+            _("No."),
+            _("Pledge"),
+            _("Kind"),
+            _("Metric"),
+            _("Quantity"),
+            _("Unit"),
+            _("Outcome"),
+            _("Value"),
+            _("Why"),
+        ],
+        rows,
+    )
+
+
 def _reported(sheet: ClusterYearSheet) -> Table:
     figures = sheet.reported_figures.figures if sheet.reported_figures is not None else []
     return Table(
@@ -231,6 +284,7 @@ def sheet_tables(sheet: ClusterYearSheet) -> list[Table]:
         _members(sheet),
         _conferences(sheet),
         _targets(sheet),
+        _pledges(sheet),
         _reported(sheet),
         _standings(sheet),
         _votes(sheet),

@@ -23,6 +23,7 @@ from app.core.exports import (
 from app.core.identity import without_people
 from app.core.time import today
 from app.metrics.tags import METRICS
+from app.pledges.service import without_figures
 from app.rules.tags import RULES
 from app.sheets import service
 from app.sheets.exports import sheet_filename, sheet_tables
@@ -35,7 +36,8 @@ PUBLIC_SHEET = (
     "**PUBLIC_READS**: on a server that sets it, this sheet (and its exports) is also readable "
     "without a credential, as the published results, counted per client address "
     "(`RATE_LIMIT_ANONYMOUS`); an anonymous caller gets the standings only while they are frozen "
-    "(else `standings: null`), the awards only once granted, and no votes (`votes: []`). A "
+    "(else `standings: null`), the awards only once granted, no votes (`votes: []`), and the "
+    "pledges without the checks of amounts and counts (they tell each member's figures). A "
     "credential that is sent is checked as always (401 when it is not valid). Off by default: "
     "401 without a credential."
 )
@@ -44,10 +46,18 @@ PUBLIC_SHEET = (
 def published(sheet: ClusterYearSheet) -> ClusterYearSheet:
     """The sheet as anyone may read it (PUBLIC_READS): the standings only while frozen (a
     snapshot fixed for the conference), the awards only once granted; no votes (their candidates
-    and turnout come before any award is granted, and the votes stay private)."""
+    and turnout come before any award is granted, and the votes stay private); the pledges
+    without the checks of amounts and counts (each member's figures, private as the evaluation's
+    rows are)."""
     standings = sheet.standings if sheet.standings is not None and sheet.standings.frozen else None
     awards = [award for award in sheet.awards if award.status is AwardStatus.granted]
-    trimmed = sheet.model_copy(update={"standings": standings, "awards": awards, "votes": []})
+    update = {
+        "standings": standings,
+        "awards": awards,
+        "votes": [],
+        "pledges": without_figures(sheet.pledges),
+    }
+    trimmed = sheet.model_copy(update=update)
     return ClusterYearSheet.model_validate(without_people(trimmed.model_dump()))
 
 
@@ -67,11 +77,12 @@ router = APIRouter(
     summary="The cluster-year sheet: one call per screen",
     description="Members with their periods and lineage, leader and deputy with the decision, "
     "next year's leadership, the year's conferences by date (its timeline), the covenant with its "
-    "targets, the figures the conferences reported for the whole cluster, and notes on units that "
-    "ceased. ETag/304 supported. **Exports**: `Accept: text/csv` or the XLSX media type, or "
+    "targets and the members' pledges with their checks, the figures the conferences reported for "
+    "the whole cluster, the evaluation over the reporting period, and notes on units that ceased. "
+    "ETag/304 supported. **Exports**: `Accept: text/csv` or the XLSX media type, or "
     "`?format=csv|xlsx|json`: the CSV is the members (one row per membership, with the year's "
     "leader and deputy; UTF-8 with a BOM), the XLSX has a worksheet each for the members, the "
-    "conferences, the covenant's targets, the reported figures and the notes; "
+    "conferences, the covenant's targets, the pledges, the reported figures and the notes; "
     "headers in the request's language (Vietnamese by default), `Content-Disposition` with the "
     "file name. Another `Accept` is 406. Served from the in-process read cache until a write "
     "it shows commits (the cluster's records, a unit it names, the metric catalogue, the rules). "

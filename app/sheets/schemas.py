@@ -8,6 +8,7 @@ from app.covenants.schemas import CovenantOut
 from app.evaluation.schemas import EvaluationSummary
 from app.leadership.schemas import LeadershipOut
 from app.memberships.schemas import Member
+from app.pledges.schemas import PledgesOut
 from app.reported.schemas import ReportedFiguresOut
 from app.scoring.schemas import StandingsBrief
 from app.votes.schemas import VoteOut
@@ -36,6 +37,7 @@ class ClusterYearSheet(BaseModel):
                 "next_leadership": None,
                 "conferences": [],
                 "covenant": None,
+                "pledges": None,
                 "reported_figures": None,
                 "evaluation": None,
                 "standings": None,
@@ -58,6 +60,10 @@ class ClusterYearSheet(BaseModel):
         "then id: its timeline."
     )
     covenant: CovenantOut | None = Field(description="The covenant the members signed for the year.")
+    pledges: PledgesOut | None = Field(
+        description="What the covenant's members pledge (an amount, a count or a task), each checked "
+        "against the members' figures or the statuses the secretariat set; null: none recorded.",
+    )
     reported_figures: ReportedFiguresOut | None = Field(
         description="Figures the year's conferences reported for the whole cluster."
     )

@@ -10,6 +10,7 @@ from app.covenants.service import covenant_of
 from app.evaluation.service import summary as evaluation_summary
 from app.leadership.service import leaderships
 from app.memberships.service import members
+from app.pledges.service import pledges_of
 from app.reported.service import figures_of
 from app.scoring.schemas import StandingsBrief
 from app.scoring.service import current_standings
@@ -20,10 +21,11 @@ from app.votes.service import votes_of
 
 async def cluster_year(session: AsyncSession, at: ClusterYear) -> ClusterYearSheet:
     """A fixed number of queries whatever the cluster's size: cluster, members with lineage,
-    leaderships, the conferences (`conferences_of`), the covenant with its host and targets, the
-    reported figures, the evaluation's six (`app.evaluation.service.evaluate_cluster`), the
-    standings' four (`app.scoring.service.current_standings`), the awards' one and the votes'
-    seven (`_votes`)."""
+    leaderships, the conferences (`conferences_of`), the covenant with its host and targets, its
+    pledges (one query without a list; with one, the members and, for an amount or a count, the
+    evaluation's five: `app.pledges.service.pledges_of`), the reported figures, the evaluation's
+    six (`app.evaluation.service.evaluate_cluster`), the standings' four
+    (`app.scoring.service.current_standings`), the awards' one and the votes' seven (`_votes`)."""
     cluster, cluster_id, number, year = at.grouping.row, at.id, at.number, at.year
     start, end = year_bounds(year)
     roster = await members(session, cluster_id, start, end)
@@ -51,6 +53,7 @@ async def cluster_year(session: AsyncSession, at: ClusterYear) -> ClusterYearShe
         next_leadership=by_year.get(year + 1),
         conferences=await conferences_of(session, cluster_id, year),
         covenant=await covenant_of(session, cluster_id, year),
+        pledges=await pledges_of(session, cluster_id, year),
         reported_figures=await figures_of(session, cluster_id, year),
         evaluation=await evaluation_summary(session, cluster_id, number, year),
         standings=await _standings(session, cluster_id, year),

@@ -143,6 +143,7 @@ async def test_the_year_sheet_as_xlsx_and_csv(admin: httpx.AsyncClient, seeded: 
         "Thành viên",
         "Hội nghị",
         "Chỉ tiêu giao ước",
+        "Cam kết",
         "Số liệu báo cáo",
         "Bảng xếp hạng",
         "Bỏ phiếu suy tôn",
