@@ -26,7 +26,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 LOCALES := app/locales
 
-.PHONY: install run stop test lint typecheck client-check browser nginx compose-check oidc-provider openapi messages lock bench bench-figures bench-sheet bench-hostile clean
+.PHONY: install run stop test lint typecheck client-check clients libreoffice browser nginx compose-check oidc-provider openapi messages lock bench bench-figures bench-sheet bench-hostile clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ nginx:
 	  fi; \
 	fi
 
+# Debian's LibreOffice (Calc, no GUI) for tests/test_printable_exports.py, which renders the XLSX
+# exports to PDF; silent when it is there, and without apt-get says so.
+libreoffice:
+	@true  # (issue 22, item 2: to be written)
+
 run: install
 	$(BIN)/python -m app serve
 
@@ -86,6 +91,10 @@ $(NPM_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
 client-check: $(NPM_STAMP)
 	cd $(CLIENT) && npm run --silent lint:spec && npm run --silent check
 
+# Clients from every generator the users have (issue 22, item 1: to be written).
+clients: install
+	@true
+
 # A real OpenID provider for the sign-in tests (tests/oidc_provider.py starts tests/oidc/provider.mjs
 # once per pytest worker): oidc-provider and its dependencies, from the lock file as the client
 # check's packages are (versions and integrity hashes; no download addresses).
@@ -100,8 +109,8 @@ oidc-provider: $(OIDC_STAMP)
 PYTEST_WORKERS ?= auto
 # The checks that need nothing from each other run side by side (`-j`, their output kept apart
 # per check); the two apt-get installs (browser, nginx) first, one after the other (one dpkg lock).
-test: install browser nginx
-	$(MAKE) --no-print-directory -j 4 --output-sync=target lint typecheck client-check compose-check oidc-provider
+test: install browser nginx libreoffice
+	$(MAKE) --no-print-directory -j 4 --output-sync=target lint typecheck client-check clients compose-check oidc-provider
 	$(BIN)/python -m compileall -q -j 0 app tests  # once, not in each server a test starts at once
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
