@@ -51,3 +51,29 @@ async def test_the_summary_says_what_the_sheet_says_in_a_kilobyte(
     assert len(response.content) < len((await admin.get("/v1/clusters/4/years/2024")).content) / 3
     problem(await admin.get("/v1/clusters/4/years/1999/summary"), 422, "validation")
     problem(await admin.get("/v1/clusters/999/years/2024/summary"), 404, "not-found")
+
+
+async def test_award_lists_are_light_and_current(admin: httpx.AsyncClient, seeded: None) -> None:
+    """List items count their rule checks (the checks stay on the award), and a cached list
+    follows a transition at once."""
+    listed = await admin.get("/v1/awards", params={"cluster": "5"})
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    assert items
+    first = items[0]
+    assert "rule_checks" not in first
+    award = (await admin.get(first["href"])).json()
+    outcomes = {o: sum(1 for c in award["rule_checks"] if c["outcome"] == o) for o in first["rule_outcomes"]}
+    assert first["rule_outcomes"] == outcomes
+    assert sum(outcomes.values()) == len(award["rule_checks"]) > 0
+    assert len(listed.content) / len(items) < len((await admin.get(first["href"])).content)
+
+    etag = (await admin.get(first["href"])).headers["etag"]
+    refused = await admin.post(
+        f"{first['href']}/transitions",
+        json={"to": "refused", "decided_on": "2025-01-10", "reason": "thử"},
+        headers={"If-Match": etag},
+    )
+    assert refused.status_code == 200, refused.text
+    again = (await admin.get("/v1/awards", params={"cluster": "5"})).json()["items"]
+    assert next(a for a in again if a["id"] == first["id"])["status"] == "refused"

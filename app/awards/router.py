@@ -4,7 +4,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import Response as RawResponse
 
-from app.auth.dependencies import AdminKey, ClusterWriterKey, CurrentKey, PublicReader, ensure_cluster_writer
+from app.auth.dependencies import (
+    PUBLIC_VARIANT,
+    AdminKey,
+    ClusterWriterKey,
+    CurrentKey,
+    PublicReader,
+    ensure_cluster_writer,
+)
 from app.auth.roles import Role
 from app.awards import catalogue, service
 from app.awards.eligibility import StatedDecision
@@ -13,6 +20,7 @@ from app.awards.schemas import (
     AWARD_TYPE_CODE,
     AwardConflict,
     AwardCreate,
+    AwardListItem,
     AwardOut,
     AwardTypeOut,
     DocumentOut,
@@ -22,7 +30,10 @@ from app.awards.schemas import (
     TransitionIn,
     TransitionOut,
 )
+from app.awards.tags import AWARDS
+from app.clusters.tags import cluster_tag
 from app.clusters.years import GroupingRef, resolve
+from app.core.cache import cached, json_answer
 from app.core.config import DEFAULT_DOCUMENT_TYPES, Settings
 from app.core.database import SessionDep
 from app.core.deprecation import renamed
@@ -30,9 +41,10 @@ from app.core.errors import Forbidden, NotFound, Unprocessable, problem_response
 from app.core.i18n import _
 from app.core.idempotency import IdempotencyDep
 from app.core.identity import without_people
-from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_headers
 from app.core.params import IfMatch, UnitQuery
 from app.core.types import PlainDecimal
+from app.units.tags import UNITS, unit_tag, units_shown
 
 types_router = APIRouter(
     prefix="/v1/award-types", tags=["awards"], responses=problem_responses(401, 422, 500)
@@ -87,15 +99,19 @@ async def get_award_type(
     "(with `unit`) adds the awards of the unit's predecessors, transitively through the "
     "successions: a post-2025 unit's whole record (404 if that unit does not exist; 422 without "
     "`unit`). The unit filter was `unit_id` until 2.0.0; it is `unit` now, as in every other "
-    "list, and `unit_id` still works, deprecated."
+    "list, and `unit_id` still works, deprecated. Each item counts its rule checks by outcome "
+    "(`rule_outcomes`); the checks themselves are on the award (`href`). Served from the read "
+    "cache until an award, a unit it names or a cluster changes."
     + _PUBLIC_AWARDS.format(
         what="this list is",
         anonymous="granted awards only: an anonymous caller's list is filtered to `status=granted` "
         "whatever the filters (with `status` another one, an empty page).",
     ),
     responses=problem_responses(404),
+    response_model=Page[AwardListItem],
 )
 async def list_awards(
+    request: Request,
     session: SessionDep,
     reader: PublicReader,
     unit: Annotated[int | None, renamed(UnitQuery, name="unit", old="unit_id")],
@@ -121,24 +137,51 @@ async def list_awards(
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[AwardOut]:
-    page = await service.list_awards(
-        session,
-        year=year,
-        unit_id=unit,
-        award_type=award_type,
-        status=status if reader is not None else AwardStatus.granted,  # anonymous: granted only
-        cluster=cluster,
-        include_predecessors=include_predecessors,
-        limit=limit,
-        after=decode_cursor(cursor),
-        attested=attested,
+) -> Response:
+    async def render() -> Response:
+        if reader is None and status not in (None, AwardStatus.granted):
+            await service.list_awards(  # checked as any list (422, 404), then none visible
+                session,
+                year=year,
+                unit_id=unit,
+                award_type=award_type,
+                status=AwardStatus.granted,
+                cluster=cluster,
+                include_predecessors=include_predecessors,
+                limit=1,
+                after=None,
+                attested=attested,
+            )
+            return json_answer(Page[AwardListItem](items=[], next_cursor=None))
+        page = await service.list_awards(
+            session,
+            year=year,
+            unit_id=unit,
+            award_type=award_type,
+            status=status if reader is not None else AwardStatus.granted,  # anonymous: granted only
+            cluster=cluster,
+            include_predecessors=include_predecessors,
+            limit=limit,
+            after=decode_cursor(cursor),
+            attested=attested,
+        )
+        listed = Page[AwardListItem](
+            items=[AwardListItem.of(a) for a in page.items], next_cursor=page.next_cursor
+        )
+        if reader is None:
+            listed = Page[AwardListItem].model_validate(without_people(listed.model_dump()))
+        shown.update(units_shown(listed.model_dump(mode="json")))
+        clusters.update(a.cluster for a in listed.items if a.cluster is not None)
+        return json_answer(listed, page_headers(request.scope, listed))
+
+    shown: set[int] = set()
+    clusters: set[int] = set()
+    return await cached(
+        request,
+        tags=lambda _: [AWARDS, UNITS, *map(unit_tag, shown), *map(cluster_tag, clusters)],
+        render=render,
+        variant=PUBLIC_VARIANT if reader is None else "",
     )
-    if reader is None and status not in (None, AwardStatus.granted):
-        return Page(items=[], next_cursor=None)  # checked as any list (422, 404), then none visible
-    if reader is None:
-        return Page[AwardOut].model_validate(without_people(page.model_dump()))
-    return page
 
 
 @router.post(

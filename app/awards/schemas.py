@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Self
@@ -424,8 +425,8 @@ _AWARD_EXAMPLE: dict[str, Any] = {
 }
 
 
-class AwardOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"example": _AWARD_EXAMPLE})
+class _Award(BaseModel):
+    """What an award's record and its list item share."""
 
     id: int
     award_type: str
@@ -444,12 +445,52 @@ class AwardOut(BaseModel):
         "happened. `GET /v1/awards?attested=` filters on it."
     )
     source: AwardSource | None
-    rule_checks: list[RuleCheck]
     transitions: list[TransitionOut] = Field(description="Its whole history, in order.")
     allowed_transitions: list[AwardStatus] = Field(description="Where it may go next.")
     version: int = Field(description="Bumped by each transition; `If-Match` names it.")
     recorded_by: str
     recorded_at: datetime
+
+
+class AwardOut(_Award):
+    model_config = ConfigDict(json_schema_extra={"example": _AWARD_EXAMPLE})
+
+    rule_checks: list[RuleCheck]
+
+
+class RuleOutcomes(BaseModel):
+    """How many of an award's rule checks came out each way (the checks are on the award)."""
+
+    passed: int
+    refused: int
+    cannot_be_verified: int
+
+
+class AwardListItem(_Award):
+    """An award as a list shows it: its rule checks counted by outcome (the checks themselves,
+    about 3 KB an award, are at `href`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                **{k: v for k, v in _AWARD_EXAMPLE.items() if k != "rule_checks"},
+                "rule_outcomes": {"passed": 0, "refused": 0, "cannot_be_verified": 1},
+                "href": "/v1/awards/2",
+            }
+        }
+    )
+
+    rule_outcomes: RuleOutcomes
+    href: str
+
+    @classmethod
+    def of(cls, award: AwardOut) -> "AwardListItem":
+        counted = Counter(check.outcome for check in award.rule_checks)
+        return cls(
+            **award.model_dump(exclude={"rule_checks"}),
+            rule_outcomes=RuleOutcomes(**{outcome.value: counted[outcome] for outcome in Outcome}),
+            href=f"/v1/awards/{award.id}",
+        )
 
 
 class DocumentOut(BaseModel):

@@ -28,6 +28,7 @@ from app.awards.schemas import (
     TransitionIn,
     TransitionOut,
 )
+from app.awards.tags import AWARDS
 from app.clusters.models import Cluster
 from app.clusters.tags import cluster_tag
 from app.core.cache import invalidate
@@ -204,8 +205,9 @@ async def list_awards(
 
 
 async def _invalidate(session: AsyncSession, out: AwardOut) -> None:
-    """An award shows on its unit's record and its cluster's year sheet (the read cache)."""
-    tags = [unit_tag(out.unit.id)]
+    """An award shows in the award lists, on its unit's record and its cluster's year sheet (the
+    read cache)."""
+    tags = [AWARDS, unit_tag(out.unit.id)]
     if out.cluster is not None:
         tags.append(cluster_tag(out.cluster))
     await invalidate(session, *tags)

@@ -12,7 +12,7 @@ from app.core.revisions import RevisionOut, list_revisions
 from app.core.types import IsoDate, Text
 from app.units import service
 from app.units.schemas import LineageOut, UnitListItem, UnitOut, UnitUpdate
-from app.units.tags import UNITS, unit_tag
+from app.units.tags import UNITS, unit_tag, units_shown
 
 router = APIRouter(prefix="/v1/units", tags=["units"], responses=problem_responses(401, 422, 500))
 
@@ -117,8 +117,14 @@ async def unit_revisions(
     operation_id="getUnitLineage",
     summary="Predecessors and successors of a unit, transitively",
     description="Every unit this one came from and became, with the effective date, kind and "
-    "legal basis of each link; `depth` counts the steps away.",
+    "legal basis of each link; `depth` counts the steps away. Served from the read cache until a "
+    "succession or a change to a unit it names commits.",
     responses=problem_responses(404),
+    response_model=LineageOut,
 )
-async def get_lineage(session: SessionDep, _: CurrentKey, unit_id: UnitId) -> LineageOut:
-    return await service.lineage(session, unit_id)
+async def get_lineage(request: Request, session: SessionDep, _: CurrentKey, unit_id: UnitId) -> Response:
+    return await cached(
+        request,
+        tags=lambda out: [UNITS, unit_tag(unit_id), *map(unit_tag, units_shown(out.model_dump(mode="json")))],
+        render=lambda: service.lineage(session, unit_id),
+    )

@@ -1,0 +1,5 @@
+"""The cache tags of awards (`app.core.cache`)."""
+
+AWARDS = "awards"
+"""Every list of awards: any nomination, transition or attested record drops them (a list's
+filters can name any award)."""
