@@ -26,7 +26,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 LOCALES := app/locales
 
-.PHONY: install run stop test lint typecheck client-check clients libreoffice browser nginx compose-check oidc-provider openapi messages lock bench bench-figures bench-sheet bench-hostile clean
+.PHONY: install run stop test lint typecheck client-check clients libreoffice browser nginx compose-check oidc-provider openapi messages lock bench bench-wrk bench-figures bench-sheet bench-writes bench-hostile clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,9 +65,23 @@ nginx:
 	fi
 
 # Debian's LibreOffice (Calc, no GUI) for tests/test_printable_exports.py, which renders the XLSX
-# exports to PDF; silent when it is there, and without apt-get says so.
+# exports to PDF and reads them with poppler's pdfinfo and pdftotext; Carlito is the font with
+# Calibri's metrics (the exports' font), so that columns print as wide as Excel shows them. Silent
+# when all are there, and without apt-get says so.
+SOFFICE   := /usr/bin/soffice
+PDFTOTEXT := /usr/bin/pdftotext
+CARLITO   := /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf
 libreoffice:
-	@true  # (issue 22, item 2: to be written)
+	@if [ ! -x $(SOFFICE) ] || [ ! -x $(PDFTOTEXT) ] || [ ! -f $(CARLITO) ]; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "Installing libreoffice-calc-nogui, poppler-utils and fonts-crosextra-carlito (apt-get) for tests/test_printable_exports.py"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui poppler-utils fonts-crosextra-carlito fonts-dejavu-core >/dev/null && \
+	    test -x $(SOFFICE) && test -x $(PDFTOTEXT) && test -f $(CARLITO); \
+	  else \
+	    echo "No apt-get: install LibreOffice Calc ($(SOFFICE)), poppler-utils ($(PDFTOTEXT)) and the Carlito font for the printable exports test"; \
+	  fi; \
+	fi
 
 run: install
 	$(BIN)/python -m app serve
@@ -91,9 +105,36 @@ $(NPM_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
 client-check: $(NPM_STAMP)
 	cd $(CLIENT) && npm run --silent lint:spec && npm run --silent check
 
-# Clients from every generator the users have (issue 22, item 1: to be written).
-clients: install
-	@true
+# Clients from every generator the users have, from the committed contract (`make clients
+# CLIENT_SPEC=…` for another document) into clients/generated/ (gitignored): @hey-api/openapi-ts
+# under tsc --strict and openapi-python-client under mypy --strict, each with an example program
+# (clients/typescript/hey-api, clients/python); openapi-generator's Kotlin and Swift models, which
+# no toolchain here compiles, read by tests/test_generated_clients.py (no empty model, no untyped
+# field). openapi-generator (the openapi-generator-cli package's jar) runs on Debian's
+# default-jre-headless, installed when `java` is missing; without apt-get, says so.
+CLIENT_SPEC ?= openapi/openapi.json
+GENERATED   := clients/generated
+clients: install $(NPM_STAMP)
+	@if ! command -v java >/dev/null; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "Installing default-jre-headless (apt-get) for openapi-generator"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null && \
+	    command -v java >/dev/null; \
+	  else \
+	    echo "No apt-get: install a Java runtime (17 or later) for openapi-generator"; \
+	  fi; \
+	fi
+	rm -rf $(GENERATED)/hey-api $(GENERATED)/python && mkdir -p $(GENERATED)
+	cd $(CLIENT) && node_modules/.bin/openapi-ts --silent --no-log-file --client @hey-api/client-fetch \
+		--input $(abspath $(CLIENT_SPEC)) --output ../generated/hey-api
+	cd $(CLIENT) && node_modules/.bin/tsc --project hey-api/tsconfig.json
+	@$(BIN)/openapi-python-client generate --path $(CLIENT_SPEC) --config clients/python/config.yaml --meta none \
+		--output-path $(GENERATED)/python/thidua_client > $(GENERATED)/python.log 2>&1 \
+		|| { cat $(GENERATED)/python.log; exit 1; }
+	MYPYPATH=$(GENERATED)/python $(BIN)/mypy --strict --cache-dir $(GENERATED)/.mypy_cache \
+		clients/python/example.py $(GENERATED)/python/thidua_client
+	OPENAPI_SPEC=$(abspath $(CLIENT_SPEC)) $(BIN)/pytest -q -p no:cacheprovider --noconftest tests/test_generated_clients.py
 
 # A real OpenID provider for the sign-in tests (tests/oidc_provider.py starts tests/oidc/provider.mjs
 # once per pytest worker): oidc-provider and its dependencies, from the lock file as the client
@@ -108,7 +149,7 @@ oidc-provider: $(OIDC_STAMP)
 # private PostgreSQL or an nginx take turns on one worker (their xdist_group).
 PYTEST_WORKERS ?= auto
 # The checks that need nothing from each other run side by side (`-j`, their output kept apart
-# per check); the two apt-get installs (browser, nginx) first, one after the other (one dpkg lock).
+# per check); the apt-get installs (browser, nginx, libreoffice) first, one after the other (one dpkg lock).
 test: install browser nginx libreoffice
 	$(MAKE) --no-print-directory -j 4 --output-sync=target lint typecheck client-check clients compose-check oidc-provider
 	$(BIN)/python -m compileall -q -j 0 app tests  # once, not in each server a test starts at once
@@ -143,8 +184,27 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra embedded --no-emit-index-url --python-version 3.11 -o requirements.txt
 	$(BIN)/uv pip compile pyproject.toml --constraints requirements.txt --no-emit-index-url --python-version 3.11 -o requirements-runtime.txt
 
-bench: install
+# wrk (Debian's) drives `make bench`: a client in C, so the server's CPU per request is measured
+# under a load the client does not limit. As for the browser, silent when it is there; without
+# apt-get says so, and the bench falls back to a Python client.
+bench-wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "Installing wrk (apt-get) for make bench"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null && \
+	    command -v wrk >/dev/null; \
+	  else \
+	    echo "No apt-get: install wrk for make bench (without it, a Python client drives it)"; \
+	  fi; \
+	fi
+
+# The read paths beside hello-world, the sheet under writes, the limiter, and each goal of issue 23
+# beside its figure (bench/run.py); the sheet while the largest figures batch is pushed (item 5);
+# the hostile batches.
+bench: install bench-wrk
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/sheet_under_push.py
 	$(BIN)/python bench/hostile_batch.py
 
 # A 10,000-row CSV batch through HTTP beside a raw COPY + upsert of the same rows.
@@ -159,5 +219,10 @@ bench-hostile: install
 bench-sheet: install
 	$(BIN)/python bench/sheet_under_push.py
 
+# The year sheet's read p50/p99 idle, then while its cluster's reported figures are replaced every
+# 100 ms, and the renders per write (issue 23, item 1).
+bench-writes: install
+	$(BIN)/python bench/sheet_under_writes.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CLIENT)/node_modules $(OIDC)/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CLIENT)/node_modules $(OIDC)/node_modules clients/generated

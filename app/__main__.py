@@ -219,9 +219,12 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "openapi":
         import json
 
+        from app.core.i18n import use_locale
+        from app.core.openapi_i18n import COMMITTED_LOCALE
         from app.main import app
 
-        print(json.dumps(app.openapi(), indent=2, ensure_ascii=False))
+        with use_locale(COMMITTED_LOCALE):
+            print(json.dumps(app.openapi(), indent=2, ensure_ascii=False))
         return 0
     if args.command == "migrate":
         upgrade(resolve_database_url(settings))

@@ -1,7 +1,9 @@
 """`/docs` in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`, which
 `make browser` installs) loads the page from the app under uvicorn, with every host name but
 127.0.0.1 made unresolvable, and we check that Swagger UI rendered a section for every tag with
-every operation in it, that the page asked nothing of any other host, and that it logged no error.
+every operation in it, that the page asked nothing of any other host, and that it logged no error;
+and that the page is in Vietnamese (the operations' summaries), though the browser asks for
+English (Chromium sends `Accept-Language: en-US`), and in English with `?lang=en`.
 
 Without the browser the test fails under CI (`CI=true`) and is skipped elsewhere, saying why."""
 
@@ -20,6 +22,8 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+
+from app.core.i18n import use_locale
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -48,17 +52,19 @@ return Array.from(document.querySelectorAll('.opblock-tag-section')).map((sectio
     operations: Array.from(section.querySelectorAll('.opblock')).map((block) => {
       const method = block.querySelector('.opblock-summary-method');
       const path = block.querySelector('.opblock-summary-path');
+      const summary = block.querySelector('.opblock-summary-description');
       return {
         method: method ? method.textContent : null,
         data_path: path ? path.getAttribute('data-path') : null,
         text: path ? path.textContent : null,
+        summary: summary ? summary.textContent : null,
       };
     }),
   };
 });
 """
-"""The rendered sections: each tag (`data-tag` of its heading) with the method, `data-path` and
-shown path of each operation block in it."""
+"""The rendered sections: each tag (`data-tag` of its heading) with the method, `data-path`, shown
+path and summary of each operation block in it."""
 
 Operation = tuple[str, str]
 """(METHOD, path)"""
@@ -120,10 +126,30 @@ def rendered_sections(snapshot: list[dict[str, Any]]) -> dict[str, set[Operation
     return sections
 
 
+def rendered_summaries(snapshot: list[dict[str, Any]]) -> dict[Operation, str]:
+    return {
+        ((block["method"] or "").strip().upper(), block["data_path"] or ""): (block["summary"] or "").strip()
+        for section in snapshot
+        for block in section["operations"]
+    }
+
+
+def summaries(schema: dict[str, Any]) -> dict[Operation, str]:
+    return {
+        (method.upper(), path): operation["summary"]
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+
+
 def test_docs_render_every_tag_and_operation_offline(
     chromium: WebDriver, live_server: str, app: FastAPI
 ) -> None:
-    expected = expected_sections(app.openapi())
+    with use_locale("vi"):
+        expected = expected_sections(app.openapi())
+        vietnamese = summaries(app.openapi())
+    with use_locale("en"):
+        english = summaries(app.openapi())
     assert expected, "the OpenAPI document has no tags"
 
     chromium.get(f"{live_server}/docs")
@@ -157,6 +183,21 @@ def test_docs_render_every_tag_and_operation_offline(
             f"unexpected {sorted(rendered[tag] - operations)}"
         )
     assert rendered.keys() == expected.keys(), f"unexpected sections {sorted(rendered.keys() - expected)}"
+
+    # Vietnamese by default, though the browser asks for English; English on request.
+    units = ("GET", "/v1/units")
+    assert (vietnamese[units], english[units]) == (
+        "Danh sách Công an các tỉnh, thành phố",
+        "List provincial units",
+    )
+    assert rendered_summaries(snapshot) == vietnamese
+    chromium.get(f"{live_server}/docs?lang=en")
+    with suppress(TimeoutException):
+        WebDriverWait(chromium, PAGE_TIMEOUT_SECONDS, poll_frequency=0.1).until(
+            lambda driver: rendered_summaries(driver.execute_script(SNAPSHOT_JS)) == english
+        )
+    shown = rendered_summaries(chromium.execute_script(SNAPSHOT_JS))
+    assert shown == english, sorted(set(shown.items()) - set(english.items()))[:5]
 
 
 def page_requests(driver: WebDriver) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
@@ -26,6 +27,7 @@ from app.core.i18n import (
     negotiate,
     use_locale,
 )
+from app.core.openapi_i18n import translated
 from app.core.validation import field_message
 from app.leadership.schemas import LeadershipOut, RoleHolder, SuggestedRole
 from app.main import app as assembled
@@ -210,11 +212,44 @@ async def test_a_500_is_translated_and_labelled_too(app: FastAPI) -> None:
     labelled(en, "en")
 
 
-async def test_the_openapi_document_is_english_only(plain: httpx.AsyncClient) -> None:
-    document = await plain.get("/openapi.json")
-    assert document.status_code == 200
-    labelled(document, "en")
-    assert document.headers["etag"].endswith('-en"')
+async def test_the_docs_are_vietnamese_by_default_and_english_on_request(plain: httpx.AsyncClient) -> None:
+    """The document's description, tag descriptions and operation summaries come from the catalogs
+    (issue 22, item 6); nothing else changes with the language, tag names and operation ids
+    included. `?lang=` chooses as `Accept-Language` does; the docs page, which a browser asks for
+    in its own interface's language, is Vietnamese unless `?lang=en`, and loads the document in
+    its own language."""
+    vi = await plain.get("/openapi.json")
+    en = await plain.get("/openapi.json", headers={"Accept-Language": "en"})
+    asked = await plain.get("/openapi.json?lang=en", headers={"Accept-Language": "vi"})
+    labelled(vi, "vi")
+    labelled(en, "en")
+    assert vi.headers["etag"].endswith('-vi"')
+    assert en.headers["etag"].endswith('-en"')
+    document, english = vi.json(), en.json()
+    assert asked.json() == english
+    units = ("/v1/units", "get")
+    assert english["paths"][units[0]][units[1]]["summary"] == "List provincial units"
+    assert document["paths"][units[0]][units[1]]["summary"] == "Danh sách Công an các tỉnh, thành phố"
+    assert document["info"]["description"].startswith("Phong trào thi đua")
+    assert "[`/problems`](/problems?lang=vi)" in document["info"]["description"]
+    tags = {t["name"]: t["description"] for t in document["tags"]}
+    assert tags["leadership"] == "Luân phiên Cụm trưởng, Cụm phó."
+    assert [t["name"] for t in document["tags"]] == [t["name"] for t in english["tags"]]
+    assert document == translated(english, "vi")  # the texts translated, nothing else
+    summaries = {
+        (path, method): (operation["summary"], english["paths"][path][method]["summary"])
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert [key for key, (ours, theirs) in summaries.items() if ours == theirs] == []
+
+    browser = {"Accept-Language": "en-US,en;q=0.9"}  # Chromium's own, whoever reads the page
+    page = await plain.get("/docs", headers=browser)
+    labelled(page, "vi")
+    assert "/openapi.json?lang=vi" in page.text
+    english_page = await plain.get("/docs?lang=en")
+    labelled(english_page, "en")
+    assert "/openapi.json?lang=en" in english_page.text
 
 
 async def test_default_locale_is_the_language_of_requests_that_ask_for_none(settings: Settings) -> None:
@@ -459,8 +494,11 @@ def _placeholders(text: str) -> list[tuple[str, str | None, str | None]]:
 
 
 def _extracted() -> set[str]:
-    """Every text marked in app/, found by Babel's extractor as `make messages` finds it."""
-    found = extract_from_dir(PROJECT_ROOT / "app", method_map=[("**.py", "python")])
+    """Every text marked in app/ and every operation's summary, found as `make messages` finds
+    them: with the method `babel.cfg` names (`app.core.openapi_i18n.extract`)."""
+    with (PROJECT_ROOT / "babel.cfg").open(encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    found = extract_from_dir(PROJECT_ROOT / "app", method_map=method_map, options_map=options_map)
     return {message for _file, _line, message, _comments, _context in found if isinstance(message, str)}
 
 

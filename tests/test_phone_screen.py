@@ -77,3 +77,25 @@ async def test_award_lists_are_light_and_current(admin: httpx.AsyncClient, seede
     assert refused.status_code == 200, refused.text
     again = (await admin.get("/v1/awards", params={"cluster": "5"})).json()["items"]
     assert next(a for a in again if a["id"] == first["id"])["status"] == "refused"
+
+
+async def test_every_answer_says_how_long_it_may_be_kept(admin: httpx.AsyncClient, seeded: None) -> None:
+    """`Cache-Control` (RFC 9111): records revalidated with their ETag, reference data kept an
+    hour, public pages kept by anyone, errors and writes never stored."""
+    sheet = await admin.get("/v1/clusters/5/years/2024")
+    assert sheet.headers["cache-control"] == "private, no-cache"
+    again = await admin.get("/v1/clusters/5/years/2024", headers={"If-None-Match": sheet.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == "private, no-cache"
+    assert (await admin.get("/v1/metrics")).headers["cache-control"] == "private, max-age=3600"
+    assert (await admin.get("/v1/rule-sets")).headers["cache-control"] == "private, max-age=3600"
+    assert (await admin.get("/problems/not-found")).headers["cache-control"] == "public, max-age=3600"
+    missing = problem(await admin.get("/v1/units/999999"), 404, "not-found")
+    assert missing["status"] == 404
+    assert (await admin.get("/v1/units/999999")).headers["cache-control"] == "no-store"
+    unauthorized = await admin.get("/v1/clusters/5/years/2024", headers={"Authorization": "Bearer nope"})
+    assert problem(unauthorized, 401, "unauthorized")["status"] == 401
+    assert unauthorized.headers["cache-control"] == "no-store"
+    written = await admin.post("/v1/clusters", json={"number": 77, "name": "Cụm thi đua số 77"})
+    assert written.status_code == 201, written.text
+    assert written.headers["cache-control"] == "no-store"

@@ -144,8 +144,8 @@ async def test_pledges_are_checked_and_task_statuses_survive_a_replacement(
     assert checks(sheet["pledges"]["pledges"][3])[0] == ("Cao Bằng", "done", None)
     xlsx = await admin.get(BASE, headers={"Accept": XLSX})
     rows = [list(r) for r in load_workbook(io.BytesIO(xlsx.content))["Pledges"].iter_rows(values_only=True)]
-    assert rows[0] == ["No.", "Pledge", "Kind", "Metric", "Quantity", "Unit", "Outcome", "Value", "Why"]
-    assert rows[3][:8] == [
+    assert rows[1] == ["No.", "Pledge", "Kind", "Metric", "Quantity", "Unit", "Outcome", "Value", "Why"]
+    assert rows[4][:8] == [
         2,
         JOINT["label"],
         "Amount",

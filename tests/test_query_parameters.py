@@ -149,7 +149,7 @@ def test_a_filter_has_one_name_across_the_api() -> None:
                     continue
                 names.setdefault(parameter["name"], set()).add(operation["operationId"])
     assert "unit_id" not in names
-    assert names["unit"] == {"listAwards", "listMemberships", "listFigures"}
+    assert names["unit"] == {"listAwards", "listMemberships", "listFigures", "getFiguresTemplate"}
     assert names["cluster"] >= {"listAwards", "listMemberships", "listVotes"}
     assert "cluster_number" not in names
 

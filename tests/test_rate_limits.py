@@ -8,6 +8,7 @@ the previous one) unless it runs across midnight UTC."""
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy import event
 
 from app.core.cache import ReadCache
 from app.core.config import Settings
-from app.core.ratelimit import SweptMemoryStorage
+from app.core.ratelimit import SlidingWindowCounters
 from app.main import create_app
 from tests.helpers import Keys, UnitKey, bearer, problem
 from tests.live import serve
@@ -351,27 +352,49 @@ async def test_switched_off_nothing_is_counted(settings: Settings, unit_key: Uni
                 assert "ratelimit-policy" not in response.headers
 
 
-class CountingSweeps(SweptMemoryStorage):
-    """Counts the sweeps of expired counters that limits' storage runs."""
+class CountingSweeps(SlidingWindowCounters):
+    """Counts the sweeps of expired counters."""
 
     def __init__(self, sweep_every: float) -> None:
         super().__init__(sweep_every)
         self.sweeps = 0
 
-    async def _MemoryStorage__expire_events(self) -> None:
+    def sweep(self) -> None:
         self.sweeps += 1
-        await super()._MemoryStorage__expire_events()  # type: ignore[misc]
+        super().sweep()
 
 
 @pytest.mark.parametrize(("sweep_every", "sweeps"), [(3600.0, 1), (0.0, 50)])
-async def test_expired_counters_are_swept_once_a_while_not_after_every_hit(
-    sweep_every: float, sweeps: int
-) -> None:
-    assert hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry"), "the hook limits' storage calls"
+def test_expired_counters_are_swept_once_a_while_not_after_every_hit(sweep_every: float, sweeps: int) -> None:
     storage = CountingSweeps(sweep_every)
-    limiter = SlidingWindowCounterRateLimiter(storage)
     rate = parse("1000/day")
     for n in range(50):
-        assert await limiter.hit(rate, "reads", f"key:{n}")
-        await asyncio.sleep(0)  # the sweep, when started, runs here
+        assert storage.hit(rate, rate.key_for("reads", f"key:{n}")).allowed
     assert storage.sweeps == sweeps
+
+
+async def test_one_hit_counts_as_limits_sliding_window_counter_does() -> None:
+    """`SlidingWindowCounters.hit` is limits' strategy (`hit`, then `get_window_stats`) in one
+    call: the same decisions, the same remaining budget and reset, on the same counters (a
+    take-back lowers what a hit raised)."""
+    ours, theirs = SlidingWindowCounters(), MemoryStorage()
+    limiter = SlidingWindowCounterRateLimiter(theirs)
+    rate = parse("3/hour")
+    key = rate.key_for("reads", "key:1")
+    for _ in range(5):
+        hit = ours.hit(rate, key)
+        allowed = await limiter.hit(rate, "reads", "key:1")
+        stats = await limiter.get_window_stats(rate, "reads", "key:1")
+        assert (hit.allowed, hit.remaining) == (allowed, stats.remaining)
+        assert abs(hit.reset - (stats.reset_time - time.time())) <= 1
+        assert (hit.counter is None) is not allowed
+    assert [h.allowed for h in (ours.hit(rate, rate.key_for("reads", "key:2")) for _ in range(4))] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    taken = ours.hit(rate, rate.key_for("reads", "key:3"))
+    assert taken.counter is not None
+    await ours.decr(taken.counter)
+    assert ours.hit(rate, rate.key_for("reads", "key:3")).remaining == 2

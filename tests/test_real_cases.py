@@ -254,7 +254,7 @@ async def test_cluster_5_sheet_as_xlsx_lists_the_nominations_in_vietnamese(admin
     )
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
-    rows = [list(r) for r in book["Khen thưởng"].iter_rows(values_only=True)]
+    rows = [list(r) for r in book["Khen thưởng"].iter_rows(values_only=True)][1:]  # under its title
     assert rows[0] == ["STT", "Hình thức khen thưởng", "Đơn vị", "Trạng thái", "Ghi nhận theo nguồn"]
     assert sorted(r[1:] for r in rows[1:]) == [
         ["Cờ thi đua của Bộ Công an", "Hưng Yên", "Được Cụm suy tôn, đề nghị", "Có"],

@@ -604,7 +604,7 @@ class NominationRefusal(RuleRefusal):
     facts: dict[str, Any] | None = Field(
         default=None, description="409: what the refused check found (a proceeding's id, a rank, …)."
     )
-    rule_checks: list[dict[str, Any]] | None = Field(
+    rule_checks: list[RuleCheck] | None = Field(
         default=None, description="409: every rule checked for the nomination, with its outcome."
     )
 

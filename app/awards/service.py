@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -37,6 +37,7 @@ from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page, page_of
+from app.core.plans import Plan, Read, one, run
 from app.rules.service import NoRuleSet, rule_set_for_year
 from app.units.models import Unit
 from app.units.schemas import UnitRef
@@ -215,11 +216,19 @@ async def _invalidate(session: AsyncSession, out: AwardOut) -> None:
 
 async def cluster_year_awards(session: AsyncSession, cluster_id: int, year: int) -> list[AwardBrief]:
     """The awards a cluster nominated for a year, by type then id: one query (the year sheet)."""
-    query = (
-        _select()
-        .where(col(Award.cluster_id) == cluster_id, col(Award.emulation_year) == year)
-        .order_by(col(Award.award_type), col(Award.id))
-    )
+    return await run(session, cluster_year_awards_plan(cluster_id, year))
+
+
+_CLUSTER_YEAR = (
+    _select()
+    .where(col(Award.cluster_id) == bindparam("cluster_id"), col(Award.emulation_year) == bindparam("year"))
+    .order_by(col(Award.award_type), col(Award.id))
+)
+
+
+def cluster_year_awards_plan(cluster_id: int, year: int) -> Plan[list[AwardBrief]]:
+    """`cluster_year_awards` as a plan (the year sheet reads it with the rest of the sheet)."""
+    rows = yield from one(Read(_CLUSTER_YEAR, {"cluster_id": cluster_id, "year": year}))
     return [
         AwardBrief(
             id=row.Award.id,
@@ -231,7 +240,7 @@ async def cluster_year_awards(session: AsyncSession, cluster_id: int, year: int)
             vote_id=row.Award.vote_id,
             href=f"/v1/awards/{row.Award.id}",
         )
-        for row in (await session.execute(query)).all()
+        for row in rows
     ]
 
 

@@ -105,6 +105,18 @@ class Settings(BaseSettings):
     max_batch_bytes: int = Field(
         default=16_777_216, gt=0, description="Largest body of `POST /v1/figures:batch`, in bytes."
     )
+    reference_max_age_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="How long a client may use reference data (the metric catalogue, the rule sets, "
+        "the award catalogue) and the public pages without asking again (`Cache-Control: max-age`).",
+    )
+    max_xlsx_inflated_bytes: int = Field(
+        default=16_777_216,
+        gt=0,
+        description="Most bytes an XLSX figures batch's parts may unpack to, together (413 "
+        "`payload-too-large` past it, refused before anything is inflated).",
+    )
     figures_batch_max_rows: int = Field(
         default=10_000,
         gt=0,

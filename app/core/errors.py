@@ -28,8 +28,9 @@ PROBLEM_BASE = "/problems/"
 
 
 class FieldError(BaseModel):
-    loc: list[str | int] = Field(
-        description="Where the error is: `body`, `query`, `path` or `header`, then the field path."
+    loc: list[str] = Field(
+        description="Where the error is: `body`, `query`, `path` or `header`, then the field path; a "
+        'list item by its index as text (`["body", "targets", "0", "comparator"]`).'
     )
     message: Localized = Field(description="What is wrong, in the request's language.")
     type: str = Field(description="Pydantic's error type (`missing`, `int_type`, …), in every language.")
@@ -261,7 +262,11 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
                 instance=request.url.path,
             )
         errors = [
-            FieldError(loc=list(e.get("loc", ())), message=field_message(e), type=str(e.get("type", "")))
+            FieldError(
+                loc=[str(part) for part in e.get("loc", ())],
+                message=field_message(e),
+                type=str(e.get("type", "")),
+            )
             for e in exc.errors()
         ]
         return problem_response(
@@ -434,7 +439,7 @@ _EXAMPLE_PROBLEMS: dict[int, dict[str, Any]] = {
         "instance": "/v1/clusters/5/years/2025/covenant",
         "errors": [
             {
-                "loc": ["body", "targets", 0, "comparator"],
+                "loc": ["body", "targets", "0", "comparator"],
                 "message": "Phải là một trong các giá trị: 'lt', 'le', 'eq', 'ge', 'gt'.",
                 "type": "enum",
             }

@@ -9,13 +9,15 @@
   Problems set it themselves too (`problem_response`), for the 500s sent outside every middleware.
 """
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
 from app.core.i18n import _
 
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
+_NOSNIFF_NAME = NOSNIFF[0].lower().encode("latin-1")
+_NOSNIFF_RAW = (_NOSNIFF_NAME, NOSNIFF[1].encode("latin-1"))
 _IDENTITY = frozenset({"", "identity"})
 
 
@@ -63,9 +65,14 @@ class NoSniffMiddleware:
             return
 
         async def send_with_nosniff(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers[NOSNIFF[0]] = NOSNIFF[1]
+            if message["type"] == "http.response.start":  # set, as `MutableHeaders` sets: never twice
+                raw = [
+                    (name, value)
+                    for name, value in message.get("headers", ())
+                    if name.lower() != _NOSNIFF_NAME
+                ]
+                raw.append(_NOSNIFF_RAW)
+                message["headers"] = raw
             await send(message)
 
         await self.app(scope, receive, send_with_nosniff)

@@ -7,9 +7,12 @@ as `12345678901234568`. Here:
 
 - **In.** A route of `ExactNumberRoute` parses its JSON body with `parse_float=Decimal`, so the
   text the client sent reaches the model as a `Decimal`; `ExactNumber` accepts a JSON number and
-  nothing else (not `"412"`, not `true`), and its schema is `{"type": "number"}` (no
+  nothing else (not `"412"`, not `true`), and its schema is `{"type": "number", "format":
+  "decimal"}` (the OpenAPI format registry's fixed-point decimal of unspecified precision). Not
   `anyOf [number, string]`, which generated Kotlin, Swift and Dart clients turn into an empty
-  class).
+  class: a number that generators type (Kotlin `BigDecimal`; Swift `Decimal` with
+  `--type-mappings number=Decimal`; TypeScript `number`, Python `float`, where a client that needs
+  every digit parses the JSON text itself).
 - **Out.** A whole number is written as an integer (`-5`, not `-5.0`); a fraction whose shortest
   float text is its own digits (`98.47`) as that float; any other (`12345678901234567.89`, more
   digits than a double holds) as a marked string that `unmark` turns back into the bare number
@@ -152,9 +155,13 @@ def _json_number(value: Any) -> Decimal:
     return number
 
 
+DECIMAL_SCHEMA: dict[str, Any] = {"type": "number", "format": "decimal"}
+"""An exact number's schema: a JSON number, read as a decimal (the format registry's `decimal`)."""
+
+
 class exact_number:
     """`Annotated[Decimal, exact_number(0, 10**18)]`: a JSON number (not a string, not a boolean)
-    kept exactly, within the bounds; its schema is `{"type": "number"}` with them."""
+    kept exactly, within the bounds; its schema is `DECIMAL_SCHEMA` with them."""
 
     def __init__(
         self,
@@ -189,7 +196,7 @@ class exact_number:
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        out: dict[str, Any] = {"type": "number"}
+        out: dict[str, Any] = dict(DECIMAL_SCHEMA)
         if self.minimum is not None:
             out["exclusiveMinimum" if self.exclusive_minimum else "minimum"] = as_json(self.minimum)
         if self.maximum is not None:
@@ -203,7 +210,7 @@ ExactNumber = Annotated[Decimal, exact_number()]
 ExactDecimal = Annotated[
     Decimal,
     PlainSerializer(as_json, return_type=Any, when_used="json"),
-    WithJsonSchema({"type": "number"}),
+    WithJsonSchema(DECIMAL_SCHEMA),
 ]
 """A number in an answer, written exactly (read from the database as `numeric` or its text)."""
 

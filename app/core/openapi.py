@@ -19,6 +19,16 @@ every endpoint follows the same contract without repeating it in each router.
 - A request field or parameter that the server defaults is optional for every generator: its
   default moves into the description (generators such as openapi-typescript make any property
   with a `default` required).
+- A request body that is a union (`oneOf` with a discriminator) is a component with a name
+  (`UNION_BODIES`): FastAPI leaves it inline, titled `Body`, and generators call it `Body`,
+  `Body1`, …
+- Nullable values keep Pydantic's OpenAPI 3.1 form, `anyOf: [{…}, {"type": "null"}]`:
+  openapi-typescript, @hey-api/openapi-ts, openapi-python-client and openapi-generator (Kotlin,
+  Swift) read it as a nullable type (`Citation | null`, `Citation?`, `kotlin.String?`). orval
+  writes one alias file per nullable property (`AliasConflictDetail = string | null`) whether it
+  is this form or 3.1's `"type": ["string", "null"]` (orval 7.9: 490 files either way, 40 of
+  them nullable references, which have no other 3.1 form); the 3.0 form (`nullable` beside
+  `allOf`) is not valid 3.1.
 """
 
 import json
@@ -35,6 +45,8 @@ from starlette.requests import Request
 
 from app.core.deprecation import CONFLICTING_PARAMETERS, DEPRECATION_HEADERS
 from app.core.errors import PROBLEM_MEDIA_TYPE, TITLES, problem_examples
+from app.core.i18n import current_locale
+from app.core.openapi_i18n import localized
 from app.core.query import UNKNOWN_PARAMETER_DESCRIPTION, UNKNOWN_PARAMETER_EXAMPLE
 
 SERVERS = [{"url": "/", "description": "The server that serves this document"}]
@@ -147,6 +159,7 @@ def _add_request_models(schemas: dict[str, Any]) -> None:
         schemas.setdefault(model.__name__, schema)
 
 
+@localized  # the document in the request's language (`app.core.openapi_i18n`)
 def build_openapi(app: FastAPI, *, unlimited: tuple[str, ...] = (), sign_in: bool = False) -> dict[str, Any]:
     """The document `/openapi.json` serves and `openapi/openapi.json` commits; the paths in
     `unlimited` are never rate-limited. With `sign_in` (`OIDC_ISSUERS` set) the operations that
@@ -181,6 +194,7 @@ def build_openapi(app: FastAPI, *, unlimited: tuple[str, ...] = (), sign_in: boo
         document["security"].append({SIGN_IN_SCHEME: []})
     _restore_examples(components.get("schemas", {}))
     document = _rename_generics(document)
+    _name_union_bodies(document)
     _revision_examples(document["components"].get("schemas", {}))
     for path, method, operation in _operations(document):
         _query_problems(operation)
@@ -337,6 +351,31 @@ def _rename_generics(document: dict[str, Any]) -> dict[str, Any]:
     return renamed
 
 
+UNION_BODIES = {"recordSuccession": "SuccessionCreate", "createKey": "KeyCreate"}
+"""The component naming each operation's union request body, as its schemas module names the
+union (`app.successions.schemas.SuccessionCreate`, `app.keys.schemas.KeyCreate`)."""
+
+
+def _name_union_bodies(document: dict[str, Any]) -> None:
+    """Each union request body becomes `#/components/schemas/<UNION_BODIES[operationId]>`; an
+    operation with such a body and no name there is an error, so none reaches clients unnamed."""
+    schemas = document["components"].setdefault("schemas", {})
+    for path, method, operation in _operations(document):
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            schema = content.get("schema", {})
+            if "oneOf" not in schema and "anyOf" not in schema:
+                continue
+            name = UNION_BODIES.get(operation.get("operationId", ""))
+            if name is None:
+                raise ValueError(f"{method.upper()} {path}: name its union request body in UNION_BODIES")
+            variants = schema.get("oneOf") or schema.get("anyOf") or []
+            members = [str(v.get("$ref", v.get("title", "?"))).rsplit("/", 1)[-1] for v in variants]
+            by = schema.get("discriminator", {}).get("propertyName")
+            said = f"One of {', '.join(f'`{m}`' for m in members)}" + (f", by `{by}`." if by else ".")
+            schemas.setdefault(name, {**schema, "title": name, "description": said})
+            content["schema"] = {"$ref": f"#/components/schemas/{name}"}
+
+
 def _revision_examples(schemas: dict[str, Any]) -> None:
     """A revision's example is the example of the record it keeps, as its first version."""
     for schema in schemas.values():
@@ -453,7 +492,7 @@ def add_docs(app: FastAPI, path: str, *, sign_in_client: str | None) -> None:
     async def docs(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}",
+            openapi_url=f"{root}{app.openapi_url}?lang={current_locale()}",  # the page's language
             title=f"{app.title} - Swagger UI",
             oauth2_redirect_url=f"{root}{redirect}",
             swagger_js_url=f"{root}{STATIC_DOCS}/swagger-ui-bundle.js",

@@ -10,15 +10,21 @@ are never limited.
 
 Why these `limits` parts: the sliding window counter keeps two counters per key and policy (O(1)
 per request, whatever the quota) and, unlike a fixed window, cannot be spent twice across a
-window's edge; the moving window keeps a timestamp per request (a list as long as the quota). The
-asyncio storage, although its calls are coroutines, costs the server less than the synchronous
-one, which starts a timer thread from the request path every 10 ms and blocks the event loop
-until that thread runs (measured: about 20 µs per request in process, against 50).
+window's edge; the moving window keeps a timestamp per request (a list as long as the quota).
+
+Why one synchronous call (`SlidingWindowCounters.hit`) rather than the strategy's `hit` then
+`get_window_stats`: those are two trips through the asyncio storage's coroutines, each wrapped
+twice for its errors (a memory dict cannot fail) and reading both counters again, about 20 µs of
+a request's 40 in the limiter; the `RateLimit` field needs what the hit has just read (both
+counters and their ages), so one call reads the counters, decides, counts, and answers all three:
+limits' storage, its keys (`RateLimitItem.key_for`, `sliding_window_keys`), its weighting and its
+reset arithmetic, done once, with no await (the storage is this process's memory; nothing can come
+between the read and the count). The 429 and the fields mean what they meant.
 
 Its sweep of expired counters, though, reads every key, and limits 5 starts one after every hit:
 O(keys) per request (measured: 40 µs with 100 keys, 1 ms with 10,000), which a flood from many
-addresses would turn against everyone. `SweptMemoryStorage` sweeps at most once a second instead;
-a counter past its expiry reads as zero until then, so only memory waits.
+addresses would turn against everyone. `SlidingWindowCounters` sweeps at most once a second
+instead; a counter past its expiry reads as zero until then, so only memory waits.
 
 The limiter reads the caller from the request's `Identity` (`app.core.identity`), which the auth
 middleware in front of it left: known at once for a key in the key cache. A credential not known
@@ -33,11 +39,10 @@ dependency raises the failure (503).
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -61,6 +66,17 @@ class Policy:
 
     name: str
     rate: RateLimitItem
+    _around: tuple[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        head, _, tail = self.rate.key_for(self.name, "\0").partition("\0")
+        object.__setattr__(self, "_around", (head, tail))
+
+    def key(self, who: str) -> str:
+        """The storage key of `who`'s counters: `self.rate.key_for(self.name, who)`, its parts
+        around `who` worked out once."""
+        head, tail = self._around
+        return f"{head}{who}{tail}"
 
     @property
     def window(self) -> int:
@@ -112,21 +128,83 @@ def budgets(settings: Settings) -> dict[str | None, Budget]:
     }
 
 
-class SweptMemoryStorage(MemoryStorage):
-    """`limits`' asyncio memory storage, its sweep of expired counters started at most once every
-    `sweep_every` seconds rather than after every hit (the one hook it has is private)."""
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What one request did to its budget, and what its `RateLimit` field says."""
+
+    allowed: bool
+    remaining: int
+    """What is left of the budget after this request (0 when refused)."""
+    reset: int
+    """Whole seconds until the effective window frees a request (0: nothing counted)."""
+    counter: str | None
+    """The storage key of the counter raised (None when refused): what a take-back lowers."""
+
+
+class SlidingWindowCounters(MemoryStorage):
+    """`limits`' asyncio memory storage, used as its sliding window counter uses it, in one
+    synchronous call per request (`hit`), its sweep of expired counters at most once every
+    `sweep_every` seconds rather than after every hit (see the module for both reasons). Its
+    asynchronous API (`decr`, for a take-back) reads and writes the same counters."""
 
     def __init__(self, sweep_every: float = SWEEP_EVERY_SECONDS) -> None:
         super().__init__()
         self.sweep_every = sweep_every
         self._next_sweep = 0.0
 
-    async def _MemoryStorage__schedule_expiry(self) -> None:
-        now = time.monotonic()
-        if now < self._next_sweep:
+    def hit(self, rate: RateLimitItem, key: str) -> Hit:
+        """One request against `rate` for `key` (`rate.key_for(…)`): limits' sliding window counter
+        (`acquire_sliding_window_entry`, then `get_window_stats`), read, decided and counted at once."""
+        now = time.time()
+        self.sweep_if_due()
+        limit, expiry = rate.amount, rate.get_expiry()
+        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        previous, current = self._count(previous_key, now), self._count(current_key, now)
+        previous_ttl = (1 - (((now - expiry) / expiry) % 1)) * expiry if previous else 0.0
+        current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
+        weighted = previous * previous_ttl / expiry
+        allowed = math.floor(weighted + current) + 1 <= limit
+        if allowed:
+            current += 1
+            self.storage[current_key] = current
+            if current == 1:  # a new counter lives two windows (as `incr` sets it)
+                self.expirations[current_key] = now + 2 * expiry
+        remaining = max(0, limit - math.floor(weighted + current))
+        reset = min(
+            previous_ttl % (expiry / previous) if previous else math.inf,
+            current_ttl % expiry if current else math.inf,
+        )
+        seconds = math.ceil(reset) if reset != math.inf else 0
+        return Hit(allowed, remaining, seconds, current_key if allowed else None)
+
+    def _count(self, key: str, now: float) -> int:
+        """A counter's value, zero (and dropped) once expired: limits' `get`, without the await."""
+        if self.expirations.get(key, 0) <= now:
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+            self.locks.pop(key, None)
+            return 0
+        return self.storage.get(key, 0)
+
+    def sweep_if_due(self) -> None:
+        """Drops expired counters, at most once every `sweep_every` seconds."""
+        moment = time.monotonic()
+        if moment < self._next_sweep:
             return
-        self._next_sweep = now + self.sweep_every
-        await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]  # private: mangled
+        self._next_sweep = moment + self.sweep_every
+        self.sweep()
+
+    def sweep(self) -> None:
+        """Drops every expired counter (O(counters); only the memory was waiting)."""
+        now = time.time()
+        for key in [key for key, expires in self.expirations.items() if expires <= now]:
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+            self.locks.pop(key, None)
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:
+        """The hook limits' own calls (`incr`, `decr`) start its sweep from: ours, when due."""
+        self.sweep_if_due()
 
 
 class RateLimitMiddleware:
@@ -139,7 +217,7 @@ class RateLimitMiddleware:
         self.app = app
         self.budgets = budgets(settings)
         self.exempt = frozenset(exempt)
-        self.limiter = SlidingWindowCounterRateLimiter(SweptMemoryStorage())
+        self.counters = SlidingWindowCounters()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.exempt:
@@ -148,33 +226,30 @@ class RateLimitMiddleware:
         write = scope["method"] in WRITE_METHODS
         identity = identity_of(scope)
         caller = identity.caller
-        budget, who = self.budgets[None], f"address:{_address(scope)}"
         if caller is None:
+            budget = self.budgets[None]
             policy = budget.writes if write else budget.reads
-            allowed = await self.limiter.hit(policy.rate, policy.name, who)
-            if allowed and identity.pending is not None:  # counted first: only then looked up
-                counted = _current_window(self.limiter, policy, who)
+            hit = self.counters.hit(policy.rate, policy.key(f"address:{_address(scope)}"))
+            if hit.counter is not None and identity.pending is not None:  # counted first: only then looked up
                 try:
                     caller = await identity.resolve()
                 except Exception:  # not counted; the route's dependency raises it (503)
-                    await _take_back(self.limiter, counted)
+                    await self.counters.decr(hit.counter)
                     await self.app(scope, receive, send)
                     return
                 if caller is not None:  # a valid key: its own budget, not the address's
-                    await _take_back(self.limiter, counted)
+                    await self.counters.decr(hit.counter)
         if caller is not None:
-            budget, who = self.budgets[caller.rate_limit_group], caller.rate_limit_key
+            budget = self.budgets[caller.rate_limit_group]
             policy = budget.writes if write else budget.reads
-            allowed = await self.limiter.hit(policy.rate, policy.name, who)
-        stats = await self.limiter.get_window_stats(policy.rate, policy.name, who)
-        reset = max(0, math.ceil(stats.reset_time - time.time()))
-        if not allowed:
-            await self._refuse(scope, receive, send, budget, policy, max(1, reset))
+            hit = self.counters.hit(policy.rate, policy.key(caller.rate_limit_key))
+        if not hit.allowed:
+            await self._refuse(scope, receive, send, budget, policy, max(1, hit.reset))
             return
-        fields = [
+        fields = (
             (b"ratelimit-policy", budget.policy_field),
-            (b"ratelimit", f'"{policy.name}";r={stats.remaining};t={reset}'.encode("latin-1")),
-        ]
+            (b"ratelimit", b'"%s";r=%d;t=%d' % (policy.name.encode(), hit.remaining, hit.reset)),
+        )
 
         async def send_with_fields(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -206,22 +281,6 @@ class RateLimitMiddleware:
             instance=scope["path"],
         )
         await response(scope, receive, send)
-
-
-def _current_window(limiter: SlidingWindowCounterRateLimiter, policy: Policy, who: str) -> str:
-    """The storage key of the counter a hit of `who` on `policy` has just raised."""
-    storage = limiter.storage
-    assert isinstance(storage, MemoryStorage)
-    expiry = policy.rate.get_expiry()
-    return storage.sliding_window_keys(policy.rate.key_for(policy.name, who), expiry, time.time())[1]
-
-
-async def _take_back(limiter: SlidingWindowCounterRateLimiter, counter: str) -> None:
-    """Undoes one hit on `counter` (`_current_window`): the request was counted against its
-    address before its key was looked up, and the key turned out valid (or not answerable)."""
-    storage = limiter.storage
-    assert isinstance(storage, MemoryStorage)
-    await storage.decr(counter)
 
 
 def _address(scope: Scope) -> str:

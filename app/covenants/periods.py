@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.periods import year_bounds
+from app.core.plans import Plan, Read, one, run
 from app.covenants.models import Covenant
 from app.rules.models import ReportingPeriodRule
 from app.rules.reporting_periods import PeriodRule, YearStart, period_of
@@ -75,7 +76,13 @@ _RULES = select(ReportingPeriodRule).order_by(col(ReportingPeriodRule.first_year
 async def reporting_period(session: AsyncSession, cluster_id: int, year: int) -> ReportingPeriod:
     """The period a cluster-year's figures are judged on: its covenant's own, else the default
     for the year (one query)."""
-    row = (await session.execute(_PERIOD, {"cluster_id": cluster_id, "year": year})).one()
+    return await run(session, reporting_period_plan(cluster_id, year))
+
+
+def reporting_period_plan(cluster_id: int, year: int) -> Plan[ReportingPeriod]:
+    """`reporting_period` as a plan (the evaluation and the pledges read it, and the year sheet
+    reads it once for both)."""
+    (row,) = yield from one(Read(_PERIOD, {"cluster_id": cluster_id, "year": year}))
     if row.period_start is not None and row.period_end is not None:
         return ReportingPeriod(row.period_start, row.period_end, PeriodBasis.covenant)
     return _default(row, year)

@@ -15,6 +15,7 @@ from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.periods import year_problem
+from app.core.plans import Plan, Read, one, run
 from app.core.versioned import Conditions, Written, replace_parts
 from app.covenants.models import Basis, Comparator, Covenant, CovenantTarget, Scope
 from app.covenants.schemas import CovenantOut, CovenantPut, TargetOut
@@ -96,8 +97,13 @@ def _out(r: Any) -> CovenantOut:
 
 async def covenant_of(session: AsyncSession, cluster_id: int, year: int) -> CovenantOut | None:
     """The cluster's covenant for `year`, or None; one query."""
-    row = (await session.execute(_COVENANT, {"cluster_id": cluster_id, "year": year})).first()
-    return _out(row) if row is not None else None
+    return await run(session, covenant_plan(cluster_id, year))
+
+
+def covenant_plan(cluster_id: int, year: int) -> Plan[CovenantOut | None]:
+    """`covenant_of` as a plan (the year sheet reads it with the rest of the sheet)."""
+    rows = yield from one(Read(_COVENANT, {"cluster_id": cluster_id, "year": year}))
+    return _out(rows[0]) if rows else None
 
 
 def _not_found(at: ClusterYear) -> str:

@@ -1,21 +1,21 @@
 """A cluster's year against its covenant: reads the targets, the reporting period, the members at
 the end of the period, their lineage and every figure set involved (seven queries whatever the
-cluster's size), then runs the engine (`app.evaluation.engine`), which decides."""
+cluster's size; three steps of a plan, `app.core.plans`, so that the year sheet reads them with
+the rest of the sheet), then runs the engine (`app.evaluation.engine`), which decides."""
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from app.clusters.years import ClusterYear
 from app.core.errors import NotFound, Unprocessable
 from app.core.i18n import _
-from app.core.periods import valid_on
-from app.covenants.periods import PeriodBasis, ReportingPeriod, reporting_period
+from app.core.plans import Plan, Read, gather, one, run
+from app.covenants.periods import PeriodBasis, ReportingPeriod, reporting_period_plan
 from app.evaluation.domain import (
     Basis,
     Comparator,
@@ -29,12 +29,11 @@ from app.evaluation.domain import (
     Verdict,
 )
 from app.evaluation.engine import Context, evaluate, like_period
-from app.evaluation.queries import COVENANT_TARGETS, FIGURES, METRICS
+from app.evaluation.queries import COVENANT_TARGETS, FIGURES, LINKS, MEMBERS_ON, METRICS, UNITS
 from app.evaluation.schemas import EvaluationOut, EvaluationRowOut, EvaluationSummary
-from app.memberships.models import Membership
 from app.metrics.models import MetricKind
 from app.rules.reporting_periods import PeriodRule
-from app.units.models import Succession, Unit
+from app.units.schemas import UnitRef
 
 
 async def evaluate_cluster_year(
@@ -43,10 +42,18 @@ async def evaluate_cluster_year(
     """Each member at the end of the period against each target, and the cluster totals. The
     period is the cluster-year's reporting period (`app.covenants.periods`) unless the request
     gives one; a day given alone is completed from the reporting period."""
+    return await run(session, _evaluation_plan(at, period_start, period_end))
+
+
+def _evaluation_plan(
+    at: ClusterYear, period_start: date | None, period_end: date | None
+) -> Plan[EvaluationOut]:
+    """Three steps: the targets, the reporting period (unless both days are given), then what the
+    evaluation reads (`judged_plan`)."""
     number, year = at.number, at.year
     if period_start is not None and period_end is not None and period_end < period_start:
         raise _backwards()
-    targets = await _targets(session, at.id, year)
+    targets = yield from targets_plan(at.id, year)
     if not targets:
         raise NotFound(
             _(
@@ -55,37 +62,41 @@ async def evaluate_cluster_year(
                 year=year,
             )
         )
-    period = await _period(session, at.id, year, period_start, period_end)
+    period = yield from _period_plan(at.id, year, period_start, period_end)
     if period.end < period.start:
         raise _backwards()
-    return await _evaluate(session, targets, at.id, number, year, period)
+    judged = yield from judged_plan(at.id, period.start, period.end)
+    return evaluation_out(judged, targets, number, year, basis=period.basis, rule=period.rule)
 
 
 def _backwards() -> Unprocessable:
     return Unprocessable(_("The period ends before it starts."), field="period_end")
 
 
-async def _period(
-    session: AsyncSession, cluster_id: int, year: int, start: date | None, end: date | None
-) -> ReportingPeriod:
+def _period_plan(cluster_id: int, year: int, start: date | None, end: date | None) -> Plan[ReportingPeriod]:
     """Both days given: that period. One or none: the reporting period completes it."""
     if start is not None and end is not None:
         return ReportingPeriod(start, end, PeriodBasis.requested)
-    reporting = await reporting_period(session, cluster_id, year)
+    reporting = yield from reporting_period_plan(cluster_id, year)
     if start is None and end is None:
         return reporting
     completed = (start or reporting.start, end or reporting.end)
     return ReportingPeriod(*completed, PeriodBasis.requested, reporting.rule)
 
 
-async def summary(session: AsyncSession, cluster_id: int, number: int, year: int) -> EvaluationSummary | None:
+def summary_plan(cluster_id: int, number: int, year: int) -> Plan[EvaluationSummary | None]:
     """The year's verdicts counted over its reporting period, for the sheet; None without a
-    covenant with targets (then the period is not even read)."""
-    targets = await _targets(session, cluster_id, year)
+    covenant with targets. Two steps: the targets and the reporting period, then what the
+    evaluation reads (`judged_plan`, the same reads as the pledges' checks)."""
+    found = yield from gather(
+        {"targets": targets_plan(cluster_id, year), "period": reporting_period_plan(cluster_id, year)}
+    )
+    targets: list[tuple[Target, int]] = found["targets"]
+    period: ReportingPeriod = found["period"]
     if not targets:
         return None
-    period = await reporting_period(session, cluster_id, year)
-    out = await _evaluate(session, targets, cluster_id, number, year, period)
+    judged = yield from judged_plan(cluster_id, period.start, period.end)
+    out = evaluation_out(judged, targets, number, year, basis=period.basis, rule=period.rule)
     verdicts = Counter(row.verdict for row in out.rows)
     return EvaluationSummary(
         met=verdicts[Verdict.met],
@@ -100,87 +111,89 @@ async def summary(session: AsyncSession, cluster_id: int, number: int, year: int
     )
 
 
-async def evaluate_cluster(
-    session: AsyncSession,
-    cluster_id: int,
-    number: int,
-    year: int,
-    start: date,
-    end: date,
-    *,
-    basis: PeriodBasis = PeriodBasis.requested,
-    rule: PeriodRule | None = None,
-) -> EvaluationOut | None:
-    """Six queries whatever the cluster's size: targets, members, lineage (two), metrics, figures.
-    The period is the caller's (`basis`, `rule`: why)."""
-    targets = await _targets(session, cluster_id, year)
-    if not targets:
-        return None
-    return await _evaluate(
-        session, targets, cluster_id, number, year, ReportingPeriod(start, end, basis, rule)
-    )
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """What an evaluation over `[start, end]` reads: the members at its end (by name), their
+    lineage, every figure set of theirs and their predecessors' over the period and its like
+    period, when the latest of those was recorded, and the metric catalogue."""
+
+    start: date
+    end: date
+    baseline_start: date
+    baseline_end: date
+    members: list[UnitRef]
+    lineage: Lineage
+    figures: list[FigureSet]
+    recorded_at: datetime | None
+    metrics: dict[str, MetricInfo]
 
 
-async def _evaluate(
-    session: AsyncSession,
-    targets: list[tuple[Target, int]],
-    cluster_id: int,
-    number: int,
-    year: int,
-    period: ReportingPeriod,
-) -> EvaluationOut:
-    start, end = period.start, period.end
-    return await evaluate_targets(
-        session, targets, cluster_id, number, year, start, end, basis=period.basis, rule=period.rule
-    )
-
-
-async def evaluate_targets(
-    session: AsyncSession,
-    targets: list[tuple[Target, int]],
-    cluster_id: int,
-    number: int,
-    year: int,
-    start: date,
-    end: date,
-    *,
-    basis: PeriodBasis = PeriodBasis.requested,
-    rule: PeriodRule | None = None,
-) -> EvaluationOut:
-    """The given targets (each with its position) against the members at the end of the period:
-    five queries (members, lineage (two), metrics, figures). A pledge of an amount or a count is
-    an `each_member` `ge` target here. `basis` and `rule` say why the period is what it is (the
-    caller's: `app.covenants.periods.reporting_period` gives a cluster-year's)."""
-    members = await _members(session, cluster_id, end)
-    lineage, units = await _lineage(session, members)
+def judged_plan(cluster_id: int, start: date, end: date) -> Plan[Judged]:
+    """One step of five reads whatever the cluster's size: the members at the end of the period,
+    their lineage (the successions, the units), the figures, the metric catalogue."""
     baseline_start, baseline_end = like_period(start, end)
-    figures, recorded_at = await _figures(session, units, baseline_start, end)
-    context = Context(
+    day = {"cluster_id": cluster_id, "day": end}
+    members, links, units, figures, metrics = yield [
+        Read(MEMBERS_ON, day),
+        Read(LINKS, day),
+        Read(UNITS, day),
+        Read(FIGURES, {**day, "start": baseline_start, "end": end}),
+        Read(METRICS),
+    ]
+    figure_sets, recorded_at = _figures(figures)
+    return Judged(
         start=start,
         end=end,
-        members=members,
-        metrics=await _metrics(session),
-        figures=figures,
-        lineage=lineage,
+        baseline_start=baseline_start,
+        baseline_end=baseline_end,
+        members=[UnitRef.from_row(r) for r in members],
+        lineage=_lineage([r.unit_id for r in members], links, units),
+        figures=figure_sets,
+        recorded_at=recorded_at,
+        metrics=_metrics(metrics),
+    )
+
+
+def evaluation_out(
+    judged: Judged,
+    targets: list[tuple[Target, int]],
+    number: int,
+    year: int,
+    *,
+    basis: PeriodBasis = PeriodBasis.requested,
+    rule: PeriodRule | None = None,
+) -> EvaluationOut:
+    """The given targets (each with its position) against the members at the end of the period.
+    A pledge of an amount or a count is an `each_member` `ge` target here. `basis` and `rule` say
+    why the period is what it is (the caller's: `app.covenants.periods.reporting_period` gives a
+    cluster-year's)."""
+    context = Context(
+        start=judged.start,
+        end=judged.end,
+        members=[m.id for m in judged.members],
+        metrics=judged.metrics,
+        figures=judged.figures,
+        lineage=judged.lineage,
     )
     evaluation = evaluate([t for t, _ in targets], context)
     bases = [t.basis for t, _ in targets]
     return EvaluationOut(
         cluster=number,
         year=year,
-        period_start=start,
-        period_end=end,
+        period_start=judged.start,
+        period_end=judged.end,
         period_basis=basis,
         period_rule=rule,
-        baseline_start=baseline_start,
-        baseline_end=baseline_end,
-        figures_recorded_at=recorded_at,
+        baseline_start=judged.baseline_start,
+        baseline_end=judged.baseline_end,
+        figures_recorded_at=judged.recorded_at,
         rows=[EvaluationRowOut.of(row, bases[row.target_index]) for row in evaluation.rows],
     )
 
 
-async def _targets(session: AsyncSession, cluster_id: Any, year: int) -> list[tuple[Target, int]]:
-    rows = await session.execute(COVENANT_TARGETS, {"cluster_id": cluster_id, "year": year})
+def targets_plan(cluster_id: int, year: int) -> Plan[list[tuple[Target, int]]]:
+    """The covenant's targets, each with its position."""
+    rows = yield from one(Read(COVENANT_TARGETS, {"cluster_id": cluster_id, "year": year}))
     return [
         (
             Target(
@@ -197,51 +210,22 @@ async def _targets(session: AsyncSession, cluster_id: Any, year: int) -> list[tu
     ]
 
 
-async def _members(session: AsyncSession, cluster_id: Any, day: date) -> list[int]:
-    """The units that are members on `day`, by name."""
-    rows = await session.execute(
-        select(col(Membership.unit_id))
-        .join(Unit, col(Unit.id) == col(Membership.unit_id))
-        .where(
-            col(Membership.cluster_id) == cluster_id,
-            valid_on(col(Membership.valid_from), col(Membership.valid_to), day),
-        )
-        .order_by(col(Unit.name_folded), col(Unit.id))
-    )
-    return [r.unit_id for r in rows]
-
-
-async def _lineage(session: AsyncSession, members: list[int]) -> tuple[Lineage, list[int]]:
+def _lineage(members: list[int], links: list[Any], units: list[Any]) -> Lineage:
     """The members' predecessors, transitively, with their last days, first days and names."""
-    start = select(col(Succession.predecessor_id), col(Succession.successor_id)).where(
-        col(Succession.successor_id).in_(members or [0])
-    )
-    walk = start.cte("walk", recursive=True)
-    step = select(col(Succession.predecessor_id), col(Succession.successor_id)).join(
-        walk, col(Succession.successor_id) == walk.c.predecessor_id
-    )
-    walk = walk.union(step)
-    links = [(r.predecessor_id, r.successor_id) for r in await session.execute(select(walk))]
-    units = sorted({*members, *(p for p, _ in links)})
-    info = {
-        r.id: r
-        for r in await session.execute(
-            select(col(Unit.id), col(Unit.name), col(Unit.valid_from), col(Unit.valid_to)).where(
-                col(Unit.id).in_(units or [0])
-            )
-        )
-    }
+    pairs = [(r.predecessor_id, r.successor_id) for r in links]
+    judged = sorted({*members, *(p for p, _ in pairs)})
+    info = {r.id: r for r in units}
     predecessors: dict[int, list[Predecessor]] = defaultdict(list)
-    for predecessor, successor in links:
+    for predecessor, successor in pairs:
         ceased = info[predecessor].valid_to
         if ceased is not None:
             predecessors[successor].append(Predecessor(predecessor, ceased))
-    started = {u: info[u].valid_from for u in units if u not in predecessors and info[u].valid_from}
-    names = {u: info[u].name for u in units}
-    return Lineage(predecessors=dict(predecessors), started=started, names=names), units
+    started = {u: info[u].valid_from for u in judged if u not in predecessors and info[u].valid_from}
+    names = {u: info[u].name for u in judged}
+    return Lineage(predecessors=dict(predecessors), started=started, names=names)
 
 
-async def _metrics(session: AsyncSession) -> dict[str, MetricInfo]:
+def _metrics(rows: list[Any]) -> dict[str, MetricInfo]:
     return {
         r.key: MetricInfo(
             key=r.key,
@@ -250,19 +234,16 @@ async def _metrics(session: AsyncSession) -> dict[str, MetricInfo]:
             denominator_key=r.denominator_key,
             unit_of_measure=r.unit_of_measure,
         )
-        for r in await session.execute(METRICS)
+        for r in rows
     }
 
 
-async def _figures(
-    session: AsyncSession, units: list[int], start: date, end: date
-) -> tuple[list[FigureSet], datetime | None]:
-    """Every figure set of `units` overlapping `[start, end]`, with its values by metric key, and
-    when the latest of them was recorded."""
+def _figures(rows: list[Any]) -> tuple[list[FigureSet], datetime | None]:
+    """Every figure set of the rows, with its values by metric key, and when the latest of them
+    was recorded."""
     values: dict[int, dict[str, FigureValue]] = defaultdict(dict)
     sets: dict[int, tuple[int, date, date]] = {}
     latest: datetime | None = None
-    rows = await session.execute(FIGURES, {"units": units or [0], "start": start, "end": end})
     for r in rows:
         latest = r.recorded_at if latest is None else max(latest, r.recorded_at)
         sets[r.set_id] = (r.unit_id, r.period_start, r.period_end)

@@ -1,7 +1,11 @@
-"""Bulk push: a JSON `{"rows": [...]}` or a CSV file, all or nothing, a per-row report.
+"""Bulk push: a JSON `{"rows": [...]}`, a CSV file or an XLSX workbook, all or nothing, a per-row
+report.
 
-Row numbers are as in the file: the CSV line (the header is line 1), or the 1-based position
-in the JSON `rows` array. Columns are named as the file names them.
+Row numbers are as in the file: the CSV line (the header is line 1), the sheet's row (the header
+is row 1), or the 1-based position in the JSON `rows` array. Columns are named as the file
+names them (`columns.py`: ASCII headers, JSON field names or Vietnamese labels). A workbook is
+unpacked within its limits (`workbook.py`), then its rows are read under the rules of a CSV's,
+its cells typed (a real date, a number).
 
 The order of the checks bounds the work any body can cause: the key's role (a dependency), then
 the body's shape (media type, size, a cheap count of its values, its header, its number of rows),
@@ -23,40 +27,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
+from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.clusters.years import GroupingRef, resolve
 from app.core.errors import AppError, BadRequest, Forbidden, Unprocessable
 from app.core.i18n import _
 from app.core.numbers import json_decoder, json_problem, parse_json
 from app.core.periods import year_problem
-from app.covenants.periods import default_period, reporting_period, year_containing
-from app.figures import service, values
+from app.figures import service, values, workbook
+from app.figures.columns import CSV_NAME, FIELDS, IGNORED, INPUT_HEADER, LABELS, field_of
 from app.figures.problems import Report, RowProblems
 from app.figures.queries import Key, SetWrite, existing_sets, invalidate_figures, write_sets
 from app.figures.schemas import BatchReport, BatchSet
 
-CSV_COLUMNS = {
-    "don_vi_id": "unit_id",
-    "ma_don_vi": "unit_code",
-    "ngay_hieu_luc": "unit_code_on",
-    "nam": "year",
-    "tu_ngay": "period_start",
-    "den_ngay": "period_end",
-    "chi_tieu": "metric",
-    "gia_tri": "value",
-    "tu_so": "numerator",
-    "mau_so": "denominator",
-    "nguon": "source",
-    "ghi_chu": "note",
-    "phien_ban": "expected_version",
-}
-"""Vietnamese CSV headers → fields; the English field names are accepted as headers too."""
-FIELDS = set(CSV_COLUMNS.values())
-CSV_NAME = {field: header for header, field in CSV_COLUMNS.items()}
-TEMPLATE_HEADER = list(CSV_COLUMNS)
 VALUES_PER_ROW = 2 * len(FIELDS) + 6
 """The most separators (`,` `:` `{` `[` in JSON, `,` and line ends in CSV) a row may spend, so
 that the count of a body's values bounds the objects parsing it creates."""
@@ -66,10 +50,17 @@ that the count of a body's values bounds the objects parsing it creates."""
 class Limits:
     max_rows: int
     listed_problems: int
+    max_unpacked_bytes: int = 16_777_216
+    """The most bytes an XLSX workbook's parts inflate to, together (`workbook.py`)."""
 
     @property
     def max_values(self) -> int:
         return (self.max_rows + 1) * VALUES_PER_ROW
+
+    @property
+    def max_elements(self) -> int:
+        """The most XML elements a workbook's parts may hold: two per value (`<c><v>1</v></c>`)."""
+        return 2 * self.max_values
 
 
 @dataclass(slots=True)
@@ -80,7 +71,10 @@ class Row:
     columns: dict[str, str]
     """field → the column as the file names it"""
     from_csv: bool
+    """A file's row (CSV or XLSX): named by its columns, values as text or cells."""
     parsed: "Parsed | None" = None
+    typed: bool = False
+    """An XLSX row: its cells are typed (a number, a date), not text."""
 
     def column(self, field: str) -> str:
         return self.columns.get(field) or (CSV_NAME.get(field, field) if self.from_csv else field)
@@ -123,7 +117,14 @@ def parse_body(body: bytes, content_type: str | None, limits: Limits) -> list[Ro
         return _csv_rows(body, limits)
     if media in ("application/json", ""):
         return _json_rows(body, limits)
-    raise UnsupportedMedia(_("Send the batch as `application/json` or `text/csv`."))
+    if media == workbook.XLSX:
+        return _xlsx_rows(body, limits)
+    raise UnsupportedMedia(
+        _(
+            "Send the batch as `application/json`, `text/csv` or an XLSX workbook "
+            "(`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`)."
+        )
+    )
 
 
 def _too_many_values(limits: Limits) -> TooManyRows:
@@ -297,7 +298,7 @@ def _read_csv(content: str, limits: Limits) -> list[Row]:
     if not header or not any(name.strip() for name in header):
         raise Unprocessable(_("The batch has no rows."), field="rows")
     positions = _header(header, header_report)
-    named = {target: header[p] for p, target in positions.items() if target is not None}
+    named = _named(header, positions)
     rows: list[Row] = []
     report = Report(limits.listed_problems)
     line = reader.line_num
@@ -309,8 +310,8 @@ def _read_csv(content: str, limits: Limits) -> list[Row]:
         except csv.Error as exc:
             raise _not_csv(line + 1, exc, report) from None
         number, line = line + 1, reader.line_num
-        if not any(v.strip() for v in record):
-            continue
+        if not any(v.strip() for p, v in enumerate(record) if positions.get(p) != IGNORED):
+            continue  # a blank line, or one with nothing but what the template gives to read
         if len(rows) == limits.max_rows:
             raise _too_many_rows(limits)
         if len(record) > len(header):
@@ -330,7 +331,7 @@ def _read_csv(content: str, limits: Limits) -> list[Row]:
         for position, value in enumerate(record[: len(header)]):
             target = positions[position]
             value = value.strip()
-            if not value:
+            if not value or target == IGNORED:
                 continue
             if target is None:
                 report.add(
@@ -353,12 +354,75 @@ def _read_csv(content: str, limits: Limits) -> list[Row]:
     return rows
 
 
-def _header(header: list[str], report: Report) -> dict[int, str | None]:
-    """The field of each position of the header; refuses a header the batch cannot read."""
+def _xlsx_rows(body: bytes, limits: Limits) -> list[Row]:
+    """The rows of a workbook's sheet, under the rules of a CSV's: row 1 the header, blank rows
+    skipped, each row numbered as the sheet shows it, its cells typed."""
+    try:
+        stored = workbook.unpacked(body, limits.max_unpacked_bytes, max_elements=limits.max_elements)
+    except workbook.TooManyElements:
+        raise _too_many_values(limits) from None
+    with workbook.sheet_rows(stored) as lines:
+        header = [_header_text(cell) for cell in next(lines, ())]
+        while header and not header[-1].strip():
+            header.pop()
+        if not header:
+            raise Unprocessable(_("The batch has no rows."), field="rows")
+        positions = _header(header, Report(limits.listed_problems), labels=True)
+        named = _named(header, positions)
+        rows: list[Row] = []
+        report = Report(limits.listed_problems)
+        for number, cells in enumerate(lines, start=2):
+            if number > 2 * limits.max_rows + 1:
+                raise _too_many_rows(limits)  # even a sheet of blank rows ends somewhere
+            data: dict[str, Any] = {}
+            filled = False
+            for position, cell in enumerate(cells):
+                target = positions.get(position)
+                value = workbook.cell_value(cell, target or "")
+                if value is None or target == IGNORED:
+                    continue
+                filled = True
+                if target is not None:
+                    data[target] = value
+                    continue
+                report.add(
+                    number,
+                    None,
+                    "unnamed-column",
+                    _(
+                        "Value {value} stands in column {position}, which has no name in the header.",
+                        value=values.echo(value),
+                        position=get_column_letter(position + 1),
+                    ),
+                )
+            if not filled:
+                continue
+            if len(rows) == limits.max_rows:
+                raise _too_many_rows(limits)
+            rows.append(Row(number, data, named, from_csv=True, typed=True))
+    if not rows:
+        raise Unprocessable(_("The batch has no rows."), field="rows")
+    if report.problems:
+        raise report.refusal()
+    return rows
+
+
+def _header_text(cell: Any) -> str:
+    return "" if cell is None else str(cell)
+
+
+def _named(header: list[str], positions: dict[int, str | None]) -> dict[str, str]:
+    """field → the column as the header names it."""
+    return {target: header[p] for p, target in positions.items() if target is not None and target != IGNORED}
+
+
+def _header(header: list[str], report: Report, *, labels: bool = False) -> dict[int, str | None]:
+    """The field of each position of the header (`IGNORED` for a column people read, None for
+    one without a name); refuses a header the batch cannot read. `labels`: a missing column is
+    named by its Vietnamese label too (a workbook's header)."""
     if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
         separator = ";" if ";" in header[0] else "\t"
-        names = [n.strip().lower() for n in header[0].split(separator)]
-        if any(n in CSV_COLUMNS or n in FIELDS for n in names):
+        if any(field_of(n) not in (None, IGNORED) for n in header[0].split(separator)):
             report.add(
                 1,
                 None,
@@ -372,11 +436,10 @@ def _header(header: list[str], report: Report) -> dict[int, str | None]:
             raise report.refusal()
     columns: dict[int, str | None] = {}
     for position, name in enumerate(header):
-        normalized = name.strip().lower()
-        target = CSV_COLUMNS.get(normalized, normalized if normalized in FIELDS else None)
+        target = field_of(name)
         columns[position] = None
         if target is None:
-            if normalized:  # a column with no name (a sheet's trailing comma) is read as empty
+            if name.strip():  # a column with no name (a sheet's trailing comma) is read as empty
                 report.add(
                     1,
                     name,
@@ -384,10 +447,10 @@ def _header(header: list[str], report: Report) -> dict[int, str | None]:
                     _(
                         "Unknown column {column}. The columns are: {known}.",
                         column=values.echo(name),
-                        known=", ".join(TEMPLATE_HEADER),
+                        known=", ".join(INPUT_HEADER),
                     ),
                 )
-        elif target in columns.values():
+        elif target != IGNORED and target in columns.values():
             report.add(1, name, "repeated-column", _("The column {column} is given twice.", column=name))
         else:
             columns[position] = target
@@ -404,7 +467,10 @@ def _header(header: list[str], report: Report) -> dict[int, str | None]:
             1,
             None,
             "missing-column",
-            _("The header has no column {column}.", column=CSV_NAME[field]),
+            _(
+                "The header has no column {column}.",
+                column=f"{LABELS[field]} ({CSV_NAME[field]})" if labels else CSV_NAME[field],
+            ),
         )
     if report.problems:
         raise report.refusal()
@@ -436,7 +502,7 @@ def _parse_row(row: Row, report: Report) -> None:
     if "" in row.data:
         found.add(None, "not-an-object", _("A row is an object of named values."))
         return
-    read = values.Reader(row.data, row.column, row.from_csv, found)
+    read = values.Reader(row.data, row.column, row.from_csv, found, typed=row.typed)
     unit_id = read.integer("unit_id", 1, 2_147_483_647, required=False)
     unit_code = read.code("unit_code")
     unit_code_on = read.day("unit_code_on", required=False)
@@ -577,6 +643,7 @@ def _plan_sets(
             parsed.denominator,
             row.column,
             row.from_csv,
+            typed=row.typed,
         )
         if wrong:
             problem.add(*wrong)
@@ -696,33 +763,3 @@ async def push(
     return BatchReport(
         dry_run=dry_run, rows=len(rows), created=created, replaced=len(outcome) - created, sets=outcome
     )
-
-
-# --- The CSV template ------------------------------------------------------------------------
-
-
-def _template(metrics: list[tuple[str, str]], *, year: int, start: date, end: date) -> str:
-    """A CSV template: the Vietnamese header, then one row per metric of the catalogue, each with
-    `nam`, `tu_ngay` and `den_ngay` filled in with the reporting year and its period."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(TEMPLATE_HEADER)
-    for key, _kind in metrics:
-        row = {"nam": str(year), "tu_ngay": start.isoformat(), "den_ngay": end.isoformat(), "chi_tieu": key}
-        writer.writerow([row.get(column, "") for column in TEMPLATE_HEADER])
-    return "\ufeff" + out.getvalue()
-
-
-async def template(session: AsyncSession, *, year: int | None, cluster: int | None, today: date) -> str:
-    """The CSV template, its rows pre-filled with a reporting year and its period: `year`'s
-    (default: the statistical year containing `today`), the default period or, with `cluster`,
-    that cluster-year's reporting period (its covenant's own when stated); 404 for no such cluster."""
-    if year is None:
-        year = await year_containing(session, today)
-    if cluster is None:
-        period = await default_period(session, year)
-    else:
-        grouping = await resolve(session, GroupingRef.cluster(cluster))
-        period = await reporting_period(session, grouping.id, year)
-    rows = await session.execute(text("SELECT key, kind FROM metrics ORDER BY id"))
-    return _template([(r.key, r.kind) for r in rows], year=year, start=period.start, end=period.end)

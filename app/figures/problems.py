@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core.errors import AppError, Conflict, Problem, Unprocessable
 from app.core.i18n import Localized, _, quantity
 from app.units.examples import HUNG_YEN
+from app.units.schemas import UnitRef
 
 # --- the problem schemas -----------------------------------------------------------------------
 
@@ -39,8 +40,8 @@ class BatchRowProblem(BaseModel):
     )
 
     row: int = Field(
-        description="As in the file: the CSV line (the header is line 1), or the "
-        "1-based position in a JSON `rows` array."
+        description="As in the file: the CSV line (the header is line 1), the sheet's row in an "
+        "XLSX workbook (the header is row 1), or the 1-based position in a JSON `rows` array."
     )
     column: str | None = Field(description="The column (CSV header as written, JSON field), if one.")
     kind: str = Field(
@@ -77,8 +78,8 @@ class BatchProblemCount(BaseModel):
 
 class FiguresBatchProblem(Problem):
     """A refused batch (`POST /v1/figures:batch`): its problems (422, or 409 when every one is a
-    conflict with what is stored), the rows naming a unit the key may not write for (403), or
-    the row cap (413 `too-many-rows`)."""
+    conflict with what is stored), the rows naming a unit the key may not write for (403), the
+    row cap (413 `too-many-rows`), or a workbook unpacking past its cap (413 `payload-too-large`)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -127,6 +128,9 @@ class FiguresBatchProblem(Problem):
         default=None, description="403 on a batch: all such rows, counted."
     )
     max_rows: int | None = Field(default=None, description="413 on a batch: the most rows a batch may have.")
+    max_unpacked_bytes: int | None = Field(
+        default=None, description="413 on an XLSX batch: the most bytes its parts may unpack to, together."
+    )
 
 
 class FigurePeriodConflict(Problem):
@@ -149,10 +153,10 @@ class FigurePeriodConflict(Problem):
         }
     )
 
-    predecessors: list[dict[str, Any]] | None = Field(
+    predecessors: list[UnitRef] | None = Field(
         default=None, description="409: the units a period before the unit's first day belongs to."
     )
-    successors: list[dict[str, Any]] | None = Field(
+    successors: list[UnitRef] | None = Field(
         default=None, description="409: the units a period after the unit's last day belongs to."
     )
 

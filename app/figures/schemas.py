@@ -17,6 +17,15 @@ FigureNumber = Annotated[Decimal, exact_number(0, MAX_FIGURE)]
 FigureValue = ExactDecimal
 """A figure in an answer, written with the digits it was stored with."""
 
+_EXACT = (
+    " An exact decimal (`format: decimal`): the digits written are the digits stored and answered, "
+    "`12345678901234567.89` included; read it as a decimal (`BigDecimal`, Swift `Decimal`, Python "
+    "`Decimal`) rather than a binary float to keep every digit."
+)
+VALUE = "A count or an amount; null for a rate given by its parts." + _EXACT
+NUMERATOR = "A rate's numerator, with `denominator`; null when `value` is given." + _EXACT
+DENOMINATOR = "A rate's denominator, with `numerator`; null when `value` is given." + _EXACT
+
 
 def value_or_parts(value: Decimal | None, numerator: Decimal | None, denominator: Decimal | None) -> None:
     parts = (numerator is not None) + (denominator is not None)
@@ -52,9 +61,9 @@ class FigureIn(BaseModel):
     )
 
     metric: str = Field(pattern=METRIC_KEY, description="The metric's key in the catalogue.")
-    value: FigureNumber | None = None
-    numerator: FigureNumber | None = None
-    denominator: FigureNumber | None = None
+    value: FigureNumber | None = Field(default=None, description=VALUE)
+    numerator: FigureNumber | None = Field(default=None, description=NUMERATOR)
+    denominator: FigureNumber | None = Field(default=None, description=DENOMINATOR)
 
     @model_validator(mode="after")
     def _value_or_parts(self) -> "FigureIn":
@@ -99,9 +108,9 @@ class FigureOut(BaseModel):
     )
 
     metric: str
-    value: FigureValue | None
-    numerator: FigureValue | None
-    denominator: FigureValue | None
+    value: FigureValue | None = Field(description=VALUE)
+    numerator: FigureValue | None = Field(description=NUMERATOR)
+    denominator: FigureValue | None = Field(description=DENOMINATOR)
     re_aggregable: bool = Field(
         description="False for a rate given only as a percentage: it cannot be summed with others."
     )
@@ -181,9 +190,9 @@ class FigureItem(BaseModel):
     period_start: date
     period_end: date
     metric: str
-    value: FigureValue | None
-    numerator: FigureValue | None
-    denominator: FigureValue | None
+    value: FigureValue | None = Field(description=VALUE)
+    numerator: FigureValue | None = Field(description=NUMERATOR)
+    denominator: FigureValue | None = Field(description=DENOMINATOR)
     re_aggregable: bool
     set_version: int
     written_by_unit_id: int | None
@@ -220,9 +229,9 @@ class FigureRowIn(BaseModel):
     period_start: IsoDate
     period_end: IsoDate
     metric: str = Field(pattern=METRIC_KEY)
-    value: FigureNumber | None = None
-    numerator: FigureNumber | None = None
-    denominator: FigureNumber | None = None
+    value: FigureNumber | None = Field(default=None, description=VALUE)
+    numerator: FigureNumber | None = Field(default=None, description=NUMERATOR)
+    denominator: FigureNumber | None = Field(default=None, description=DENOMINATOR)
     source: Text | None = Field(default=None, max_length=500)
     note: Text | None = Field(default=None, max_length=2000)
     expected_version: Integer | None = Field(

@@ -83,12 +83,23 @@ def written_by(key: Principal, unit_id: int) -> int | None:
     return key.unit_id if key.role is Role.unit and key.unit_id != unit_id else None
 
 
+async def template_unit(session: AsyncSession, key: Principal, unit_id: int | None) -> int | None:
+    """The unit a figures template is filled in for: the one named, which the caller must be
+    allowed to write figures for (403 otherwise, whether it exists or not); else a unit key's
+    (or a person's unit grant's) own; else none (an admin, or a key that writes no figures)."""
+    if unit_id is not None:
+        await ensure_writer(session, key, unit_id)
+        return unit_id
+    return key.unit_id if key.role is Role.unit else None
+
+
 # --- Units and metrics -----------------------------------------------------------------------
 
 
 @dataclass
 class UnitInfo:
     id: int
+    code: str
     name: str
     valid_from: date | None
     valid_to: date | None
@@ -100,6 +111,7 @@ async def units_by_id(session: AsyncSession, ids: set[int]) -> dict[int, UnitInf
     rows = await session.execute(
         select(
             col(Unit.id),
+            col(Unit.code),
             col(Unit.name),
             col(Unit.valid_from),
             col(Unit.valid_to),
@@ -108,7 +120,8 @@ async def units_by_id(session: AsyncSession, ids: set[int]) -> dict[int, UnitInf
         ).where(col(Unit.id).in_(ids))
     )
     return {
-        r.id: UnitInfo(r.id, r.name, r.valid_from, r.valid_to, r.predecessors, r.successors) for r in rows
+        r.id: UnitInfo(r.id, r.code, r.name, r.valid_from, r.valid_to, r.predecessors, r.successors)
+        for r in rows
     }
 
 

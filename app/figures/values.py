@@ -12,8 +12,15 @@ read by one strict grammar (README, "The CSV number grammar"):
 Anything else is refused, never guessed. Where the value looks like a spreadsheet's way of
 writing (`1.250` or `1 250` for 1250, `98,5`, `1.250,5`, `1E+5`, `０７`, `01/07/2025`, a date as
 Excel's serial number, `8` for the code `08`), the problem names the habit and says what to
-write instead."""
+write instead.
 
+A sheet's cells (XLSX) are typed (`typed`): a number cell is a number, never text to be parsed
+by the grammar; an integral one is a whole number (the sheet reader makes it an `int`), a
+fractional one is refused where a whole number is due (`not-whole`, never a guessed habit), and
+one past 2^53 is refused since a spreadsheet's number has lost its last digits (`imprecise-number`).
+A text cell is read by the grammar, as a CSV value is."""
+
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -26,6 +33,8 @@ from app.core.numbers import MAX_DECIMALS, precise_enough
 from app.figures.problems import RowProblems
 
 MAX_FIGURE = Decimal(10**18)
+EXACT_FLOAT = 2**53
+"""A sheet's number this large or larger may have lost digits (a double holds 15–17)."""
 _WHOLE = re.compile(r"[0-9]{1,19}")
 _DECIMAL = re.compile(r"[0-9]{1,19}(?:\.[0-9]{1,30})?")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -70,12 +79,20 @@ class Reader:
     """Reads the fields of one row, adding a problem for each value the grammar refuses."""
 
     def __init__(
-        self, data: dict[str, Any], column: Callable[[str], str], from_csv: bool, found: RowProblems
+        self,
+        data: dict[str, Any],
+        column: Callable[[str], str],
+        from_csv: bool,
+        found: RowProblems,
+        *,
+        typed: bool = False,
     ) -> None:
         self.data = data
         self.column = column
         self.from_csv = from_csv
         self.found = found
+        self.typed = typed
+        """A sheet's typed cells (XLSX): numbers may be floats."""
 
     def present(self, field: str) -> bool:
         return self.data.get(field) is not None
@@ -133,9 +150,11 @@ class Reader:
 
     def _number_of(self, field: str, raw: Any, *, whole: bool) -> Decimal | None:
         """A number by the grammar, or None after saying why not."""
-        if isinstance(raw, bool) or not isinstance(raw, (int, Decimal, str)):
+        if isinstance(raw, bool) or not isinstance(raw, (int, Decimal, str, float)):
             self._problem(field, "not-a-number", _("{where}: must be a number.", where=self._where(field)))
             return None
+        if isinstance(raw, float):  # only a sheet's number cell
+            return self._sheet_number(field, raw, whole=whole)
         if isinstance(raw, str) and not self.from_csv:
             self._problem(
                 field,
@@ -175,10 +194,30 @@ class Reader:
             )
             return None
         if whole and not written_whole(number):
-            kind, text = whole_problem(number, self._where(field))
+            kind, text = whole_problem(number, self._where(field), typed=self.typed)
             self._problem(field, kind, text)
             return None
         return number
+
+    def _sheet_number(self, field: str, raw: float, *, whole: bool) -> Decimal | None:
+        """A sheet's fractional number cell (integral ones arrive as `int`), at the 15 significant
+        digits a spreadsheet keeps (`93.37500000000001` from a formula is 93.375)."""
+        if not math.isfinite(raw):
+            self._problem(field, "not-a-number", _("{where}: must be a number.", where=self._where(field)))
+            return None
+        if abs(raw) >= EXACT_FLOAT:
+            self._problem(
+                field,
+                "imprecise-number",
+                _(
+                    "{where}: {value} has more digits than a spreadsheet's number keeps; format the "
+                    "cell as Text and type the digits.",
+                    where=self._where(field),
+                    value=format(raw, ".15g"),
+                ),
+            )
+            return None
+        return self._number_of(field, Decimal(format(raw, ".15g")), whole=whole)
 
     def day(self, field: str, *, required: bool = True) -> date | None:
         if self._missing(field, required):
@@ -417,11 +456,14 @@ def written_whole(number: Decimal) -> bool:
     return number.as_tuple().exponent == 0
 
 
-def whole_problem(number: Decimal, where_: str) -> tuple[str, str]:
+def whole_problem(number: Decimal, where_: str, *, typed: bool = False) -> tuple[str, str]:
     """A number that should be written whole but is not: `1.250` or `5.000` (a dot before three
-    digits) is a thousands separator misread; `5.0` has decimals; `1E+2` an exponent."""
+    digits) is a thousands separator misread; `5.0` has decimals; `1E+2` an exponent. A sheet's
+    number cell (`typed`) is a number as the sheet holds it, its digits not as typed: not whole."""
     exponent = number.as_tuple().exponent
     value = echo(number)
+    if typed:
+        return "not-whole", _("{where}: {value} is not a whole number.", where=where_, value=value)
     if exponent == -3:
         return "thousands-separator", _(
             '{where}: "{value}" looks like a number with a thousands separator (this is a whole number); '
@@ -455,6 +497,8 @@ def figure_problem(
     denominator: Decimal | None,
     column: Callable[[str], str],
     from_csv: bool,
+    *,
+    typed: bool = False,
 ) -> tuple[str, str, str] | None:
     """What is wrong with a figure for a metric of `kind` (field, problem kind, text), for a batch
     row and a PUT alike: parts only for a rate; a count, an amount in đồng and a rate's parts
@@ -467,6 +511,6 @@ def figure_problem(
         whole.append(("value", value))
     for name, number in whole:
         if number is not None and not written_whole(number):
-            problem_kind, text = whole_problem(number, where(name, column, from_csv))
+            problem_kind, text = whole_problem(number, where(name, column, from_csv), typed=typed)
             return name, problem_kind, text
     return None

@@ -20,6 +20,7 @@ from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps, year_bounds
+from app.core.plans import Plan, Read, one, run
 from app.core.versioned import Conditions, Written
 from app.leadership.models import Leadership
 from app.leadership.schemas import (
@@ -85,10 +86,16 @@ async def leaderships(
     session: AsyncSession, cluster_id: int, years: list[int] | None = None
 ) -> list[LeadershipOut]:
     """The cluster's leaderships (all years, or the given ones) in one query."""
+    return await run(session, leaderships_plan(cluster_id, years))
+
+
+def leaderships_plan(cluster_id: int, years: list[int] | None = None) -> Plan[list[LeadershipOut]]:
+    """`leaderships` as a plan (the year sheet reads it with the rest of the sheet)."""
     if years is None:
-        rows = await session.execute(_LEADERSHIPS, {"cluster_id": cluster_id})
+        read = Read(_LEADERSHIPS, {"cluster_id": cluster_id})
     else:
-        rows = await session.execute(_LEADERSHIPS_IN_YEARS, {"cluster_id": cluster_id, "years": years})
+        read = Read(_LEADERSHIPS_IN_YEARS, {"cluster_id": cluster_id, "years": years})
+    rows = yield from one(read)
     return [_out(r) for r in rows]
 
 

@@ -1,5 +1,4 @@
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
@@ -174,7 +173,7 @@ class MembershipConflict(Problem):
     conflicting_membership_id: int | None = Field(
         default=None, description="409: the membership the request overlaps."
     )
-    conflicting_membership: dict[str, Any] | None = Field(
+    conflicting_membership: MembershipOut | None = Field(
         default=None, description="409: that membership, as `GET /v1/memberships/{id}` shows it."
     )
     conflicting_leaderships: list[ConflictingLeadership] | None = Field(

@@ -1,16 +1,13 @@
 """The statements the pledges run, built once (Core `select()`, bind parameters)."""
 
-from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.clusters.models import Cluster
-from app.core.periods import valid_on
-from app.memberships.models import Membership
 from app.metrics.models import Metric
 from app.pledges.models import Pledge, PledgeList, PledgeStatus
 from app.units.models import Unit
@@ -108,20 +105,6 @@ LIST = (
 )
 """The list with its pledges, each with the statuses set (a unit's name and id order them): one
 query (the year sheet shows it)."""
-
-
-def members_on(cluster_id: int, day: date) -> Select[Any]:
-    """The units that are members of the cluster on `day`, by name: those the evaluation judges
-    (`app.evaluation.service.evaluate_targets` reads the members at the end of the period)."""
-    return (
-        select(*unit_columns(Unit))
-        .join(Membership, col(Membership.unit_id) == col(Unit.id))
-        .where(
-            col(Membership.cluster_id) == cluster_id,
-            valid_on(col(Membership.valid_from), col(Membership.valid_to), day),
-        )
-        .order_by(col(Unit.name_folded), col(Unit.id))
-    )
 
 
 PLEDGE_AT = (

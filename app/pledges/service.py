@@ -3,7 +3,7 @@
 
 **Checks.** Read with the list, each pledge says how it stands: an amount or a count is a target
 (`ge` its quantity, on its metric, `absolute`, for its scope) judged by the evaluation engine
-(`app.evaluation.service.evaluate_targets`) over the cluster-year's reporting period
+(`app.evaluation.service.evaluation_out`) over the cluster-year's reporting period
 (`app.covenants.periods.reporting_period`), for each member at its end or for the members
 together; a task shows each member's status, or `unknown` when the secretariat set none.
 
@@ -37,17 +37,19 @@ from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page
+from app.core.plans import Plan, Read, gather, one, run
 from app.core.revisions import RevisionOut, revisions_page
 from app.core.versioned import Change, Conditions, Stored, Written
 from app.covenants.models import Covenant, Scope
-from app.covenants.periods import reporting_period
+from app.covenants.periods import ReportingPeriod, reporting_period_plan
 from app.evaluation.domain import Basis, Comparator, Target
+from app.evaluation.queries import MEMBERS_ON
 from app.evaluation.schemas import EvaluationRowOut
-from app.evaluation.service import evaluate_targets
+from app.evaluation.service import Judged, evaluation_out, judged_plan
 from app.memberships.service import is_member
 from app.metrics.models import Metric
 from app.pledges.models import Pledge, PledgeKind, PledgeList, PledgeStatus, TaskStatus
-from app.pledges.queries import LIST, PLEDGE_AT, STATUS, members_on
+from app.pledges.queries import LIST, PLEDGE_AT, STATUS
 from app.pledges.schemas import (
     PledgeCheck,
     PledgeOut,
@@ -113,17 +115,36 @@ def status_etag(out: PledgeStatusOut) -> str:
 
 
 async def pledges_of(session: AsyncSession, cluster_id: int, year: int) -> PledgesOut | None:
-    """The cluster-year's pledges, each checked; None when none are recorded. One query without
-    a list; with one, the reporting period, the members at its end (one query) and, when it holds
-    an amount or a count, the evaluation's five."""
-    row = (await session.execute(LIST, {"cluster_id": cluster_id, "year": year})).first()
-    if row is None:
+    """The cluster-year's pledges, each checked; None when none are recorded. Two queries without
+    a list (the list, the reporting period); with one, the members at its end (one query) or, when
+    it holds an amount or a count, what the evaluation reads (`judged_plan`: five)."""
+    return await run(session, pledges_plan(cluster_id, year))
+
+
+def pledges_plan(cluster_id: int, year: int) -> Plan[PledgesOut | None]:
+    """`pledges_of` as a plan, in two steps: the list and the reporting period, then the members
+    or what the evaluation reads (the year sheet reads both with the evaluation's own)."""
+    found = yield from gather(
+        {
+            "list": one(Read(LIST, {"cluster_id": cluster_id, "year": year})),
+            "period": reporting_period_plan(cluster_id, year),
+        }
+    )
+    if not found["list"]:
         return None
+    row = found["list"][0]
+    period: ReportingPeriod = found["period"]
     record: PledgeList = row.PledgeList
     pledges = [_Pledge.model_validate(p) for p in row.pledges]
-    period = await reporting_period(session, cluster_id, year)
-    members = [UnitRef.from_row(r) for r in await session.execute(members_on(cluster_id, period.end))]
-    rows = await _judged(session, pledges, cluster_id, row.number, year, period.start, period.end)
+    measured = [p for p in pledges if p.kind is not PledgeKind.task]
+    rows: dict[tuple[int, int | None], EvaluationRowOut] = {}
+    if measured:
+        judged = yield from judged_plan(cluster_id, period.start, period.end)
+        members = judged.members
+        rows = _judged(judged, measured, row.number, year)
+    else:
+        at_end = yield from one(Read(MEMBERS_ON, {"cluster_id": cluster_id, "day": period.end}))
+        members = [UnitRef.from_row(r) for r in at_end]
     return PledgesOut(
         cluster=row.number,
         year=year,
@@ -136,20 +157,11 @@ async def pledges_of(session: AsyncSession, cluster_id: int, year: int) -> Pledg
     )
 
 
-async def _judged(
-    session: AsyncSession,
-    pledges: list[_Pledge],
-    cluster_id: int,
-    number: int,
-    year: int,
-    start: date,
-    end: date,
+def _judged(
+    judged: Judged, measured: list[_Pledge], number: int, year: int
 ) -> dict[tuple[int, int | None], EvaluationRowOut]:
     """The evaluation's row for each amount or count pledge (by position) and member (None: the
     members together): each pledge a target `ge` its quantity on its metric, `absolute`."""
-    measured = [p for p in pledges if p.kind is not PledgeKind.task]
-    if not measured:
-        return {}
     targets = [
         (
             Target(
@@ -164,7 +176,7 @@ async def _judged(
         )
         for p in measured
     ]
-    evaluation = await evaluate_targets(session, targets, cluster_id, number, year, start, end)
+    evaluation = evaluation_out(judged, targets, number, year)
     return {(measured[r.target_index].position, r.unit_id): r for r in evaluation.rows}
 
 

@@ -16,6 +16,7 @@ from app.core.errors import Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.identity import Actor
+from app.core.plans import Plan, Read, one, run
 from app.core.versioned import Conditions, Written, replace_parts
 from app.metrics.models import Metric, MetricKind
 from app.reported.models import FigureKind, ReportedFigure, ReportedFigureSet
@@ -95,8 +96,13 @@ def _out(r: Any) -> ReportedFiguresOut:
 
 async def figures_of(session: AsyncSession, cluster_id: int, year: int) -> ReportedFiguresOut | None:
     """The cluster's reported figures for `year`, or None; one query."""
-    row = (await session.execute(_SET, {"cluster_id": cluster_id, "year": year})).first()
-    return _out(row) if row is not None else None
+    return await run(session, figures_plan(cluster_id, year))
+
+
+def figures_plan(cluster_id: int, year: int) -> Plan[ReportedFiguresOut | None]:
+    """`figures_of` as a plan (the year sheet reads it with the rest of the sheet)."""
+    rows = yield from one(Read(_SET, {"cluster_id": cluster_id, "year": year}))
+    return _out(rows[0]) if rows else None
 
 
 def _not_found(at: ClusterYear) -> str:

@@ -280,7 +280,7 @@ class RuleRefusal(Problem):
     )
 
     rule: str | None = Field(default=None, description="409: the rule (a rule-set parameter) refusing it.")
-    basis: dict[str, Any] | None = Field(
+    basis: Citation | None = Field(
         default=None, description="409: that rule's basis (`document`, `article`, `note`)."
     )
     confidence: str | None = Field(

@@ -1,6 +1,6 @@
 """The standings as a table people read (CSV, XLSX)."""
 
-from app.core.exports import Table
+from app.core.exports import Heading, Table
 from app.core.i18n import _
 from app.scoring.schemas import Standings
 
@@ -37,4 +37,8 @@ def standings_tables(standings: Standings) -> list[Table]:
         ]
         for row in standings.rows
     ]
-    return [Table(_("Standings"), headers, rows)]
+    heading = Heading(
+        _("Emulation cluster {number}, year {year}", number=standings.cluster, year=standings.year),
+        version=str(standings.version),
+    )
+    return [Table(_("Standings"), headers, rows, heading)]

@@ -21,6 +21,7 @@ from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.identity import Actor
+from app.core.plans import Plan, Read, one, run
 from app.core.versioned import Conditions, Stored, Written, replace_parts
 from app.scoring import queries
 from app.scoring.models import (
@@ -85,9 +86,15 @@ async def load_by_id(
             .where(col(ScoringFramework.cluster_id) == cluster_id, col(ScoringFramework.year) == year)
             .with_for_update()
         )
-    r = (await session.execute(queries.FRAMEWORK, {"cluster_id": cluster_id, "year": year})).first()
-    if r is None:
+    return await run(session, load_plan(cluster_id, year))
+
+
+def load_plan(cluster_id: int, year: int) -> Plan[Loaded | None]:
+    """`load_by_id` as a plan, unlocked (the year sheet reads it with the rest of the sheet)."""
+    rows = yield from one(Read(queries.FRAMEWORK, {"cluster_id": cluster_id, "year": year}))
+    if not rows:
         return None
+    r = rows[0]
     return Loaded(r.ScoringFramework, r.number, _framework_out(r), r.active_freeze)
 
 

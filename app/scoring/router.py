@@ -8,10 +8,18 @@ from app.auth.principal import Principal
 from app.clusters.tags import cluster_tag
 from app.clusters.years import ClusterWriter, ClusterYearDep, YearPath, resolve_year
 from app.core.cache import cached, json_answer
+from app.core.config import app_settings
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import CONDITIONAL_PUT, IfNoneMatch
-from app.core.exports import EXPORT_RESPONSES, ExportFormat, FormatQuery, export_response, negotiate
+from app.core.exports import (
+    EXPORT_RESPONSES,
+    ExportFormat,
+    FormatQuery,
+    export_response,
+    export_variant,
+    negotiate,
+)
 from app.core.i18n import _
 from app.core.idempotency import IdempotencyDep
 from app.core.numbers import ExactNumberRoute
@@ -243,6 +251,7 @@ async def _standings_answer(
     (PUBLIC_READS: stored only when published, and dropped by the thaw that withdraws it)."""
 
     shown: set[int] = set()
+    zone = app_settings(request).timezone
 
     async def render() -> Response:
         out = await read()
@@ -251,14 +260,14 @@ async def _standings_answer(
         shown.update(row.unit_id for row in out.rows)
         etag = standings.standings_etag(out)
         if fmt is not ExportFormat.json:
-            return export_response(fmt, standings_tables(out), standings_filename(out), etag)
+            return export_response(fmt, standings_tables(out), standings_filename(out), etag, timezone=zone)
         return json_answer(out, {"ETag": etag, "Vary": "Accept"})
 
     return await cached(
         request,
         tags=lambda _: [cluster_tag(number), *map(unit_tag, shown)],
         render=render,
-        variant=PUBLIC_VARIANT if reader is None else "",
+        variant=(PUBLIC_VARIANT if reader is None else "") + export_variant(fmt, zone),
     )
 
 
@@ -364,7 +373,7 @@ async def get_freeze(session: SessionDep, _: CurrentKey, at: ClusterYearDep, fre
 
 @router.post(
     "/standings/freezes/{freeze}/thaw",
-    operation_id="revokeStandingsFreeze",
+    operation_id="thawStandingsFreeze",
     summary="Thaw frozen standings (admin, with a reason)",
     description="Ends the freeze; who, when and why are recorded on it, and its snapshot stays "
     "readable. 409 when it was already thawed.",

@@ -4,7 +4,7 @@ of queries whatever the cluster's size), and the freezes that fix them for the c
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,10 +17,19 @@ from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.periods import year_bounds
+from app.core.plans import Plan, Read, gather, one, run
 from app.core.time import utcnow
-from app.memberships.service import members
+from app.memberships.service import members_plan
 from app.scoring import engine, queries
-from app.scoring.framework import Loaded, framework_or_404, frozen, load, load_by_id, no_framework
+from app.scoring.framework import (
+    Loaded,
+    framework_or_404,
+    frozen,
+    load,
+    load_by_id,
+    load_plan,
+    no_framework,
+)
 from app.scoring.models import StandingsFreeze
 from app.scoring.schemas import (
     FrameworkOut,
@@ -49,12 +58,22 @@ def _engine_framework(out: FrameworkOut) -> engine.Framework:
 
 async def _compute(session: AsyncSession, loaded: Loaded) -> Standings:
     """The standings as the stored scores make them now: two queries (members, points)."""
+    return await run(session, _compute_plan(loaded))
+
+
+def _compute_plan(loaded: Loaded) -> Plan[Standings]:
     start, end = year_bounds(loaded.record.year)
+    found = yield from gather(
+        {
+            "members": members_plan(loaded.record.cluster_id, start, end),
+            "points": one(Read(queries.POINTS, {"framework_id": loaded.id})),
+        }
+    )
     units: dict[int, UnitRef] = {}
-    for member in await members(session, loaded.record.cluster_id, start, end):
+    for member in found["members"]:
         units.setdefault(member.unit.id, member.unit)
     scores: dict[int, dict[str, dict[str, Decimal]]] = {}
-    for r in await session.execute(queries.POINTS, {"framework_id": loaded.id}):
+    for r in found["points"]:
         scores.setdefault(r.unit_id, {}).setdefault(r.scorer_code, {})[r.criterion_code] = r.points
     framework = _engine_framework(loaded.out)
     results = engine.standings(framework, list(units), scores)
@@ -121,14 +140,25 @@ async def _freeze_where(session: AsyncSession, framework_id: int, *conditions: A
 async def current_standings(session: AsyncSession, cluster_id: int, year: int) -> Standings | None:
     """The standings of a cluster-year now (the frozen snapshot while frozen), or None without a
     framework. Three queries at most, whatever the cluster's size."""
-    loaded = await load_by_id(session, cluster_id, year)
+    return await run(session, current_standings_plan(cluster_id, year))
+
+
+_ACTIVE_FREEZE = select(StandingsFreeze).where(
+    col(StandingsFreeze.framework_id) == bindparam("framework_id"),
+    col(StandingsFreeze.number) == bindparam("number"),
+)
+
+
+def current_standings_plan(cluster_id: int, year: int) -> Plan[Standings | None]:
+    """`current_standings` as a plan (the year sheet reads it with the rest of the sheet)."""
+    loaded = yield from load_plan(cluster_id, year)
     if loaded is None:
         return None
     if loaded.active_freeze is not None:
-        freeze = await _freeze_where(session, loaded.id, col(StandingsFreeze.number) == loaded.active_freeze)
-        assert freeze is not None
-        return _snapshot(freeze)
-    return await _compute(session, loaded)
+        snapshot = Read(_ACTIVE_FREEZE, {"framework_id": loaded.id, "number": loaded.active_freeze})
+        rows = yield from one(snapshot)
+        return _snapshot(rows[0].StandingsFreeze)
+    return (yield from _compute_plan(loaded))
 
 
 async def standings_at(session: AsyncSession, cluster_id: int, year: int, version: int) -> Standings | None:

@@ -1,15 +1,21 @@
 """The cluster-year sheet as tables people read: the members (the CSV), then the conferences,
 the covenant's targets, its pledges with their checks, the reported figures, the standings, the
-votes' results, the awards and the notes (more worksheets of the XLSX)."""
+votes' results, the awards and the notes (more worksheets of the XLSX). Every table names the
+cluster and the year (its printed title row); enum values are shown as labels in the request's
+language, never as the codes of the JSON."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 from app.awards.models import AwardStatus
 from app.conferences.models import ConferenceKind, DatePrecision
-from app.core.exports import Cell, Table
+from app.core.exports import Cell, Heading, Table
 from app.core.i18n import N_, _
+from app.covenants.models import Basis, Comparator, Scope
+from app.metrics.models import MeasureUnit
 from app.pledges.models import PledgeKind
 from app.pledges.schemas import PledgeOutcome
+from app.reported.models import FigureKind, Qualifier
 from app.sheets.schemas import ClusterYearSheet
 
 
@@ -104,6 +110,24 @@ def _conferences(sheet: ClusterYearSheet) -> Table:
     )
 
 
+COMPARATOR_SYMBOLS = {
+    Comparator.lt: "<",
+    Comparator.le: "≤",
+    Comparator.eq: "=",
+    Comparator.ge: "≥",
+    Comparator.gt: ">",
+}
+"""As the evaluation's sentences write them: read alike in either language."""
+BASIS_LABELS = {
+    Basis.absolute: N_("The figure itself"),
+    Basis.change_vs_previous_period: N_("Change on the same period last year"),
+}
+SCOPE_LABELS = {
+    Scope.each_member: N_("Each member"),
+    Scope.cluster_total: N_("The members together"),
+}
+
+
 def _targets(sheet: ClusterYearSheet) -> Table:
     targets = sheet.covenant.targets if sheet.covenant is not None else []
     return Table(
@@ -113,10 +137,10 @@ def _targets(sheet: ClusterYearSheet) -> Table:
             [
                 t.position,
                 t.metric_name,
-                t.comparator.value,
+                COMPARATOR_SYMBOLS[t.comparator],
                 t.threshold,
-                t.basis.value,
-                t.scope.value,
+                _(BASIS_LABELS[t.basis]),
+                _(SCOPE_LABELS[t.scope]),
                 t.label,
             ]
             for t in targets
@@ -173,6 +197,33 @@ def _pledges(sheet: ClusterYearSheet) -> Table:
     )
 
 
+FIGURE_KIND_LABELS = {
+    FigureKind.value: N_("Count or amount"),
+    FigureKind.change: N_("Change"),
+    FigureKind.rate: N_("Rate"),
+}
+QUALIFIER_LABELS = {
+    Qualifier.exact: N_("Exactly"),
+    Qualifier.approximately: N_("About"),
+    Qualifier.at_least: N_("At least"),
+    Qualifier.over: N_("Over"),
+    Qualifier.under: N_("Under"),
+    Qualifier.at_most: N_("At most"),
+}
+MEASURE_LABELS = {
+    MeasureUnit.cases: N_("cases"),
+    MeasureUnit.persons: N_("persons"),
+    MeasureUnit.collectives: N_("collectives"),
+    MeasureUnit.individuals: N_("individuals"),
+    MeasureUnit.letters: N_("letters"),
+    MeasureUnit.items: N_("items"),
+    MeasureUnit.vnd: N_("VND"),
+    MeasureUnit.percent: N_("percent"),
+}
+"""The words the evaluation's sentences put after a number (`app.evaluation.explain`), and
+`percent`."""
+
+
 def _reported(sheet: ClusterYearSheet) -> Table:
     figures = sheet.reported_figures.figures if sheet.reported_figures is not None else []
     return Table(
@@ -190,10 +241,10 @@ def _reported(sheet: ClusterYearSheet) -> Table:
             [
                 f.position,
                 f.label,
-                f.kind.value,
-                f.qualifier.value,
+                _(FIGURE_KIND_LABELS[f.kind]),
+                _(QUALIFIER_LABELS[f.qualifier]),
                 f.value,
-                f.unit_of_measure.value if f.unit_of_measure else None,
+                _(MEASURE_LABELS[f.unit_of_measure]) if f.unit_of_measure else None,
                 f.compared_with,
             ]
             for f in figures
@@ -278,9 +329,17 @@ def _votes(sheet: ClusterYearSheet) -> Table:
     )
 
 
+def sheet_heading(sheet: ClusterYearSheet) -> Heading:
+    """The cluster and the year; the version a title row names is the sheet's ETag digest."""
+    return Heading(_("Emulation cluster {number}, year {year}", number=sheet.cluster.number, year=sheet.year))
+
+
 def sheet_tables(sheet: ClusterYearSheet) -> list[Table]:
+    """The members first (the CSV), then a worksheet each for the rest (those without rows are
+    left out of the XLSX)."""
     notes = Table(_("Notes"), [_("Note")], [[n] for n in sheet.notes])
-    return [
+    heading = sheet_heading(sheet)
+    tables = [
         _members(sheet),
         _conferences(sheet),
         _targets(sheet),
@@ -291,3 +350,4 @@ def sheet_tables(sheet: ClusterYearSheet) -> list[Table]:
         _awards(sheet),
         notes,
     ]
+    return [replace(t, heading=heading) for t in tables]

@@ -9,6 +9,7 @@ from app.clusters.tags import cluster_tag
 from app.clusters.years import ClusterYear, GroupingPath, YearPath, resolve, resolve_year
 from app.core.cache import cached, json_answer
 from app.core.compression import Gzip
+from app.core.config import app_settings
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import encoded_etag
@@ -17,6 +18,7 @@ from app.core.exports import (
     ExportFormat,
     FormatQuery,
     export_response,
+    export_variant,
     negotiate,
     representation_etag,
 )
@@ -82,7 +84,10 @@ router = APIRouter(
     "ETag/304 supported. **Exports**: `Accept: text/csv` or the XLSX media type, or "
     "`?format=csv|xlsx|json`: the CSV is the members (one row per membership, with the year's "
     "leader and deputy; UTF-8 with a BOM), the XLSX has a worksheet each for the members, the "
-    "conferences, the covenant's targets, the pledges, the reported figures and the notes; "
+    "conferences, the covenant's targets, the pledges, the reported figures and the notes (a "
+    "worksheet without rows is left out), each with a title row above its headers (the cluster, "
+    "the year, the version, the day exported) and laid out for printing (landscape, one page "
+    "wide, headers repeated, page numbers); "
     "headers in the request's language (Vietnamese by default), `Content-Disposition` with the "
     "file name. Another `Accept` is 406. Served from the in-process read cache until a write "
     "it shows commits (the cluster's records, a unit it names, the metric catalogue, the rules). "
@@ -98,6 +103,7 @@ async def cluster_year(
     format: FormatQuery = None,
 ) -> Response:
     fmt = negotiate(request.headers.get("accept"), format)
+    zone = app_settings(request).timezone
     shown: set[int] = set()
 
     async def render() -> Response:
@@ -105,7 +111,7 @@ async def cluster_year(
         shown.update(units_shown(sheet.model_dump(mode="json")))
         if fmt is not ExportFormat.json:
             return export_response(
-                fmt, sheet_tables(sheet), sheet_filename(sheet), representation_etag(sheet)
+                fmt, sheet_tables(sheet), sheet_filename(sheet), representation_etag(sheet), timezone=zone
             )
         return json_answer(sheet, {"Vary": "Accept", "ETag": representation_etag(sheet)})
 
@@ -113,7 +119,7 @@ async def cluster_year(
         request,
         tags=lambda _: [cluster_tag(at.grouping.number), METRICS, RULES, *map(unit_tag, shown)],
         render=render,
-        variant=PUBLIC_VARIANT if reader is None else "",
+        variant=(PUBLIC_VARIANT if reader is None else "") + export_variant(fmt, zone),
     )
 
 
@@ -173,9 +179,11 @@ async def cluster_years(
 
     async def render() -> ClusterYearList:
         grouping = await resolve(session, cluster)
+        years = await years_of(session, grouping.id, now)
+        sheets = await service.cluster_years(session, [ClusterYear(cluster, y, grouping) for y in years])
         items = []
-        for year in await years_of(session, grouping.id, now):
-            sheet = await _sheet(session, reader, ClusterYear(cluster, year, grouping))
+        for year, whole in zip(years, sheets, strict=True):
+            sheet = published(whole) if reader is None else whole
             shown.update(units_shown(sheet.model_dump(mode="json")))
             href = f"/v1/clusters/{cluster.number}/years/{year}"
             items.append(

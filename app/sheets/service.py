@@ -1,46 +1,72 @@
+"""The cluster-year sheet: each part read by its feature's own plan (`app.core.plans`), all the
+parts side by side, so that a render is two statements whatever the cluster's size.
+
+1. The members with their lineage, the leaderships of the year and the next, the conferences,
+   the covenant with its host and targets, the pledges, the reporting period, the reported
+   figures, the scoring framework, the awards and the votes.
+2. What those call for: what the evaluation reads over the reporting period (the members at its
+   end, their lineage, the figures, the metrics; the pledges' checks read the same, so it is
+   read once), the standings' points (or their frozen snapshot), the votes' candidates, voters,
+   rounds, attendance and participations.
+
+Each feature's endpoint runs the same plan one query at a time: one way of computing each part."""
+
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.awards.service import cluster_year_awards
+from app.awards.service import cluster_year_awards_plan
 from app.clusters.models import RotationCustom
 from app.clusters.years import ClusterYear
-from app.conferences.service import conferences_of
+from app.conferences.service import conferences_plan
 from app.core.i18n import _
 from app.core.periods import year_bounds
-from app.covenants.service import covenant_of
-from app.evaluation.service import summary as evaluation_summary
-from app.leadership.service import leaderships
-from app.memberships.service import members
-from app.pledges.service import pledges_of
-from app.reported.service import figures_of
-from app.scoring.schemas import StandingsBrief
-from app.scoring.service import current_standings
+from app.core.plans import Plan, gather, run_batched
+from app.covenants.service import covenant_plan
+from app.evaluation.service import summary_plan
+from app.leadership.service import leaderships_plan
+from app.memberships.schemas import Member
+from app.memberships.service import members_plan
+from app.pledges.service import pledges_plan
+from app.reported.service import figures_plan
+from app.scoring.schemas import Standings, StandingsBrief
+from app.scoring.standings import current_standings_plan
 from app.sheets.schemas import ClusterBrief, ClusterYearSheet
-from app.votes.schemas import VoteOut
-from app.votes.service import votes_of
+from app.votes.queries import votes_of_plan
 
 
 async def cluster_year(session: AsyncSession, at: ClusterYear) -> ClusterYearSheet:
-    """A fixed number of queries whatever the cluster's size: cluster, members with lineage,
-    leaderships, the conferences (`conferences_of`), the covenant with its host and targets, its
-    pledges (one query without a list; with one, the members and, for an amount or a count, the
-    evaluation's five: `app.pledges.service.pledges_of`), the reported figures, the evaluation's
-    six (`app.evaluation.service.evaluate_cluster`), the standings' four
-    (`app.scoring.service.current_standings`), the awards' one and the votes' seven (`_votes`)."""
+    """The sheet of a cluster-year: two statements whatever the cluster's size."""
+    return await run_batched(session, sheet_plan(at))
+
+
+async def cluster_years(session: AsyncSession, ats: Sequence[ClusterYear]) -> list[ClusterYearSheet]:
+    """The sheets of several years of a cluster (its years list): two statements for them all."""
+    sheets = await run_batched(session, gather({str(i): sheet_plan(at) for i, at in enumerate(ats)}))
+    return [sheets[str(i)] for i in range(len(ats))]
+
+
+def sheet_plan(at: ClusterYear) -> Plan[ClusterYearSheet]:
+    """The sheet, each part from its feature's plan, the parts side by side."""
     cluster, cluster_id, number, year = at.grouping.row, at.id, at.number, at.year
     start, end = year_bounds(year)
-    roster = await members(session, cluster_id, start, end)
-    by_year = {lead.year: lead for lead in await leaderships(session, cluster_id, [year, year + 1])}
-    notes = []
-    for member in roster:
-        if member.ceased_on is not None and start <= member.ceased_on <= end:
-            note = _(
-                "{name} ceased to exist on {day}; successor: {successors}.",
-                name=member.unit.name,
-                day=member.ceased_on,
-                successors=", ".join(s.name for s in member.successors) or _("none recorded"),
-            )
-            if note not in notes:
-                notes.append(note)
+    parts = yield from gather(
+        {
+            "members": members_plan(cluster_id, start, end),
+            "leaderships": leaderships_plan(cluster_id, [year, year + 1]),
+            "conferences": conferences_plan(cluster_id, year),
+            "covenant": covenant_plan(cluster_id, year),
+            "pledges": pledges_plan(cluster_id, year),
+            "reported_figures": figures_plan(cluster_id, year),
+            "evaluation": summary_plan(cluster_id, number, year),
+            "standings": current_standings_plan(cluster_id, year),
+            "awards": cluster_year_awards_plan(cluster_id, year),
+            "votes": votes_of_plan(cluster_id, year),
+        }
+    )
+    roster: list[Member] = parts["members"]
+    by_year = {lead.year: lead for lead in parts["leaderships"]}
+    standings: Standings | None = parts["standings"]
     return ClusterYearSheet(
         cluster=ClusterBrief(
             number=cluster.number,
@@ -51,23 +77,30 @@ async def cluster_year(session: AsyncSession, at: ClusterYear) -> ClusterYearShe
         members=roster,
         leadership=by_year.get(year),
         next_leadership=by_year.get(year + 1),
-        conferences=await conferences_of(session, cluster_id, year),
-        covenant=await covenant_of(session, cluster_id, year),
-        pledges=await pledges_of(session, cluster_id, year),
-        reported_figures=await figures_of(session, cluster_id, year),
-        evaluation=await evaluation_summary(session, cluster_id, number, year),
-        standings=await _standings(session, cluster_id, year),
-        awards=await cluster_year_awards(session, cluster_id, year),
-        votes=await _votes(session, cluster_id, year),
-        notes=notes,
+        conferences=parts["conferences"],
+        covenant=parts["covenant"],
+        pledges=parts["pledges"],
+        reported_figures=parts["reported_figures"],
+        evaluation=parts["evaluation"],
+        standings=StandingsBrief.of(standings) if standings is not None else None,
+        awards=parts["awards"],
+        votes=parts["votes"],
+        notes=_notes(roster, year),
     )
 
 
-async def _votes(session: AsyncSession, cluster_id: int, year: int) -> list[VoteOut]:
-    """The cluster-year's votes with their rounds and results: seven queries (one without votes)."""
-    return await votes_of(session, cluster_id, year)
-
-
-async def _standings(session: AsyncSession, cluster_id: int, year: int) -> StandingsBrief | None:
-    standings = await current_standings(session, cluster_id, year)
-    return StandingsBrief.of(standings) if standings is not None else None
+def _notes(roster: list[Member], year: int) -> list[str]:
+    """Units that ceased during the year, and who succeeded them, once each."""
+    start, end = year_bounds(year)
+    notes: list[str] = []
+    for member in roster:
+        if member.ceased_on is not None and start <= member.ceased_on <= end:
+            note = _(
+                "{name} ceased to exist on {day}; successor: {successors}.",
+                name=member.unit.name,
+                day=member.ceased_on,
+                successors=", ".join(s.name for s in member.successors) or _("none recorded"),
+            )
+            if note not in notes:
+                notes.append(note)
+    return notes

@@ -1,8 +1,9 @@
 """Reading votes: a fixed number of queries for any number of votes (the year sheet is a hot path)."""
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -11,6 +12,7 @@ from app.awards.eligibility import with_message
 from app.awards.schemas import RuleCheck
 from app.clusters.models import Cluster
 from app.core.i18n import _
+from app.core.plans import Plan, Read, one, run
 from app.units.models import Unit
 from app.units.schemas import UnitRef
 from app.units.service import unit_columns
@@ -74,66 +76,83 @@ def parameters_used(stored: dict[str, Any]) -> tuple[ParameterUsed, list[Paramet
     return threshold, used
 
 
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_CANDIDATES = (
+    select(VoteCandidate, *unit_columns(Unit))
+    .join(Unit, col(Unit.id) == col(VoteCandidate.unit_id))
+    .where(col(VoteCandidate.vote_id).in_(_IDS))
+    .order_by(col(VoteCandidate.vote_id), col(VoteCandidate.position))
+)
+_VOTERS = (
+    select(col(VoteVoter.vote_id), *unit_columns(Unit))
+    .join(Unit, col(Unit.id) == col(VoteVoter.unit_id))
+    .where(col(VoteVoter.vote_id).in_(_IDS))
+    .order_by(col(VoteVoter.vote_id), col(Unit.name), col(Unit.id))
+)
+_ROUNDS = (
+    select(VoteRound, col(VoteBallotBox.ballots_cast))
+    .join(
+        VoteBallotBox,
+        (col(VoteBallotBox.vote_id) == col(VoteRound.vote_id))
+        & (col(VoteBallotBox.round) == col(VoteRound.round)),
+    )
+    .where(col(VoteRound.vote_id).in_(_IDS))
+    .order_by(col(VoteRound.vote_id), col(VoteRound.round))
+)
+_ROUND_CANDIDATES = (
+    select(col(VoteRoundTally.vote_id), col(VoteRoundTally.round), col(VoteRoundTally.candidate_unit_id))
+    .join(
+        VoteCandidate,
+        (col(VoteCandidate.vote_id) == col(VoteRoundTally.vote_id))
+        & (col(VoteCandidate.unit_id) == col(VoteRoundTally.candidate_unit_id)),
+    )
+    .where(col(VoteRoundTally.vote_id).in_(_IDS))
+    .order_by(col(VoteRoundTally.vote_id), col(VoteRoundTally.round), col(VoteCandidate.position))
+)
+_ATTENDANCE = (
+    select(VoteAttendance).where(col(VoteAttendance.vote_id).in_(_IDS)).order_by(col(VoteAttendance.unit_id))
+)
+_PARTICIPATIONS = (
+    select(VoteParticipation)
+    .where(col(VoteParticipation.vote_id).in_(_IDS))
+    .order_by(col(VoteParticipation.unit_id))
+)
+"""A vote's parts, for the votes whose ids are given: built once (the year sheet is a hot path)."""
+_OF_YEAR = (
+    select_votes()
+    .where(col(Vote.cluster_id) == bindparam("cluster_id"), col(Vote.emulation_year) == bindparam("year"))
+    .order_by(col(Vote.id))
+)
+
+
 async def vote_outs(session: AsyncSession, rows: list[Any]) -> list[VoteOut]:
     """The votes of `rows` (from `select_votes`) with their parts: six more queries, whatever
     the number of votes, candidates, voters or rounds."""
+    return await run(session, vote_outs_plan(rows))
+
+
+def votes_of_plan(cluster_id: int, year: int) -> Plan[list[VoteOut]]:
+    """The votes of a cluster-year, by id, with their parts: two steps (the year sheet reads them
+    with the rest of the sheet)."""
+    rows = yield from one(Read(_OF_YEAR, {"cluster_id": cluster_id, "year": year}))
+    return (yield from vote_outs_plan(rows))
+
+
+def vote_outs_plan(rows: list[Any]) -> Plan[list[VoteOut]]:
+    """`vote_outs` as a plan: its six reads in one step."""
     ids = [r.Vote.id for r in rows]
     if not ids:
         return []
-    candidates = await _grouped(
-        session,
-        select(VoteCandidate, *unit_columns(Unit))
-        .join(Unit, col(Unit.id) == col(VoteCandidate.unit_id))
-        .where(col(VoteCandidate.vote_id).in_(ids))
-        .order_by(col(VoteCandidate.vote_id), col(VoteCandidate.position)),
-        lambda r: r.VoteCandidate.vote_id,
-    )
-    voters = await _grouped(
-        session,
-        select(col(VoteVoter.vote_id), *unit_columns(Unit))
-        .join(Unit, col(Unit.id) == col(VoteVoter.unit_id))
-        .where(col(VoteVoter.vote_id).in_(ids))
-        .order_by(col(VoteVoter.vote_id), col(Unit.name), col(Unit.id)),
-        lambda r: r.vote_id,
-    )
-    rounds = await _grouped(
-        session,
-        select(VoteRound, col(VoteBallotBox.ballots_cast))
-        .join(
-            VoteBallotBox,
-            (col(VoteBallotBox.vote_id) == col(VoteRound.vote_id))
-            & (col(VoteBallotBox.round) == col(VoteRound.round)),
-        )
-        .where(col(VoteRound.vote_id).in_(ids))
-        .order_by(col(VoteRound.vote_id), col(VoteRound.round)),
-        lambda r: r.VoteRound.vote_id,
-    )
-    round_candidates = await _grouped(
-        session,
-        select(col(VoteRoundTally.vote_id), col(VoteRoundTally.round), col(VoteRoundTally.candidate_unit_id))
-        .join(
-            VoteCandidate,
-            (col(VoteCandidate.vote_id) == col(VoteRoundTally.vote_id))
-            & (col(VoteCandidate.unit_id) == col(VoteRoundTally.candidate_unit_id)),
-        )
-        .where(col(VoteRoundTally.vote_id).in_(ids))
-        .order_by(col(VoteRoundTally.vote_id), col(VoteRoundTally.round), col(VoteCandidate.position)),
-        lambda r: (r.vote_id, r.round),
-    )
-    attendance = await _grouped(
-        session,
-        select(VoteAttendance)
-        .where(col(VoteAttendance.vote_id).in_(ids))
-        .order_by(col(VoteAttendance.unit_id)),
-        lambda r: (r.VoteAttendance.vote_id, r.VoteAttendance.round),
-    )
-    participations = await _grouped(
-        session,
-        select(VoteParticipation)
-        .where(col(VoteParticipation.vote_id).in_(ids))
-        .order_by(col(VoteParticipation.unit_id)),
-        lambda r: (r.VoteParticipation.vote_id, r.VoteParticipation.round),
-    )
+    parts = yield [
+        Read(statement, {"ids": ids})
+        for statement in (_CANDIDATES, _VOTERS, _ROUNDS, _ROUND_CANDIDATES, _ATTENDANCE, _PARTICIPATIONS)
+    ]
+    candidates = _grouped(parts[0], lambda r: r.VoteCandidate.vote_id)
+    voters = _grouped(parts[1], lambda r: r.vote_id)
+    rounds = _grouped(parts[2], lambda r: r.VoteRound.vote_id)
+    round_candidates = _grouped(parts[3], lambda r: (r.vote_id, r.round))
+    attendance = _grouped(parts[4], lambda r: (r.VoteAttendance.vote_id, r.VoteAttendance.round))
+    participations = _grouped(parts[5], lambda r: (r.VoteParticipation.vote_id, r.VoteParticipation.round))
 
     def round_out(r: Any) -> RoundOut:
         row: VoteRound = r.VoteRound
@@ -211,8 +230,8 @@ async def vote_outs(session: AsyncSession, rows: list[Any]) -> list[VoteOut]:
     return outs
 
 
-async def _grouped(session: AsyncSession, query: Any, key: Any) -> dict[Any, list[Any]]:
+def _grouped(rows: list[Any], key: Callable[[Any], Any]) -> dict[Any, list[Any]]:
     groups: dict[Any, list[Any]] = {}
-    for row in await session.execute(query):
+    for row in rows:
         groups.setdefault(key(row), []).append(row)
     return groups

@@ -46,6 +46,7 @@ from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page, encode_cursor
 from app.core.periods import overlaps, year_bounds
+from app.core.plans import run
 from app.leadership.service import leaderships
 from app.memberships.models import Membership
 from app.rules.schemas import RuleSet
@@ -71,7 +72,7 @@ from app.votes.models import (
     VoteVoter,
 )
 from app.votes.parameters import counting_rule, parameter_value, vote_parameters
-from app.votes.queries import select_votes, vote_outs
+from app.votes.queries import select_votes, vote_outs, votes_of_plan
 from app.votes.schemas import AttendanceIn, CloseIn, RoundResult, SeatOut, TallyOut, VoteCreate, VoteOut
 from app.votes.seal import BallotSeal, SealBroken, SealKeyMismatch
 
@@ -210,8 +211,7 @@ async def list_votes(
 
 async def votes_of(session: AsyncSession, cluster_id: int, year: int) -> list[VoteOut]:
     """The votes of a cluster-year, by id: seven queries whatever their number and size."""
-    query = select_votes().where(col(Vote.cluster_id) == cluster_id, col(Vote.emulation_year) == year)
-    return await vote_outs(session, list(await session.execute(query.order_by(col(Vote.id)))))
+    return await run(session, votes_of_plan(cluster_id, year))
 
 
 # --- Creating a vote ---------------------------------------------------------------------------

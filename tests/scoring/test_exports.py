@@ -3,6 +3,7 @@
 
 import csv
 import io
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -57,7 +58,8 @@ async def test_standings_as_xlsx_with_vietnamese_headers_and_the_right_rows(
         unquote(disposition.split("filename*=UTF-8''")[1]) == f"Bảng xếp hạng Cụm 70 năm 2024 v{version}.xlsx"
     )
     rows = workbook_rows(response.content)
-    assert rows[0] == [
+    assert str(rows[0][0]).startswith(f"Bảng xếp hạng — Cụm thi đua số 70, năm 2024 — phiên bản {version} — ")
+    assert rows[1] == [
         "Hạng",
         "Mã đơn vị",
         "Đơn vị",
@@ -67,15 +69,15 @@ async def test_standings_as_xlsx_with_vietnamese_headers_and_the_right_rows(
         "Điểm: Cục Công tác Đảng và công tác chính trị",
         "Thiếu điểm",
     ]
-    assert [r[:5] for r in rows[1:3]] == [
+    assert [r[:5] for r in rows[2:4]] == [
         [1, "04", "Cao Bằng", 196, "Xuất sắc"],
         [2, "10", "Lào Cai", 179, "Tốt"],
     ]
-    unranked = {r[2]: r for r in rows[3:]}
+    unranked = {r[2]: r for r in rows[4:]}
     assert unranked["Lai Châu"][0] is None
     assert unranked["Lai Châu"][7] == "CUM/A; CUM/B; X01/A; X01/B"
-    assert len(rows) == 5
-    assert response.headers["etag"].endswith('-xlsx-vi"')
+    assert len(rows) == 6
+    assert re.search(r'-xlsx-\d{8}-vi"$', response.headers["etag"])  # and the day exported
 
 
 async def test_standings_as_csv_by_format_overrides_accept(
@@ -131,7 +133,7 @@ async def test_a_frozen_version_exports_too(admin: httpx.AsyncClient, standings:
     frozen = (await admin.post(f"{STANDINGS_URL}/freezes")).json()
     version = frozen["standings"]["version"]
     response = await admin.get(f"{STANDINGS_URL}/versions/{version}", params={"format": "xlsx"}, headers=VI)
-    assert workbook_rows(response.content)[1][:3] == [1, "04", "Cao Bằng"]
+    assert workbook_rows(response.content)[2][:3] == [1, "04", "Cao Bằng"]
 
 
 async def test_the_year_sheet_as_xlsx_and_csv(admin: httpx.AsyncClient, seeded: None) -> None:
@@ -139,20 +141,11 @@ async def test_the_year_sheet_as_xlsx_and_csv(admin: httpx.AsyncClient, seeded: 
     assert response.status_code == 200, response.text
     assert 'filename="Cum-5-nam-2024.xlsx"' in response.headers["content-disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == [
-        "Thành viên",
-        "Hội nghị",
-        "Chỉ tiêu giao ước",
-        "Cam kết",
-        "Số liệu báo cáo",
-        "Bảng xếp hạng",
-        "Bỏ phiếu suy tôn",
-        "Khen thưởng",
-        "Ghi chú",
-    ]
+    # No covenant, pledges, reported figures, standings, votes or notes that year: no worksheet.
+    assert workbook.sheetnames == ["Thành viên", "Hội nghị", "Khen thưởng"]
     members = workbook_rows(response.content)
-    assert members[0][:6] == ["STT", "Mã đơn vị", "Đơn vị", "Từ ngày", "Đến ngày", "Vai trò năm 2024"]
-    roles = {r[2]: r[5] for r in members[1:]}
+    assert members[1][:6] == ["STT", "Mã đơn vị", "Đơn vị", "Từ ngày", "Đến ngày", "Vai trò năm 2024"]
+    roles = {r[2]: r[5] for r in members[2:]}
     assert roles == {
         "Hưng Yên": "Cụm trưởng",
         "Thái Bình": "Cụm phó",
@@ -161,7 +154,7 @@ async def test_the_year_sheet_as_xlsx_and_csv(admin: httpx.AsyncClient, seeded: 
         "Hải Dương": None,
     }
     as_json = (await admin.get("/v1/clusters/5/years/2024")).json()
-    assert len(members) - 1 == len(as_json["members"])
+    assert len(members) - 2 == len(as_json["members"])
 
     csv_answer = await admin.get("/v1/clusters/5/years/2024", params={"format": "csv"}, headers=VI)
     rows = csv_rows(csv_answer)
@@ -195,7 +188,7 @@ async def test_exported_text_stays_text(admin: httpx.AsyncClient) -> None:
     xlsx = await admin.get("/v1/clusters/72/years/2024", params={"format": "xlsx"})
     assert xlsx.status_code == 200, xlsx.text
     sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
-    assert sheet.cell(row=2, column=9).value == "=1+1"
-    assert sheet.cell(row=2, column=9).data_type == "s"
+    assert sheet.cell(row=3, column=9).value == "=1+1"
+    assert sheet.cell(row=3, column=9).data_type == "s"
     rows = csv_rows(await admin.get("/v1/clusters/72/years/2024", params={"format": "csv"}))
     assert rows[1][8] == "'=1+1\x1f"

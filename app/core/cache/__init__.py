@@ -1,12 +1,14 @@
 """An in-process read cache with exact, transactional invalidation, coherent across instances.
 
 - `store`: the rendered entries and the API keys' principals (`ReadCache`, `Entry`), dropped by
-  tag, used only while the listener vouches for them; the generation that settles races.
+  tag, used only while the listener vouches for them; the generation that settles races; the
+  flights and stale entries that render each miss once and keep readers from waiting for it.
 - `invalidation`: `invalidate()` in a write's transaction (and `notify()` on a connection of the
   caller's own), the after-commit drop, the one NOTIFY payload. The tags are the features' own
   (`app.units.tags`, `app.clusters.tags`, …), except `ALL` and `KEYS`.
 - `reads`: `cached()`, the key of an answer (`scope_key`), and the fast path before routing
-  (`CachedReadMiddleware`).
+  (`CachedReadMiddleware`, which also has a write render again what it dropped that was read
+  hard, before it answers).
 - `listener`: the dedicated `LISTEN` connection, and the heartbeat that bounds how stale a cached
   answer can be (`Listener`).
 

@@ -36,6 +36,9 @@ __all__ = [
 ]
 
 _MAX_PAYLOAD = 7000
+ANYONE = "-"
+"""The sender of a notification sent without a cache (a ballot's own connection, the command
+line): every instance applies it, the one whose commit it was included."""
 _SESSION_TAGS = "cache_tags"
 _SESSION_CACHE = "read_cache"
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
@@ -49,7 +52,7 @@ def _payload(tags: Iterable[str], sender: ReadCache | None) -> str:
     payload = " ".join(sorted(tags))
     if len(payload) > _MAX_PAYLOAD:
         payload = ALL
-    return f"{sender.instance if sender is not None else '-'} {payload}"
+    return f"{sender.instance if sender is not None else ANYONE} {payload}"
 
 
 def read_payload(payload: object) -> tuple[str, list[str]]:

@@ -26,7 +26,7 @@ import asyncpg
 from prometheus_client import Counter
 from sqlalchemy.engine import make_url
 
-from app.core.cache.invalidation import read_payload
+from app.core.cache.invalidation import ANYONE, read_payload
 from app.core.cache.store import ReadCache
 from app.core.config import Settings
 
@@ -90,10 +90,11 @@ class Listener:
 
     def _notified(self, connection: Any, pid: int, channel: str, payload: object) -> None:
         """`<instance> <tag> <tag> …` (`app.core.cache.invalidation`): another instance's commit
-        (ours were dropped after commit)."""
+        (ours were dropped after commit). One sent without a cache (`ANYONE`) may be a commit of
+        this instance's (a ballot's own connection), which a write here then answers for."""
         sender, tags = read_payload(payload)
         if sender != self.cache.instance:
-            self.cache.drop(tags)
+            self.cache.drop(tags, local=sender == ANYONE)
 
     def _terminated(self, connection: Any) -> None:
         if connection is self.connection:
