@@ -2,6 +2,8 @@
 ETags of their sheets, and each year's summary, on the seeds' real history."""
 
 import gzip
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -88,6 +90,10 @@ async def test_every_answer_says_how_long_it_may_be_kept(admin: httpx.AsyncClien
     assert again.status_code == 304
     assert again.headers["cache-control"] == "private, no-cache"
     assert (await admin.get("/v1/metrics")).headers["cache-control"] == "private, max-age=3600"
+    for _ in range(2):  # rendered, then from the cache: a record says when it was last recorded
+        record = await admin.get("/v1/clusters/5/years/2024/leadership")
+        recorded_at = datetime.fromisoformat(record.json()["recorded_at"])
+        assert parsedate_to_datetime(record.headers["last-modified"]) == recorded_at.replace(microsecond=0)
     assert (await admin.get("/v1/rule-sets")).headers["cache-control"] == "private, max-age=3600"
     assert (await admin.get("/problems/not-found")).headers["cache-control"] == "public, max-age=3600"
     missing = problem(await admin.get("/v1/units/999999"), 404, "not-found")

@@ -15,6 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import replace
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any, TypeVar
 
 from prometheus_client import Counter
@@ -61,7 +63,7 @@ def scope_key(scope: Scope, headers: Headers, variant: str = "") -> tuple[str, .
     )
 
 
-_KEPT_HEADERS = ("content-disposition", "vary", "link")  # link: a page's `rel="next"`
+_KEPT_HEADERS = ("content-disposition", "vary", "link", "last-modified")  # link: a page's `rel="next"`
 
 
 def _answer(entry: Entry) -> Response:
@@ -180,11 +182,21 @@ async def _rendered(
             etag=etag(model) if etag is not None else body_etag(body),
             content_type="application/json",
             tags=frozenset(tags(model) if callable(tags) else tags),
+            headers=last_modified(model),
             kind=kind,
             route=route,
         )
     gzip: Gzip | None = getattr(request.app.state, "gzip", None)
     return await _encoded(entry, gzip, request.headers.get("accept-encoding"))
+
+
+def last_modified(model: object) -> tuple[tuple[str, str], ...]:
+    """`Last-Modified` (RFC 9110 §8.8.2) where it is known: a versioned record's `recorded_at`,
+    when its current version was recorded. The ETag stays the validator clients send back."""
+    recorded_at = getattr(model, "recorded_at", None)
+    if not isinstance(recorded_at, datetime):
+        return ()
+    return (("last-modified", format_datetime(recorded_at.astimezone(UTC), usegmt=True)),)
 
 
 def _caller_key(scope: Scope) -> str | None:
