@@ -18,7 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from fastapi import Response, status
 from pydantic import BaseModel
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -27,6 +27,7 @@ from app.core.database import table
 from app.core.errors import PreconditionFailed
 from app.core.etag import require_replaceable
 from app.core.identity import Actor
+from app.core.models import Versioned
 from app.core.revisions import record_revision, unless_unchanged
 
 
@@ -191,3 +192,40 @@ async def replace_parts(
     await session.execute(delete(parts).where(parts.c[owner] == owner_id))
     if rows:
         await session.execute(insert(parts), [{owner: owner_id, **row} for row in rows])
+
+
+Coded = TypeVar("Coded", bound=Versioned)
+"""A reference table's row: versioned, with a `code` and an `id`."""
+
+
+async def load_by_code(
+    session: AsyncSession,
+    model: type[Coded],
+    rows: Sequence[dict[str, Any]],
+    *,
+    resource: str,
+    revision: Callable[[Coded], BaseModel],
+    actor: Actor,
+) -> int:
+    """Reference data as the file says it, by `code`: each row added (version 1), or updated as
+    its next version when its content differs (the earlier one kept in its revisions), or left
+    as it is; returns how many were added or changed. What the rows may not do (overlap) the
+    database refuses."""
+    # a reference table has a `code` (and an `id`), which `Versioned` does not declare
+    stored = {r.code: r for r in (await session.execute(select(model))).scalars()}  # type: ignore[attr-defined]
+    changed = 0
+    for content in rows:
+        row = stored.get(content["code"])
+        if row is not None and all(getattr(row, field) == value for field, value in content.items()):
+            continue
+        if row is None:
+            row = model(**content, version=1, recorded_by=actor.recorded_by)
+        else:
+            for field, value in content.items():
+                setattr(row, field, value)
+            row.stamp(actor)
+        session.add(row)
+        await session.flush()
+        await record_revision(session, resource, row.id, row.version, revision(row), actor)  # type: ignore[attr-defined]
+        changed += 1
+    return changed

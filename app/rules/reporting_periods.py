@@ -16,13 +16,11 @@ from typing import Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.cache import invalidate
 from app.core.identity import REFERENCE
-from app.core.revisions import record_revision
-from app.core.time import utcnow
+from app.core.versioned import load_by_code
 from app.rules.models import ReportingPeriodRule
 from app.rules.schemas import Citation, Confidence
 from app.rules.tags import RULES
@@ -121,19 +119,6 @@ def read_file(path: Path) -> ReportingPeriodFile:
     return ReportingPeriodFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-_FIELDS = (
-    "code",
-    "name",
-    "first_year",
-    "last_year",
-    "first_month",
-    "first_day",
-    "years_before",
-    "confidence",
-    "basis",
-)
-
-
 def _values(data: ReportingPeriodData) -> dict[str, Any]:
     return {
         "code": data.code,
@@ -148,32 +133,13 @@ def _values(data: ReportingPeriodData) -> dict[str, Any]:
     }
 
 
-def _content(row: ReportingPeriodRule) -> dict[str, Any]:
-    return {field: getattr(row, field) for field in _FIELDS}
-
-
 async def load_reporting_periods(session: AsyncSession, path: Path) -> int:
     """Add the file's rules, and update (as a new version) those whose content changed; returns
     how many were added or changed. Overlapping spans of years are refused by the database."""
-    stored = {r.code: r for r in (await session.execute(select(ReportingPeriodRule))).scalars()}
-    changed = 0
-    for data in sorted(read_file(path).reporting_periods, key=lambda d: d.first_year):
-        content = _values(data)
-        row = stored.get(data.code)
-        if row is not None and _content(row) == content:
-            continue
-        if row is None:
-            row = ReportingPeriodRule(**content, version=1, recorded_by=REFERENCE.recorded_by)
-        else:
-            for field, value in content.items():
-                setattr(row, field, value)
-            row.version += 1
-            row.recorded_at = utcnow()
-        session.add(row)
-        await session.flush()
-        assert row.id is not None
-        await record_revision(session, RESOURCE, row.id, row.version, _revision(row), REFERENCE)
-        changed += 1
+    rows = [_values(data) for data in sorted(read_file(path).reporting_periods, key=lambda d: d.first_year)]
+    changed = await load_by_code(
+        session, ReportingPeriodRule, rows, resource=RESOURCE, revision=_revision, actor=REFERENCE
+    )
     if changed:
         await invalidate(session, RULES)  # the evaluations and the year sheets read it
     return changed

@@ -20,8 +20,7 @@ from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.identity import REFERENCE
 from app.core.pagination import Page, page_of
-from app.core.revisions import record_revision
-from app.core.time import utcnow
+from app.core.versioned import load_by_code
 from app.rules.models import RuleSet as RuleSetRow
 from app.rules.schemas import RuleSet, RuleSetData, RuleSetFile
 from app.rules.tags import RULES
@@ -109,32 +108,13 @@ def read_file(path: Path) -> RuleSetFile:
 async def load_rule_sets(session: AsyncSession, path: Path) -> int:
     """Add the file's rule sets, and update (as a new version) those whose content changed;
     returns how many were added or changed. Overlapping periods are refused by the database."""
-    stored = {r.code: r for r in (await session.execute(select(RuleSetRow))).scalars()}
-    changed = 0
-    for data in sorted(read_file(path).rule_sets, key=lambda d: d.in_force_from):
-        content = _values(data)
-        row = stored.get(data.code)
-        if row is not None and _content(row) == content:
-            continue
-        if row is None:
-            row = RuleSetRow(**content, version=1, recorded_by=REFERENCE.recorded_by)
-        else:
-            for field, value in content.items():
-                setattr(row, field, value)
-            row.version += 1
-            row.recorded_at = utcnow()
-        session.add(row)
-        await session.flush()
-        assert row.id is not None
-        out = rule_set_out(row)
-        await record_revision(session, RESOURCE, row.id, out.version, out, REFERENCE)
-        changed += 1
+    rows = [_values(data) for data in sorted(read_file(path).rule_sets, key=lambda d: d.in_force_from)]
+    changed = await load_by_code(
+        session, RuleSetRow, rows, resource=RESOURCE, revision=rule_set_out, actor=REFERENCE
+    )
     if changed:
         await invalidate(session, RULES)
     return changed
-
-
-_FIELDS = ("code", "name", "in_force_from", "in_force_to", "basis", "parameters")
 
 
 def _values(data: RuleSetData) -> dict[str, Any]:
@@ -147,7 +127,3 @@ def _values(data: RuleSetData) -> dict[str, Any]:
         "basis": [c.model_dump(mode="json") for c in data.basis],
         "parameters": data.parameters.model_dump(mode="json"),
     }
-
-
-def _content(row: RuleSetRow) -> dict[str, Any]:
-    return {field: getattr(row, field) for field in _FIELDS}
