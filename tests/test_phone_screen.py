@@ -7,6 +7,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from app.main import app
+from app.sheets.schemas import EXAMPLE, ClusterYearSheet
 from tests.helpers import problem
 
 
@@ -105,3 +107,14 @@ async def test_every_answer_says_how_long_it_may_be_kept(admin: httpx.AsyncClien
     written = await admin.post("/v1/clusters", json={"number": 77, "name": "Cụm thi đua số 77"})
     assert written.status_code == 201, written.text
     assert written.headers["cache-control"] == "no-store"
+
+
+def test_the_sheet_s_documented_example_is_a_real_sheet() -> None:
+    """The contract's 200 example of the year sheet is one the service serves (cluster 5, 2024,
+    from the seeds), valid against its schema, not an empty shell (issue 22)."""
+    sheet = ClusterYearSheet.model_validate(EXAMPLE)
+    assert (sheet.cluster.number, sheet.year) == (5, 2024)
+    assert len(sheet.members) == 5
+    assert sheet.leadership is not None
+    assert sheet.awards
+    assert app.openapi()["components"]["schemas"]["ClusterYearSheet"]["example"] == EXAMPLE

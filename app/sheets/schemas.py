@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.awards.schemas import AwardBrief
@@ -20,33 +23,14 @@ class ClusterBrief(BaseModel):
     rotation_custom: RotationCustom
 
 
+EXAMPLE = json.loads((Path(__file__).parent / "example.json").read_text(encoding="utf-8"))
+"""Cluster 5's 2024 sheet as `make run` serves it from the seeds (seed 002): a real one."""
+
+
 class ClusterYearSheet(BaseModel):
     """A cluster's year on one screen."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "cluster": {
-                    "number": 5,
-                    "name": "Cụm thi đua số 5",
-                    "rotation_custom": "deputy_succeeds",
-                },
-                "year": 2025,
-                "members": [],
-                "leadership": None,
-                "next_leadership": None,
-                "conferences": [],
-                "covenant": None,
-                "pledges": None,
-                "reported_figures": None,
-                "evaluation": None,
-                "standings": None,
-                "awards": [],
-                "votes": [],
-                "notes": ["Thái Bình đã kết thúc hoạt động ngày 30/6/2025; đơn vị kế thừa: Hưng Yên."],
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": EXAMPLE})
 
     cluster: ClusterBrief
     year: int
