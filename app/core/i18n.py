@@ -154,27 +154,19 @@ def merge_vary(headers: MutableHeaders, field: str) -> None:
 class LanguageMiddleware:
     """Negotiates the language of every request, and labels every response with it; it wraps
     whatever may answer (401, 404 for unknown paths, 405, 413 from the body limit: the list in
-    `app.main`).
-
-    `english_only`: path prefixes whose content exists in English only (the OpenAPI document
-    and the docs pages): served as `en`, whatever the client asks.
+    `app.main`). The docs and the OpenAPI document follow `?lang=` before it
+    (`app.core.openapi_i18n.LanguageQueryMiddleware`).
     """
 
-    def __init__(self, app: ASGIApp, default: Locale, english_only: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, default: Locale) -> None:
         self.app = app
         self.default = default
-        self.english_only = english_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope.get("path", "")
-        locale: Locale = (
-            "en"
-            if path.startswith(self.english_only)
-            else negotiate(Headers(scope=scope).get("accept-language"), self.default)
-        )
+        locale: Locale = negotiate(Headers(scope=scope).get("accept-language"), self.default)
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
