@@ -14,7 +14,7 @@ from app.core.database import Database
 from app.evaluation.schemas import EvaluationOut, EvaluationSummary, Verdict
 from app.scoring.schemas import Standings, StandingsBrief
 from app.sheets import service
-from tests.helpers import join, unit_id
+from tests.helpers import join, problem, unit_id
 from tests.queries import counting
 from tests.scoring.helpers import framework, items
 
@@ -160,6 +160,7 @@ async def part(admin: httpx.AsyncClient, url: str) -> Any:
     """A feature's own answer, exactly; None for a 404 (the sheet's null)."""
     response = await admin.get(url)
     if response.status_code == 404:
+        problem(response, 404, "not-found")  # the record is not there: nothing else
         return None
     assert response.status_code == 200, response.text
     return exact(response.content)
