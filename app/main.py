@@ -38,6 +38,7 @@ from app.core.openapi import DOCS_PATH, add_docs, build_openapi
 from app.core.openapi_i18n import LanguageQueryMiddleware
 from app.core.pagination import NextPageLinkMiddleware
 from app.core.query import known_parameters
+from app.core.runtime import tune_interpreter
 from app.core.ratelimit import RateLimitMiddleware
 from app.core.representation import RepresentationMiddleware
 from app.core.request_id import RequestIdMiddleware
@@ -285,6 +286,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.idempotency_sweep_minutes * 60,
             )
         )
+        tune_interpreter(settings)
         try:
             yield
         finally:

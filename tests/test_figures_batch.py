@@ -2,6 +2,8 @@
 
 import csv
 import io
+import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -269,3 +271,38 @@ async def test_the_batch_has_its_own_size_limit(admin: httpx.AsyncClient, settin
     assert body["rows"][0]["row"] == 1
     over = b"x" * (settings.max_batch_bytes + 1)
     problem(await admin.post("/v1/figures:batch", content=over, headers=CSV), 413, "payload-too-large")
+
+
+async def test_large_and_small_batches_store_the_same_exact_values(admin: httpx.AsyncClient) -> None:
+    """A batch past `_INLINE_VALUES` sends its values to PostgreSQL as array literals built in a
+    thread, a small one as typed parameters: both store each value exactly as it was written
+    (all 18 digits of the largest count), and read back the same."""
+    large = await rows_for(admin, 600)
+    unit, metrics = large[0][0], {m["key"]: m["kind"] for m in await catalogue(admin)}
+    exact = {"count": "999999999999999999", "amount": "120000000", "rate": "98.500"}
+    chosen: dict[str, list[str]] = {}  # one row of each kind, of the first unit's first day
+    for row in large:
+        kind = metrics[row[4]]
+        if row[0] == unit and row[3] == "2025-07-01" and kind in exact and kind not in chosen:
+            row[5:8] = [exact[kind], "", ""]
+            chosen[kind] = row
+    assert set(chosen) == set(exact), chosen
+    small = [[*row[:2], "2025-06-01", "2025-06-01", *row[4:]] for row in chosen.values()]
+    for rows in (large, small):
+        pushed = await admin.post("/v1/figures:batch", content=as_csv(rows), headers=CSV)
+        assert pushed.status_code == 200, pushed.text
+
+    def stored(period: str) -> dict[str, Any]:
+        return {v["metric"]: (v["value"], v.get("numerator"), v.get("denominator")) for v in sets[period]}
+
+    sets = {}
+    for period in ("2025-07-01..2025-07-01", "2025-06-01..2025-06-01"):
+        got = await admin.get(f"/v1/units/{unit}/figures/{period}")
+        assert got.status_code == 200, got.text
+        sets[period] = json.loads(got.text, parse_float=str, parse_int=str)["values"]
+    written = {row[4]: row[5] for row in chosen.values()}
+    read = {k: v[0] for k, v in stored("2025-07-01..2025-07-01").items() if k in written}
+    assert {k: Decimal(v) for k, v in read.items()} == {k: Decimal(v) for k, v in written.items()}
+    assert {k: v for k, v in stored("2025-07-01..2025-07-01").items() if k in written} == stored(
+        "2025-06-01..2025-06-01"
+    )

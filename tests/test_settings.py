@@ -1,6 +1,10 @@
 """Settings are checked at start-up, with messages that name the variable."""
 
+import gc
+import sys
+
 import pytest
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from app.core.config import Settings
@@ -133,3 +137,12 @@ def test_a_large_gzip_minimum_is_fine_when_gzip_is_off(monkeypatch: pytest.Monke
     monkeypatch.setenv("GZIP_ENABLED", "false")
     monkeypatch.setenv("GZIP_MIN_BYTES", "2000000")
     assert Settings().gzip_min_bytes == 2_000_000
+
+
+async def test_a_started_app_tunes_the_interpreter_for_its_event_loop(
+    app: FastAPI, settings: Settings
+) -> None:
+    """Threads (a figures batch read off the loop) give the interpreter back every
+    THREAD_SWITCH_INTERVAL_MS, and what was loaded at startup is out of the collector's passes."""
+    assert sys.getswitchinterval() == pytest.approx(settings.thread_switch_interval_ms / 1000)
+    assert gc.get_freeze_count() > 10_000

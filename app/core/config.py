@@ -129,6 +129,14 @@ class Settings(BaseSettings):
         le=10_000,
         description="Problems a refused batch lists in full; the rest are counted per column and kind.",
     )
+    thread_switch_interval_ms: float = Field(
+        default=0.5,
+        gt=0,
+        le=100,
+        description="How long a thread may hold the interpreter before another may run "
+        "(`sys.setswitchinterval`; Python's default is 5 ms). A figures batch is read off the "
+        "event loop in a thread; with 5 ms each of a read's steps may wait that long for it.",
+    )
     idempotency_ttl_hours: int = Field(default=24, gt=0)
     idempotency_sweep_minutes: float = Field(default=10, gt=0)
     timezone: str = Field(

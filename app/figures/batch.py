@@ -477,6 +477,11 @@ def _header(header: list[str], report: Report, *, labels: bool = False) -> dict[
     return columns
 
 
+def _unit_refs(rows: list[Row]) -> dict[int, tuple[str, Any] | None]:
+    """Each row's unit reference by row number (off the event loop: 10,000 rows take 20 ms)."""
+    return {row.number: _unit_ref(row) for row in rows}
+
+
 def _unit_ref(row: Row) -> tuple[str, Any] | None:
     """How a row names its unit, read even from a row that is otherwise invalid."""
     unit_id = values.plain_integer(row.data.get("unit_id"))
@@ -692,7 +697,7 @@ async def push(
 ) -> BatchReport:
     """Check the key's right to every unit named, then every row; then write all (a fixed number
     of statements) or nothing."""
-    refs = {row.number: _unit_ref(row) for row in rows}
+    refs = await asyncio.to_thread(_unit_refs, rows)
     by_code = await service.units_by_code(
         session, {ref[1] for ref in refs.values() if ref is not None and ref[0] == "code"}
     )
