@@ -38,10 +38,10 @@ from app.core.openapi import DOCS_PATH, add_docs, build_openapi
 from app.core.openapi_i18n import LanguageQueryMiddleware
 from app.core.pagination import NextPageLinkMiddleware
 from app.core.query import known_parameters
-from app.core.runtime import tune_interpreter
 from app.core.ratelimit import RateLimitMiddleware
 from app.core.representation import RepresentationMiddleware
 from app.core.request_id import RequestIdMiddleware
+from app.core.runtime import tune_interpreter
 from app.covenants.router import router as covenants_router
 from app.evaluation.router import router as evaluation_router
 from app.figures.router import BATCH_PATH, unit_figures_router

@@ -26,6 +26,7 @@ from app.core.embedded import available as embedded_available
 from app.core.embedded import ensure_database
 from app.core.i18n import _
 from app.core.numbers import parse_json, render_json
+from app.core.request_session import REQUEST_SESSION
 
 COMMAND_TIMEOUT_GRACE_SECONDS = 1.0
 """The client gives a statement this much longer than the server's `statement_timeout`: a live
@@ -189,7 +190,19 @@ def _pre_ping(engine: AsyncEngine, *, timeout: float, idle: float) -> None:
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The transaction begins with the first statement (a read answered from the cache runs
     none, so it takes no connection and opens no transaction) and commits before the response
-    is sent; an exception rolls it back (closing the session)."""
+    is sent; an exception rolls it back (closing the session). A session the rate limiter opened
+    to look the request's key up on (`app.core.request_session`) is this request's: it is taken
+    over, its lookup's transaction continued, and the limiter closes it."""
+    opened: AsyncSession | None = request.scope.get(REQUEST_SESSION)
+    if opened is not None:
+        try:
+            yield opened
+        except BaseException:
+            await opened.rollback()
+            raise
+        if opened.in_transaction():
+            await opened.commit()
+        return
     database: Database = request.app.state.database
     async with database.sessionmaker() as session:
         yield session

@@ -49,7 +49,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.config import Settings
 from app.core.errors import problem_response
 from app.core.i18n import _
-from app.core.identity import identity_of
+from app.core.identity import Identity, identity_of
+from app.core.request_session import close_request_session, open_request_session
 
 SWEEP_EVERY_SECONDS = 1.0
 """How often expired counters are dropped from memory (they count as zero as soon as they expire)."""
@@ -223,8 +224,17 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        write = scope["method"] in WRITE_METHODS
         identity = identity_of(scope)
+        if identity.caller is None and identity.pending is not None:
+            try:
+                await self._limit(scope, receive, send, identity)
+            finally:
+                await close_request_session(scope)
+            return
+        await self._limit(scope, receive, send, identity)
+
+    async def _limit(self, scope: Scope, receive: Receive, send: Send, identity: Identity) -> None:
+        write = scope["method"] in WRITE_METHODS
         caller = identity.caller
         if caller is None:
             budget = self.budgets[None]
@@ -232,7 +242,7 @@ class RateLimitMiddleware:
             hit = self.counters.hit(policy.rate, policy.key(f"address:{_address(scope)}"))
             if hit.counter is not None and identity.pending is not None:  # counted first: only then looked up
                 try:
-                    caller = await identity.resolve()
+                    caller = await identity.resolve(open_request_session(scope))
                 except Exception:  # not counted; the route's dependency raises it (503)
                     await self.counters.decr(hit.counter)
                     await self.app(scope, receive, send)

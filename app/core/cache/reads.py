@@ -32,6 +32,7 @@ from app.core.etag import body_etag, encoded_etag, none_match
 from app.core.i18n import LOCALES, current_locale, merge_vary, use_locale
 from app.core.identity import IDENTITY, bearer_token, identity_of, key_hash
 from app.core.numbers import unmark
+from app.core.request_session import REQUEST_SESSION
 
 log = logging.getLogger("thidua.cache")
 
@@ -328,6 +329,7 @@ class CachedReadMiddleware:
             return None
         replay = {**scope, "state": {}, REVALIDATES: (key, flight)}
         replay.pop("route", None)
+        replay.pop(REQUEST_SESSION, None)  # the request's, closed when it ends: the replay opens its own
         task = asyncio.create_task(self._replay(replay, key, flight, cache, locale))
         self._revalidations.add(task)
         task.add_done_callback(self._revalidations.discard)

@@ -1,0 +1,35 @@
+"""The request's one session when it is opened before routing.
+
+A key not in the key cache is looked up by the rate limiter, before routing (it must know whose
+budget to count). It is looked up on the session the route will use, opened for the purpose and
+left in the scope under `REQUEST_SESSION`: the route's `SessionDep` takes it over (the lookup's
+statement runs in the request's own transaction, which it commits), and the limiter closes it
+when the request ends, rolling back whatever the route left (a read answered from the cache runs
+nothing more). One connection and one transaction per request, and no `BEGIN`/`ROLLBACK` of a
+lookup of its own: a cold read makes two round trips fewer.
+"""
+
+from typing import Any
+
+from starlette.types import Scope
+
+REQUEST_SESSION = "thidua.session"
+"""`scope[REQUEST_SESSION]`: the session opened before routing (never copied into a replayed
+request's scope, which renders apart, later, in a task of its own)."""
+
+
+def open_request_session(scope: Scope) -> Any:
+    """The request's session, opened now (an `AsyncSession`; no connection is taken until its
+    first statement)."""
+    session = scope.get(REQUEST_SESSION)
+    if session is None:
+        session = scope[REQUEST_SESSION] = scope["app"].state.database.sessionmaker()
+    return session
+
+
+async def close_request_session(scope: Scope) -> None:
+    """Closes the session `open_request_session` opened, if any (a transaction still open is
+    rolled back and its connection returned to the pool)."""
+    session = scope.pop(REQUEST_SESSION, None)
+    if session is not None:
+        await session.close()
