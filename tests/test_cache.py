@@ -5,6 +5,7 @@ are held too (a revoked key is refused at once here, within the bound elsewhere)
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,10 +13,12 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
+from app.awards.catalogue import load_award_types
 from app.core.cache import Entry, ReadCache, cached
-from app.core.config import Settings
+from app.core.config import PROJECT_ROOT, Settings
 from app.core.database import Database
 from app.main import create_app
+from app.rules.service import load_rule_sets
 from tests.helpers import Keys, bearer, unit_id
 from tests.queries import counting
 from tests.scoring.helpers import framework
@@ -510,3 +513,53 @@ async def test_the_evaluation_is_cached_until_a_members_figures_change(
     with counting(database) as statements:
         assert (await admin.get(path)).status_code == 200
     assert statements != [], "a member's figures drop the evaluation"
+
+
+@pytest.mark.usefixtures("dropped_only")
+async def test_the_rule_sets_and_the_award_catalogue_are_cached_until_a_load_changes_them(
+    admin: httpx.AsyncClient, database: Database, tmp_path: Path
+) -> None:
+    """Read again at no SQL; the same bytes and ETag as uncached; a reference load that changes a
+    rule set or an award type drops them at once (and one that changes nothing drops nothing)."""
+    paths = [
+        "/v1/rule-sets",
+        "/v1/rule-sets/for-year/2025",
+        "/v1/rule-sets/law-06-2022-decree-98-2023",
+        "/v1/award-types",
+        "/v1/award-types/government_flag",
+    ]
+    first = {p: await admin.get(p) for p in paths}
+    with counting(database) as statements:
+        again = {p: await admin.get(p) for p in paths}
+    assert statements == []
+    for path in paths:
+        assert again[path].status_code == 200, again[path].text
+        assert (again[path].content, again[path].headers["etag"]) == (
+            first[path].content,
+            first[path].headers["etag"],
+        )
+    reference = PROJECT_ROOT / "data" / "reference"
+    rules = (reference / "rule_sets.yaml").read_text(encoding="utf-8")
+    types = (reference / "award_types.yaml").read_text(encoding="utf-8")
+    changed = {
+        "rule_sets.yaml": rules.replace('Nghị định 98/2023/NĐ-CP"', 'Nghị định 98/2023/NĐ-CP (sửa)"', 1),
+        "award_types.yaml": types.replace(
+            '"Cờ thi đua của Chính phủ"', '"Cờ thi đua của Chính phủ (sửa)"', 1
+        ),
+    }
+    for name, content in changed.items():
+        assert content != (reference / name).read_text(encoding="utf-8"), name
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    async with database.sessionmaker() as session, session.begin():
+        assert await load_rule_sets(session, tmp_path / "rule_sets.yaml") == 1
+        assert await load_award_types(session, tmp_path / "award_types.yaml") == 1
+    read: dict[str, httpx.Response] = {}
+
+    async def shown() -> bool:  # the load's NOTIFY reaches the app's listener (another connection)
+        for path in ("/v1/rule-sets/law-06-2022-decree-98-2023", "/v1/award-types/government_flag"):
+            read[path] = await admin.get(path)
+        return all(r.json()["name"].endswith("(sửa)") for r in read.values())
+
+    await until(shown)
+    rule_set = read["/v1/rule-sets/law-06-2022-decree-98-2023"]
+    assert rule_set.headers["etag"] != first["/v1/rule-sets/law-06-2022-decree-98-2023"].headers["etag"]

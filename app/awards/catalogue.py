@@ -12,6 +12,8 @@ from sqlmodel import col
 
 from app.awards.models import AwardType
 from app.awards.schemas import AwardTypeData, AwardTypeOut
+from app.awards.tags import AWARD_TYPES
+from app.core.cache import invalidate
 from app.core.errors import NotFound
 from app.core.etag import record_etag
 from app.core.i18n import _
@@ -86,4 +88,6 @@ async def load_award_types(session: AsyncSession, path: Path) -> int:
         out = award_type_out(row)
         await record_revision(session, RESOURCE, row.id, out.version, out, REFERENCE)
         changed += 1
+    if changed:
+        await invalidate(session, AWARD_TYPES)
     return changed

@@ -30,7 +30,7 @@ from app.awards.schemas import (
     TransitionIn,
     TransitionOut,
 )
-from app.awards.tags import AWARDS
+from app.awards.tags import AWARD_TYPES, AWARDS
 from app.clusters.tags import cluster_tag
 from app.clusters.years import GroupingRef, resolve
 from app.core.cache import cached, json_answer
@@ -69,22 +69,36 @@ DocumentId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The docume
     description="Each award's kind, recipient, level, deciding authority, whether a vote proposes "
     "it, which approval threshold it needs and which rules apply. Read-only: the catalogue is data "
     "(`data/reference/award_types.yaml`), loaded with the reference data.",
+    response_model=Page[AwardTypeOut],
 )
 async def list_award_types(
-    session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
-) -> Page[AwardTypeOut]:
-    return await catalogue.list_award_types(session, limit=limit, after=decode_cursor(cursor))
+    request: Request, session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response:
+    after = decode_cursor(cursor)
+
+    async def render() -> Response:
+        page = await catalogue.list_award_types(session, limit=limit, after=after)
+        return json_answer(page, page_headers(request.scope, page))  # cached with its `Link`
+
+    return await cached(request, tags=[AWARD_TYPES], render=render)
 
 
 @types_router.get(
-    "/{code}", operation_id="getAwardType", summary="Get an award type", responses=problem_responses(404)
+    "/{code}",
+    operation_id="getAwardType",
+    summary="Get an award type",
+    responses=problem_responses(404),
+    response_model=AwardTypeOut,
 )
 async def get_award_type(
-    session: SessionDep, _: CurrentKey, code: AwardTypeCode, response: Response
-) -> AwardTypeOut:
-    out = await catalogue.get(session, code=code)
-    response.headers["ETag"] = catalogue.award_type_etag(out)
-    return out
+    request: Request, session: SessionDep, _: CurrentKey, code: AwardTypeCode
+) -> Response:
+    return await cached(
+        request,
+        tags=[AWARD_TYPES],
+        render=lambda: catalogue.get(session, code=code),
+        etag=catalogue.award_type_etag,
+    )
 
 
 @router.get(

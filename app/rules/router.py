@@ -1,14 +1,16 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from app.auth.dependencies import CurrentKey
+from app.core.cache import cached, json_answer
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_headers
 from app.core.params import Year
 from app.rules import service
 from app.rules.schemas import RuleSet, RuleSetMissing
+from app.rules.tags import RULES
 
 router = APIRouter(prefix="/v1/rule-sets", tags=["rules"], responses=problem_responses(401, 422, 500))
 
@@ -25,11 +27,18 @@ _READ_ONLY = (
     summary="List the rule sets",
     description="Each rule set's period, its basis (documents) and its parameters, each with its "
     "value, confidence (`text`, `analogue`, `practice`, `unknown`) and basis." + _READ_ONLY,
+    response_model=Page[RuleSet],
 )
 async def list_rule_sets(
-    session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
-) -> Page[RuleSet]:
-    return await service.list_rule_sets(session, limit=limit, after=decode_cursor(cursor))
+    request: Request, session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response:
+    after = decode_cursor(cursor)
+
+    async def render() -> Response:
+        page = await service.list_rule_sets(session, limit=limit, after=after)
+        return json_answer(page, page_headers(request.scope, page))  # cached with its `Link`
+
+    return await cached(request, tags=[RULES], render=render)
 
 
 @router.get(
@@ -40,13 +49,15 @@ async def list_rule_sets(
     "vote or decision is taken: 2024 → Decree 98/2023, 2025 → Decree 152/2025. 404 naming the "
     "year when no rule set covers it (before 2024)." + _READ_ONLY,
     responses=problem_responses(models={404: RuleSetMissing}),
+    response_model=RuleSet,
 )
-async def get_rule_set_for_year(
-    session: SessionDep, _: CurrentKey, year: Year, response: Response
-) -> RuleSet:
-    out = await service.get_for_year(session, emulation_year=year)
-    response.headers["ETag"] = service.rule_set_etag(out)
-    return out
+async def get_rule_set_for_year(request: Request, session: SessionDep, _: CurrentKey, year: Year) -> Response:
+    return await cached(
+        request,
+        tags=[RULES],
+        render=lambda: service.get_for_year(session, emulation_year=year),
+        etag=service.rule_set_etag,
+    )
 
 
 @router.get(
@@ -55,8 +66,9 @@ async def get_rule_set_for_year(
     summary="Get a rule set",
     description="A rule set by its code." + _READ_ONLY,
     responses=problem_responses(404),
+    response_model=RuleSet,
 )
-async def get_rule_set(session: SessionDep, _: CurrentKey, code: RuleSetCode, response: Response) -> RuleSet:
-    out = await service.get(session, code=code)
-    response.headers["ETag"] = service.rule_set_etag(out)
-    return out
+async def get_rule_set(request: Request, session: SessionDep, _: CurrentKey, code: RuleSetCode) -> Response:
+    return await cached(
+        request, tags=[RULES], render=lambda: service.get(session, code=code), etag=service.rule_set_etag
+    )
