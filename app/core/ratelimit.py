@@ -39,6 +39,7 @@ dependency raises the failure (503).
 import math
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from limits import RateLimitItem, parse
@@ -49,8 +50,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.config import Settings
 from app.core.errors import problem_response
 from app.core.i18n import _
-from app.core.identity import Identity, identity_of
-from app.core.request_session import close_request_session, open_request_session
+from app.core.identity import identity_of
+from app.core.request_session import REQUEST_SESSION, close_request_session, open_request_session
 
 SWEEP_EVERY_SECONDS = 1.0
 """How often expired counters are dropped from memory (they count as zero as soon as they expire)."""
@@ -224,49 +225,46 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        identity = identity_of(scope)
-        if identity.caller is None and identity.pending is not None:
-            try:
-                await self._limit(scope, receive, send, identity)
-            finally:
+        try:
+            identity = identity_of(scope)
+            write = scope["method"] in WRITE_METHODS
+            caller = identity.caller
+            if caller is None:
+                budget = self.budgets[None]
+                policy = budget.writes if write else budget.reads
+                hit = self.counters.hit(policy.rate, policy.key(f"address:{_address(scope)}"))
+                if hit.counter is not None and identity.pending is not None:  # counted, then looked up
+                    try:
+                        caller = await identity.resolve(open_request_session(scope))
+                    except Exception:  # not counted; the route's dependency raises it (503)
+                        await self.counters.decr(hit.counter)
+                        with suppress(Exception):  # the lookup's session is broken: the route opens its own
+                            await close_request_session(scope)
+                        await self.app(scope, receive, send)
+                        return
+                    if caller is not None:  # a valid key: its own budget, not the address's
+                        await self.counters.decr(hit.counter)
+            if caller is not None:
+                budget = self.budgets[caller.rate_limit_group]
+                policy = budget.writes if write else budget.reads
+                hit = self.counters.hit(policy.rate, policy.key(caller.rate_limit_key))
+            if not hit.allowed:
+                await self._refuse(scope, receive, send, budget, policy, max(1, hit.reset))
+                return
+            fields = (
+                (b"ratelimit-policy", budget.policy_field),
+                (b"ratelimit", b'"%s";r=%d;t=%d' % (policy.name.encode(), hit.remaining, hit.reset)),
+            )
+
+            async def send_with_fields(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", ()), *fields]
+                await send(message)
+
+            await self.app(scope, receive, send_with_fields)
+        finally:
+            if REQUEST_SESSION in scope:  # opened to look a key up: closed when the request ends
                 await close_request_session(scope)
-            return
-        await self._limit(scope, receive, send, identity)
-
-    async def _limit(self, scope: Scope, receive: Receive, send: Send, identity: Identity) -> None:
-        write = scope["method"] in WRITE_METHODS
-        caller = identity.caller
-        if caller is None:
-            budget = self.budgets[None]
-            policy = budget.writes if write else budget.reads
-            hit = self.counters.hit(policy.rate, policy.key(f"address:{_address(scope)}"))
-            if hit.counter is not None and identity.pending is not None:  # counted first: only then looked up
-                try:
-                    caller = await identity.resolve(open_request_session(scope))
-                except Exception:  # not counted; the route's dependency raises it (503)
-                    await self.counters.decr(hit.counter)
-                    await self.app(scope, receive, send)
-                    return
-                if caller is not None:  # a valid key: its own budget, not the address's
-                    await self.counters.decr(hit.counter)
-        if caller is not None:
-            budget = self.budgets[caller.rate_limit_group]
-            policy = budget.writes if write else budget.reads
-            hit = self.counters.hit(policy.rate, policy.key(caller.rate_limit_key))
-        if not hit.allowed:
-            await self._refuse(scope, receive, send, budget, policy, max(1, hit.reset))
-            return
-        fields = (
-            (b"ratelimit-policy", budget.policy_field),
-            (b"ratelimit", b'"%s";r=%d;t=%d' % (policy.name.encode(), hit.remaining, hit.reset)),
-        )
-
-        async def send_with_fields(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *fields]
-            await send(message)
-
-        await self.app(scope, receive, send_with_fields)
 
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, budget: Budget, policy: Policy, retry: int
