@@ -274,9 +274,9 @@ async def test_the_batch_has_its_own_size_limit(admin: httpx.AsyncClient, settin
 
 
 async def test_large_and_small_batches_store_the_same_exact_values(admin: httpx.AsyncClient) -> None:
-    """A batch past `_INLINE_VALUES` sends its values to PostgreSQL as array literals built in a
-    thread, a small one as typed parameters: both store each value exactly as it was written
-    (all 18 digits of the largest count), and read back the same."""
+    """The values reach PostgreSQL as array literals, built in a thread for a batch past
+    `_INLINE_VALUES` and on the event loop for a small one: both store each value exactly as it
+    was written (all 18 digits of the largest count), and read back the same."""
     large = await rows_for(admin, 600)
     unit, metrics = large[0][0], {m["key"]: m["kind"] for m in await catalogue(admin)}
     exact = {"count": "999999999999999999", "amount": "120000000", "rate": "98.500"}

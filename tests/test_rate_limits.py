@@ -398,3 +398,33 @@ async def test_one_hit_counts_as_limits_sliding_window_counter_does() -> None:
     assert taken.counter is not None
     await ours.decr(taken.counter)
     assert ours.hit(rate, rate.key_for("reads", "key:3")).remaining == 2
+
+
+async def test_a_cold_key_writing_is_looked_up_on_a_connection_of_its_own(
+    limited: FastAPI, client_of: Client, keys: Keys
+) -> None:
+    """A request with a body is not given the lookup's session: the lookup's connection goes back
+    at once (none is held while a body uploads), and the write's transaction is its own."""
+    engine = limited.state.database.engine
+    for _ in range(5_000):
+        if engine.sync_engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.001)
+    events: list[str] = []
+
+    def checkout(*_: Any) -> None:
+        events.append("out")
+
+    def checkin(*_: Any) -> None:
+        events.append("in")
+
+    event.listen(engine.sync_engine, "checkout", checkout)
+    event.listen(engine.sync_engine, "checkin", checkin)
+    try:
+        admin = await client_of(keys.admin, address="10.0.3.2")
+        response = await admin.post("/v1/clusters", json={"number": 97})
+        assert response.status_code == 201, response.text
+    finally:
+        event.remove(engine.sync_engine, "checkout", checkout)
+        event.remove(engine.sync_engine, "checkin", checkin)
+    assert events == ["out", "in", "out", "in"], events

@@ -41,6 +41,7 @@ import time
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
@@ -235,7 +236,7 @@ class RateLimitMiddleware:
                 hit = self.counters.hit(policy.rate, policy.key(f"address:{_address(scope)}"))
                 if hit.counter is not None and identity.pending is not None:  # counted, then looked up
                     try:
-                        caller = await identity.resolve(open_request_session(scope))
+                        caller = await identity.resolve(_lookup_session(scope))
                     except Exception:  # not counted; the route's dependency raises it (503)
                         await self.counters.decr(hit.counter)
                         with suppress(Exception):  # the lookup's session is broken: the route opens its own
@@ -289,6 +290,17 @@ class RateLimitMiddleware:
             instance=scope["path"],
         )
         await response(scope, receive, send)
+
+
+def _lookup_session(scope: Scope) -> Any:
+    """Where a key is looked up: a read's own session (`open_request_session`: one connection
+    and one transaction for the request), or, for a request with a body, None (a short-lived
+    connection of the lookup's own), so that no connection is held while the body is uploaded
+    and a write's transaction does not start before its body has arrived."""
+    return open_request_session(scope) if scope["method"] in _BODILESS else None
+
+
+_BODILESS = frozenset({"GET", "HEAD"})
 
 
 def _address(scope: Scope) -> str:

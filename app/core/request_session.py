@@ -1,14 +1,16 @@
 """The request's one session when it is opened before routing.
 
 A key not in the key cache is looked up by the rate limiter, before routing (it must know whose
-budget to count). It is looked up on the session the route will use, opened for the purpose and
-left in the scope under `REQUEST_SESSION`: the route's `SessionDep` takes it over (the lookup's
-statement runs in the request's own transaction, which it commits), and the limiter closes it
-when the request ends, rolling back whatever the route left (a read answered from the cache runs
-nothing more). One connection and one transaction per request, and no `BEGIN`/`ROLLBACK` of a
-lookup of its own: a cold read makes two round trips fewer.
+budget to count). For a read (GET, HEAD: no body to wait for) it is looked up on the session the
+route will use, opened for the purpose and left in the scope under `REQUEST_SESSION`: the route's
+`SessionDep` takes it over (the lookup's statement runs in the request's own transaction, which
+it commits), and the limiter closes it when the request ends, rolling back whatever the route
+left (a read answered from the cache runs nothing more). One connection and one transaction per
+request, and no `BEGIN`/`ROLLBACK` of a lookup of its own: a cold read makes two round trips
+fewer. A request with a body is looked up on a connection of the lookup's own, at once returned.
 """
 
+import asyncio
 from typing import Any
 
 from starlette.types import Scope
@@ -31,5 +33,5 @@ async def close_request_session(scope: Scope) -> None:
     """Closes the session `open_request_session` opened, if any (a transaction still open is
     rolled back and its connection returned to the pool)."""
     session = scope.pop(REQUEST_SESSION, None)
-    if session is not None:
-        await session.close()
+    if session is not None:  # shielded, as `AsyncSession.__aexit__` closes: a cancelled request
+        await asyncio.shield(session.close())  # still returns its connection cleanly

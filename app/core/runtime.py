@@ -18,5 +18,6 @@ def tune_interpreter(settings: Settings) -> None:
     global _frozen
     sys.setswitchinterval(settings.thread_switch_interval_ms / 1000)
     if not _frozen:
+        gc.collect()  # what is garbage by then is collected, not frozen with the rest
         gc.freeze()
         _frozen = True
