@@ -45,6 +45,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import replacement_traverse
@@ -135,11 +136,58 @@ async def run_batched(session: AsyncSession, plan: Plan[T]) -> T:
 
 
 async def batch(session: AsyncSession, reads: Sequence[Read]) -> list[Rows]:
-    """The rows of every read, from one statement: `SELECT (<read 0 as a JSON array>) AS r0, …`."""
+    """The rows of every read, from one statement: `SELECT (<read 0 as a JSON array>) AS r0, …`,
+    compiled once (`_compiled`) and sent to the driver as it is."""
     statements = tuple(read.statement for read in reads)
     params = {f"{name}__{i}": value for i, read in enumerate(reads) for name, value in read.params.items()}
-    row = (await session.execute(_batched(statements), params)).one()
+    connection = await session.connection()
+    compiled = _compiled(statements, connection.dialect)
+    row = (await connection.exec_driver_sql(compiled.sql, compiled.values(params))).one()
     return [[decode(r) for r in row[i]] for i, decode in enumerate(map(_decoder, statements))]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A batched statement as the driver takes it: its SQL, and where each value goes."""
+
+    sql: str
+    order: tuple[str, ...]
+    """The bind parameters' names in their positions (`$1`, `$2`, …)."""
+    fixed: Mapping[str, Any]
+    """The values the statement carries itself (the keys of a `json_build_object`, say)."""
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None or value is None else process(value)
+            for value, process in zip(
+                (params[name] if name in params else self.fixed[name] for name in self.order),
+                self.processors,
+                strict=True,
+            )
+        )
+
+
+@lru_cache(maxsize=256)
+def _compiled(statements: tuple[Statement, ...], dialect: Dialect) -> _Compiled:
+    """The batched statement compiled once for `dialect`. Executed through SQLAlchemy, a sheet's
+    statement of a hundred bind parameters had its cache key hashed and its parameters built at
+    every execution: 370 µs of the sheet's 3.6 ms. An expanding parameter (`IN :list`) would
+    change the SQL with its length: it is refused here (write `= ANY(:list)` with an array)."""
+    compiled = _batched(statements).compile(dialect=dialect)
+    if compiled.post_compile_params:
+        names = ", ".join(sorted(b.key for b in compiled.post_compile_params))
+        raise TypeError(f"expanding parameters ({names}) are not batched: use = ANY(:name) with an array")
+    order = tuple(compiled.positiontup or ())
+    binds = compiled.binds
+    return _Compiled(
+        sql=compiled.string,
+        order=order,
+        fixed={
+            name: bind.value for name, bind in binds.items() if not bind.required and bind.callable is None
+        },
+        processors=tuple(binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order),
+    )
 
 
 @lru_cache(maxsize=256)

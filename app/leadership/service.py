@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ARRAY, Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -78,7 +78,9 @@ _LEADERSHIPS = (
     .where(col(Leadership.cluster_id) == bindparam("cluster_id"))
     .order_by(col(Leadership.year))
 )
-_LEADERSHIPS_IN_YEARS = _LEADERSHIPS.where(col(Leadership.year).in_(bindparam("years", expanding=True)))
+_LEADERSHIPS_IN_YEARS = _LEADERSHIPS.where(
+    col(Leadership.year) == func.any(bindparam("years", type_=ARRAY(Integer)))
+)
 """Built once; the year sheet and the history are hot paths."""
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy import ARRAY, Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -76,17 +76,18 @@ def parameters_used(stored: dict[str, Any]) -> tuple[ParameterUsed, list[Paramet
     return threshold, used
 
 
-_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_IDS = func.any(bindparam("ids", type_=ARRAY(Integer)))
+"""`= _IDS`: any of the votes' ids (an array: batched statements take no expanding `IN`)."""
 _CANDIDATES = (
     select(VoteCandidate, *unit_columns(Unit))
     .join(Unit, col(Unit.id) == col(VoteCandidate.unit_id))
-    .where(col(VoteCandidate.vote_id).in_(_IDS))
+    .where(col(VoteCandidate.vote_id) == _IDS)
     .order_by(col(VoteCandidate.vote_id), col(VoteCandidate.position))
 )
 _VOTERS = (
     select(col(VoteVoter.vote_id), *unit_columns(Unit))
     .join(Unit, col(Unit.id) == col(VoteVoter.unit_id))
-    .where(col(VoteVoter.vote_id).in_(_IDS))
+    .where(col(VoteVoter.vote_id) == _IDS)
     .order_by(col(VoteVoter.vote_id), col(Unit.name), col(Unit.id))
 )
 _ROUNDS = (
@@ -96,7 +97,7 @@ _ROUNDS = (
         (col(VoteBallotBox.vote_id) == col(VoteRound.vote_id))
         & (col(VoteBallotBox.round) == col(VoteRound.round)),
     )
-    .where(col(VoteRound.vote_id).in_(_IDS))
+    .where(col(VoteRound.vote_id) == _IDS)
     .order_by(col(VoteRound.vote_id), col(VoteRound.round))
 )
 _ROUND_CANDIDATES = (
@@ -106,15 +107,15 @@ _ROUND_CANDIDATES = (
         (col(VoteCandidate.vote_id) == col(VoteRoundTally.vote_id))
         & (col(VoteCandidate.unit_id) == col(VoteRoundTally.candidate_unit_id)),
     )
-    .where(col(VoteRoundTally.vote_id).in_(_IDS))
+    .where(col(VoteRoundTally.vote_id) == _IDS)
     .order_by(col(VoteRoundTally.vote_id), col(VoteRoundTally.round), col(VoteCandidate.position))
 )
 _ATTENDANCE = (
-    select(VoteAttendance).where(col(VoteAttendance.vote_id).in_(_IDS)).order_by(col(VoteAttendance.unit_id))
+    select(VoteAttendance).where(col(VoteAttendance.vote_id) == _IDS).order_by(col(VoteAttendance.unit_id))
 )
 _PARTICIPATIONS = (
     select(VoteParticipation)
-    .where(col(VoteParticipation.vote_id).in_(_IDS))
+    .where(col(VoteParticipation.vote_id) == _IDS)
     .order_by(col(VoteParticipation.unit_id))
 )
 """A vote's parts, for the votes whose ids are given: built once (the year sheet is a hot path)."""
