@@ -33,7 +33,7 @@ from app.awards.schemas import (
 from app.awards.tags import AWARD_TYPES, AWARDS
 from app.clusters.tags import cluster_tag
 from app.clusters.years import GroupingRef, resolve
-from app.core.cache import cached, json_answer
+from app.core.cache import cached, cached_page, json_answer
 from app.core.config import DEFAULT_DOCUMENT_TYPES, Settings
 from app.core.database import SessionDep
 from app.core.deprecation import renamed
@@ -75,12 +75,11 @@ async def list_award_types(
     request: Request, session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response:
     after = decode_cursor(cursor)
-
-    async def render() -> Response:
-        page = await catalogue.list_award_types(session, limit=limit, after=after)
-        return json_answer(page, page_headers(request.scope, page))  # cached with its `Link`
-
-    return await cached(request, tags=[AWARD_TYPES], render=render)
+    return await cached_page(
+        request,
+        tags=[AWARD_TYPES],
+        page=lambda: catalogue.list_award_types(session, limit=limit, after=after),
+    )
 
 
 @types_router.get(

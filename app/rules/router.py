@@ -3,10 +3,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from app.auth.dependencies import CurrentKey
-from app.core.cache import cached, json_answer
+from app.core.cache import cached, cached_page
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_headers
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import Year
 from app.rules import service
 from app.rules.schemas import RuleSet, RuleSetMissing
@@ -33,12 +33,9 @@ async def list_rule_sets(
     request: Request, session: SessionDep, _: CurrentKey, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response:
     after = decode_cursor(cursor)
-
-    async def render() -> Response:
-        page = await service.list_rule_sets(session, limit=limit, after=after)
-        return json_answer(page, page_headers(request.scope, page))  # cached with its `Link`
-
-    return await cached(request, tags=[RULES], render=render)
+    return await cached_page(
+        request, tags=[RULES], page=lambda: service.list_rule_sets(session, limit=limit, after=after)
+    )
 
 
 @router.get(

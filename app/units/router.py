@@ -3,10 +3,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import AdminKey, CurrentKey
-from app.core.cache import cached, json_answer
+from app.core.cache import cached, cached_page
 from app.core.database import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_headers
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor
 from app.core.params import IfMatch, UnitId
 from app.core.revisions import RevisionOut, list_revisions
 from app.core.types import IsoDate, Text
@@ -45,15 +45,10 @@ async def list_units(
     cursor: Cursor = None,
 ) -> Response:
     after = decode_cursor(cursor)
-
-    async def render() -> Response:
-        page = await service.list_units(session, as_of=as_of, q=q, code=code, limit=limit, after=after)
-        return json_answer(page, page_headers(request.scope, page))  # cached with its `Link`
-
-    return await cached(
+    return await cached_page(
         request,
         tags=[UNITS],
-        render=render,
+        page=lambda: service.list_units(session, as_of=as_of, q=q, code=code, limit=limit, after=after),
         variant=str(service.similarity_threshold(session)) if q else "",
     )
 

@@ -23,7 +23,7 @@ from app.core.cache.invalidation import (
     session_info,
 )
 from app.core.cache.listener import Listener, listener_dsn
-from app.core.cache.reads import CachedReadMiddleware, cached, json_answer, scope_key
+from app.core.cache.reads import CachedReadMiddleware, cached, cached_page, json_answer, scope_key
 from app.core.cache.store import Entry, ReadCache
 from app.core.identity import key_hash  # what the key cache is keyed by (the tests import it here)
 
@@ -35,6 +35,7 @@ __all__ = [
     "Listener",
     "ReadCache",
     "cached",
+    "cached_page",
     "invalidate",
     "json_answer",
     "key_hash",

@@ -32,6 +32,7 @@ from app.core.etag import body_etag, encoded_etag, none_match
 from app.core.i18n import LOCALES, current_locale, merge_vary, use_locale
 from app.core.identity import IDENTITY, bearer_token, identity_of, key_hash
 from app.core.numbers import unmark
+from app.core.pagination import Page, page_headers
 from app.core.request_session import REQUEST_SESSION
 
 log = logging.getLogger("thidua.cache")
@@ -204,6 +205,23 @@ def _caller_key(scope: Scope) -> str | None:
     """Whose writes an answer must show (`Caller.rate_limit_key`); None for no valid caller."""
     caller = identity_of(scope).caller
     return caller.rate_limit_key if caller is not None else None
+
+
+async def cached_page(
+    request: Request,
+    *,
+    tags: Iterable[str],
+    page: Callable[[], Awaitable[Page[Any]]],
+    variant: str = "",
+) -> Response:
+    """A list read through the cache (`cached`): `page()` loads the page on a miss, stored with
+    its `Link: rel="next"` header (`page_headers`), which a hit then answers too."""
+
+    async def render() -> Response:
+        loaded = await page()
+        return json_answer(loaded, page_headers(request.scope, loaded))
+
+    return await cached(request, tags=tags, render=render, variant=variant)
 
 
 def json_answer(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
