@@ -9,11 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.core.config import Settings
 from app.core.database import Database
-from tests.helpers import PROBLEM_MEMBERS, UnitKey, bearer, problem, unit_id
+from tests.helpers import PROBLEM_MEMBERS, Keys, UnitKey, bearer, problem, unit_id
 from tests.queries import counting
 
 HEADER = ["don_vi_id", "nam", "tu_ngay", "den_ngay", "chi_tieu", "gia_tri", "tu_so", "mau_so"]
@@ -306,3 +307,55 @@ async def test_large_and_small_batches_store_the_same_exact_values(admin: httpx.
     assert {k: v for k, v in stored("2025-07-01..2025-07-01").items() if k in written} == stored(
         "2025-06-01..2025-06-01"
     )
+
+
+async def test_a_batch_whose_client_disconnects_mid_body_is_a_malformed_body(
+    app: FastAPI, keys: Keys, database: Database
+) -> None:
+    """A truncated upload (the client closes before its body ends) writes nothing and is
+    answered, to nobody, as a 400 problem: counted as the client's fault, never a 500."""
+    before = await counts(database)
+    incoming = iter(
+        [
+            {
+                "type": "http.request",
+                "body": b"don_vi_id,nam,tu_ngay,den_ngay,chi_tieu,gia_tri\r\n1,20",
+                "more_body": True,
+            },
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming, {"type": "http.disconnect"})
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/figures:batch",
+        "raw_path": b"/v1/figures:batch",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"thidua.test"),
+            (b"content-type", b"text/csv"),
+            (b"content-length", b"5000"),
+            (b"authorization", f"Bearer {keys.admin}".encode()),
+        ],
+        "client": ("10.0.9.1", 40000),
+        "server": ("thidua.test", 80),
+        "app": app,
+    }
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    response = httpx.Response(start["status"], headers=start["headers"], content=body)
+    problem(response, 400, "malformed-body")
+    assert await counts(database) == before

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from app.core.i18n import N_, Localized, _, catalog, current_locale, label
 from app.core.numbers import json_problem
@@ -334,6 +335,18 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
             instance=request.url.path,
         )
 
+    async def client_gone(request: Request, exc: Exception) -> JSONResponse:
+        """The client closed the connection before its body ended (a truncated upload): not the
+        server's error, and nothing was written. Answered (to nobody) as the malformed body it is,
+        so the metrics count a 400, not a 500."""
+        logger.info("client disconnected during its body: %s %s", request.method, request.url.path)
+        return problem_response(
+            400,
+            slug="malformed-body",
+            detail=_("The request body ended before it was complete (the client disconnected)."),
+            instance=request.url.path,
+        )
+
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(
@@ -341,6 +354,7 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
         )
 
     app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     # Driver errors can arrive unwrapped: a refused connection, a timeout, the pool's own timeout.

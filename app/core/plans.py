@@ -45,9 +45,10 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.engine import Dialect, Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
 from sqlalchemy.sql.visitors import replacement_traverse
 from sqlalchemy.types import NullType, TypeDecorator, TypeEngine
 
@@ -140,15 +141,25 @@ async def batch(session: AsyncSession, reads: Sequence[Read]) -> list[Rows]:
     compiled once (`_compiled`) and sent to the driver as it is."""
     statements = tuple(read.statement for read in reads)
     params = {f"{name}__{i}": value for i, read in enumerate(reads) for name, value in read.params.items()}
-    connection = await session.connection()
-    compiled = _compiled(statements, connection.dialect)
-    row = (await connection.exec_driver_sql(compiled.sql, compiled.values(params))).one()
+    (row,) = await fetch(session, _batched(statements), params)
     return [[decode(r) for r in row[i]] for i, decode in enumerate(map(_decoder, statements))]
+
+
+async def fetch(
+    executor: AsyncSession | AsyncConnection, statement: ClauseElement, params: Mapping[str, Any]
+) -> Sequence[Row[Any]]:
+    """The rows of `statement`, compiled once (`_compiled`) and sent to the driver as it is: for
+    a large statement of plain columns (no ORM entity) that many requests run, the year sheet's
+    batch. Each row reads by column label (`row.r0`), with the values asyncpg gives (a JSON
+    column already parsed)."""
+    connection = await executor.connection() if isinstance(executor, AsyncSession) else executor
+    compiled = _compiled(statement, connection.dialect)
+    return (await connection.exec_driver_sql(compiled.sql, compiled.values(params))).all()
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    """A batched statement as the driver takes it: its SQL, and where each value goes."""
+    """A statement as the driver takes it: its SQL, and where each value goes."""
 
     sql: str
     order: tuple[str, ...]
@@ -168,13 +179,15 @@ class _Compiled:
         )
 
 
-@lru_cache(maxsize=256)
-def _compiled(statements: tuple[Statement, ...], dialect: Dialect) -> _Compiled:
-    """The batched statement compiled once for `dialect`. Executed through SQLAlchemy, a sheet's
-    statement of a hundred bind parameters had its cache key hashed and its parameters built at
-    every execution: 370 µs of the sheet's 3.6 ms. An expanding parameter (`IN :list`) would
-    change the SQL with its length: it is refused here (write `= ANY(:list)` with an array)."""
-    compiled = _batched(statements).compile(dialect=dialect)
+@lru_cache(maxsize=512)
+def _compiled(statement: ClauseElement, dialect: Dialect) -> _Compiled:
+    """`statement` (a module constant, or `_batched`'s cached one) compiled once for `dialect`.
+    Executed through SQLAlchemy, a sheet's batched statement of a hundred bind parameters had its
+    cache key hashed and its parameters built at every execution: 370 µs of the sheet's 3.6 ms.
+    An expanding parameter (`IN :list`) would change the SQL with its length: it is refused here
+    (write `= ANY(:list)` with an array)."""
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)  # a statement's, not a DDL's
     if compiled.post_compile_params:
         names = ", ".join(sorted(b.key for b in compiled.post_compile_params))
         raise TypeError(f"expanding parameters ({names}) are not batched: use = ANY(:name) with an array")
