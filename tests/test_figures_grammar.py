@@ -478,3 +478,26 @@ async def test_a_tiny_decimal_reads_back_with_its_digits_not_an_exponent(admin: 
     put = await admin.put(path, content=body, headers={"Content-Type": "application/json"})
     assert put.status_code == 201, put.text
     assert f'"value":{tiny}' in (await admin.get(path)).text
+
+
+async def test_well_written_numbers_with_too_many_digits_are_out_of_range_or_too_precise(
+    admin: httpx.AsyncClient, database: Database
+) -> None:
+    """Digits and a dot as the grammar writes them, only too many: the problem says which limit
+    (`out-of-range` past 10^18, `too-precise` past 30 decimal places), never "not a number"; and
+    leading zeros read as the number they pad."""
+    unit = await hung_yen(admin)
+    written = {
+        "10000000000000000000": "out-of-range",
+        "12345678901234567890.5": "out-of-range",
+        "98." + "1" * 31: "too-precise",
+    }
+    body = as_csv(
+        [row(unit, "drug_cases" if "." not in v else "social_order_clearance_rate", v) for v in written]
+    )
+    before = await counts(database)
+    kinds = [(p["row"], p["column"], p["kind"]) for p in (await refused(admin, body))["rows"]]
+    assert kinds == [(n, "gia_tri", kind) for n, kind in enumerate(written.values(), start=2)]
+    assert await counts(database) == before
+    padded = await pushed_csv(admin, as_csv([row(unit, value="000000000000000000000007")]))
+    assert padded.status_code == 200, padded.text

@@ -37,6 +37,10 @@ EXACT_FLOAT = 2**53
 """A sheet's number this large or larger may have lost digits (a double holds 15–17)."""
 _WHOLE = re.compile(r"[0-9]{1,19}")
 _DECIMAL = re.compile(r"[0-9]{1,19}(?:\.[0-9]{1,30})?")
+_LONG_DECIMAL = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
+"""Digits and a dot as the grammar writes them, but more of them than `_DECIMAL` takes: out of
+range (more than 19 digits before the dot), or too precise (more than 30 after it)."""
+_WHOLE_DIGITS = 19
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CODE = re.compile(r"[0-9]{2,3}")
 _METRIC = re.compile(r"[a-z][a-z0-9_]{0,59}")
@@ -167,11 +171,25 @@ class Reader:
             )
             return None
         if isinstance(raw, str):
-            if not _DECIMAL.fullmatch(raw):
+            if _DECIMAL.fullmatch(raw):
+                number = Decimal(raw)
+            elif (digits := _LONG_DECIMAL.fullmatch(raw)) is not None:  # well written, too long
+                if len(digits[1].lstrip("0")) > _WHOLE_DIGITS:
+                    self._problem(
+                        field,
+                        "out-of-range",
+                        _(
+                            "{where}: {value} is larger than 10^18.",
+                            where=self._where(field),
+                            value=echo(raw),
+                        ),
+                    )
+                    return None
+                number = Decimal(raw)  # at most 19 digits before the dot: too precise, or leading zeros
+            else:
                 kind, text = number_habit(raw, whole=whole, where_=self._where(field))
                 self._problem(field, kind, text)
                 return None
-            number = Decimal(raw)
         else:
             number = Decimal(raw)
         if number.is_finite() and not precise_enough(number):
