@@ -7,6 +7,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from app.core.text import fold
 from app.main import app
 from app.sheets.schemas import EXAMPLE, ClusterYearSheet
 from tests.helpers import problem
@@ -118,3 +119,17 @@ def test_the_sheet_s_documented_example_is_a_real_sheet() -> None:
     assert sheet.leadership is not None
     assert sheet.awards
     assert app.openapi()["components"]["schemas"]["ClusterYearSheet"]["example"] == EXAMPLE
+
+
+async def test_unranked_members_are_in_vietnamese_order_as_on_the_sheet(
+    admin: httpx.AsyncClient, seeded: None
+) -> None:
+    """Without standings the summary lists members by name as a Vietnamese reader orders them
+    (Hải Dương before Hưng Yên, Điện Biên among the Ds), the sheet's own order."""
+    for number, year in ((5, 2024), (3, 2025)):
+        sheet = (await admin.get(f"/v1/clusters/{number}/years/{year}")).json()
+        summary = (await admin.get(f"/v1/clusters/{number}/years/{year}/summary")).json()
+        assert all(m["rank"] is None for m in summary["members"])
+        by_name = [m["unit"]["name"] for m in sorted(sheet["members"], key=lambda m: fold(m["unit"]["name"]))]
+        assert [m["name"] for m in summary["members"]] == by_name
+    assert by_name.index("Điện Biên") < len(by_name) - 1

@@ -5,6 +5,7 @@ of the sheet itself, so that it can never say something the sheet does not."""
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.awards.models import AwardStatus
+from app.core.text import fold
 from app.scoring.schemas import Score
 from app.sheets.schemas import ClusterYearSheet
 
@@ -79,7 +80,7 @@ def summary_of(sheet: ClusterYearSheet) -> ClusterYearSummary:
                 class_name=row.class_name if row else None,
             ),
         )
-    ranked = sorted(members.values(), key=lambda m: (m.rank is None, m.rank or 0, m.name))
+    ranked = sorted(members.values(), key=lambda m: (m.rank is None, m.rank or 0, fold(m.name), m.name))
     lead = sheet.leadership
     return ClusterYearSummary(
         cluster=sheet.cluster.number,
