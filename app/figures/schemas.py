@@ -18,9 +18,10 @@ FigureValue = ExactDecimal
 """A figure in an answer, written with the digits it was stored with."""
 
 _EXACT = (
-    " An exact decimal (`format: decimal`): the digits written are the digits stored and answered, "
-    "`12345678901234567.89` included; read it as a decimal (`BigDecimal`, Swift `Decimal`, Python "
-    "`Decimal`) rather than a binary float to keep every digit."
+    " An exact decimal (`format: decimal`): the value written is the value stored and answered, "
+    "every significant digit of it, `12345678901234567.89` included (zeros ending a fraction are "
+    "not repeated: `98.500` reads back as `98.5`); read it as a decimal (`BigDecimal`, Swift "
+    "`Decimal`, Python `Decimal`) rather than a binary float to keep every digit."
 )
 VALUE = "A count or an amount; null for a rate given by its parts." + _EXACT
 NUMERATOR = "A rate's numerator, with `denominator`; null when `value` is given." + _EXACT
