@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 import asyncpg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -235,6 +235,20 @@ def constraint_name(error: DBAPIError) -> str | None:
     return getattr(cause, "constraint_name", None)
 
 
+def _json_media(media: str) -> bool:
+    return media == "application/json" or media.endswith("+json")
+
+
+def _reads_json(request: Request) -> bool:
+    """Whether the route matched reads its body as JSON (not a form or a file upload)."""
+    body = getattr(request.scope.get("route"), "body_field", None)
+    return body is not None and not isinstance(body.field_info, params.Form)
+
+
+def _body_refused(exc: RequestValidationError) -> bool:
+    return any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors())
+
+
 def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
     """Problem+json for every error; `retry_after` seconds on 503s when the database is unavailable."""
 
@@ -260,6 +274,18 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
                 400,
                 slug="malformed-body",
                 detail=json_problem(str(undecodable[0].get("ctx", {}).get("error", "")), position),
+                instance=request.url.path,
+            )
+        media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media and not _json_media(media) and _reads_json(request) and _body_refused(exc):
+            return problem_response(
+                415,
+                slug="unsupported-media-type",
+                detail=_(
+                    "This operation reads a JSON body: send it with `Content-Type: application/json` "
+                    "(this one is {media}).",
+                    media=media,
+                ),
                 instance=request.url.path,
             )
         errors = [
