@@ -144,13 +144,16 @@ class Reader:
         if number is None:
             return None
         if number > MAX_FIGURE:
-            self._problem(
-                field,
-                "out-of-range",
-                _("{where}: {value} is larger than 10^18.", where=self._where(field), value=echo(raw)),
-            )
+            self._out_of_range(field, raw)
             return None
         return number
+
+    def _out_of_range(self, field: str, raw: Any) -> None:
+        self._problem(
+            field,
+            "out-of-range",
+            _("{where}: {value} is larger than 10^18.", where=self._where(field), value=echo(raw)),
+        )
 
     def _number_of(self, field: str, raw: Any, *, whole: bool) -> Decimal | None:
         """A number by the grammar, or None after saying why not."""
@@ -175,15 +178,7 @@ class Reader:
                 number = Decimal(raw)
             elif (digits := _LONG_DECIMAL.fullmatch(raw)) is not None:  # well written, too long
                 if len(digits[1].lstrip("0")) > _WHOLE_DIGITS:
-                    self._problem(
-                        field,
-                        "out-of-range",
-                        _(
-                            "{where}: {value} is larger than 10^18.",
-                            where=self._where(field),
-                            value=echo(raw),
-                        ),
-                    )
+                    self._out_of_range(field, raw)
                     return None
                 number = Decimal(raw)  # at most 19 digits before the dot: too precise, or leading zeros
             else:
