@@ -276,3 +276,28 @@ async def test_the_row_cap_holds_for_a_workbook(admin: httpx.AsyncClient, settin
     only.append(["don_vi_id", "nam", "tu_ngay", "den_ngay", "chi_tieu", "gia_tri"])
     only.cell(3 * cap, 1, "x")  # one row, far below: blank rows count too
     problem(await push(admin, saved(sparse), {}), 413, "too-many-rows")
+
+
+async def test_a_name_with_a_control_character_still_exports(admin: httpx.AsyncClient) -> None:
+    """Text may hold C0 control characters (only NUL is refused), which XLSX (XML 1.0) cannot: the
+    workbook template leaves them out, as every export does, and answers; it was a 500 (found by
+    the contract test's fuzzing, a metric named with `\\x1b`)."""
+    created = await admin.post(
+        "/v1/metrics",
+        json={
+            "key": "escaped_name_count",
+            "name_vi": "Số vụ\x1b thử",
+            "name_en": "Escaped\x07 count",
+            "unit_of_measure": "cases",
+            "kind": "count",
+        },
+    )
+    assert created.status_code == 201, created.text
+    response = await admin.get("/v1/figures/template.csv", params={"year": "2100", "format": "xlsx"})
+    assert response.status_code == 200, response.text
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    shown = {
+        str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row
+    }
+    assert {"Số vụ thử", "Escaped count"} & shown, shown  # the name in the request's language
+    assert not any("\x1b" in text or "\x07" in text for text in shown)

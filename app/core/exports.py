@@ -227,7 +227,9 @@ def title_text(table: Table, version: str, day: date) -> str:
     return " — ".join(parts)
 
 
-def _clean(cell: Cell) -> Cell:
+def worksheet_value(cell: Cell) -> Cell:
+    """A value a worksheet can hold: XLSX is XML 1.0, which has no place for the C0 control
+    characters other than tab and line breaks; they are left out (openpyxl refuses them)."""
     return _ILLEGAL.sub("", cell) if isinstance(cell, str) else cell
 
 
@@ -323,10 +325,10 @@ def _worksheet(sheet: Worksheet, table: Table, title: str) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     _fit_height(sheet, 2, headers, [w - 1 for w in widths])  # bold
     for row in table.rows:
-        sheet.append([_clean(c) for c in row])
+        sheet.append([worksheet_value(c) for c in row])
         for cell in sheet[sheet.max_row]:
             _styled(cell)
-        _fit_height(sheet, sheet.max_row, [_shown(_clean(c)) for c in row], widths)
+        _fit_height(sheet, sheet.max_row, [_shown(worksheet_value(c)) for c in row], widths)
     if not table.rows:
         sheet.append([_("No data")])
         if last != "A":

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.clusters.years import GroupingRef, resolve
 from app.core.errors import Conflict, NotFound
+from app.core.exports import worksheet_value
 from app.core.i18n import N_, _, current_locale, quantity
 from app.covenants.periods import default_period, reporting_period, year_containing
 from app.figures import service
@@ -213,7 +214,7 @@ def _data_sheet(sheet: Worksheet, t: Template) -> None:
     readable = {csv_name for csv_name, _label in READABLE.values()}
     for metric in t.metrics:
         cells = _cells(t, metric)
-        sheet.append([cells.get(c) for c in TEMPLATE_HEADER])
+        sheet.append([worksheet_value(cells.get(c)) for c in TEMPLATE_HEADER])
         for column, cell in zip(TEMPLATE_HEADER, sheet[sheet.max_row], strict=True):
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text, never a formula
@@ -254,9 +255,12 @@ def _lists_sheet(book: Workbook, lists: Worksheet, t: Template) -> None:
         metric = t.metrics[i] if i < len(t.metrics) else None
         lists.append(
             [
-                *((unit.code, unit.name, unit.valid_from, unit.valid_to) if unit else (None,) * 4),
-                None,
-                *((metric.key, metric.name, metric.measure) if metric else (None,) * 3),
+                worksheet_value(value)
+                for value in (
+                    *((unit.code, unit.name, unit.valid_from, unit.valid_to) if unit else (None,) * 4),
+                    None,
+                    *((metric.key, metric.name, metric.measure) if metric else (None,) * 3),
+                )
             ]
         )
         row = lists[lists.max_row]
