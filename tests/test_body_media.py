@@ -41,13 +41,18 @@ async def test_a_json_object_sent_as_text_is_415_naming_the_media_type(admin: ht
     assert [e["loc"] for e in problem(invalid, 422, "validation")["errors"]] == [["body", "number"]]
 
 
-@pytest.mark.parametrize(("method", "path"), JSON_BODIES)
+RECORD_FIRST = {"/v1/conferences/{conference_id}", "/v1/votes/{vote_id}"}
+"""Paths whose record is looked up (by a dependency) before the body is read: with record 1
+absent they answer 404 or 403 first, whatever the body."""
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [(m, p) for m, p in JSON_BODIES if not any(p.startswith(r) for r in RECORD_FIRST)]
+)
 async def test_no_json_operation_reads_text_as_a_malformed_object(
     admin: httpx.AsyncClient, method: str, path: str
 ) -> None:
     response = await admin.request(
         method, concrete(path), content=b"{}", headers={"Content-Type": "text/plain"}
     )
-    assert response.headers["content-type"].startswith("application/problem+json"), response.text
-    body = response.json()
-    assert [e["loc"] for e in body.get("errors", []) if e["loc"][:1] == ["body"]] == [], body
+    assert "application/json" in problem(response, 415, "unsupported-media-type")["detail"]
