@@ -40,6 +40,7 @@ from app.figures.columns import CSV_NAME, FIELDS, IGNORED, INPUT_HEADER, LABELS,
 from app.figures.problems import Report, RowProblems
 from app.figures.queries import Key, SetWrite, existing_sets, invalidate_figures, write_sets
 from app.figures.schemas import BatchReport, BatchSet
+from app.metrics.service import by_key as metric_refs
 
 VALUES_PER_ROW = 2 * len(FIELDS) + 6
 """The most separators (`,` `:` `{` `[` in JSON, `,` and line ends in CSV) a row may spend, so
@@ -727,7 +728,7 @@ async def push(
     report = Report(limits.listed_problems)
     await asyncio.to_thread(_parse_rows, rows, report)
     units = await service.units_by_id(session, {u for u in unit_of.values() if u is not None})
-    metrics = await service.metrics_by_key(session, {r.parsed.metric for r in rows if r.parsed})
+    metrics = await metric_refs(session, {r.parsed.metric for r in rows if r.parsed})
     sets = await asyncio.to_thread(_plan_sets, rows, report, unit_of, units, metrics, key)
     stored = await existing_sets(session, list(sets), lock=not dry_run)
     for key_, (_write, row, expected) in sets.items():

@@ -30,6 +30,8 @@ from app.figures.queries import (
     write_sets,
 )
 from app.figures.schemas import FigureItem, FigureSetOut, FigureSetPut
+from app.metrics.service import MetricRef
+from app.metrics.service import by_key as metric_refs
 from app.units.models import Unit
 from app.units.service import linked_units
 
@@ -163,22 +165,9 @@ def existence_problem(unit: UnitInfo, start: date, end: date) -> tuple[str, dict
     return None
 
 
-@dataclass
-class MetricInfo:
-    id: int
-    kind: str
-
-
-async def metrics_by_key(session: AsyncSession, keys: set[str]) -> dict[str, MetricInfo]:
-    rows = await session.execute(
-        text("SELECT id, key, kind FROM metrics WHERE key = ANY(CAST(:k AS text[]))"), {"k": list(keys)}
-    )
-    return {r.key: MetricInfo(r.id, r.kind) for r in rows}
-
-
 def value_problem(
     key: str,
-    metric: MetricInfo | None,
+    metric: MetricRef | None,
     value: Decimal | None,
     numerator: Decimal | None,
     denominator: Decimal | None = None,
@@ -243,7 +232,7 @@ async def put_set(
     outside = existence_problem(unit, start, end)
     if outside:
         raise Conflict(slug="unit-not-in-period", detail=outside[0], field="period", **outside[1])
-    metrics = await metrics_by_key(session, {v.metric for v in data.values})
+    metrics = await metric_refs(session, {v.metric for v in data.values})
     seen: set[str] = set()
     values = []
     for i, figure in enumerate(data.values):

@@ -1,5 +1,6 @@
 """The metric catalogue: what figures and targets are counted in."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -69,11 +70,28 @@ async def get(session: AsyncSession, *, key: str) -> MetricOut:
     return _out(row)
 
 
+@dataclass(frozen=True, slots=True)
+class MetricRef:
+    """A metric as a write that names it by key needs it: its id, and its kind (`MetricKind`'s
+    value) to check what is written against."""
+
+    id: int
+    kind: str
+
+
+async def by_key(session: AsyncSession, keys: set[str]) -> dict[str, MetricRef]:
+    """The metrics named by `keys`, in one query (unknown keys are left out: the caller says
+    which field named them)."""
+    metrics = table(Metric)
+    rows = await session.execute(
+        select(metrics.c.key, metrics.c.id, metrics.c.kind).where(metrics.c.key.in_(keys))
+    )
+    return {row.key: MetricRef(row.id, row.kind) for row in rows}
+
+
 async def ids_by_key(session: AsyncSession, keys: set[str]) -> dict[str, int]:
     """The ids of the metrics named by `keys` (unknown keys are left out)."""
-    metrics = table(Metric)
-    rows = await session.execute(select(metrics.c.key, metrics.c.id).where(metrics.c.key.in_(keys)))
-    return {row.key: row.id for row in rows}
+    return {key: metric.id for key, metric in (await by_key(session, keys)).items()}
 
 
 async def create(session: AsyncSession, *, data: MetricCreate, actor: Actor) -> MetricOut:

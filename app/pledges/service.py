@@ -47,7 +47,7 @@ from app.evaluation.queries import MEMBERS_ON
 from app.evaluation.schemas import EvaluationRowOut
 from app.evaluation.service import Judged, evaluation_out, judged_plan
 from app.memberships.service import is_member
-from app.metrics.models import Metric
+from app.metrics.service import by_key as metric_refs
 from app.pledges.models import Pledge, PledgeKind, PledgeList, PledgeStatus, TaskStatus
 from app.pledges.queries import LIST, PLEDGE_AT, STATUS
 from app.pledges.schemas import (
@@ -316,14 +316,7 @@ async def _metric_ids(session: AsyncSession, data: PledgesPut) -> dict[str, int]
     """The id of every metric the pledges name; 422 naming the field for an unknown metric or one
     whose kind is not the pledge's (an amount pledge names an amount metric, a count pledge a
     count metric)."""
-    metrics = table(Metric)
-    keys = {p.metric for p in data.pledges if p.metric is not None}
-    found = {
-        r.key: (r.id, r.kind)
-        for r in await session.execute(
-            select(metrics.c.key, metrics.c.id, metrics.c.kind).where(metrics.c.key.in_(keys))
-        )
-    }
+    found = await metric_refs(session, {p.metric for p in data.pledges if p.metric is not None})
     for i, pledge in enumerate(data.pledges):
         if pledge.metric is None:
             continue
@@ -331,17 +324,17 @@ async def _metric_ids(session: AsyncSession, data: PledgesPut) -> dict[str, int]
             raise Unprocessable(
                 _("No metric with key {key}.", key=pledge.metric), field=f"pledges.{i}.metric"
             )
-        if found[pledge.metric][1] != pledge.kind.value:
+        if found[pledge.metric].kind != pledge.kind.value:
             raise Unprocessable(
                 _(
                     "A pledge of kind {kind} names a metric of that kind; {key} is of kind {metric_kind}.",
                     kind=pledge.kind.value,
                     key=pledge.metric,
-                    metric_kind=found[pledge.metric][1],
+                    metric_kind=found[pledge.metric].kind,
                 ),
                 field=f"pledges.{i}.metric",
             )
-    return {key: metric_id for key, (metric_id, _kind) in found.items()}
+    return {key: metric.id for key, metric in found.items()}
 
 
 def _keep_statuses(stored: PledgesOut, data: PledgesPut) -> None:

@@ -11,7 +11,6 @@ from sqlmodel import col
 from app.clusters.models import Cluster
 from app.clusters.years import ClusterYear, YearRecord
 from app.conferences.service import check_link
-from app.core.database import table
 from app.core.errors import Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
@@ -19,6 +18,7 @@ from app.core.identity import Actor
 from app.core.plans import Plan, Read, one, run
 from app.core.versioned import Conditions, Written, replace_parts
 from app.metrics.models import Metric, MetricKind
+from app.metrics.service import by_key as metric_refs
 from app.reported.models import FigureKind, ReportedFigure, ReportedFigureSet
 from app.reported.schemas import ReportedFigureOut, ReportedFiguresOut, ReportedFiguresPut
 
@@ -124,14 +124,8 @@ RECORD = YearRecord(
 async def _metric_kinds(session: AsyncSession, data: ReportedFiguresPut) -> dict[str, tuple[int, str]]:
     """The id and kind of every metric the figures name; 422 naming the field for an unknown
     metric or a kind that does not fit it."""
-    metrics = table(Metric)
-    keys = {f.metric for f in data.figures if f.metric is not None}
-    kinds = {
-        r.key: (r.id, r.kind)
-        for r in await session.execute(
-            select(metrics.c.key, metrics.c.id, metrics.c.kind).where(metrics.c.key.in_(keys))
-        )
-    }
+    found = await metric_refs(session, {f.metric for f in data.figures if f.metric is not None})
+    kinds = {key: (metric.id, metric.kind) for key, metric in found.items()}
     for i, figure in enumerate(data.figures):
         if figure.metric is None:
             continue
