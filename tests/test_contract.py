@@ -3,10 +3,11 @@ data, with a valid admin key. Settings in schemathesis.toml, hooks in tests/cont
 
 Every phase runs, in four parts that xdist runs side by side: the explicit examples and the
 coverage phase (deterministic: each schema's boundaries and every way to break it), then fuzzing
-and stateful sequences with `SCHEMATHESIS_MAX_EXAMPLES` cases per operation (7: the fuzzing
-took three times as long with 30, and 10 left `make test` too close to its five minutes), each once for the cluster-year operations and once for the
-rest (whole, the coverage run took 50 s, the longest test of the suite). They are collected first
-(`tests/conftest.py`), so the longest tests start while the others fill the second worker."""
+and stateful sequences with `SCHEMATHESIS_MAX_EXAMPLES` cases per operation (7: the fuzzing took
+three times as long with 30, and 10 left `make test` too close to its five minutes), each once
+for the cluster-year operations and once for the rest (whole, the coverage run took 50 s, the
+longest test of the suite). They are collected first (`tests/conftest.py`), so the longest
+tests start while the others fill the second worker."""
 
 import os
 import subprocess
