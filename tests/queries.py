@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 
 from app.core.database import Database
@@ -18,8 +19,18 @@ def counting(database: Database) -> Iterator[list[str]]:
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
+    driver_fetch = asyncpg.Connection.fetch
+
+    async def fetch(connection: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+        """A read's compiled statements go to asyncpg itself (`app.core.plans.fetch`), past
+        SQLAlchemy's events; SQLAlchemy's own go through prepared statements, never this."""
+        statements.append(query)
+        return await driver_fetch(connection, query, *args, **kwargs)
+
     event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    asyncpg.Connection.fetch = fetch  # type: ignore[method-assign]
     try:
         yield statements
     finally:
+        asyncpg.Connection.fetch = driver_fetch  # type: ignore[method-assign]
         event.remove(database.engine.sync_engine, "before_cursor_execute", record)

@@ -2,11 +2,23 @@
 health and metrics."""
 
 import asyncio
+import inspect
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+import asyncpg
 import httpx
+import pytest
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+from starlette.routing import BaseRoute
 
+from app.core.database import Database, WriteOnRead
+from app.main import app as assembled
 from tests.helpers import problem
+from tests.queries import counting
 
 
 async def test_unknown_route_is_a_404_problem(admin: httpx.AsyncClient) -> None:
@@ -165,3 +177,89 @@ async def test_docs_are_served_without_internet(client: httpx.AsyncClient) -> No
     assert page.status_code == 200
     assert "cdn" not in page.text.lower()
     assert (await client.get("/static-offline-docs/swagger-ui-bundle.js")).status_code == 200
+
+
+def test_every_endpoint_and_dependency_runs_on_the_event_loop() -> None:
+    """FastAPI runs a plain `def` endpoint or dependency in its thread pool: a hop to a thread
+    and back on every request (about 100 µs of CPU, measured on the cold sheet). Every one is
+    `async def`, so none pays it."""
+
+    def routes(candidates: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+        for route in candidates:
+            if isinstance(route, APIRoute):
+                yield route
+            elif (router := getattr(route, "original_router", None)) is not None:  # an include
+                yield from routes(router.routes)
+
+    def synchronous(dependant: Dependant) -> Iterator[str]:
+        for dependency in dependant.dependencies:
+            call = dependency.call
+            target = call if inspect.isroutine(call) else getattr(call, "__call__", call)  # noqa: B004
+            if not (inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)):
+                yield getattr(call, "__qualname__", type(call).__qualname__)
+            yield from synchronous(dependency)
+
+    every = list(routes(assembled.router.routes))
+    assert len(every) > 100  # the walk reaches the included routers
+    found = {
+        f"{sorted(route.methods)} {route.path}: {name}"
+        for route in every
+        for name in [
+            *synchronous(route.dependant),
+            *([] if inspect.iscoroutinefunction(route.endpoint) else ["the endpoint"]),
+        ]
+    }
+    assert found == set()
+
+
+@contextmanager
+def transactions_begun() -> Iterator[list[str]]:
+    """Every transaction asyncpg begins while the block runs (SQLAlchemy begins each with it)."""
+    begun: list[str] = []
+    start = asyncpg.transaction.Transaction.start
+
+    async def counted(transaction: asyncpg.transaction.Transaction) -> None:
+        begun.append(transaction._isolation or "default")
+        await start(transaction)
+
+    asyncpg.transaction.Transaction.start = counted  # type: ignore[method-assign]
+    try:
+        yield begun
+    finally:
+        asyncpg.transaction.Transaction.start = start  # type: ignore[method-assign]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_a_read_runs_its_statements_without_a_transaction(
+    admin: httpx.AsyncClient, database: Database
+) -> None:
+    """A GET's statements each run on their own (READ COMMITTED reads a snapshot per statement
+    anyway): no `BEGIN`, no `COMMIT`. A write is one transaction."""
+    with transactions_begun() as begun, counting(database) as statements:
+        sheet = await admin.get("/v1/clusters/5/years/2025", params={"format": "json"})
+    assert sheet.status_code == 200, sheet.text
+    assert statements != []  # it was rendered, not answered from the cache
+    assert begun == []
+    with transactions_begun() as begun:
+        created = await admin.post("/v1/clusters", json={"number": 90, "name": "Cụm thi đua số 90"})
+    assert created.status_code == 201, created.text
+    assert len(begun) == 1
+
+
+@pytest.mark.usefixtures("restored")
+async def test_a_statement_that_writes_is_refused_on_a_read(database: Database) -> None:
+    """A read's session writes nothing: each of its statements would be a transaction of its own,
+    so a write of several could land half done. It is refused before it runs."""
+    insert = text(
+        "INSERT INTO clusters (number, name, rotation_custom, recorded_by, recorded_at, version) "
+        "VALUES (91, 'x', 'least_recent', 't', now(), 1)"
+    )
+    for statement in (insert, text("SELECT id FROM clusters FOR UPDATE"), text("DELETE FROM clusters")):
+        async with database.session_for("GET") as session:
+            with pytest.raises(WriteOnRead):
+                await session.execute(statement)
+    async with database.session_for("HEAD") as session:
+        assert (await session.execute(text("SELECT count(*) FROM clusters WHERE number = 91"))).scalar() == 0
+    async with database.session_for("POST") as session:
+        await session.execute(insert)  # a write's session is a transaction: rolled back unless committed
+        assert (await session.execute(text("SELECT count(*) FROM clusters WHERE number = 91"))).scalar() == 1

@@ -10,6 +10,7 @@ from app.auth.models import ApiKey
 from app.auth.roles import Role
 from app.core.cache import ReadCache
 from app.core.identity import Actor
+from app.core.plans import fetch
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +59,10 @@ async def load_principal(connection: Any, cache: ReadCache | None, key_hash: str
     """The principal of a valid key (None: unknown or revoked) with one query on `connection` (a
     session or a connection), kept in the key cache."""
     generation = cache.generation() if cache is not None else None
-    row = (await connection.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()
-    if row is None:
+    rows = await fetch(connection, _KEY_BY_HASH, {"key_hash": key_hash})
+    if not rows:
         return None
+    (row,) = rows
     principal = Principal(row.id, row.name, Role(row.role), row.cluster_id, row.unit_id)
     if cache is not None:
         cache.store_key(key_hash, principal, generation)

@@ -35,6 +35,7 @@ from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page
 from app.core.params import ClusterNumber, Year
+from app.core.plans import fetch
 from app.core.revisions import RevisionOut, revisions_page
 from app.core.versioned import Change, Conditions, Stored, VersionedRow, Written, write_version
 
@@ -109,14 +110,22 @@ class YearRef:
     year: int
 
 
-_BY_NUMBER = select(Cluster).where(col(Cluster.number) == bindparam("number"))
+_BY_NUMBER = select(*(col(getattr(Cluster, name)) for name in Cluster.model_fields)).where(
+    col(Cluster.number) == bindparam("number")
+)
 _LOCK = select(col(Cluster.id)).where(col(Cluster.id) == bindparam("id")).with_for_update()
 
 
 async def find(session: AsyncSession, ref: GroupingRef) -> Grouping | None:
-    """The grouping `ref` names, or None."""
-    row = (await session.execute(_BY_NUMBER, {"number": ref.number})).scalar_one_or_none()
-    return Grouping(ref, row.id, row) if row is not None and row.id is not None else None
+    """The grouping `ref` names, or None. Every request naming a cluster runs it, the cold year
+    sheet's among them: its columns on the compiled path (`fetch`), not an ORM load (about 150 µs
+    less); the row is a detached `Cluster`, read, never written (`update_cluster` loads its own)."""
+    rows = await fetch(session, _BY_NUMBER, {"number": ref.number})
+    if not rows:
+        return None
+    row = Cluster(**rows[0]._mapping)
+    assert row.id is not None  # a stored row
+    return Grouping(ref, row.id, row)
 
 
 def _no_grouping(ref: GroupingRef) -> NotFound:
@@ -150,11 +159,11 @@ async def lock(session: AsyncSession, grouping: Grouping) -> None:
 # --- Path dependencies --------------------------------------------------------------------------
 
 
-def _grouping_ref(number: ClusterNumber) -> GroupingRef:
+async def _grouping_ref(number: ClusterNumber) -> GroupingRef:
     return GroupingRef.cluster(number)
 
 
-def _year_ref(number: ClusterNumber, year: Year) -> YearRef:
+async def _year_ref(number: ClusterNumber, year: Year) -> YearRef:
     return YearRef(GroupingRef.cluster(number), year)
 
 

@@ -691,5 +691,11 @@ def app_settings(connection: HTTPConnection) -> Settings:
     return settings
 
 
-SettingsDep = Annotated[Settings, Depends(app_settings)]
+async def _settings(connection: HTTPConnection) -> Settings:
+    """`app_settings` as a dependency: `async`, as every dependency is (FastAPI runs a plain `def`
+    one in its thread pool, a hop per request)."""
+    return app_settings(connection)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
 """The app's settings, as a dependency."""

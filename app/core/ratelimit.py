@@ -52,7 +52,12 @@ from app.core.config import Settings
 from app.core.errors import problem_response
 from app.core.i18n import _
 from app.core.identity import identity_of
-from app.core.request_session import REQUEST_SESSION, close_request_session, open_request_session
+from app.core.request_session import (
+    READ_METHODS,
+    REQUEST_SESSION,
+    close_request_session,
+    open_request_session,
+)
 
 SWEEP_EVERY_SECONDS = 1.0
 """How often expired counters are dropped from memory (they count as zero as soon as they expire)."""
@@ -297,10 +302,7 @@ def _lookup_session(scope: Scope) -> Any:
     and one transaction for the request), or, for a request with a body, None (a short-lived
     connection of the lookup's own), so that no connection is held while the body is uploaded
     and a write's transaction does not start before its body has arrived."""
-    return open_request_session(scope) if scope["method"] in _BODILESS else None
-
-
-_BODILESS = frozenset({"GET", "HEAD"})
+    return open_request_session(scope) if scope["method"] in READ_METHODS else None
 
 
 def _address(scope: Scope) -> str:

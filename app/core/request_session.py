@@ -3,17 +3,19 @@
 A key not in the key cache is looked up by the rate limiter, before routing (it must know whose
 budget to count). For a read (GET, HEAD: no body to wait for) it is looked up on the session the
 route will use, opened for the purpose and left in the scope under `REQUEST_SESSION`: the route's
-`SessionDep` takes it over (the lookup's statement runs in the request's own transaction, which
-it commits), and the limiter closes it when the request ends, rolling back whatever the route
-left (a read answered from the cache runs nothing more). One connection and one transaction per
-request, and no `BEGIN`/`ROLLBACK` of a lookup of its own: a cold read makes two round trips
-fewer. A request with a body is looked up on a connection of the lookup's own, at once returned.
+`SessionDep` takes it over, and the limiter closes it when the request ends. One connection per
+request; a read's session runs each statement on its own (`Database.read_sessionmaker`), so a
+cold read sends its key's lookup and its own queries with no `BEGIN` or `COMMIT` between them. A
+request with a body is looked up on a connection of the lookup's own, at once returned.
 """
 
 import asyncio
 from typing import Any
 
 from starlette.types import Scope
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+"""The methods that only read: no body, and a session of their own kind (`Database.session_for`)."""
 
 REQUEST_SESSION = "thidua.session"
 """`scope[REQUEST_SESSION]`: the session opened before routing (never copied into a replayed
@@ -25,7 +27,7 @@ def open_request_session(scope: Scope) -> Any:
     first statement)."""
     session = scope.get(REQUEST_SESSION)
     if session is None:
-        session = scope[REQUEST_SESSION] = scope["app"].state.database.sessionmaker()
+        session = scope[REQUEST_SESSION] = scope["app"].state.database.session_for(scope["method"])
     return session
 
 

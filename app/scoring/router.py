@@ -60,15 +60,15 @@ FreezeNumber = Annotated[
 ]
 
 
-def _sheet_key(scorer: ScorerCode, unit_id: UnitId) -> sheets.SheetKey:
+async def _sheet_key(scorer: ScorerCode, unit_id: UnitId) -> sheets.SheetKey:
     return sheets.SheetKey(scorer, unit_id)
 
 
-def _freeze_number(freeze: FreezeNumber) -> int:
+async def _freeze_number(freeze: FreezeNumber) -> int:
     return freeze
 
 
-def _standings_version(version: StandingsVersion) -> int:
+async def _standings_version(version: StandingsVersion) -> int:
     return version
 
 
