@@ -37,7 +37,7 @@ from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page, page_of
-from app.core.plans import Plan, Read, one, run
+from app.core.plans import Id, Plan, Read, one, run
 from app.rules.service import NoRuleSet, rule_set_for_year
 from app.units.models import Unit
 from app.units.schemas import UnitRef
@@ -226,7 +226,7 @@ _CLUSTER_YEAR = (
 )
 
 
-def cluster_year_awards_plan(cluster_id: int, year: int) -> Plan[list[AwardBrief]]:
+def cluster_year_awards_plan(cluster_id: Id, year: int) -> Plan[list[AwardBrief]]:
     """`cluster_year_awards` as a plan (the year sheet reads it with the rest of the sheet)."""
     rows = yield from one(Read(_CLUSTER_YEAR, {"cluster_id": cluster_id, "year": year}))
     return [

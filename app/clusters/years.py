@@ -17,6 +17,7 @@ for the first to commit, then finds the record and answers as for any PUT on an 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Annotated, Generic, Protocol, TypeVar
 
 from fastapi import Depends
@@ -35,7 +36,7 @@ from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page
 from app.core.params import ClusterNumber, Year
-from app.core.plans import fetch
+from app.core.plans import LookedUp, Plan, Read, fetch, one
 from app.core.revisions import RevisionOut, revisions_page
 from app.core.versioned import Change, Conditions, Stored, VersionedRow, Written, write_version
 
@@ -126,6 +127,26 @@ async def find(session: AsyncSession, ref: GroupingRef) -> Grouping | None:
     row = Cluster(**rows[0]._mapping)
     assert row.id is not None  # a stored row
     return Grouping(ref, row.id, row)
+
+
+_ID_BY_NUMBER = select(col(Cluster.id)).where(col(Cluster.number) == bindparam("grouping_number"))
+
+
+def id_of(ref: GroupingRef) -> LookedUp:
+    """The grouping's id as a batched statement looks it up itself (`plans.LookedUp`): a plan
+    that names a grouping by its number reads by its id in the same round trip (NULL, and so no
+    rows, when there is none)."""
+    return LookedUp(_ID_BY_NUMBER, (("grouping_number", ref.number),))
+
+
+def grouping_plan(ref: GroupingRef) -> Plan[SimpleNamespace]:
+    """The grouping's row (its columns by name) as a plan, or 404: read beside what `id_of`
+    reads, in the same statement."""
+    rows = yield from one(Read(_BY_NUMBER, {"number": ref.number}))
+    if not rows:
+        raise _no_grouping(ref)
+    row: SimpleNamespace = rows[0]
+    return row
 
 
 def _no_grouping(ref: GroupingRef) -> NotFound:

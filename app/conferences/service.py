@@ -36,7 +36,7 @@ from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps
-from app.core.plans import Plan, Read, one, run
+from app.core.plans import Id, Plan, Read, one, run
 from app.core.revisions import record_revision
 from app.core.versioned import patch_version, replace_parts
 from app.memberships.models import Membership
@@ -136,7 +136,7 @@ async def conferences_of(session: AsyncSession, cluster_id: int, year: int) -> l
     return await run(session, conferences_plan(cluster_id, year))
 
 
-def conferences_plan(cluster_id: int, year: int) -> Plan[list[ConferenceOut]]:
+def conferences_plan(cluster_id: Id, year: int) -> Plan[list[ConferenceOut]]:
     """`conferences_of` as a plan (the year sheet reads it with the rest of the sheet)."""
     rows = yield from one(Read(_OF_YEAR, {"cluster_id": cluster_id, "year": year}))
     return [_out(r) for r in rows]

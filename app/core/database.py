@@ -236,6 +236,7 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     none, so it takes no connection. A session the rate limiter opened to look the request's key
     up on (`app.core.request_session`) is this request's: it is taken over, and the limiter
     closes it."""
+    writes = request.method not in READ_METHODS  # a read's statements committed as they ran
     opened: AsyncSession | None = request.scope.get(REQUEST_SESSION)
     if opened is not None:
         try:
@@ -243,13 +244,13 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await opened.rollback()
             raise
-        if opened.in_transaction():
+        if writes and opened.in_transaction():
             await opened.commit()
         return
     database: Database = request.app.state.database
     async with database.session_for(request.method) as session:
         yield session
-        if session.in_transaction():
+        if writes and session.in_transaction():
             await session.commit()
 
 

@@ -69,6 +69,21 @@ class Read:
         return self.statement, tuple(sorted((k, _hashable(v)) for k, v in self.params.items()))
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class LookedUp:
+    """A parameter's value that a batched statement reads itself: the one column of `query` (NULL
+    when it finds no row), with `params`. The year sheet names its cluster by number and its
+    parts read by the cluster's id: the id is a subquery of the sheet's one statement, not a round
+    trip before it. Batched reads only (`run` refuses it). Equal only to itself: a plan passes one
+    to each of its reads, which then read alike."""
+
+    query: Statement
+    params: tuple[tuple[str, Any], ...]
+
+
+Id: TypeAlias = int | LookedUp
+"""A row's id as a plan passes it to its reads: known, or looked up by the statement itself."""
+
 Rows: TypeAlias = list[Any]
 Plan: TypeAlias = Generator[list[Read], list[Rows], T]
 """Yields the reads it needs next, is sent their rows, returns its answer."""
@@ -115,6 +130,8 @@ async def run(session: AsyncSession, plan: Plan[T]) -> T:
             reads = plan.send(sent)  # type: ignore[arg-type]
         except StopIteration as finished:
             return finished.value  # type: ignore[no-any-return]
+        if any(isinstance(value, LookedUp) for read in reads for value in read.params.values()):
+            raise TypeError("a looked-up value is read by a batched statement only (run_batched)")
         sent = [list(await session.execute(read.statement, dict(read.params))) for read in reads]
 
 
@@ -140,10 +157,29 @@ async def run_batched(session: AsyncSession, plan: Plan[T]) -> T:
 async def batch(session: AsyncSession, reads: Sequence[Read]) -> list[Rows]:
     """The rows of every read, from one statement: `SELECT (<read 0 as a JSON array>) AS r0, …`,
     compiled once (`_compiled`) and sent to the driver as it is."""
+    looking = [_looking_up(read) for read in reads]
     statements = tuple(read.statement for read in reads)
-    params = {f"{name}__{i}": value for i, read in enumerate(reads) for name, value in read.params.items()}
-    (row,) = await fetch(session, _batched(statements), params)
+    lookups = tuple(looked for looked, _ in looking)
+    params = {f"{name}__{i}": value for i, (_, own) in enumerate(looking) for name, value in own.items()}
+    (row,) = await fetch(session, _batched(statements, lookups), params)
     return [[decode(r) for r in row[i]] for i, decode in enumerate(map(_decoder, statements))]
+
+
+Lookups: TypeAlias = tuple[tuple[str, Statement], ...]
+"""A read's `LookedUp` parameters: each name, and the query that looks its value up."""
+
+
+def _looking_up(read: Read) -> tuple[Lookups, Mapping[str, Any]]:
+    """The read's `LookedUp` parameters, and the values of the rest with the lookups' own."""
+    looked = tuple(sorted((name, v) for name, v in read.params.items() if isinstance(v, LookedUp)))
+    if not looked:
+        return (), read.params
+    params = {name: value for name, value in read.params.items() if not isinstance(value, LookedUp)}
+    for _, value in looked:
+        for name, given in value.params:
+            if params.setdefault(name, given) != given:
+                raise ValueError(f"the looked-up value's parameter {name} is the statement's own too")
+    return tuple((name, value.query) for name, value in looked), params
 
 
 class DriverRow(asyncpg.Record):
@@ -230,14 +266,15 @@ def _compiled(statement: ClauseElement, dialect: Dialect) -> _Compiled:
 
 
 @lru_cache(maxsize=256)
-def _batched(statements: tuple[Statement, ...]) -> Statement:
+def _batched(statements: tuple[Statement, ...], lookups: tuple[Lookups, ...]) -> Statement:
     """Each statement as a column holding its rows as a JSON array of arrays, in its order (an
     aggregate over a sorted subquery keeps its order). Its bind parameters are renamed `<name>__<i>`
-    so that two reads may give one name different values. Built once per list of statements: a
-    sheet's are module constants, so its batched statement is too (and compiled once)."""
+    so that two reads may give one name different values, and those its `lookups` name become
+    their queries, as scalar subqueries. Built once per list of statements: a sheet's are module
+    constants, so its batched statement is too (and compiled once)."""
     columns = []
-    for i, statement in enumerate(statements):
-        positional = _renamed(statement, i).with_only_columns(
+    for i, (statement, looked) in enumerate(zip(statements, lookups, strict=True)):
+        positional = _renamed(statement, i, dict(looked)).with_only_columns(
             *(c.label(f"c{j}") for j, c in enumerate(statement.selected_columns)),
             maintain_column_froms=True,
         )
@@ -249,9 +286,11 @@ def _batched(statements: tuple[Statement, ...]) -> Statement:
     return select(*columns)
 
 
-def _renamed(statement: Statement, i: int) -> Statement:
+def _renamed(statement: Statement, i: int, looked: Mapping[str, Statement] | None = None) -> Statement:
     def rename(element: Any) -> Any:
         if isinstance(element, BindParameter) and not element.unique:
+            if looked and element.key in looked:  # its value looked up: the query, renamed alike
+                return _renamed(looked[element.key], i).scalar_subquery().correlate(None)
             return bindparam(
                 f"{element.key}__{i}",
                 element.value,

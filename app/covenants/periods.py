@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.periods import year_bounds
-from app.core.plans import Plan, Read, one, run
+from app.core.plans import Id, Plan, Read, one, run
 from app.covenants.models import Covenant
 from app.rules.models import ReportingPeriodRule
 from app.rules.reporting_periods import PeriodRule, YearStart, period_of
@@ -79,7 +79,7 @@ async def reporting_period(session: AsyncSession, cluster_id: int, year: int) ->
     return await run(session, reporting_period_plan(cluster_id, year))
 
 
-def reporting_period_plan(cluster_id: int, year: int) -> Plan[ReportingPeriod]:
+def reporting_period_plan(cluster_id: Id, year: int) -> Plan[ReportingPeriod]:
     """`reporting_period` as a plan (the evaluation and the pledges read it, and the year sheet
     reads it once for both)."""
     (row,) = yield from one(Read(_PERIOD, {"cluster_id": cluster_id, "year": year}))

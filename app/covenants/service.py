@@ -15,7 +15,7 @@ from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.periods import year_problem
-from app.core.plans import Plan, Read, one, run
+from app.core.plans import Id, Plan, Read, one, run
 from app.core.versioned import Conditions, Written, replace_parts
 from app.covenants.models import Basis, Comparator, Covenant, CovenantTarget, Scope
 from app.covenants.schemas import CovenantOut, CovenantPut, TargetOut
@@ -100,7 +100,7 @@ async def covenant_of(session: AsyncSession, cluster_id: int, year: int) -> Cove
     return await run(session, covenant_plan(cluster_id, year))
 
 
-def covenant_plan(cluster_id: int, year: int) -> Plan[CovenantOut | None]:
+def covenant_plan(cluster_id: Id, year: int) -> Plan[CovenantOut | None]:
     """`covenant_of` as a plan (the year sheet reads it with the rest of the sheet)."""
     rows = yield from one(Read(_COVENANT, {"cluster_id": cluster_id, "year": year}))
     return _out(rows[0]) if rows else None

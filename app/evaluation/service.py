@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clusters.years import ClusterYear
 from app.core.errors import NotFound, Unprocessable
 from app.core.i18n import _
-from app.core.plans import Plan, Read, gather, one, run
+from app.core.plans import Id, Plan, Read, gather, one, run
 from app.covenants.periods import PeriodBasis, ReportingPeriod, reporting_period_plan
 from app.evaluation.domain import (
     Basis,
@@ -73,7 +73,7 @@ def _backwards() -> Unprocessable:
     return Unprocessable(_("The period ends before it starts."), field="period_end")
 
 
-def _period_plan(cluster_id: int, year: int, start: date | None, end: date | None) -> Plan[ReportingPeriod]:
+def _period_plan(cluster_id: Id, year: int, start: date | None, end: date | None) -> Plan[ReportingPeriod]:
     """Both days given: that period. One or none: the reporting period completes it."""
     if start is not None and end is not None:
         return ReportingPeriod(start, end, PeriodBasis.requested)
@@ -84,7 +84,7 @@ def _period_plan(cluster_id: int, year: int, start: date | None, end: date | Non
     return ReportingPeriod(*completed, PeriodBasis.requested, reporting.rule)
 
 
-def summary_plan(cluster_id: int, number: int, year: int) -> Plan[EvaluationSummary | None]:
+def summary_plan(cluster_id: Id, number: int, year: int) -> Plan[EvaluationSummary | None]:
     """The year's verdicts counted over its reporting period, for the sheet; None without a
     covenant with targets. Two steps: the targets and the reporting period, then what the
     evaluation reads (`judged_plan`, the same reads as the pledges' checks)."""
@@ -128,7 +128,7 @@ class Judged:
     metrics: dict[str, MetricInfo]
 
 
-def judged_plan(cluster_id: int, start: date, end: date) -> Plan[Judged]:
+def judged_plan(cluster_id: Id, start: date, end: date) -> Plan[Judged]:
     """One step of five reads whatever the cluster's size: the members at the end of the period,
     their lineage (the successions, the units), the figures, the metric catalogue."""
     baseline_start, baseline_end = like_period(start, end)
@@ -191,7 +191,7 @@ def evaluation_out(
     )
 
 
-def targets_plan(cluster_id: int, year: int) -> Plan[list[tuple[Target, int]]]:
+def targets_plan(cluster_id: Id, year: int) -> Plan[list[tuple[Target, int]]]:
     """The covenant's targets, each with its position."""
     rows = yield from one(Read(COVENANT_TARGETS, {"cluster_id": cluster_id, "year": year}))
     return [

@@ -20,7 +20,7 @@ from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.periods import overlaps, year_bounds
-from app.core.plans import Plan, Read, one, run
+from app.core.plans import Id, Plan, Read, one, run
 from app.core.versioned import Conditions, Written
 from app.leadership.models import Leadership
 from app.leadership.schemas import (
@@ -91,7 +91,7 @@ async def leaderships(
     return await run(session, leaderships_plan(cluster_id, years))
 
 
-def leaderships_plan(cluster_id: int, years: list[int] | None = None) -> Plan[list[LeadershipOut]]:
+def leaderships_plan(cluster_id: Id, years: list[int] | None = None) -> Plan[list[LeadershipOut]]:
     """`leaderships` as a plan (the year sheet reads it with the rest of the sheet)."""
     if years is None:
         read = Read(_LEADERSHIPS, {"cluster_id": cluster_id})

@@ -12,7 +12,7 @@ from app.core.etag import record_etag, require_match
 from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page, page_of
-from app.core.plans import Plan, Read, one, run
+from app.core.plans import Id, Plan, Read, one, run
 from app.core.revisions import record_revision
 from app.core.versioned import patch_version
 from app.memberships import queries
@@ -348,7 +348,7 @@ async def members(session: AsyncSession, cluster_id: int, start: date, end: date
     return await run(session, members_plan(cluster_id, start, end))
 
 
-def members_plan(cluster_id: int, start: date, end: date) -> Plan[list[Member]]:
+def members_plan(cluster_id: Id, start: date, end: date) -> Plan[list[Member]]:
     """`members` as a plan (the year sheet reads it with the rest of the sheet)."""
     rows = yield from one(Read(queries.MEMBERS, {"cluster_id": cluster_id, "start": start, "end": end}))
     return [

@@ -37,7 +37,7 @@ from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page
-from app.core.plans import Plan, Read, gather, one, run
+from app.core.plans import Id, Plan, Read, gather, one, run
 from app.core.revisions import RevisionOut, revisions_page
 from app.core.versioned import Change, Conditions, Stored, Written
 from app.covenants.models import Covenant, Scope
@@ -121,7 +121,7 @@ async def pledges_of(session: AsyncSession, cluster_id: int, year: int) -> Pledg
     return await run(session, pledges_plan(cluster_id, year))
 
 
-def pledges_plan(cluster_id: int, year: int) -> Plan[PledgesOut | None]:
+def pledges_plan(cluster_id: Id, year: int) -> Plan[PledgesOut | None]:
     """`pledges_of` as a plan, in two steps: the list and the reporting period, then the members
     or what the evaluation reads (the year sheet reads both with the evaluation's own)."""
     found = yield from gather(

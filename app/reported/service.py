@@ -15,7 +15,7 @@ from app.core.errors import Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.identity import Actor
-from app.core.plans import Plan, Read, one, run
+from app.core.plans import Id, Plan, Read, one, run
 from app.core.versioned import Conditions, Written, replace_parts
 from app.metrics.models import Metric, MetricKind
 from app.metrics.service import by_key as metric_refs
@@ -99,7 +99,7 @@ async def figures_of(session: AsyncSession, cluster_id: int, year: int) -> Repor
     return await run(session, figures_plan(cluster_id, year))
 
 
-def figures_plan(cluster_id: int, year: int) -> Plan[ReportedFiguresOut | None]:
+def figures_plan(cluster_id: Id, year: int) -> Plan[ReportedFiguresOut | None]:
     """`figures_of` as a plan (the year sheet reads it with the rest of the sheet)."""
     rows = yield from one(Read(_SET, {"cluster_id": cluster_id, "year": year}))
     return _out(rows[0]) if rows else None

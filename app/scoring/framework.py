@@ -21,7 +21,7 @@ from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.etag import record_etag
 from app.core.i18n import _
 from app.core.identity import Actor
-from app.core.plans import Plan, Read, one, run
+from app.core.plans import Id, Plan, Read, one, run
 from app.core.versioned import Conditions, Stored, Written, replace_parts
 from app.scoring import queries
 from app.scoring.models import (
@@ -89,7 +89,7 @@ async def load_by_id(
     return await run(session, load_plan(cluster_id, year))
 
 
-def load_plan(cluster_id: int, year: int) -> Plan[Loaded | None]:
+def load_plan(cluster_id: Id, year: int) -> Plan[Loaded | None]:
     """`load_by_id` as a plan, unlocked (the year sheet reads it with the rest of the sheet)."""
     rows = yield from one(Read(queries.FRAMEWORK, {"cluster_id": cluster_id, "year": year}))
     if not rows:

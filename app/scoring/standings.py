@@ -17,7 +17,7 @@ from app.core.i18n import _
 from app.core.identity import Actor
 from app.core.pagination import Page, page_of
 from app.core.periods import year_bounds
-from app.core.plans import Plan, Read, gather, one, run
+from app.core.plans import Id, Plan, Read, gather, one, run
 from app.core.time import utcnow
 from app.memberships.service import members_plan
 from app.scoring import engine, queries
@@ -149,7 +149,7 @@ _ACTIVE_FREEZE = select(StandingsFreeze).where(
 )
 
 
-def current_standings_plan(cluster_id: int, year: int) -> Plan[Standings | None]:
+def current_standings_plan(cluster_id: Id, year: int) -> Plan[Standings | None]:
     """`current_standings` as a plan (the year sheet reads it with the rest of the sheet)."""
     loaded = yield from load_plan(cluster_id, year)
     if loaded is None:

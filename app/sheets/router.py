@@ -6,7 +6,7 @@ from app.auth.dependencies import PUBLIC_VARIANT, PublicReader
 from app.auth.principal import Principal
 from app.awards.models import AwardStatus
 from app.clusters.tags import cluster_tag
-from app.clusters.years import ClusterYear, GroupingPath, YearPath, resolve, resolve_year
+from app.clusters.years import ClusterYear, GroupingPath, YearPath, YearRef, resolve
 from app.core.cache import cached, json_answer
 from app.core.compression import Gzip
 from app.core.config import app_settings
@@ -107,7 +107,7 @@ async def cluster_year(
     shown: set[int] = set()
 
     async def render() -> Response:
-        sheet = await _sheet(session, reader, await resolve_year(session, at))
+        sheet = await _sheet(session, reader, at)
         shown.update(units_shown(sheet.model_dump(mode="json")))
         if fmt is not ExportFormat.json:
             return export_response(
@@ -140,7 +140,7 @@ async def cluster_year_summary(
     shown: set[int] = set()
 
     async def render() -> Response:
-        brief = summary_of(await _sheet(session, reader, await resolve_year(session, at)))
+        brief = summary_of(await _sheet(session, reader, at))
         shown.update(units_shown(brief.model_dump(mode="json")))
         return json_answer(brief, {"ETag": representation_etag(brief)})
 
@@ -152,8 +152,9 @@ async def cluster_year_summary(
     )
 
 
-async def _sheet(session: AsyncSession, reader: Principal | None, at: ClusterYear) -> ClusterYearSheet:
-    """The sheet as this reader may read it (`published` for an anonymous one)."""
+async def _sheet(session: AsyncSession, reader: Principal | None, at: YearRef) -> ClusterYearSheet:
+    """The sheet as this reader may read it (`published` for an anonymous one); 404 when there is
+    no such cluster."""
     sheet = await service.cluster_year(session, at)
     return published(sheet) if reader is None else sheet
 

@@ -12,7 +12,7 @@ from app.awards.eligibility import with_message
 from app.awards.schemas import RuleCheck
 from app.clusters.models import Cluster
 from app.core.i18n import _
-from app.core.plans import Plan, Read, one, run
+from app.core.plans import Id, Plan, Read, one, run
 from app.units.models import Unit
 from app.units.schemas import UnitRef
 from app.units.service import unit_columns
@@ -132,7 +132,7 @@ async def vote_outs(session: AsyncSession, rows: list[Any]) -> list[VoteOut]:
     return await run(session, vote_outs_plan(rows))
 
 
-def votes_of_plan(cluster_id: int, year: int) -> Plan[list[VoteOut]]:
+def votes_of_plan(cluster_id: Id, year: int) -> Plan[list[VoteOut]]:
     """The votes of a cluster-year, by id, with their parts: two steps (the year sheet reads them
     with the rest of the sheet)."""
     rows = yield from one(Read(_OF_YEAR, {"cluster_id": cluster_id, "year": year}))
