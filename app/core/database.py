@@ -255,4 +255,5 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
-"""One session and one transaction per request, committed before the response is sent."""
+"""One session per request: a write's one transaction, committed before the response is sent; a
+read's each statement on its own (`Database.read_sessionmaker`)."""
