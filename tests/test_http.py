@@ -15,7 +15,9 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 from starlette.routing import BaseRoute
 
-from app.core.database import Database, WriteOnRead
+from app.core.config import Settings
+from app.core.database import Database
+from app.core.read_only import WriteOnRead
 from app.main import app as assembled
 from tests.helpers import problem
 from tests.queries import counting
@@ -263,3 +265,23 @@ async def test_a_statement_that_writes_is_refused_on_a_read(database: Database) 
     async with database.session_for("POST") as session:
         await session.execute(insert)  # a write's session is a transaction: rolled back unless committed
         assert (await session.execute(text("SELECT count(*) FROM clusters WHERE number = 91"))).scalar() == 1
+
+
+async def test_a_connection_a_read_used_is_a_transaction_again_for_a_write(settings: Settings) -> None:
+    """One pooled connection, read on then written on: the read's statements each stand alone
+    (two `now()`s differ), the write's share one transaction (one `now()`)."""
+    one = Database(
+        settings.database_url, settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})
+    )
+    now = text("SELECT pg_backend_pid(), now(), pg_sleep(0.002)")
+    try:
+        for method, alone in (("GET", True), ("POST", False), ("HEAD", True), ("PUT", False)):
+            async with one.session_for(method) as session:
+                (pid, first, _), (again, second, _) = [(await session.execute(now)).one() for _ in range(2)]
+            assert pid == again
+            assert (first != second) is alone, method
+            if method == "GET":
+                read_on = pid
+            assert pid == read_on  # the same connection throughout
+    finally:
+        await one.dispose()

@@ -5,10 +5,14 @@ since its SQL would change with the list's length."""
 from typing import Any
 
 import pytest
-from sqlalchemy import ARRAY, Integer, bindparam, func, literal, select
+from sqlalchemy import ARRAY, Integer, bindparam, func, literal, select, text
+from sqlalchemy.exc import DBAPIError
 
 from app.core.database import Database
-from app.core.plans import LookedUp, Plan, Read, batch, one, run, run_batched
+from app.core.errors import sqlstate
+from app.core.plans import LookedUp, Plan, Read, batch, fetch, one, run, run_batched
+from app.core.read_only import WriteOnRead
+from app.core.unavailable import unavailable_cause
 from app.units.models import Unit
 from tests.queries import counting
 
@@ -74,3 +78,34 @@ async def test_a_looked_up_value_is_refused_where_it_cannot_be_read(database: Da
             await run(session, plan())
         with pytest.raises(ValueError, match="wanted_code"):
             await run_batched(session, plan())
+
+
+async def test_a_reads_driver_errors_reach_the_app_as_sqlalchemys(database: Database) -> None:
+    """On a read's connection the statement goes to asyncpg itself; its errors still come as
+    SQLAlchemy's: bad data keeps its SQLSTATE (422), and a connection that dropped is
+    invalidated (503) and replaced, never handed to the next request."""
+    async with database.read_sessionmaker() as session:
+        with pytest.raises(DBAPIError) as bad_data:
+            await fetch(session, select(literal(1) / bindparam("d", type_=Integer)), {"d": 0})
+    assert (sqlstate(bad_data.value), bad_data.value.connection_invalidated) == ("22012", False)
+    assert unavailable_cause(bad_data.value) is None
+
+    pid = select(func.pg_backend_pid().label("pid"))
+    async with database.read_sessionmaker() as session:
+        (dropped,) = await fetch(session, pid, {})
+        async with database.sessionmaker() as other, other.begin():
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped.pid})
+        with pytest.raises(DBAPIError) as lost:
+            await fetch(session, pid, {})
+    assert lost.value.connection_invalidated
+    assert unavailable_cause(lost.value) is not None
+    for _ in range(database.engine.pool.size() + 1):  # every pooled connection, the next one too
+        async with database.read_sessionmaker() as session:
+            (alive,) = await fetch(session, pid, {})
+        assert alive.pid != dropped.pid
+
+
+async def test_a_read_refuses_a_write_on_the_drivers_path_too(database: Database) -> None:
+    async with database.read_sessionmaker() as session:
+        with pytest.raises(WriteOnRead):
+            await fetch(session, select(func.nextval("clusters_id_seq")), {})

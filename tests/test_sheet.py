@@ -7,10 +7,14 @@ from collections import Counter
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clusters.years import GroupingRef, YearRef, cluster_year
+from app.core import plans
 from app.core.cache import json_answer
 from app.core.database import Database
+from app.core.plans import Read, Rows, batch, run_batched
 from app.evaluation.schemas import EvaluationOut, EvaluationSummary, Verdict
 from app.scoring.schemas import Standings, StandingsBrief
 from app.sheets import service
@@ -166,6 +170,39 @@ async def test_the_sheet_of_no_cluster_is_404_in_its_one_statement(
     assert (await admin.get("/v1/clusters/987/years/2024")).json()["cluster"]["number"] == 987
 
 
+async def test_a_sheet_from_its_path_reads_what_a_sheet_from_its_id_reads(
+    admin: httpx.AsyncClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Named by its number, the sheet looks its cluster's id up in its statement (`id_of`); its
+    reads are still the ones it makes with the id known: the standings computed from the members
+    read the sheet's own members, read once, not again in the second step."""
+    await admin.post("/v1/clusters", json={"number": 83})
+    for name in ("Hà Nội", "Cao Bằng"):
+        await join(admin, await unit_id(admin, name, "2024-06-01"), 83, "2024-01-01")
+    put = await admin.put("/v1/clusters/83/years/2024/scoring-framework", json=framework())
+    assert put.status_code == 201, put.text
+    steps: dict[bool, list[int]] = {}
+    for known in (True, False):
+        batched: list[int] = []
+
+        async def counted(session: AsyncSession, reads: list[Read], log: list[int] = batched) -> list[Rows]:
+            log.append(len(reads))
+            return await batch(session, reads)
+
+        monkeypatch.setattr(plans, "batch", counted)
+        async with database.read_sessionmaker() as session:
+            at = await cluster_year(session, 83, 2024)
+            sheet = await run_batched(
+                session, service.sheet_plan(YearRef(at.ref, 2024), at.id if known else None)
+            )
+        assert sheet.standings is not None
+        assert not sheet.standings.frozen
+        assert [row.unit_name for row in sheet.standings.rows] == ["Cao Bằng", "Hà Nội"]
+        steps[known] = batched
+    assert steps[False] == steps[True]
+    assert len(steps[False]) == 2
+
+
 def exact(body: bytes | str) -> Any:
     """JSON as it is written: every number as its digits, every object's members in order."""
     return json.loads(body, parse_int=str, parse_float=str, object_pairs_hook=list)
@@ -191,7 +228,7 @@ async def assert_cold_render_is_its_parts(
     render are at most two statements (issue 23 asked for six); and each of its parts is, byte for
     byte, what its feature's own endpoint answers (the evaluation and the standings as the sheet
     abridges them)."""
-    async with database.sessionmaker() as session:
+    async with database.read_sessionmaker() as session:  # as a GET reads it
         with counting(database) as statements:
             cold = await service.cluster_year(session, YearRef(GroupingRef.cluster(number), year))
     assert len(statements) <= 2, statements

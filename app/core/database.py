@@ -26,6 +26,7 @@ from app.core.embedded import available as embedded_available
 from app.core.embedded import ensure_database
 from app.core.i18n import _
 from app.core.numbers import parse_json, render_json
+from app.core.read_only import refuse_writes
 from app.core.request_session import READ_METHODS, REQUEST_SESSION
 
 MAX_CACHEABLE_STATEMENT_BYTES = 1 << 20
@@ -162,8 +163,8 @@ class Database:
         snapshot of its own, so a read sees exactly what it would in one transaction, without the
         `BEGIN` and `COMMIT` round trips (about 190 µs of the cold year sheet's CPU), and its
         compiled statements go to asyncpg directly (`plans.fetch`: 330 µs more). A read never
-        writes: a statement other than a query is refused on it (`_only_reads`), so that a write
-        can never land half done outside a transaction."""
+        writes: a statement that writes or locks is refused on it (`app.core.read_only`), so that
+        a write can never land half done outside a transaction."""
 
     def session_for(self, method: str) -> AsyncSession:
         """The session of a request by its method: a read's (`read_sessionmaker`) for GET and
@@ -174,21 +175,9 @@ class Database:
         await self.engine.dispose()
 
 
-_QUERY = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
-_WRITES = re.compile(
-    r"\b(INSERT|UPDATE|DELETE|MERGE)\b|\bFOR\s+(NO\s+KEY\s+)?UPDATE\b|\bFOR\s+SHARE\b", re.IGNORECASE
-)
-
-
-class WriteOnRead(RuntimeError):
-    """A GET or HEAD ran a statement that writes or locks: a bug (500), refused before it runs."""
-
-
 def _only_reads(_: Any, __: Any, statement: str, *args: Any) -> None:
-    """A read's connection runs queries only (`Database.read_sessionmaker`): each statement is its
-    own transaction there, so a write of several statements could land half done."""
-    if not _QUERY.match(statement) or _WRITES.search(statement):
-        raise WriteOnRead(f"a read ran a statement that is not a query: {statement[:80]!r}")
+    """A read's connection runs queries only (`app.core.read_only`)."""
+    refuse_writes(statement)
 
 
 def _pre_ping(engine: AsyncEngine, *, timeout: float, idle: float) -> None:

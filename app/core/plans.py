@@ -47,11 +47,14 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Dialect, Row
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
 from sqlalchemy.sql.visitors import replacement_traverse
 from sqlalchemy.types import NullType, TypeDecorator, TypeEngine
+
+from app.core.read_only import refuse_writes
 
 T = TypeVar("T")
 Statement: TypeAlias = Select[*tuple[Any, ...]]
@@ -206,17 +209,46 @@ async def fetch(
     values asyncpg gives (a JSON column already parsed).
 
     On a read's connection (`AUTOCOMMIT`, `Database.read_sessionmaker`) the statement goes to
-    asyncpg itself: no transaction for SQLAlchemy to begin first, and its execution layer (about
-    65 µs a statement) is skipped. In a transaction it goes through SQLAlchemy, which begins it."""
+    asyncpg itself (`_driver_fetch`): no transaction for SQLAlchemy to begin first, and its
+    execution layer (about 65 µs a statement) is skipped. In a transaction it goes through
+    SQLAlchemy, which begins it."""
     connection = await executor.connection() if isinstance(executor, AsyncSession) else executor
     compiled = _compiled(statement, connection.dialect)
     values = compiled.values(params)
     own = connection.sync_connection
     if own is not None and own.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        driver = cast(asyncpg.Connection, own.connection.driver_connection)
-        rows: list[DriverRow] = await driver.fetch(compiled.sql, *values, record_class=DriverRow)
-        return rows
+        return await _driver_fetch(connection, compiled.sql, values)
     return (await connection.exec_driver_sql(compiled.sql, values)).all()
+
+
+_DROPPED_STATES = frozenset({"57P01", "57P02", "57P03"})
+"""The server shut down or is starting: the connection is gone (as SQLAlchemy judges it)."""
+
+
+async def _driver_fetch(connection: AsyncConnection, sql: str, values: tuple[Any, ...]) -> list[DriverRow]:
+    """`sql` run by asyncpg on the read's connection, checked to only read (`refuse_writes`).
+    Its errors reach the app as SQLAlchemy's would: a `DBAPIError` raised from the driver's
+    (its SQLSTATE read as for any other: 422 for bad data, 503 for a timeout). A connection that
+    dropped, or whose protocol failed (an error that is not the server's answer to the statement:
+    the server ended the session, the socket closed), is invalidated first, so the pool replaces
+    it (503), as SQLAlchemy does."""
+    refuse_writes(sql)
+    sync = connection.sync_connection
+    assert sync is not None  # the caller read its execution options
+    driver = cast(asyncpg.Connection, sync.connection.driver_connection)
+    try:
+        rows: list[DriverRow] = await driver.fetch(sql, *values, record_class=DriverRow)
+    except Exception as error:  # the driver's own, or the socket's
+        dropped = (
+            driver.is_closed()
+            or not isinstance(error, asyncpg.PostgresError)  # the protocol's state is unknown
+            or isinstance(error, asyncpg.PostgresConnectionError)
+            or error.sqlstate in _DROPPED_STATES
+        )
+        if dropped:
+            await connection.invalidate(error)
+        raise DBAPIError(sql, None, error, hide_parameters=True, connection_invalidated=dropped) from error
+    return rows
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,11 +61,16 @@ async def _compute(session: AsyncSession, loaded: Loaded) -> Standings:
     return await run(session, _compute_plan(loaded))
 
 
-def _compute_plan(loaded: Loaded) -> Plan[Standings]:
+def _compute_plan(loaded: Loaded, cluster_id: Id | None = None) -> Plan[Standings]:
+    """The standings computed from the framework's points and the year's members. `cluster_id`:
+    as the caller's other reads name the cluster (the year sheet's `LookedUp`), so that the
+    members read here are the sheet's own read, read once; else the framework's."""
     start, end = year_bounds(loaded.record.year)
     found = yield from gather(
         {
-            "members": members_plan(loaded.record.cluster_id, start, end),
+            "members": members_plan(
+                loaded.record.cluster_id if cluster_id is None else cluster_id, start, end
+            ),
             "points": one(Read(queries.POINTS, {"framework_id": loaded.id})),
         }
     )
@@ -158,7 +163,7 @@ def current_standings_plan(cluster_id: Id, year: int) -> Plan[Standings | None]:
         snapshot = Read(_ACTIVE_FREEZE, {"framework_id": loaded.id, "number": loaded.active_freeze})
         rows = yield from one(snapshot)
         return _snapshot(rows[0].StandingsFreeze)
-    return (yield from _compute_plan(loaded))
+    return (yield from _compute_plan(loaded, cluster_id))
 
 
 async def standings_at(session: AsyncSession, cluster_id: int, year: int, version: int) -> Standings | None:
