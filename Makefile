@@ -28,10 +28,13 @@ LOCALES := app/locales
 
 .PHONY: install run stop test lint typecheck client-check clients libreoffice browser nginx compose-check oidc-provider openapi messages lock bench bench-wrk bench-figures bench-sheet bench-writes bench-hostile clean
 
+# Bytecode compiled at install (`--compile-bytecode`): every process the tests and `make run` start
+# (servers, the CLI, schemathesis) would otherwise compile the packages it imports again, since
+# nothing writes their bytecode on first import where PYTHONDONTWRITEBYTECODE is set.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
