@@ -158,15 +158,15 @@ async def test_sheet_etag(admin: httpx.AsyncClient) -> None:
 async def test_the_sheet_of_no_cluster_is_404_in_its_one_statement(
     admin: httpx.AsyncClient, database: Database
 ) -> None:
-    """The sheet looks its cluster up in its own statement: a number no cluster has is 404 (in
-    each language and format), having read nothing else."""
+    """The sheet looks its cluster up in its own statement: a number no cluster has is 404 (the
+    JSON sheet, its summary and its CSV), having read nothing else; once created, it answers."""
     with counting(database) as statements:
         body = problem(await admin.get("/v1/clusters/987/years/2024"), 404, "not-found")
     assert "987" in body["detail"]
     assert len(statements) <= 2  # the key's lookup, and the sheet's statement
     problem(await admin.get("/v1/clusters/987/years/2024/summary"), 404, "not-found")
     problem(await admin.get("/v1/clusters/987/years/2024", params={"format": "csv"}), 404, "not-found")
-    await admin.post("/v1/clusters", json={"number": 987})
+    assert (await admin.post("/v1/clusters", json={"number": 987})).status_code == 201
     assert (await admin.get("/v1/clusters/987/years/2024")).json()["cluster"]["number"] == 987
 
 

@@ -15,6 +15,8 @@ A route that says its own `Cache-Control` keeps it."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.request_session import READ_METHODS
+
 REFERENCE_PREFIXES = ("/v1/metrics", "/v1/rule-sets", "/v1/award-types")
 PUBLIC_PREFIXES = ("/problems", "/docs", "/openapi.json", "/static-offline-docs")
 NEVER_STORED = ("/healthz", "/readyz", "/metrics")
@@ -22,7 +24,7 @@ NEVER_STORED = ("/healthz", "/readyz", "/metrics")
 
 def policy(method: str, path: str, status: int, max_age: int) -> bytes:
     """The `Cache-Control` of an answer."""
-    if method not in ("GET", "HEAD") or status not in (200, 203, 304) or path.startswith(NEVER_STORED):
+    if method not in READ_METHODS or status not in (200, 203, 304) or path.startswith(NEVER_STORED):
         return b"no-store"
     if path.startswith(PUBLIC_PREFIXES):
         return f"public, max-age={max_age}".encode()

@@ -55,6 +55,7 @@ from sqlalchemy.sql.visitors import replacement_traverse
 from sqlalchemy.types import NullType, TypeDecorator, TypeEngine
 
 from app.core.read_only import refuse_writes
+from app.core.unavailable import SESSION_ENDED_SQLSTATES
 
 T = TypeVar("T")
 Statement: TypeAlias = Select[*tuple[Any, ...]]
@@ -221,10 +222,6 @@ async def fetch(
     return (await connection.exec_driver_sql(compiled.sql, values)).all()
 
 
-_DROPPED_STATES = frozenset({"57P01", "57P02", "57P03"})
-"""The server shut down or is starting: the connection is gone (as SQLAlchemy judges it)."""
-
-
 async def _driver_fetch(connection: AsyncConnection, sql: str, values: tuple[Any, ...]) -> list[DriverRow]:
     """`sql` run by asyncpg on the read's connection, checked to only read (`refuse_writes`).
     Its errors reach the app as SQLAlchemy's would: a `DBAPIError` raised from the driver's
@@ -243,7 +240,7 @@ async def _driver_fetch(connection: AsyncConnection, sql: str, values: tuple[Any
             driver.is_closed()
             or not isinstance(error, asyncpg.PostgresError)  # the protocol's state is unknown
             or isinstance(error, asyncpg.PostgresConnectionError)
-            or error.sqlstate in _DROPPED_STATES
+            or error.sqlstate in SESSION_ENDED_SQLSTATES
         )
         if dropped:
             await connection.invalidate(error)

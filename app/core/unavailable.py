@@ -5,11 +5,16 @@ from collections.abc import Iterator
 import asyncpg
 from sqlalchemy import exc as sa
 
-_SQLSTATES = {
+SESSION_ENDED_SQLSTATES = frozenset(
+    {
+        "57P01",  # admin_shutdown
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now: starting up, shutting down, in recovery
+    }
+)
+"""The server ended the session: its connection is gone (`plans.fetch` invalidates it)."""
+_SQLSTATES = SESSION_ENDED_SQLSTATES | {
     "57014",  # query_canceled: statement_timeout
-    "57P01",  # admin_shutdown
-    "57P02",  # crash_shutdown
-    "57P03",  # cannot_connect_now: starting up, shutting down, in recovery
     "53300",  # too_many_connections
 }
 _DRIVERS = ("asyncpg", "sqlalchemy")
